@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs ioclens from source under Deno: --help and both --check-config runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deno=node_modules/.bin/deno
+run() { "$deno" run -A --unstable-raw-imports --quiet src/main.ts "$@"; }
+run --help | grep -q "serve"
+run serve --check-config test/fixtures/config/seed_service.conf
+run scan --check-config test/fixtures/config/seed_log_scanner.conf
+echo "deno smoke: ok ($("$deno" --version | head -1))"

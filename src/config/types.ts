@@ -1,0 +1,167 @@
+/**
+ * The typed, validated shape of both config files: the service's `kl_feed_service.conf`
+ * dialect and the scanner's `log_scanner.conf`. Parsers in this folder produce these;
+ * every other folder consumes them and never sees XML.
+ */
+
+/** Value kinds a regex can extract (spec cybertrace-service.md §3.2). */
+export type RegexType = "URL" | "MD5" | "SHA1" | "SHA256" | "HASH" | "IP" | "DOMAIN" | "CONTEXT";
+
+/** One `<NAME type= extract= concatenate=>REGEX</NAME>` element inside a Source. */
+export interface RegexRule {
+  readonly name: string;
+  readonly pattern: string;
+  readonly type: RegexType;
+  readonly extract: "first" | "all";
+  /** `#N` template joining capture groups; undefined when absent or empty. */
+  readonly concatenate?: string;
+  readonly useForRetroscan: boolean;
+  /** Line in the config file, for error messages raised later (e.g. a regex that will not compile). */
+  readonly line: number;
+}
+
+export interface ReplaceRule {
+  readonly input: string;
+  readonly output: string;
+  readonly line: number;
+}
+
+export interface SourceProfile {
+  readonly id: string;
+  /** Peer IPs whose events use this profile (`ip=` attribute, comma or space separated). */
+  readonly ips: readonly string[];
+  /** Syslog host names whose events use this profile (`hostname=` attribute). */
+  readonly hostnames: readonly string[];
+  readonly replace: readonly ReplaceRule[];
+  readonly ignore: readonly { readonly input: string; readonly line: number }[];
+  readonly regexes: readonly RegexRule[];
+}
+
+export interface InputSettings {
+  /** `host:port` (IPv4 or `[IPv6]:port`), a Unix socket path, or `\\.\pipe\name`. */
+  readonly connectionString: string;
+  readonly eventDelimiter?: string;
+  /** Always holds a profile with id `default`. */
+  readonly sources: readonly SourceProfile[];
+}
+
+export interface SendEventFilter {
+  readonly attribute: string;
+  readonly value: string;
+}
+
+export interface OutputSettings {
+  readonly eventFormat: string;
+  readonly recordFieldContextFormat: string;
+  readonly actionableFieldContextFormat: string;
+  /** Absent: no service alerts are emitted (spec §3.3). */
+  readonly alertFormat?: string;
+  /** Detection target; see docs/configuration.md for the accepted forms (tcp/udp/file). */
+  readonly connectionString: string;
+  readonly alertConnectionString?: { readonly enabled: boolean; readonly value: string };
+  readonly finishedEventFormat: { readonly enabled: boolean; readonly value: string };
+  readonly sendEventFilters: readonly SendEventFilter[];
+  /** Ours: how many output lines may wait while the target is down. */
+  readonly queueSize: number;
+}
+
+/** Formats a feed file can be in; `kaspersky` is a JSON array of records. */
+export type FeedFormat = "kaspersky" | "lines" | "csv" | "tsv" | "maltrail" | "zeek" | "misp" | "stix";
+
+/** Concrete indicator kinds a feed field can hold. */
+export type FeedFieldType = "URL" | "DOMAIN" | "IP" | "MD5" | "SHA1" | "SHA256" | "HASH" | "AUTO";
+
+/** Which record field holds an indicator, and the category a hit on it gets. */
+export interface FeedField {
+  /** JSON path with `/` (`files/MD5`), CSV column name or 1-based number. */
+  readonly name: string;
+  readonly type: FeedFieldType;
+  readonly category: string;
+}
+
+export interface ActionableField {
+  readonly name: string;
+  /** Empty means: keep `name`. */
+  readonly outputName: string;
+}
+
+export interface FeedConfig {
+  readonly filename: string;
+  readonly enabled: boolean;
+  /** 1..100, `%Confidence%`. */
+  readonly confidence: number;
+  readonly format: FeedFormat;
+  /** Default category for entries whose field mapping gives none. */
+  readonly category: string;
+  /** Fields that hold indicators (from `<Field>` children or the feed registry). Empty: the format's default. */
+  readonly fields: readonly FeedField[];
+  readonly actionableFields: readonly ActionableField[];
+  /** Hours; 0 = never; undefined = ServiceSettings > OutdatedBasesAlertPeriod. */
+  readonly outdatedAlertPeriodHours?: number;
+  /** Minutes; 0 = never expires. */
+  readonly indicatorLifetimeMinutes: number;
+  /** An allow-list (FalsePositive supplier): its matches suppress detections. */
+  readonly allowList: boolean;
+  /** CSV/TSV: does the first row name the columns. */
+  readonly header: boolean;
+  /** CSV/TSV: column separator (`,` or TAB by format; may be overridden). */
+  readonly delimiter?: string;
+  readonly line: number;
+}
+
+export interface FeedsSettings {
+  /** Undefined = unlimited. */
+  readonly perScanDetectLimit?: number;
+  /** Minutes; 0 = never. */
+  readonly updateFrequencyMinutes: number;
+  /** Path of a kl_feed_info.conf-style registry (feed name -> fields), if configured. */
+  readonly registry?: string;
+  readonly feeds: readonly FeedConfig[];
+}
+
+export interface ServiceSettings {
+  readonly scannersCount: number;
+  readonly threadsPerScanner: number;
+  readonly eventSendingRetriesCount: number;
+  readonly eventSendingRetriesTimeoutSeconds: number;
+  readonly outdatedBasesAlertPeriodHours: number;
+  readonly feedsRollbackEnabled: boolean;
+  /** Directory feed filenames are relative to (already resolved to an absolute path). */
+  readonly basesDir: string;
+  readonly basesBackupDir?: string;
+  readonly basesDownloadDir?: string;
+  readonly temporaryDir?: string;
+}
+
+/** Ours: the Hono status endpoint. */
+export interface StatusSettings {
+  readonly enabled: boolean;
+  /** `host:port`; default 127.0.0.1:9997 (port 0 picks one). */
+  readonly listen: string;
+  /** Required when `listen` is not loopback. */
+  readonly token?: string;
+}
+
+export interface ServiceConfig {
+  /** Where it came from: a path, or `<embedded>`. */
+  readonly source: string;
+  readonly input: InputSettings;
+  readonly output: OutputSettings;
+  readonly feeds: FeedsSettings;
+  readonly service: ServiceSettings;
+  readonly status: StatusSettings;
+}
+
+export interface ScannerConfig {
+  readonly source: string;
+  /** 0 = summary only. */
+  readonly verbose: number;
+  /** 1..64, default 8. */
+  readonly threadsCount: number;
+  /** Resolved against the binary's folder when relative (spec log-scanner.md §3). */
+  readonly outputDir: string;
+  readonly pattern: string;
+  readonly connection: string;
+  /** Seconds; default 15. */
+  readonly connectionTimeoutSeconds: number;
+}

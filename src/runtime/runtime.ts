@@ -1,0 +1,55 @@
+/**
+ * The one place that knows which runtime we are on. Everything else in src/ uses `node:`
+ * built-ins and web APIs; what differs between Bun (source or compiled binary) and Deno is
+ * answered here, in one table:
+ *
+ * | question                         | bun src/main.ts          | dist/ioclens (compiled)  | deno run src/main.ts           |
+ * |----------------------------------|--------------------------|--------------------------|--------------------------------|
+ * | how to start ourselves again     | execPath + main script   | execPath alone           | execPath run -A + main script  |
+ * | folder "next to the binary"      | the repository root      | the binary's folder      | the repository root            |
+ * | force a garbage collection       | Bun.gc(true)             | Bun.gc(true)             | not available (no-op)          |
+ */
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+declare const Bun: { gc(force: boolean): void; main: string } | undefined;
+declare const Deno: { mainModule: string } | undefined;
+
+export type RuntimeName = "bun" | "bun-compiled" | "deno" | "node";
+
+/** Which runtime runs this process. */
+export const runtimeName: RuntimeName = detect();
+
+function detect(): RuntimeName {
+  if (typeof Deno !== "undefined") return "deno";
+  if (typeof Bun !== "undefined") {
+    // A compiled Bun executable serves its modules from an embedded file system.
+    return import.meta.url.includes("$bunfs") || import.meta.url.includes("~BUN") ? "bun-compiled" : "bun";
+  }
+  return "node";
+}
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** argv (program first) that starts this same ioclens again, e.g. for the watchdog's worker. */
+export function selfCommand(): string[] {
+  switch (runtimeName) {
+    case "bun-compiled":
+      return [process.execPath];
+    case "deno":
+      return [process.execPath, "run", "-A", "--unstable-raw-imports", resolve(repoRoot, "src/main.ts")];
+    default:
+      return [process.execPath, resolve(repoRoot, "src/main.ts")];
+  }
+}
+
+/** The folder relative paths "next to the binary" resolve against (log_scanner's OutputDir). */
+export function binaryDir(): string {
+  return runtimeName === "bun-compiled" ? dirname(process.execPath) : repoRoot;
+}
+
+/** Asks the runtime for a full garbage collection where it can (benchmarks, memory checks). */
+export function collectGarbage(): void {
+  if (typeof Bun !== "undefined") Bun.gc(true);
+  else (globalThis as { gc?: () => void }).gc?.();
+}
