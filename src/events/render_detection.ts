@@ -1,0 +1,85 @@
+/** Renders one detection event through EventFormat (spec cybertrace-service.md §6.2). */
+import type { MatchedRecord } from "../matching/types.ts";
+import * as C from "./_codes.ts";
+import { renderField } from "./_render_field.ts";
+import type { OutputTemplates } from "./compile_output_templates.ts";
+import type { EventRenderContext } from "./event_render_context.ts";
+import { formatSyslogDate } from "./format_syslog_date.ts";
+
+function fieldValue(record: MatchedRecord, name: string): string {
+  const fields = record.fields;
+  for (let i = 0; i < fields.length; i++) if (fields[i]![0] === name) return fields[i]![1];
+  return "";
+}
+
+/**
+ * Renders the detection of `record`, found by the value `value` that regex slot `slot` extracted.
+ * `%<slot's name>%` renders `value`; other regex placeholders render their regex's first value.
+ * `%IndicatorInfo%` renders empty and `%Retroscan%` renders `false` (no retroscan yet).
+ *
+ * @example
+ * ```ts
+ * const line = renderDetection(templates, ctx, record, 0, "http://fakess123.nu");
+ * ```
+ */
+export function renderDetection(
+  t: OutputTemplates,
+  ctx: EventRenderContext,
+  record: MatchedRecord,
+  slot: number,
+  value: string,
+): string {
+  const { literals, codes } = t.event;
+  let s = literals[0]!;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    if (c >= 0) {
+      s += c === slot ? value : (ctx.regexValues[c] ?? "");
+    } else {
+      switch (c) {
+        case C.DATE:
+          s += ctx.date ??= formatSyslogDate(ctx.now);
+          break;
+        case C.CATEGORY:
+          s += record.category;
+          break;
+        case C.MATCHED_INDICATOR:
+          s += record.indicator;
+          break;
+        case C.SOURCE_ID:
+          s += ctx.sourceId;
+          break;
+        case C.RECORD_CONTEXT:
+          for (let f = 0; f < record.fields.length; f++) {
+            const field = record.fields[f]!;
+            s = renderField(t.recordField, s, field[0], field[1]);
+          }
+          break;
+        case C.ACTIONABLE_FIELDS: {
+          const list = t.actionable.get(record.feed.name);
+          if (list !== undefined) {
+            for (let f = 0; f < list.length; f++) {
+              const a = list[f]!;
+              s = renderField(t.actionableField, s, a.outputName || a.name, fieldValue(record, a.name));
+            }
+          }
+          break;
+        }
+        case C.CONFIDENCE:
+          s += record.feed.confidence;
+          break;
+        case C.EVENT_RECEIVED_DATE:
+          s += ctx.receivedDate ??= formatSyslogDate(ctx.receivedAt);
+          break;
+        case C.RETROSCAN:
+          s += "false";
+          break;
+        default:
+          // INDICATOR_INFO and unknown placeholders render empty.
+          break;
+      }
+    }
+    s += literals[i + 1]!;
+  }
+  return s;
+}

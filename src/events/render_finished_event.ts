@@ -1,0 +1,42 @@
+/** Renders the per-input "LookupFinished" event (spec cybertrace-service.md §2.5). */
+import * as C from "./_codes.ts";
+import { renderField } from "./_render_field.ts";
+import type { OutputTemplates } from "./compile_output_templates.ts";
+import type { EventRenderContext } from "./event_render_context.ts";
+import { formatSyslogDate } from "./format_syslog_date.ts";
+
+/**
+ * Renders FinishedEventFormat. `%RecordContext%` is the pseudo-fields `alert=LookupFinished`,
+ * `sent_events=<sent>` and `total=<category>:<count>;…` (empty when nothing was sent), each
+ * through RecordFieldContextFormat; regex placeholders render their first value.
+ *
+ * @example
+ * ```ts
+ * renderFinishedEvent(templates, ctx, 3, new Map([["KL_Malicious_URL", 2], ["KL_Malicious_Hash_MD5", 1]]));
+ * // " alert=LookupFinished sent_events=3 total=KL_Malicious_URL:2;KL_Malicious_Hash_MD5:1;"
+ * ```
+ */
+export function renderFinishedEvent(
+  t: OutputTemplates,
+  ctx: EventRenderContext,
+  sent: number,
+  byCategory: ReadonlyMap<string, number>,
+): string {
+  const { literals, codes } = t.finished;
+  let s = literals[0]!;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    if (c >= 0) s += ctx.regexValues[c] ?? "";
+    else if (c === C.RECORD_CONTEXT) {
+      let total = "";
+      for (const [category, count] of byCategory) total += `${category}:${count};`;
+      s = renderField(t.recordField, s, "alert", "LookupFinished");
+      s = renderField(t.recordField, s, "sent_events", String(sent));
+      s = renderField(t.recordField, s, "total", total);
+    } else if (c === C.DATE) s += ctx.date ??= formatSyslogDate(ctx.now);
+    else if (c === C.EVENT_RECEIVED_DATE) s += ctx.receivedDate ??= formatSyslogDate(ctx.receivedAt);
+    else if (c === C.SOURCE_ID) s += ctx.sourceId;
+    s += literals[i + 1]!;
+  }
+  return s;
+}

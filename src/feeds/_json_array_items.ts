@@ -1,0 +1,133 @@
+/**
+ * Splits a top-level JSON array into the source text of its elements without parsing the whole
+ * document, so a Kaspersky feed of a million records is never held twice and a truncated file
+ * still yields every record before the cut. Each element is then parsed on its own.
+ */
+import { FeedError } from "./feed_error.ts";
+
+/** One element's source text and the line it starts on (1-based). */
+export interface JsonItem {
+  readonly text: string;
+  readonly line: number;
+}
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const COMMA = 44;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+const LF = 10;
+
+const enum State {
+  BeforeArray,
+  BeforeItem,
+  InItem,
+  AfterItem,
+  AfterArray,
+}
+
+/**
+ * Yields each element of the JSON array in `chunks`. Throws FeedError naming the line when the
+ * text is not an array, an element is not followed by `,` or `]`, or the input ends early.
+ * Element syntax is left to JSON.parse; only brackets and strings are tracked here.
+ */
+export async function* jsonArrayItems(chunks: AsyncIterable<string>): AsyncGenerator<JsonItem> {
+  let state = State.BeforeArray;
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let parts: string[] = [];
+  let itemLine = 0;
+  for await (const chunk of chunks) {
+    let start = 0; // where the current item begins in this chunk
+    const n = chunk.length;
+    for (let i = 0; i < n; i++) {
+      const c = chunk.charCodeAt(i);
+      if (c === LF) line++;
+      if (state === State.InItem) {
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === BACKSLASH) escaped = true;
+          else if (c === QUOTE) {
+            inString = false;
+            if (depth === 0) {
+              yield finish(chunk, start, i + 1);
+              state = State.AfterItem;
+            }
+          }
+          continue;
+        }
+        if (c === QUOTE) inString = true;
+        else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+        else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+          if (depth === 0) {
+            // a bare scalar ended by the array's `]`
+            yield finish(chunk, start, i);
+            state = State.AfterArray;
+          } else if (--depth === 0) {
+            yield finish(chunk, start, i + 1);
+            state = State.AfterItem;
+          }
+        } else if (depth === 0 && (c === COMMA || isSpace(c))) {
+          yield finish(chunk, start, i);
+          state = c === COMMA ? State.BeforeItem : State.AfterItem;
+        }
+        continue;
+      }
+      if (isSpace(c)) continue;
+      switch (state) {
+        case State.BeforeArray:
+          if (c !== OPEN_BRACKET) throw syntax(`expected "[" at line ${line}, found ${show(c)}`);
+          state = State.BeforeItem;
+          break;
+        case State.BeforeItem:
+          if (c === CLOSE_BRACKET) {
+            state = State.AfterArray;
+            break;
+          }
+          if (c === COMMA) throw syntax(`expected an element at line ${line}, found ","`);
+          state = State.InItem;
+          start = i;
+          itemLine = line;
+          parts = [];
+          if (c === QUOTE) inString = true;
+          else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth = 1;
+          break;
+        case State.AfterItem:
+          if (c === COMMA) state = State.BeforeItem;
+          else if (c === CLOSE_BRACKET) state = State.AfterArray;
+          else throw syntax(`expected "," or "]" at line ${line}, found ${show(c)}`);
+          break;
+        case State.AfterArray:
+          throw syntax(`unexpected text after the array at line ${line}, found ${show(c)}`);
+      }
+    }
+    if (state === State.InItem) parts.push(chunk.slice(start));
+  }
+  if (state === State.BeforeArray) throw syntax("expected a JSON array, found no data");
+  if (state === State.InItem) throw syntax(`input ends inside the element that starts at line ${itemLine}, expected "]"`);
+  if (state !== State.AfterArray) throw syntax(`input ends at line ${line} before the array's "]"`);
+
+  function finish(chunk: string, from: number, to: number): JsonItem {
+    const tail = chunk.slice(from, to);
+    const text = parts.length === 0 ? tail : parts.join("") + tail;
+    parts = [];
+    depth = 0;
+    return { text, line: itemLine };
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+function show(c: number): string {
+  return JSON.stringify(String.fromCharCode(c));
+}
+
+function syntax(detail: string): FeedError {
+  return new FeedError(`Invalid JSON feed: ${detail}`);
+}

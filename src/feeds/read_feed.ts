@@ -1,0 +1,39 @@
+/** Picks the reader for a feed's configured format. */
+import type { FeedConfig, FeedFormat } from "../config/types.ts";
+import type { FeedEntry } from "../matching/types.ts";
+import { FeedError } from "./feed_error.ts";
+import type { FeedInput, FeedReadContext, FeedReader } from "./feed_reader.ts";
+import { readCsvFeed } from "./read_csv_feed.ts";
+import { readKasperskyFeed } from "./read_kaspersky_feed.ts";
+import { readLinesFeed } from "./read_lines_feed.ts";
+import { readMaltrailFeed } from "./read_maltrail_feed.ts";
+import { readMispFeed } from "./read_misp_feed.ts";
+import { readStixFeed } from "./read_stix_feed.ts";
+import { readZeekFeed } from "./read_zeek_feed.ts";
+
+const READERS: Readonly<Record<FeedFormat, FeedReader>> = {
+  kaspersky: readKasperskyFeed,
+  lines: readLinesFeed,
+  csv: readCsvFeed,
+  tsv: readCsvFeed,
+  maltrail: readMaltrailFeed,
+  zeek: readZeekFeed,
+  misp: readMispFeed,
+  stix: readStixFeed,
+};
+
+/**
+ * Reads `input` with the reader for `config.format`.
+ *
+ * @example
+ * ```ts
+ * for await (const entry of readFeed("192.0.2.1\n", { ...feed, format: "lines" }, context)) {}
+ * ```
+ */
+export function readFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): AsyncIterable<FeedEntry> {
+  const reader = READERS[config.format] as FeedReader | undefined;
+  if (reader === undefined) {
+    throw new FeedError(`Unknown feed format: got ${JSON.stringify(config.format)}, expected one of ${Object.keys(READERS).join(", ")}`);
+  }
+  return reader(input, config, context);
+}

@@ -1,0 +1,65 @@
+/**
+ * Reads a MISP warning list (`lists/<name>/list.json`): values known to be benign, usually
+ * configured as an allow-list that suppresses detections.
+ */
+import type { FeedConfig } from "../config/types.ts";
+import type { FeedEntry, Fields } from "../matching/types.ts";
+import { classifyValue, quote } from "./_classify.ts";
+import { readText } from "./_input.ts";
+import { FeedError } from "./feed_error.ts";
+import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
+
+/**
+ * Yields one entry per `list` value: type `string` detects each value's kind (hash, IP, URL,
+ * domain), `cidr` gives IP (single addresses and networks), `hostname` gives DOMAIN. Types
+ * `substring` and `regex` cannot be indexed and fail the whole feed. Every entry carries the
+ * fields `name` and `version` of the list. Values that fit no kind are skipped as `item N`.
+ *
+ * @example
+ * ```ts
+ * const list = '{"name":"RFC 5737","type":"cidr","list":["192.0.2.0/24"]}';
+ * for await (const e of readMispFeed(list, config, context)) {} // IP 192.0.2.0/24
+ * ```
+ */
+export async function* readMispFeed(
+  input: FeedInput,
+  config: FeedConfig,
+  context: FeedReadContext,
+): AsyncGenerator<FeedEntry> {
+  let document: unknown;
+  try {
+    document = JSON.parse(await readText(input));
+  } catch (error) {
+    if (error instanceof FeedError) throw error;
+    throw new FeedError(`Invalid MISP warning list: ${(error as Error).message}`);
+  }
+  if (typeof document !== "object" || document === null || !Array.isArray((document as { list?: unknown }).list)) {
+    throw new FeedError("Invalid MISP warning list: expected an object with a list array");
+  }
+  const { list, type, name, version } = document as { list: unknown[]; type?: unknown; name?: unknown; version?: unknown };
+  const listType = type ?? "string";
+  const fieldType = listType === "string" ? "AUTO" : listType === "cidr" ? "IP" : listType === "hostname" ? "DOMAIN" : undefined;
+  if (fieldType === undefined) {
+    throw new FeedError(`Unsupported MISP warning list type: got ${quote(String(listType))}, expected string, cidr or hostname`);
+  }
+  const fields: Fields = [
+    ["name", typeof name === "string" ? name : ""],
+    ["version", version === undefined || version === null ? "" : String(version)],
+  ];
+  const category = config.fields[0]?.category || undefined;
+  for (let i = 0; i < list.length; i++) {
+    const where = `item ${i + 1}`;
+    const value = list[i];
+    if (typeof value !== "string") {
+      context.onSkip({ where, reason: `not a string: found ${value === null ? "null" : typeof value}` });
+      continue;
+    }
+    const classified = classifyValue(fieldType, value);
+    if (typeof classified === "string") {
+      context.onSkip({ where, reason: classified });
+      continue;
+    }
+    context.where = where;
+    yield { kind: classified.kind, value: classified.value, fields, category };
+  }
+}

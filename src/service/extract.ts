@@ -1,0 +1,255 @@
+/**
+ * Value extraction for one event (spec cybertrace-service.md §3.2, §4.1, §4.2): choose the Source
+ * profile, apply its normalizing rules, run its regexes and collect the typed values to look up
+ * and the first value of every regex for `%NAME%` placeholders.
+ */
+import type { InputSettings, RegexType, SourceProfile } from "../config/types.ts";
+import { compilePattern } from "../config/compile_pattern.ts";
+import { ConfigError } from "../config/config_error.ts";
+import { groupCount } from "./_compile_regex.ts";
+import { syslogHost } from "./_syslog_host.ts";
+
+/** Caps the values one event can yield (a 64 KiB event of `a` with `extract=all` on `a`). */
+export const MAX_VALUES_PER_EVENT = 4096;
+
+/** One `<NAME>` regex, ready to run. */
+export interface CompiledRegexRule {
+  readonly name: string;
+  /** Index of `name` in {@link CompiledSources.slotNames}. */
+  readonly slot: number;
+  readonly type: RegexType;
+  readonly all: boolean;
+  /** Has the `g` flag exactly when `all`. */
+  readonly re: RegExp;
+  /** Compiled `concatenate`: literal text, or a capture-group number. Undefined: no template. */
+  readonly concat: readonly (string | number)[] | undefined;
+  readonly groups: number;
+  /** A `default` regex shadowed by a same-named regex of the chosen Source: runs only if that one matched nothing. */
+  readonly fallback: boolean;
+}
+
+/** A Source profile with its regexes compiled and the `default` regexes appended. */
+export interface CompiledSource {
+  readonly id: string;
+  readonly replace: readonly { readonly re: RegExp; readonly output: string }[];
+  readonly ignore: readonly RegExp[];
+  readonly rules: readonly CompiledRegexRule[];
+}
+
+/** Every Source of an InputSettings, compiled once per config. */
+export interface CompiledSources {
+  readonly byIp: ReadonlyMap<string, CompiledSource>;
+  /** Keys lower-cased. */
+  readonly byHost: ReadonlyMap<string, CompiledSource>;
+  readonly fallback: CompiledSource;
+  /** Every regex name of every Source; a name's index is its slot. */
+  readonly slotNames: readonly string[];
+}
+
+/** A typed value to look up, and which regex produced it. */
+export interface ExtractedValue {
+  readonly slot: number;
+  readonly type: Exclude<RegexType, "CONTEXT">;
+  readonly value: string;
+}
+
+/** What extraction made of one event. */
+export interface Extraction {
+  readonly source: CompiledSource;
+  /** The event after normalizing rules. */
+  readonly event: string;
+  /** An Ignore rule matched: nothing was extracted. */
+  readonly ignored: boolean;
+  /** First value of each regex by slot; undefined when it did not match. */
+  readonly firstValues: readonly (string | undefined)[];
+  /** Typed values in regex order, then match order; empty values are left out. */
+  readonly values: readonly ExtractedValue[];
+}
+
+/** Parses `concatenate`: `#N` is group N, `\#` a literal `#`, a reference to a missing group stays literal. */
+function compileConcat(template: string, groups: number): (string | number)[] {
+  const parts: (string | number)[] = [];
+  let lit = "";
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i]!;
+    if (c === "\\" && template[i + 1] === "#") {
+      lit += "#";
+      i++;
+      continue;
+    }
+    if (c === "#") {
+      let j = i + 1;
+      while (j < template.length && template.charCodeAt(j) >= 48 && template.charCodeAt(j) <= 57) j++;
+      if (j > i + 1) {
+        const n = Number(template.slice(i + 1, j));
+        if (n <= groups) {
+          if (lit !== "") parts.push(lit);
+          lit = "";
+          parts.push(n);
+        } else {
+          lit += template.slice(i, j);
+        }
+        i = j - 1;
+        continue;
+      }
+    }
+    lit += c;
+  }
+  if (lit !== "") parts.push(lit);
+  return parts;
+}
+
+/** Boost replacement text (`\1`, `\0`, `\\`) to a JS one (`$1`, `$&`, `\`); `$n` already means the same in both. */
+function jsReplacement(output: string): string {
+  return output.replace(/\\(\d+|\\)/g, (_, g: string) => (g === "\\" ? "\\" : g === "0" ? "$&" : `$${g}`));
+}
+
+function compileOrThrow(file: string, pattern: string, flags: string, what: string, line: number): RegExp {
+  try {
+    return compilePattern(pattern, flags);
+  } catch (err) {
+    throw new ConfigError(file, line, `${what} is not a valid regular expression: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Compiles every Source of `input` once. Throws `ConfigError` (with `file` and the rule's line)
+ * when a regex does not compile, or when no `default` Source exists.
+ */
+export function compileSources(input: InputSettings, file = "<config>"): CompiledSources {
+  const slots = new Map<string, number>();
+  const slotOf = (name: string): number => {
+    let s = slots.get(name);
+    if (s === undefined) {
+      s = slots.size;
+      slots.set(name, s);
+    }
+    return s;
+  };
+  const def = input.sources.find((s) => s.id === "default");
+  if (def === undefined) {
+    throw new ConfigError(file, undefined, `Input settings have no default Source: found ids ${input.sources.map((s) => `"${s.id}"`).join(", ") || "none"}, expected one with id "default"`);
+  }
+  const compileRules = (p: SourceProfile, shadowing: ReadonlySet<string>): CompiledRegexRule[] =>
+    p.regexes.map((r) => {
+      const re = compileOrThrow(file, r.pattern, r.extract === "all" ? "g" : "", `Source "${p.id}" > ${r.name}`, r.line);
+      const groups = groupCount(re);
+      return {
+        name: r.name,
+        slot: slotOf(r.name),
+        type: r.type,
+        all: r.extract === "all",
+        re,
+        concat: r.concatenate === undefined || r.concatenate === "" ? undefined : compileConcat(r.concatenate, groups),
+        groups,
+        fallback: shadowing.has(r.name),
+      };
+    });
+  const defaultRules = compileRules(def, new Set());
+  const compileProfile = (p: SourceProfile): CompiledSource => {
+    const own = p === def ? [] : compileRules(p, new Set());
+    const ownNames = new Set(own.map((r) => r.name));
+    const inherited = p === def ? defaultRules : defaultRules.map((r) => (ownNames.has(r.name) ? { ...r, fallback: true } : r));
+    return {
+      id: p.id,
+      replace: p.replace.map((r) => ({
+        re: compileOrThrow(file, r.input, "g", `Source "${p.id}" > Replace input`, r.line),
+        output: jsReplacement(r.output),
+      })),
+      ignore: p.ignore.map((r) => compileOrThrow(file, r.input, "", `Source "${p.id}" > Ignore input`, r.line)),
+      rules: [...own, ...inherited],
+    };
+  };
+  const byIp = new Map<string, CompiledSource>();
+  const byHost = new Map<string, CompiledSource>();
+  let fallback: CompiledSource | undefined;
+  for (const p of input.sources) {
+    const c = compileProfile(p);
+    if (p === def) fallback = c;
+    for (const ip of p.ips) if (!byIp.has(normalizePeerIp(ip))) byIp.set(normalizePeerIp(ip), c);
+    for (const h of p.hostnames) if (!byHost.has(h.toLowerCase())) byHost.set(h.toLowerCase(), c);
+  }
+  return { byIp, byHost, fallback: fallback!, slotNames: [...slots.keys()] };
+}
+
+/** A dual-stack socket reports IPv4 peers as `::ffff:a.b.c.d`; profiles name them plainly. */
+function normalizePeerIp(ip: string): string {
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip.toLowerCase();
+}
+
+/** Spec §3.2: the peer IP's Source, else the syslog host name's, else `default`. */
+export function chooseSource(sources: CompiledSources, event: string, peerIp: string | undefined): CompiledSource {
+  if (peerIp !== undefined && sources.byIp.size > 0) {
+    const s = sources.byIp.get(normalizePeerIp(peerIp));
+    if (s !== undefined) return s;
+  }
+  if (sources.byHost.size > 0) {
+    const host = syslogHost(event);
+    const s = host === undefined ? undefined : sources.byHost.get(host);
+    if (s !== undefined) return s;
+  }
+  return sources.fallback;
+}
+
+function valueOf(rule: CompiledRegexRule, m: RegExpExecArray): string {
+  const concat = rule.concat;
+  if (concat !== undefined) {
+    let v = "";
+    for (let i = 0; i < concat.length; i++) {
+      const p = concat[i]!;
+      v += typeof p === "string" ? p : (m[p] ?? "");
+    }
+    return v;
+  }
+  if (rule.groups === 0) return m[0];
+  if (rule.groups === 1) return m[1] ?? "";
+  let v = "";
+  for (let g = 1; g <= rule.groups; g++) v += m[g] ?? "";
+  return v;
+}
+
+/**
+ * Extracts the values of one event with the Source chosen for it.
+ *
+ * @example
+ * ```ts
+ * const x = extract(compileSources(input), "url=http://a.example/ x", "192.0.2.1");
+ * x.values; // [{ slot: 0, type: "URL", value: "http://a.example/" }]
+ * ```
+ */
+export function extract(sources: CompiledSources, event: string, peerIp: string | undefined): Extraction {
+  const source = chooseSource(sources, event, peerIp);
+  let text = event;
+  for (const r of source.replace) text = text.replace(r.re, r.output);
+  const firstValues: (string | undefined)[] = new Array(sources.slotNames.length);
+  const values: ExtractedValue[] = [];
+  for (const re of source.ignore) {
+    if (re.test(text)) return { source, event: text, ignored: true, firstValues, values };
+  }
+  for (const rule of source.rules) {
+    if (rule.fallback && firstValues[rule.slot] !== undefined) continue;
+    const re = rule.re;
+    if (!rule.all) {
+      const m = re.exec(text);
+      if (m === null) continue;
+      const v = valueOf(rule, m);
+      if (firstValues[rule.slot] === undefined) firstValues[rule.slot] = v;
+      if (rule.type !== "CONTEXT" && v !== "" && values.length < MAX_VALUES_PER_EVENT) {
+        values.push({ slot: rule.slot, type: rule.type, value: v });
+      }
+      continue;
+    }
+    re.lastIndex = 0;
+    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+      if (m[0].length === 0) re.lastIndex = m.index + 1;
+      const v = valueOf(rule, m);
+      if (firstValues[rule.slot] === undefined) firstValues[rule.slot] = v;
+      // CONTEXT values only fill placeholders, so their first match is all that is needed.
+      if (rule.type === "CONTEXT") break;
+      if (v === "") continue;
+      if (values.length >= MAX_VALUES_PER_EVENT) break;
+      values.push({ slot: rule.slot, type: rule.type, value: v });
+    }
+  }
+  return { source, event: text, ignored: false, firstValues, values };
+}

@@ -1,0 +1,136 @@
+/**
+ * The whole per-event path minus sockets (spec cybertrace-service.md §2.4, §4.1): extract values,
+ * look them up, filter, dedupe and cap the hits, render the detection lines and the finished event.
+ */
+import type { ServiceConfig } from "../config/types.ts";
+import { compileOutputTemplates, type OutputTemplates } from "../events/compile_output_templates.ts";
+import type { EventRenderContext } from "../events/event_render_context.ts";
+import { renderDetection } from "../events/render_detection.ts";
+import { renderFinishedEvent } from "../events/render_finished_event.ts";
+import type { IndexReader, LookupResult } from "../matching/types.ts";
+import { type CompiledFilters, compileSendEventFilters, passesSendEventFilters } from "./_send_event_filters.ts";
+import { type CompiledSources, compileSources, extract } from "./extract.ts";
+
+/** A config compiled for the event path; build once per config (re)load with {@link compilePipeline}. */
+export interface Pipeline {
+  readonly sources: CompiledSources;
+  readonly templates: OutputTemplates;
+  /** `Feeds per_scan_detect_limit`, per input event; Infinity when unset. */
+  readonly detectLimit: number;
+  readonly filters: CompiledFilters;
+  /** `FinishedEventFormat enabled`: the default for sessions that did not send X-KF-SendFinishedEvent. */
+  readonly finishedEnabled: boolean;
+}
+
+/**
+ * Compiles `config` for {@link processEvent}. Throws `ConfigError` (file, line, Source and rule
+ * named) when a regex does not compile; unknown template placeholders go to `warn` once each.
+ */
+export function compilePipeline(config: ServiceConfig, warn?: (message: string) => void): Pipeline {
+  const sources = compileSources(config.input, config.source);
+  const limit = config.feeds.perScanDetectLimit;
+  return {
+    sources,
+    templates: compileOutputTemplates(config.output, config.feeds.feeds, sources.slotNames, warn),
+    detectLimit: limit === undefined || limit <= 0 ? Number.POSITIVE_INFINITY : limit,
+    filters: compileSendEventFilters(config.output.sendEventFilters),
+    finishedEnabled: config.output.finishedEventFormat.enabled,
+  };
+}
+
+/** Per-event inputs besides the text. */
+export interface ProcessOptions {
+  /** The peer's address, for Source selection by `ip=`. */
+  readonly peerIp?: string;
+  /** Epoch ms: lookup expiry and `%Date%`. */
+  readonly now: number;
+  /** Epoch ms the event arrived (`%EventReceivedDate%`); default `now`. */
+  readonly receivedAt?: number;
+  /** Append a finished event (session flag, or the config default). */
+  readonly sendFinished: boolean;
+}
+
+/** What one input event produced. */
+export interface ProcessResult {
+  /** Detection lines, then the finished event when asked; no trailing newlines. */
+  readonly lines: string[];
+  /** Detection lines produced (after filters, dedupe and the limit). */
+  readonly detections: number;
+  /** Detections an allow-list hit cancelled. */
+  readonly suppressed: number;
+  /** Detections per category, in first-seen order. */
+  readonly byCategory: Map<string, number>;
+  /** Typed values looked up (statistics: checked objects). */
+  readonly checked: number;
+  /** An Ignore rule dropped the event. */
+  readonly ignored: boolean;
+  readonly sourceId: string;
+  /** What the finished event of this event renders with (the service merges lines of several events). */
+  readonly context: EventRenderContext;
+}
+
+const NO_HITS: LookupResult = { records: [], suppressed: 0 };
+
+/**
+ * Processes one event. A lookup that throws counts as no hit, so one bad value cannot end a
+ * connection. An ignored event still gets its finished event: synchronous clients wait for one
+ * per line (spec §2.4).
+ *
+ * @example
+ * ```ts
+ * const r = processEvent(pipeline, index, "url=http://fakess123.nu", { now: Date.now(), sendFinished: true });
+ * r.lines; // [detection…, finished event]
+ * ```
+ */
+export function processEvent(p: Pipeline, index: IndexReader, event: string, options: ProcessOptions): ProcessResult {
+  const { now } = options;
+  const x = extract(p.sources, event, options.peerIp);
+  const lines: string[] = [];
+  const byCategory = new Map<string, number>();
+  const ctx: EventRenderContext = {
+    now,
+    receivedAt: options.receivedAt ?? now,
+    sourceId: x.source.id,
+    regexValues: x.firstValues,
+  };
+  let detections = 0;
+  let suppressed = 0;
+  let checked = 0;
+  const values = x.values;
+  // Both sets stay unallocated for the common event with at most one value.
+  let looked: Set<string> | undefined;
+  let sent: Set<string> | undefined;
+  for (let i = 0; i < values.length && detections < p.detectLimit; i++) {
+    const v = values[i]!;
+    if (values.length > 1) {
+      const key = `${v.type}\0${v.value}`;
+      looked ??= new Set();
+      if (looked.has(key)) continue;
+      looked.add(key);
+    }
+    checked++;
+    let hits: LookupResult;
+    try {
+      hits = index.lookup(v.type, v.value, now);
+    } catch {
+      hits = NO_HITS;
+    }
+    suppressed += hits.suppressed;
+    const records = hits.records;
+    for (let r = 0; r < records.length && detections < p.detectLimit; r++) {
+      const record = records[r]!;
+      if (p.filters.length > 0 && !passesSendEventFilters(p.filters, record, now)) continue;
+      if (values.length > 1 || records.length > 1) {
+        const key = `${v.value}\0${record.feed.name}\0${record.category}\0${record.indicator}`;
+        sent ??= new Set();
+        if (sent.has(key)) continue;
+        sent.add(key);
+      }
+      lines.push(renderDetection(p.templates, ctx, record, v.slot, v.value));
+      detections++;
+      byCategory.set(record.category, (byCategory.get(record.category) ?? 0) + 1);
+    }
+  }
+  if (options.sendFinished) lines.push(renderFinishedEvent(p.templates, ctx, detections, byCategory));
+  return { lines, detections, suppressed, byCategory, checked, ignored: x.ignored, sourceId: x.source.id, context: ctx };
+}

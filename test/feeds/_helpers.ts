@@ -1,0 +1,67 @@
+/** Shared pieces of the feed tests: a config builder, fixture access and a reader runner. */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { FeedConfig } from "../../src/config/types.ts";
+import type { FeedInput, FeedReadContext, FeedReader } from "../../src/feeds/feed_reader.ts";
+import type { FeedEntry, FeedSkip } from "../../src/matching/types.ts";
+
+export function feedConfig(overrides: Partial<FeedConfig> = {}): FeedConfig {
+  return {
+    filename: "feed.txt",
+    enabled: true,
+    confidence: 50,
+    format: "lines",
+    category: "OSINT",
+    fields: [],
+    actionableFields: [],
+    indicatorLifetimeMinutes: 0,
+    allowList: false,
+    header: false,
+    line: 1,
+    ...overrides,
+  };
+}
+
+export function fixturePath(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/feeds/${name}`, import.meta.url));
+}
+
+export function fixture(name: string): string {
+  return readFileSync(fixturePath(name), "utf8");
+}
+
+/** Bytes as a stream in chunks of `size`, to exercise values split across chunks. */
+export async function* chunked(bytes: Uint8Array | string, size: number): AsyncGenerator<Uint8Array> {
+  const all = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+  for (let i = 0; i < all.length; i += size) yield all.subarray(i, i + size);
+}
+
+export interface ReadResult {
+  readonly entries: FeedEntry[];
+  readonly skips: FeedSkip[];
+  /** `context.where` as it was at each yield. */
+  readonly wheres: string[];
+  readonly error?: string;
+}
+
+/** Runs a reader to the end, catching its error so partial output can be asserted too. */
+export async function run(reader: FeedReader, input: FeedInput, config: FeedConfig): Promise<ReadResult> {
+  const entries: FeedEntry[] = [];
+  const skips: FeedSkip[] = [];
+  const wheres: string[] = [];
+  const context: FeedReadContext = { where: "", onSkip: (skip) => skips.push(skip) };
+  try {
+    for await (const entry of reader(input, config, context)) {
+      entries.push(entry);
+      wheres.push(context.where);
+    }
+  } catch (error) {
+    return { entries, skips, wheres, error: (error as Error).message };
+  }
+  return { entries, skips, wheres };
+}
+
+/** Entries as `[kind, value]` pairs, for compact assertions. */
+export function values(entries: readonly FeedEntry[]): [string, string][] {
+  return entries.map((e) => [e.kind, e.value]);
+}
