@@ -1,0 +1,96 @@
+/**
+ * Renders a service status as Prometheus text exposition format 0.0.4, for `GET /metrics`.
+ */
+
+import type { ServiceStatus } from "./service_status.ts";
+
+/** The `Content-Type` Prometheus expects for this format. */
+export const METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+type Labels = readonly (readonly [string, string])[];
+type Sample = readonly [Labels, number];
+
+/**
+ * One `# HELP` and `# TYPE` line per metric family, then its samples. Label values and help
+ * text are escaped as the format requires (`\\`, `\"`, `\n`); non-finite numbers are written
+ * `NaN`, `+Inf`, `-Inf`.
+ *
+ * @example
+ * ```ts
+ * const body = metricsText(status); // "# HELP ioclens_info ...\n# TYPE ioclens_info gauge\n..."
+ * ```
+ */
+export function metricsText(status: ServiceStatus): string {
+  const out: string[] = [];
+  const family = (name: string, type: "counter" | "gauge", help: string, samples: readonly Sample[]): void => {
+    out.push(`# HELP ${name} ${escapeHelp(help)}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) out.push(`${name}${labelText(labels)} ${numberText(value)}`);
+  };
+  const one = (value: number): readonly Sample[] => [[[], value]];
+  const perFeed = (pick: (f: ServiceStatus["feeds"][number]) => number): readonly Sample[] =>
+    status.feeds.map((f) => [[["feed", f.name]], pick(f)]);
+
+  family("ioclens_info", "gauge", "Build information; the value is always 1.", [[[["version", status.version]], 1]]);
+  family("ioclens_uptime_seconds", "gauge", "Seconds since the service started.", one(status.uptimeSeconds));
+  family("ioclens_ready", "gauge", "1 when feeds are loaded and lookups are answered.", one(status.ready ? 1 : 0));
+  family("ioclens_healthy", "gauge", "1 when ready and no health check fails.", one(status.ready && status.unhealthy === undefined ? 1 : 0));
+  family("ioclens_worker_restarts_total", "counter", "Times the supervisor restarted the worker.", one(status.restarts));
+
+  family("ioclens_feed_records", "gauge", "Indicators indexed per feed.", perFeed((f) => f.records));
+  family("ioclens_feed_skipped_records", "gauge", "Feed records the loader could not use.", perFeed((f) => f.skipped));
+  family("ioclens_feed_load_seconds", "gauge", "Duration of the last feed load.", perFeed((f) => f.loadMs / 1000));
+  family("ioclens_feed_load_failed", "gauge", "1 when the last load of the feed failed.", perFeed((f) => (f.error === undefined ? 0 : 1)));
+
+  const c = status.connections;
+  family("ioclens_connections_active", "gauge", "Event connections being served.", one(c.active));
+  family("ioclens_connections_waiting", "gauge", "Event connections waiting for a free scanner.", one(c.waiting));
+  family("ioclens_connections_limit", "gauge", "Event connections served at once (ScannersCount).", one(c.limit));
+
+  const e = status.events;
+  family("ioclens_events_total", "counter", "Input events received.", one(e.total));
+  family("ioclens_events_detected_total", "counter", "Input events with at least one detection.", one(e.detections));
+  family("ioclens_events_suppressed_total", "counter", "Input events whose detections an allow-list cancelled.", one(e.suppressed));
+  family("ioclens_events_dropped_total", "counter", "Input events dropped unprocessed.", one(e.dropped));
+  family("ioclens_events_cut_total", "counter", "Input events cut because they exceeded 64 KiB.", one(e.cut));
+  family(
+    "ioclens_detections_total",
+    "counter",
+    "Detection events sent, per category.",
+    Object.entries(status.detectionsByCategory).map(([category, n]) => [[["category", category]], n]),
+  );
+  family("ioclens_events_per_second", "gauge", "Input events per second over a sliding window.", [
+    [[["window", "1m"]], status.eps.m1],
+    [[["window", "5m"]], status.eps.m5],
+    [[["window", "15m"]], status.eps.m15],
+  ]);
+
+  const o = status.output;
+  family("ioclens_output_queue_depth", "gauge", "Output lines waiting for the detection target.", one(o.queueDepth));
+  family("ioclens_output_queue_limit", "gauge", "Output lines that may wait before new ones are dropped.", one(o.queueLimit));
+  family("ioclens_output_dropped_total", "counter", "Output lines dropped (queue full or retries exhausted).", one(o.dropped));
+  family("ioclens_output_sent_total", "counter", "Output lines delivered to the detection target.", one(o.sent));
+
+  out.push("");
+  return out.join("\n");
+}
+
+function labelText(labels: Labels): string {
+  if (labels.length === 0) return "";
+  let s = "{";
+  for (let i = 0; i < labels.length; i++) {
+    const [name, value] = labels[i]!;
+    s += `${i === 0 ? "" : ","}${name}="${value.replace(/[\\"\n]/g, (ch) => (ch === "\n" ? "\\n" : `\\${ch}`))}"`;
+  }
+  return s + "}";
+}
+
+function escapeHelp(text: string): string {
+  return text.replace(/[\\\n]/g, (ch) => (ch === "\n" ? "\\n" : "\\\\"));
+}
+
+function numberText(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (n === Infinity) return "+Inf";
+  if (n === -Infinity) return "-Inf";
+  return String(n);
+}

@@ -1,0 +1,72 @@
+/**
+ * The shapes the status endpoint serves: what `/status` returns, what `/metrics` is rendered
+ * from, and what a REST lookup answers (spec cybertrace-service.md §7.4).
+ */
+
+/** How one configured feed loaded. */
+export interface FeedStatus {
+  /** Feed file name, as configured. */
+  readonly name: string;
+  /** Indicators indexed from it. */
+  readonly records: number;
+  /** Records the loader could not use. */
+  readonly skipped: number;
+  /** Milliseconds the last load took. */
+  readonly loadMs: number;
+  /** Why the last load failed (the previous contents, if any, stay in use). */
+  readonly error?: string;
+}
+
+/** A snapshot of the running service, built on demand by whoever owns the counters. */
+export interface ServiceStatus {
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  /** Feeds are loaded: events are matched and REST lookups are answered (else 425). */
+  readonly ready: boolean;
+  /** Why the service is unhealthy although it may be ready (e.g. a failed self-probe);
+   *  undefined when healthy. */
+  readonly unhealthy?: string;
+  readonly feeds: readonly FeedStatus[];
+  /** Event connections: being served, waiting for a free scanner, and the scanner limit. */
+  readonly connections: { readonly active: number; readonly waiting: number; readonly limit: number };
+  /** Input events since start: all, with a detection, with a detection an allow-list
+   *  cancelled, dropped unprocessed, and cut because they exceeded 64 KiB (spec §2.1). */
+  readonly events: {
+    readonly total: number;
+    readonly detections: number;
+    readonly suppressed: number;
+    readonly dropped: number;
+    readonly cut: number;
+  };
+  /** Detection events sent, per category (`KL_Malicious_URL` → 12). */
+  readonly detectionsByCategory: Readonly<Record<string, number>>;
+  /** Input events per second averaged over the last 1, 5 and 15 minutes. */
+  readonly eps: { readonly m1: number; readonly m5: number; readonly m15: number };
+  /** The outbound detection connection (non-ReplyBack mode, spec §2.3). */
+  readonly output: {
+    readonly queueDepth: number;
+    readonly queueLimit: number;
+    readonly dropped: number;
+    readonly sent: number;
+  };
+  /** Times the supervisor restarted the worker. */
+  readonly restarts: number;
+}
+
+/** One matched category of a REST lookup answer. */
+export interface LookupCategory {
+  readonly category: string;
+  /** The feed's own text of the indicator that matched. */
+  readonly detected_indicator: string;
+  /** The matched record's fields. */
+  readonly context: Readonly<Record<string, string>>;
+}
+
+/** The answer for one `{"object": ...}` of a REST lookup (spec §7.4; the `result` literals
+ *  are ours, the real ones were not retrievable, §9 item 12). */
+export interface LookupAnswer {
+  /** The value as sent. */
+  readonly object: string;
+  readonly result: "detected" | "not detected";
+  readonly categories: readonly LookupCategory[];
+}

@@ -1,0 +1,213 @@
+/**
+ * The HTTP side of `ioclens serve`: health, status, Prometheus metrics, feed reload and the
+ * CyberTrace-compatible REST lookup (spec §7.4), as a plain Hono app tested in memory.
+ */
+
+import { Hono, type Context } from "hono";
+import { METRICS_CONTENT_TYPE, metricsText } from "./metrics_text.ts";
+import type { LookupAnswer, ServiceStatus } from "./service_status.ts";
+
+/** What the status app needs from the running service. */
+export interface StatusAppDeps {
+  /** A fresh snapshot; called once per request that needs it. */
+  getStatus(): ServiceStatus;
+  /** Re-reads the configured feeds; resolves `{ ok: false, error }` when that failed. */
+  reload(): Promise<{ ok: boolean; error?: string }>;
+  /** Looks values up with the `http_single_lookup` rules, one answer per value, in order. */
+  lookup(values: string[]): Promise<LookupAnswer[]>;
+  /** When set, every route but `/health` requires `Authorization: Bearer <token>` or Basic
+   *  auth with the token as password (any user name, as CyberTrace clients send Basic). */
+  token?: string;
+  /** Whether the app listens on a loopback address only. */
+  isLoopback: boolean;
+  /** Largest lookup body in bytes; default 64 MiB, CyberTrace's limit (spec §8). */
+  maxBodyBytes?: number;
+}
+
+/** REST API versions whose lookup takes `[{"object": ...}]` for the General tenant (§7.4). */
+const LOOKUP_VERSIONS = new Set(["1.0", "1.1", "1.2"]);
+const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
+
+/**
+ * Builds the status app. Routes: `GET /health` (no auth: 200 `{status:"ok"}` or 503
+ * `{status:"unavailable", reason}`), `GET /status` (the `ServiceStatus` as JSON),
+ * `GET /metrics` (Prometheus text), `POST /reload`, and `POST /api/{1.0,1.1,1.2}/lookup`.
+ * Errors are JSON `{error: "..."}` (CyberTrace's error body is unknown, spec §9 item 12).
+ *
+ * Exposing the app beyond loopback without a token is refused here by a throw, but the
+ * caller is expected to check first and refuse to start with a config error; this throw is
+ * the backstop, not the user-facing message.
+ *
+ * @example Health check in memory
+ * ```ts
+ * const app = createStatusApp({ getStatus, reload, lookup, isLoopback: true });
+ * const res = await app.request("/health"); // 200 {"status":"ok"} once feeds are loaded
+ * ```
+ */
+export function createStatusApp(deps: StatusAppDeps): Hono {
+  const { token } = deps;
+  if (token === "") throw new Error("Status app token is empty: expected a non-empty token or none");
+  if (!deps.isLoopback && token === undefined) {
+    throw new Error("Status app listens beyond loopback without a token: expected a token");
+  }
+  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const app = new Hono();
+
+  app.onError((err, c) => c.json({ error: `Internal error: ${err.message}` }, 500));
+  app.notFound((c) => c.json({ error: `Not found: ${c.req.method} ${c.req.path}` }, 404));
+
+  if (token !== undefined) {
+    app.use(async (c, next) => {
+      if (c.req.path === "/health" || authorized(c.req.header("authorization"), token)) return next();
+      return c.json({ error: "Unauthorized: expected a Bearer token or Basic credentials" }, 401, {
+        "WWW-Authenticate": 'Bearer realm="ioclens", Basic realm="ioclens"',
+      });
+    });
+  }
+
+  app.all("/health", (c) => {
+    if (!allow(c, "GET")) return notAllowed(c, "GET");
+    const s = deps.getStatus();
+    if (s.ready && s.unhealthy === undefined) return c.json({ status: "ok" });
+    return c.json({ status: "unavailable", reason: s.unhealthy ?? "Feeds are still loading" }, 503);
+  });
+
+  app.all("/status", (c) => {
+    if (!allow(c, "GET")) return notAllowed(c, "GET");
+    return c.json(deps.getStatus());
+  });
+
+  app.all("/metrics", (c) => {
+    if (!allow(c, "GET")) return notAllowed(c, "GET");
+    return c.body(metricsText(deps.getStatus()), 200, { "Content-Type": METRICS_CONTENT_TYPE });
+  });
+
+  app.all("/reload", async (c) => {
+    if (!allow(c, "POST")) return notAllowed(c, "POST");
+    let result: { ok: boolean; error?: string };
+    try {
+      result = await deps.reload();
+    } catch (err) {
+      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    return result.ok ? c.json({ ok: true }) : c.json({ ok: false, error: result.error ?? "Reload failed" }, 500);
+  });
+
+  app.all("/api/:version/lookup", async (c) => {
+    const version = c.req.param("version");
+    if (!LOOKUP_VERSIONS.has(version)) {
+      return c.json({ error: `Unknown API version: ${version}, expected 1.0, 1.1 or 1.2` }, 404);
+    }
+    if (!allow(c, "POST")) return notAllowed(c, "POST");
+    if (!acceptsJson(c.req.header("accept"))) {
+      return c.json({ error: `Unsupported Accept: ${c.req.header("accept")}, expected application/json` }, 406);
+    }
+    if (!deps.getStatus().ready) return c.json({ error: "Service is initializing: feeds are still loading" }, 425);
+    const body = await readCapped(c.req.raw, maxBody);
+    if (body === undefined) return c.json({ error: `Request body too large: expected at most ${maxBody} bytes` }, 413);
+    const values = parseLookupBody(body);
+    if (typeof values === "string") return c.json({ error: values }, 400);
+    return c.json(await deps.lookup(values));
+  });
+
+  return app;
+}
+
+/** Hono dispatches HEAD as GET, so a GET route also answers HEAD. */
+function allow(c: Context, method: "GET" | "POST"): boolean {
+  const m = c.req.method;
+  return m === method || (method === "GET" && m === "HEAD");
+}
+
+function notAllowed(c: Context, method: "GET" | "POST"): Response {
+  return c.json({ error: `Method not allowed: ${c.req.method}, expected ${method}` }, 405, {
+    Allow: method === "GET" ? "GET, HEAD" : method,
+  });
+}
+
+function authorized(header: string | undefined, token: string): boolean {
+  if (header === undefined) return false;
+  const space = header.indexOf(" ");
+  if (space < 0) return false;
+  const scheme = header.slice(0, space).toLowerCase();
+  const value = header.slice(space + 1).trim();
+  if (scheme === "bearer") return sameSecret(value, token);
+  if (scheme !== "basic") return false;
+  let decoded: string;
+  try {
+    decoded = new TextDecoder().decode(Uint8Array.from(atob(value), (ch) => ch.charCodeAt(0)));
+  } catch {
+    return false;
+  }
+  const colon = decoded.indexOf(":");
+  return colon >= 0 && sameSecret(decoded.slice(colon + 1), token);
+}
+
+/** Compares in time independent of where the strings differ, so the token cannot be
+ *  guessed one character at a time. */
+function sameSecret(given: string, token: string): boolean {
+  let diff = given.length ^ token.length;
+  for (let i = 0; i < given.length; i++) diff |= given.charCodeAt(i) ^ token.charCodeAt(i % token.length);
+  return diff === 0;
+}
+
+function acceptsJson(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === "") return true;
+  for (const part of accept.split(",")) {
+    const type = part.split(";")[0]!.trim().toLowerCase();
+    if (type === "application/json" || type === "application/*" || type === "*/*") return true;
+  }
+  return false;
+}
+
+/** Reads the body, giving up (undefined) as soon as it passes `max` bytes, so an oversized
+ *  upload is never buffered whole. */
+async function readCapped(request: Request, max: number): Promise<Uint8Array | undefined> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > max) return undefined;
+  if (request.body === null) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return body;
+}
+
+/** The values of `[{"object": "..."}, ...]`, or what is wrong with the body. Content-Type is
+ *  not checked: clients that forget the header still send JSON. */
+function parseLookupBody(body: Uint8Array): string[] | string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch (err) {
+    return `Malformed lookup body: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) {
+    return 'Malformed lookup body: expected a non-empty array of {"object": "<value>"}';
+  }
+  const values: string[] = [];
+  for (let i = 0; i < parsed.length; i++) {
+    const item: unknown = parsed[i];
+    const value = typeof item === "object" && item !== null ? (item as { object?: unknown }).object : undefined;
+    if (typeof value !== "string") {
+      return `Malformed lookup body: item ${i} has no string "object", expected {"object": "<value>"}`;
+    }
+    values.push(value);
+  }
+  return values;
+}

@@ -1,0 +1,228 @@
+/**
+ * The watchdog of `ioclens serve`: runs the worker, probes it with PING/PONG and restarts it
+ * when it dies or hangs (spec §7.3; the restart policy is ours, the spec leaves it open, §9
+ * item 16).
+ */
+
+/** A running worker process, as the supervisor sees it. */
+export interface WorkerHandle {
+  /** Resolves with the exit code (null when killed by a signal); never rejects. */
+  readonly exited: Promise<number | null>;
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+  readonly pid: number | undefined;
+}
+
+/** Severity of a supervisor log line. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Structured context of a log line. */
+export type LogFields = Readonly<Record<string, string | number | boolean | null>>;
+
+/** Everything the supervisor touches, injected so tests run on a fake clock. */
+export interface SupervisorDeps {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Resolves after `ms`, or early (resolve or reject, both are fine) when `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Starts a worker; `restarts` counts the restarts so far, for the worker's `/status`. */
+  spawnWorker(info: { readonly restarts: number }): WorkerHandle;
+  /** True when the worker answered PONG in time; must settle on its own (has a timeout). */
+  probe(): Promise<boolean>;
+  log(level: LogLevel, msg: string, fields?: LogFields): void;
+  /** Emits a `KL_ALERT_*` service alert. */
+  alert(name: string, fields?: [string, string][]): void;
+  /** Called after each restart with the new total. */
+  onRestart?(restarts: number): void;
+  /** Aborting it stops the worker (SIGTERM, then SIGKILL after the grace period) and
+   *  resolves `runSupervisor`. */
+  stopSignal: AbortSignal;
+}
+
+/** Tuning of probes, kills and back-off; every field has a default (shown in `DEFAULTS`). */
+export interface SupervisorOptions {
+  /** How long a fresh worker may take to answer its first PONG (feeds load first). */
+  readonly readinessTimeoutMs?: number;
+  /** Probe period while waiting for readiness. */
+  readonly readinessProbeIntervalMs?: number;
+  /** Probe period once ready. */
+  readonly probeIntervalMs?: number;
+  /** Consecutive failed probes that count as a hang. */
+  readonly maxFailedProbes?: number;
+  /** Time between SIGTERM and SIGKILL. */
+  readonly killGraceMs?: number;
+  /** First restart delay; doubles per consecutive failure up to `maxBackoffMs`. */
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** A worker healthy this long resets the back-off to `initialBackoffMs`. */
+  readonly backoffResetMs?: number;
+  /** Exit codes that end supervision when the very first worker exits with them before
+   *  becoming ready: usage (2) and config (3) errors will not fix themselves by retrying. */
+  readonly fatalStartupExitCodes?: readonly number[];
+}
+
+const DEFAULTS: Required<SupervisorOptions> = {
+  readinessTimeoutMs: 120_000,
+  readinessProbeIntervalMs: 1_000,
+  probeIntervalMs: 5_000,
+  maxFailedProbes: 2,
+  killGraceMs: 10_000,
+  initialBackoffMs: 1_000,
+  maxBackoffMs: 60_000,
+  backoffResetMs: 60_000,
+  fatalStartupExitCodes: [2, 3],
+};
+
+const SERVICE_UNAVAILABLE = "KL_ALERT_ServiceUnavailable";
+
+type Outcome =
+  | { readonly kind: "exited"; readonly code: number | null }
+  | { readonly kind: "hung"; readonly reason: string }
+  | { readonly kind: "stop" };
+
+/** A started worker and whether it has exited yet. */
+interface Run {
+  readonly worker: WorkerHandle;
+  exit: { readonly code: number | null } | undefined;
+}
+
+/**
+ * Supervises workers until `deps.stopSignal` aborts, then resolves with the exit code of the
+ * worker it stopped (null when none was running, e.g. during a back-off wait). Resolves
+ * early with the code when the first worker fails at startup with a fatal exit code.
+ *
+ * A worker that exits, misses its readiness deadline, or fails `maxFailedProbes` probes in a
+ * row is killed and replaced after a back-off of 1 s, 2 s, 4 s … capped at 60 s (defaults).
+ * `KL_ALERT_ServiceUnavailable` is raised once per outage: an outage ends when a worker
+ * answers PONG again.
+ *
+ * @example
+ * ```ts
+ * const stop = new AbortController();
+ * process.once("SIGTERM", () => stop.abort());
+ * const code = await runSupervisor({ ...realDeps, stopSignal: stop.signal });
+ * ```
+ */
+export async function runSupervisor(deps: SupervisorDeps, opts: SupervisorOptions = {}): Promise<number | null> {
+  const o = { ...DEFAULTS, ...opts };
+  const stop = deps.stopSignal;
+  const stopped = new Promise<Outcome>((resolve) => {
+    if (stop.aborted) resolve({ kind: "stop" });
+    else stop.addEventListener("abort", () => resolve({ kind: "stop" }), { once: true });
+  });
+  let restarts = 0;
+  let failures = 0; // consecutive failures since the last stable run, drives the back-off
+  let inOutage = false;
+  let everReady = false;
+
+  // Waiting is "until this task settles or something interrupts": worker exit and stop call
+  // `wake`. Racing on the long-lived exit/stop promises instead would add a reaction to them
+  // on every probe, a leak over months of uptime.
+  let wake: (() => void) | undefined;
+  stop.addEventListener("abort", () => wake?.(), { once: true });
+  const until = <T>(task: Promise<T>, interrupted: () => boolean): Promise<T | undefined> => {
+    if (interrupted()) return Promise.resolve(undefined);
+    return new Promise<T | undefined>((resolve) => {
+      wake = () => {
+        if (interrupted()) resolve(undefined);
+      };
+      task.then(resolve, () => resolve(undefined));
+    }).finally(() => {
+      wake = undefined;
+    });
+  };
+  /** Sleeps `ms` unless interrupted first; true when the full time passed. */
+  const wait = async (ms: number, interrupted: () => boolean): Promise<boolean> => {
+    const cancel = new AbortController();
+    try {
+      return (await until(deps.sleep(ms, cancel.signal).then(() => true, () => true), interrupted)) === true;
+    } finally {
+      cancel.abort();
+    }
+  };
+
+  const terminate = async (run: Run): Promise<number | null> => {
+    const { worker } = run;
+    const exited = (): boolean => run.exit !== undefined;
+    worker.kill("SIGTERM");
+    if (!exited()) await wait(o.killGraceMs, exited);
+    if (!exited()) {
+      deps.log("warn", "Worker ignored SIGTERM: sending SIGKILL", { pid: worker.pid ?? null, graceMs: o.killGraceMs });
+      worker.kill("SIGKILL");
+      await wait(o.killGraceMs, exited);
+    }
+    if (run.exit !== undefined) return run.exit.code;
+    deps.log("error", "Worker did not exit after SIGKILL: giving up on it", { pid: worker.pid ?? null });
+    return null;
+  };
+
+  /** Probes until the worker exits, hangs or stop is asked; readiness first. */
+  const watch = async (run: Run): Promise<Outcome> => {
+    const interrupted = (): boolean => run.exit !== undefined || stop.aborted;
+    const outcome = (): Outcome => (run.exit !== undefined ? { kind: "exited", code: run.exit.code } : { kind: "stop" });
+    const startedAt = deps.now();
+    let readyAt: number | undefined;
+    let failed = 0;
+    for (;;) {
+      const ok = await until(deps.probe(), interrupted);
+      if (interrupted()) return outcome();
+      if (ok === true) {
+        failed = 0;
+        if (readyAt === undefined) {
+          readyAt = deps.now();
+          everReady = true;
+          if (inOutage) deps.log("info", "Service available again", { restarts });
+          else deps.log("info", "Worker ready", { ms: readyAt - startedAt });
+          inOutage = false;
+        } else if (failures > 0 && deps.now() - readyAt >= o.backoffResetMs) {
+          failures = 0;
+        }
+      } else if (readyAt !== undefined) {
+        failed++;
+        deps.log("warn", "Worker probe failed", { failed, of: o.maxFailedProbes });
+        if (failed >= o.maxFailedProbes) return { kind: "hung", reason: `${failed} probes failed in a row` };
+      } else if (deps.now() - startedAt >= o.readinessTimeoutMs) {
+        return { kind: "hung", reason: `not ready after ${o.readinessTimeoutMs} ms` };
+      }
+      await wait(readyAt === undefined ? o.readinessProbeIntervalMs : o.probeIntervalMs, interrupted);
+      if (interrupted()) return outcome();
+    }
+  };
+
+  for (;;) {
+    if (stop.aborted) return null;
+    const worker = deps.spawnWorker({ restarts });
+    const run: Run = { worker, exit: undefined };
+    const onExit = (code: number | null): void => {
+      run.exit = { code };
+      wake?.();
+    };
+    worker.exited.then(onExit, () => onExit(null));
+    deps.log("info", "Worker started", { pid: worker.pid ?? null, restarts });
+    const outcome = await watch(run);
+
+    if (outcome.kind === "stop") {
+      deps.log("info", "Stopping worker", { pid: worker.pid ?? null });
+      return terminate(run);
+    }
+    if (outcome.kind === "exited") {
+      if (!everReady && outcome.code !== null && o.fatalStartupExitCodes.includes(outcome.code)) {
+        deps.log("error", "Worker failed at startup: not restarting", { code: outcome.code });
+        return outcome.code;
+      }
+      deps.log("error", "Worker exited", { pid: worker.pid ?? null, code: outcome.code });
+    } else {
+      deps.log("error", "Worker hung: killing it", { pid: worker.pid ?? null, reason: outcome.reason });
+      await terminate(run);
+    }
+    if (!inOutage) {
+      inOutage = true;
+      deps.alert(SERVICE_UNAVAILABLE);
+    }
+
+    const delay = Math.min(o.maxBackoffMs, o.initialBackoffMs * 2 ** Math.min(failures, 30));
+    failures++;
+    deps.log("info", "Restarting worker after back-off", { delayMs: delay });
+    if (!(await wait(delay, () => stop.aborted))) return null;
+    restarts++;
+    deps.onRestart?.(restarts);
+  }
+}
