@@ -1,0 +1,508 @@
+/**
+ * Reads the service's `kl_feed_service.conf` dialect (spec cybertrace-service.md §3) into a
+ * validated {@link ServiceConfig}.
+ */
+import { resolve } from "node:path";
+import { compilePattern } from "./compile_pattern.ts";
+import { ConfigError } from "./config_error.ts";
+import { endpointProblem, hostPortProblem, isLoopbackHostPort, targetProblem } from "./_endpoint.ts";
+import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
+import { Reader, readXml, type XmlElement } from "./_reader.ts";
+import type {
+  ActionableField,
+  FeedConfig,
+  FeedField,
+  FeedFieldType,
+  FeedFormat,
+  FeedsSettings,
+  InputSettings,
+  OutputSettings,
+  RegexRule,
+  RegexType,
+  ReplaceRule,
+  SendEventFilter,
+  ServiceConfig,
+  ServiceSettings,
+  SourceProfile,
+  StatusSettings,
+} from "./types.ts";
+
+/** Options for {@link parseServiceConfig}. */
+export interface ParseServiceConfigOptions {
+  /** Folder relative `Bases`/`BasesBackup`/`BasesDownload`/`TemporaryDir`/`registry` paths are resolved against (the config file's folder); default: the working directory. */
+  readonly baseDir?: string;
+}
+
+const REGEX_TYPES: readonly RegexType[] = ["URL", "MD5", "SHA1", "SHA256", "HASH", "IP", "DOMAIN", "CONTEXT"];
+const FEED_FORMATS: readonly FeedFormat[] = ["kaspersky", "lines", "csv", "tsv", "maltrail", "zeek", "misp", "stix"];
+const FIELD_TYPES: readonly FeedFieldType[] = ["URL", "DOMAIN", "IP", "MD5", "SHA1", "SHA256", "HASH", "AUTO"];
+const UPDATE_FREQUENCIES = [0, 30, 60, 120, 240, 480, 960, 1440];
+/** Names a regex may not take, because templates use them (spec §3.2). */
+const RESERVED_NAMES = [
+  "SourceId",
+  "MatchedIndicator",
+  "RecordContext",
+  "Category",
+  "ActionableFields",
+  "Confidence",
+  "IndicatorInfo",
+  "EventReceivedDate",
+  "Retroscan",
+];
+/**
+ * Types for regexes whose `type` is absent. Kaspersky's samples (e.g. the Log Scanner
+ * recommendations) omit it for these names, which 3.1 configs linked to feeds by name; reading
+ * them as CONTEXT would make such configs detect nothing.
+ */
+const WELL_KNOWN_TYPES: Readonly<Record<string, RegexType>> = {
+  RE_URL: "URL",
+  RE_DOMAIN: "DOMAIN",
+  RE_IP: "IP",
+  RE_MD5: "MD5",
+  RE_SHA1: "SHA1",
+  RE_SHA256: "SHA256",
+  RE_HASH: "HASH",
+};
+/** Kaspersky's own examples spell it with a Cyrillic `е` (U+0435), spec §3.5. */
+const CYRILLIC_TIMEOUT = "EventSendingRetriesTim\u0435out";
+
+const DEFAULT_EVENT_FORMAT =
+  "%Date% category=%Category% matchedIndicator=%MatchedIndicator% url=%RE_URL% domain=%RE_DOMAIN% ip=%RE_IP% md5=%RE_MD5% sha1=%RE_SHA1% sha256=%RE_SHA256%%RecordContext%";
+
+/**
+ * Parses a service config. Missing elements get documented defaults (the excerpt in Kaspersky's
+ * Log Scanner recommendations must load); unknown elements and attributes only produce warnings.
+ *
+ * @param source the file name used in messages and in `config.source`.
+ * @throws {ConfigError} on malformed XML or a value of the wrong type or range.
+ * @example
+ * ```ts
+ * const { config, warnings } = parseServiceConfig(
+ *   "<Configuration><ServiceSettings><ScannersCount>4</ScannersCount></ServiceSettings></Configuration>",
+ *   "kl_feed_service.conf",
+ *   { baseDir: "/etc/ioclens" },
+ * );
+ * config.service.scannersCount; // 4
+ * config.input.connectionString; // "127.0.0.1:9999"
+ * warnings; // []
+ * ```
+ */
+export function parseServiceConfig(
+  text: string,
+  source: string,
+  opts: ParseServiceConfigOptions = {},
+): { config: ServiceConfig; warnings: string[] } {
+  const reader: Reader = new Reader(source);
+  const root = readXml(text, source);
+  const baseDir = opts.baseDir ?? ".";
+  let input: InputSettings | undefined;
+  let output: OutputSettings | undefined;
+  let feeds: FeedsSettings | undefined;
+  let serviceAndStatus: { service: ServiceSettings; status: StatusSettings } | undefined;
+
+  reader.children(
+    root,
+    root.name,
+    {
+      InputSettings: (el, path) => (input = readInput(reader, el, path)),
+      OutputSettings: (el, path) => (output = readOutput(reader, el, path)),
+      Feeds: (el, path) => (feeds = readFeeds(reader, el, path, baseDir)),
+      ServiceSettings: (el, path) => (serviceAndStatus = readServiceSettings(reader, el, path, baseDir)),
+    },
+    {
+      silent: ["EULA"],
+      unsupported: [
+        "Domains",
+        "LookupSettings",
+        "RetroScan",
+        "Detections",
+        "GUISettings",
+        "HTTPServer",
+        "NotificationSettings",
+        "Plugins",
+      ],
+    },
+  );
+
+  const settings = serviceAndStatus ?? readServiceSettings(reader, undefined, "", baseDir);
+  const config: ServiceConfig = {
+    source,
+    input: input ?? { connectionString: "127.0.0.1:9999", sources: builtInSources() },
+    output: output ?? readOutput(reader, undefined, ""),
+    feeds: feeds ?? { updateFrequencyMinutes: 30, feeds: [] },
+    service: settings.service,
+    status: settings.status,
+  };
+  return { config, warnings: reader.warnings };
+}
+
+let cachedSources: readonly SourceProfile[] | undefined;
+
+/** The `default` Source of the embedded config, used when a config has no RegExps. */
+function builtInSources(): readonly SourceProfile[] {
+  cachedSources ??= parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES).config.input.sources;
+  return cachedSources;
+}
+
+function readInput(reader: Reader, element: XmlElement, path: string): InputSettings {
+  let connectionString = "127.0.0.1:9999";
+  let eventDelimiter: string | undefined;
+  let sources: SourceProfile[] | undefined;
+  reader.children(element, path, {
+    ConnectionString: (el, p) => (connectionString = readAddress(reader, el, p, endpointProblem)),
+    EventDelimiter: (el, p) => {
+      const value = reader.text(el, p);
+      if (value !== "") checkRegex(reader, value, el.line, p);
+      eventDelimiter = value === "" ? undefined : value;
+    },
+    RegExps: (el, p) => (sources = readRegExps(reader, el, p)),
+  });
+  return { connectionString, eventDelimiter, sources: sources ?? builtInSources() };
+}
+
+function readRegExps(reader: Reader, element: XmlElement, path: string): SourceProfile[] {
+  const sources: SourceProfile[] = [];
+  reader.children(element, path, { Source: (el, p) => sources.push(readSource(reader, el, p, sources)) }, { repeatable: ["Source"] });
+  if (!sources.some((source) => source.id === "default")) {
+    reader.fail(element.line, path, `needs a Source with id="default": found ${sources.length === 0 ? "no Source" : `ids ${sources.map((s) => `"${s.id}"`).join(", ")}`}`);
+  }
+  return sources;
+}
+
+function readSource(reader: Reader, element: XmlElement, path: string, earlier: readonly SourceProfile[]): SourceProfile {
+  reader.attributes(element, path, ["id", "ip", "hostname"]);
+  const id = reader.requiredAttr(element, path, "id").trim();
+  if (earlier.some((source) => source.id === id)) reader.fail(element.line, path, `id must be unique: found a second Source with id="${id}"`);
+  let ips = splitList(reader.attr(element, "ip"));
+  if (id === "default" && ips.length > 0) {
+    reader.warn(element.line, `attribute ip of ${path} ignored: the default Source applies to every peer`);
+    ips = [];
+  }
+  const replace: ReplaceRule[] = [];
+  const ignore: { input: string; line: number }[] = [];
+  const regexes: RegexRule[] = [];
+  reader.children(
+    element,
+    path,
+    {
+      NormalizingRules: (el, p) =>
+        reader.children(
+          el,
+          p,
+          {
+            Replace: (rule, rp) => {
+              reader.attributes(rule, rp, ["input", "output"]);
+              const input = reader.requiredAttr(rule, rp, "input");
+              checkRegex(reader, input, rule.line, `${rp} attribute input`);
+              replace.push({ input, output: reader.attr(rule, "output") ?? "", line: rule.line });
+            },
+            Ignore: (rule, rp) => {
+              reader.attributes(rule, rp, ["input"]);
+              const input = reader.requiredAttr(rule, rp, "input");
+              checkRegex(reader, input, rule.line, `${rp} attribute input`);
+              ignore.push({ input, line: rule.line });
+            },
+          },
+          { repeatable: ["Replace", "Ignore"] },
+        ),
+    },
+    { other: (el, p) => regexes.push(readRegex(reader, el, p, regexes)) },
+  );
+  return { id, ips, hostnames: splitList(reader.attr(element, "hostname")), replace, ignore, regexes };
+}
+
+function readRegex(reader: Reader, element: XmlElement, path: string, earlier: readonly RegexRule[]): RegexRule {
+  const name = element.name;
+  if (RESERVED_NAMES.includes(name)) {
+    reader.fail(element.line, path, `cannot be a regex: "${name}" is a reserved pattern name (${RESERVED_NAMES.join(", ")})`);
+  }
+  if (earlier.some((rule) => rule.name === name)) reader.fail(element.line, path, `is defined twice in this Source: regex names must be unique`);
+  reader.attributes(element, path, ["type", "extract", "concatenate", "use_for_retroscan"]);
+  const pattern = reader.text(element, path);
+  if (pattern === "") reader.fail(element.line, path, "must hold a regular expression: found an empty element");
+  checkRegex(reader, pattern, element.line, path);
+  const concatenate = reader.attr(element, "concatenate");
+  return {
+    name,
+    pattern,
+    type: reader.enumAttr(element, path, "type", REGEX_TYPES) ?? WELL_KNOWN_TYPES[name] ?? "CONTEXT",
+    extract: reader.enumAttr(element, path, "extract", ["first", "all"] as const) ?? "first",
+    concatenate: concatenate === undefined || concatenate === "" ? undefined : concatenate,
+    useForRetroscan: reader.boolAttr(element, path, "use_for_retroscan") ?? false,
+    line: element.line,
+  };
+}
+
+function readOutput(reader: Reader, element: XmlElement | undefined, path: string): OutputSettings {
+  let eventFormat = DEFAULT_EVENT_FORMAT;
+  let recordFieldContextFormat = " %ParamName%=%ParamValue%";
+  let actionableFieldContextFormat = " %ParamName%:%ParamValue%";
+  let alertFormat: string | undefined;
+  let connectionString = "127.0.0.1:9998";
+  let alertConnectionString: { enabled: boolean; value: string } | undefined;
+  let finishedEventFormat = { enabled: false, value: "LookupFinished" };
+  const sendEventFilters: SendEventFilter[] = [];
+  let queueSize = 10000;
+  if (element === undefined) {
+    return { eventFormat, recordFieldContextFormat, actionableFieldContextFormat, connectionString, finishedEventFormat, sendEventFilters, queueSize };
+  }
+  reader.children(element, path, {
+    EventFormat: (el, p) => (eventFormat = reader.text(el, p)),
+    RecordFieldContextFormat: (el, p) => (recordFieldContextFormat = reader.text(el, p)),
+    ActionableFieldContextFormat: (el, p) => (actionableFieldContextFormat = reader.text(el, p)),
+    AlertFormat: (el, p) => (alertFormat = reader.text(el, p)),
+    ConnectionString: (el, p) => (connectionString = readAddress(reader, el, p, targetProblem)),
+    AlertConnectionString: (el, p) => {
+      reader.attributes(el, p, ["enabled"]);
+      const enabled = reader.boolAttr(el, p, "enabled") ?? true;
+      alertConnectionString = { enabled, value: enabled ? readAddress(reader, el, p, targetProblem) : reader.value(el, p) };
+    },
+    FinishedEventFormat: (el, p) => {
+      reader.attributes(el, p, ["enabled", "enable"]);
+      // The reference says `enabled`, the ReplyBack page `enable` (spec §2.5): accept both.
+      const enabled = reader.boolAttr(el, p, "enabled") ?? reader.boolAttr(el, p, "enable") ?? true;
+      finishedEventFormat = { enabled, value: reader.text(el, p) };
+    },
+    SendEventFilters: (el, p) =>
+      reader.children(
+        el,
+        p,
+        {
+          Filter: (filter, fp) => {
+            reader.attributes(filter, fp, ["attribute", "value"]);
+            sendEventFilters.push({ attribute: reader.requiredAttr(filter, fp, "attribute"), value: reader.requiredAttr(filter, fp, "value") });
+          },
+        },
+        { repeatable: ["Filter"] },
+      ),
+    QueueSize: (el, p) => (queueSize = reader.int(el, p, 0, 10_000_000)),
+  });
+  return {
+    eventFormat,
+    recordFieldContextFormat,
+    actionableFieldContextFormat,
+    alertFormat,
+    connectionString,
+    alertConnectionString,
+    finishedEventFormat,
+    sendEventFilters,
+    queueSize,
+  };
+}
+
+function readFeeds(reader: Reader, element: XmlElement, path: string, baseDir: string): FeedsSettings {
+  reader.attributes(element, path, ["per_scan_detect_limit", "update_frequency", "registry"]);
+  const limit = reader.intAttr(element, path, "per_scan_detect_limit", 0, Number.POSITIVE_INFINITY);
+  const updateFrequencyMinutes = reader.intAttr(element, path, "update_frequency", 0, 525_600) ?? 30;
+  if (!UPDATE_FREQUENCIES.includes(updateFrequencyMinutes)) {
+    reader.warn(element.line, `attribute update_frequency of ${path} is ${updateFrequencyMinutes}: Kaspersky accepts only ${UPDATE_FREQUENCIES.join(", ")}, ioclens uses it as given`);
+  }
+  const registry = reader.attr(element, "registry")?.trim();
+  const feeds: FeedConfig[] = [];
+  reader.children(element, path, { Feed: (el, p) => feeds.push(readFeed(reader, el, p)) }, { repeatable: ["Feed"] });
+  return {
+    // 0 is read as "no limit", like an absent attribute.
+    perScanDetectLimit: limit === 0 ? undefined : limit,
+    updateFrequencyMinutes,
+    registry: registry === undefined || registry === "" ? undefined : resolve(baseDir, registry),
+    feeds,
+  };
+}
+
+function readFeed(reader: Reader, element: XmlElement, path: string): FeedConfig {
+  reader.attributes(element, path, [
+    "filename",
+    "enabled",
+    "confidence",
+    "outdated_alert_period",
+    "indicator_lifetime",
+    "format",
+    "category",
+    "allowlist",
+    "header",
+    "delimiter",
+  ]);
+  const filename = reader.requiredAttr(element, path, "filename").trim();
+  const format = reader.enumAttr(element, path, "format", FEED_FORMATS) ?? formatFromFilename(filename);
+  const category = reader.attr(element, "category")?.trim() || stem(filename);
+  const fields: FeedField[] = [];
+  const actionableFields: ActionableField[] = [];
+  reader.children(
+    element,
+    path,
+    {
+      Field: (el, p) => fields.push(readField(reader, el, p, category)),
+      ActionableFields: (el, p) =>
+        reader.children(
+          el,
+          p,
+          {
+            ActionableField: (field, fp) => {
+              reader.attributes(field, fp, ["name", "output_name"]);
+              actionableFields.push({ name: reader.requiredAttr(field, fp, "name"), outputName: reader.attr(field, "output_name") ?? "" });
+            },
+          },
+          { repeatable: ["ActionableField"] },
+        ),
+    },
+    { repeatable: ["Field"] },
+  );
+  return {
+    filename,
+    enabled: reader.boolAttr(element, path, "enabled") ?? true,
+    confidence: reader.intAttr(element, path, "confidence", 1, 100) ?? 100,
+    format,
+    category,
+    fields,
+    actionableFields,
+    outdatedAlertPeriodHours: reader.intAttr(element, path, "outdated_alert_period", 0, Number.POSITIVE_INFINITY),
+    indicatorLifetimeMinutes: reader.intAttr(element, path, "indicator_lifetime", 0, Number.POSITIVE_INFINITY) ?? 10080,
+    allowList: reader.boolAttr(element, path, "allowlist") ?? false,
+    header: reader.boolAttr(element, path, "header") ?? format === "csv",
+    delimiter: readDelimiter(reader, element, path),
+    line: element.line,
+  };
+}
+
+function readField(reader: Reader, element: XmlElement, path: string, feedCategory: string): FeedField {
+  reader.attributes(element, path, ["name", "type", "category", "matching_type", "input_regexp_to_match"]);
+  const name = reader.requiredAttr(element, path, "name").trim();
+  let type = reader.enumAttr(element, path, "type", FIELD_TYPES);
+  if (type === undefined) {
+    // 3.1-era rules say how to match, not what the field holds (spec §3.4).
+    const matching = reader.enumAttr(element, path, "matching_type", ["Url", "Hash", "Exact"] as const);
+    type = matching === "Url" ? "URL" : matching === "Hash" ? "HASH" : "AUTO";
+  }
+  return { name, type, category: reader.attr(element, "category")?.trim() || feedCategory };
+}
+
+function readDelimiter(reader: Reader, element: XmlElement, path: string): string | undefined {
+  const raw = reader.attr(element, "delimiter");
+  if (raw === undefined) return undefined;
+  const value = raw === "\\t" || raw.toLowerCase() === "tab" ? "\t" : raw;
+  if ([...value].length !== 1) reader.fail(element.line, path, `attribute delimiter must be one character, \\t or tab, got "${raw}"`);
+  return value;
+}
+
+function readServiceSettings(
+  reader: Reader,
+  element: XmlElement | undefined,
+  path: string,
+  baseDir: string,
+): { service: ServiceSettings; status: StatusSettings } {
+  let scannersCount = 9;
+  let threadsPerScanner = 8;
+  let eventSendingRetriesCount = 3;
+  let eventSendingRetriesTimeoutSeconds = 10;
+  let outdatedBasesAlertPeriodHours = 0;
+  let feedsRollbackEnabled = true;
+  let basesDir = resolve(baseDir, ".");
+  let basesBackupDir: string | undefined;
+  let basesDownloadDir: string | undefined;
+  let temporaryDir: string | undefined;
+  let status: StatusSettings = { enabled: false, listen: "127.0.0.1:9997" };
+  const dir = (el: XmlElement, p: string): string => {
+    const value = reader.value(el, p);
+    if (value === "") reader.fail(el.line, p, "must name a directory: found an empty element");
+    return value === EMBEDDED_BASES ? value : resolve(baseDir, value);
+  };
+  if (element !== undefined) {
+    reader.children(
+      element,
+      path,
+      {
+        Bases: (el, p) => (basesDir = dir(el, p)),
+        BasesBackup: (el, p) => (basesBackupDir = dir(el, p)),
+        BasesDownload: (el, p) => (basesDownloadDir = dir(el, p)),
+        TemporaryDir: (el, p) => (temporaryDir = dir(el, p)),
+        OutdatedBasesAlertPeriod: (el, p) => (outdatedBasesAlertPeriodHours = reader.int(el, p, 0, Number.POSITIVE_INFINITY)),
+        ScannersCount: (el, p) => (scannersCount = reader.int(el, p, 1, 20)),
+        ThreadsPerScanner: (el, p) => (threadsPerScanner = reader.int(el, p, 1, 64)),
+        EventSendingRetriesCount: (el, p) => (eventSendingRetriesCount = reader.int(el, p, 0, 10)),
+        EventSendingRetriesTimeout: (el, p) => (eventSendingRetriesTimeoutSeconds = reader.int(el, p, 0, 60)),
+        FeedsRollbackEnabled: (el, p) => (feedsRollbackEnabled = reader.bool(el, p)),
+        StatusEndpoint: (el, p) => (status = readStatus(reader, el, p)),
+      },
+      {
+        aliases: { [CYRILLIC_TIMEOUT]: "EventSendingRetriesTimeout", ScanningThreadsPerScanner: "ThreadsPerScanner" },
+        unsupported: ["FeedUtil", "BasesSettings", "ScanSettings", "HTTPServer", "EPSLimit"],
+      },
+    );
+  }
+  return {
+    service: {
+      scannersCount,
+      threadsPerScanner,
+      eventSendingRetriesCount,
+      eventSendingRetriesTimeoutSeconds,
+      outdatedBasesAlertPeriodHours,
+      feedsRollbackEnabled,
+      basesDir,
+      basesBackupDir,
+      basesDownloadDir,
+      temporaryDir,
+    },
+    status,
+  };
+}
+
+function readStatus(reader: Reader, element: XmlElement, path: string): StatusSettings {
+  reader.attributes(element, path, ["enabled"]);
+  const enabled = reader.boolAttr(element, path, "enabled") ?? true;
+  let listen = "127.0.0.1:9997";
+  let token: string | undefined;
+  reader.children(element, path, {
+    Listen: (el, p) => (listen = readAddress(reader, el, p, hostPortProblem)),
+    Token: (el, p) => {
+      const value = reader.value(el, p);
+      token = value === "" ? undefined : value;
+    },
+  });
+  if (enabled && token === undefined && !isLoopbackHostPort(listen)) {
+    reader.fail(element.line, path, `needs a Token when Listen is not a loopback address: found Listen "${listen}" and no Token`);
+  }
+  return { enabled, listen, token };
+}
+
+function readAddress(reader: Reader, element: XmlElement, path: string, problem: (value: string) => string | undefined): string {
+  const value = reader.value(element, path);
+  const expected = problem(value);
+  if (expected !== undefined) reader.fail(element.line, path, `must be ${expected}, got "${value}"`);
+  return value;
+}
+
+function checkRegex(reader: Reader, pattern: string, line: number, path: string): void {
+  try {
+    compilePattern(pattern);
+  } catch (e) {
+    throw new ConfigError(reader.source, line, `${path} is not a valid regular expression: ${(e as Error).message}`, {
+      elementPath: path,
+      cause: e,
+    });
+  }
+}
+
+function splitList(value: string | undefined): string[] {
+  return value === undefined ? [] : value.split(/[\s,]+/).filter((item) => item !== "");
+}
+
+function stem(filename: string): string {
+  const base = filename.slice(Math.max(filename.lastIndexOf("/"), filename.lastIndexOf("\\")) + 1);
+  return base.replace(/\.gz$/i, "").replace(/\.[^.]*$/, "") || base;
+}
+
+function formatFromFilename(filename: string): FeedFormat {
+  const extension = /\.([^./\\]+)$/.exec(filename.toLowerCase().replace(/\.gz$/, ""))?.[1];
+  switch (extension) {
+    case "json":
+      return "kaspersky";
+    case "csv":
+      return "csv";
+    case "tsv":
+      return "tsv";
+    case "intel":
+      return "zeek";
+    default:
+      return "lines";
+  }
+}

@@ -1,0 +1,360 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../../src/config/config_error.ts";
+import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
+import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
+import type { FeedFormat, RegexRule, RegexType } from "../../src/config/types.ts";
+import { fixture, thrown } from "./_fixture.ts";
+
+const SOURCE = "kl_feed_service.conf";
+const parse = (xml: string) => parseServiceConfig(xml, SOURCE, { baseDir: "/etc/ioclens" });
+/** Wraps `inner` so that its first line is line 2. */
+const conf = (inner: string) => parse(`<Configuration>\n${inner}\n</Configuration>`);
+const BUILT_IN_SOURCES = parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, "<embedded>").config.input.sources;
+
+describe("parseServiceConfig()", () => {
+  test("loads the seed excerpt without warnings and fills the omitted elements with defaults", () => {
+    const seedRegex = (name: string, type: RegexType, line: number): RegexRule => ({
+      name,
+      pattern: `${name.slice(3).toLowerCase()}=(.*?)(?:$|\\s)`,
+      type,
+      extract: "first",
+      useForRetroscan: false,
+      line,
+    });
+    expect(parseServiceConfig(fixture("seed_service.conf"), SOURCE, { baseDir: "/etc/ioclens" })).toEqual({
+      config: {
+        source: SOURCE,
+        input: {
+          connectionString: "127.0.0.1:9999",
+          sources: [
+            {
+              id: "default",
+              ips: [],
+              hostnames: [],
+              replace: [],
+              ignore: [],
+              regexes: [
+                seedRegex("RE_MD5", "MD5", 12),
+                seedRegex("RE_SHA1", "SHA1", 14),
+                seedRegex("RE_SHA256", "SHA256", 16),
+                seedRegex("RE_URL", "URL", 18),
+                seedRegex("RE_IP", "IP", 20),
+              ],
+            },
+          ],
+        },
+        output: {
+          eventFormat:
+            "%Date% category=%Category% matchedIndicator=%MatchedIndicator% url=%RE_URL% domain=%RE_DOMAIN% ip=%RE_IP% md5=%RE_MD5% sha1=%RE_SHA1% sha256=%RE_SHA256%%RecordContext%",
+          recordFieldContextFormat: " %ParamName%=%ParamValue%",
+          actionableFieldContextFormat: " %ParamName%:%ParamValue%",
+          connectionString: "127.0.0.1:9998",
+          finishedEventFormat: { enabled: true, value: "LookupFinished" },
+          sendEventFilters: [],
+          queueSize: 10000,
+        },
+        feeds: { perScanDetectLimit: 10000, updateFrequencyMinutes: 30, feeds: [] },
+        service: {
+          scannersCount: 9,
+          threadsPerScanner: 8,
+          eventSendingRetriesCount: 3,
+          eventSendingRetriesTimeoutSeconds: 10,
+          outdatedBasesAlertPeriodHours: 0,
+          feedsRollbackEnabled: true,
+          basesDir: "/etc/ioclens",
+        },
+        status: { enabled: false, listen: "127.0.0.1:9997" },
+      },
+      warnings: [],
+    });
+  });
+
+  test("gives an empty root element the built-in regexes and defaults", () => {
+    const { config, warnings } = parse("<AnyRootName/>");
+    expect(warnings).toEqual([]);
+    expect(config.input).toEqual({ connectionString: "127.0.0.1:9999", sources: BUILT_IN_SOURCES });
+    expect(config.output.finishedEventFormat).toEqual({ enabled: false, value: "LookupFinished" });
+    expect(config.output.alertFormat).toBeUndefined();
+    expect(config.feeds).toEqual({ updateFrequencyMinutes: 30, feeds: [] });
+    expect(config.status).toEqual({ enabled: false, listen: "127.0.0.1:9997" });
+  });
+
+  test("uses the built-in regexes when InputSettings has no RegExps", () => {
+    const { config } = conf("<InputSettings><ConnectionString>0.0.0.0:9999</ConnectionString></InputSettings>");
+    expect(config.input).toEqual({ connectionString: "0.0.0.0:9999", sources: BUILT_IN_SOURCES });
+  });
+
+  test("reads sources with normalizing rules and typed regexes", () => {
+    const { config, warnings } = conf(`<InputSettings>
+<EventDelimiter><![CDATA[;]]></EventDelimiter>
+<RegExps>
+<Source id="default">
+<RE_USER>user=(\\S+)</RE_USER>
+</Source>
+<Source id="proxy" ip="10.0.0.1, 10.0.0.2 10.0.0.3" hostname="proxy01">
+<NormalizingRules>
+<Replace input="\\\\=" output="="/>
+<Ignore input="^#"/>
+</NormalizingRules>
+<RE_URL type="url" extract="all" concatenate="#1#2" use_for_retroscan="true">
+  url_1=(.*?)\\stest_event\\surl_2=(.*?)\\stest
+</RE_URL>
+<RE_WEBSENSE type="URL">request\\=(.*?)(?:\\s|$)</RE_WEBSENSE>
+</Source>
+</RegExps>
+</InputSettings>`);
+    expect(warnings).toEqual([]);
+    expect(config.input).toEqual({
+      connectionString: "127.0.0.1:9999",
+      eventDelimiter: ";",
+      sources: [
+        {
+          id: "default",
+          ips: [],
+          hostnames: [],
+          replace: [],
+          ignore: [],
+          regexes: [{ name: "RE_USER", pattern: "user=(\\S+)", type: "CONTEXT", extract: "first", useForRetroscan: false, line: 6 }],
+        },
+        {
+          id: "proxy",
+          ips: ["10.0.0.1", "10.0.0.2", "10.0.0.3"],
+          hostnames: ["proxy01"],
+          replace: [{ input: "\\\\=", output: "=", line: 10 }],
+          ignore: [{ input: "^#", line: 11 }],
+          regexes: [
+            {
+              name: "RE_URL",
+              pattern: "url_1=(.*?)\\stest_event\\surl_2=(.*?)\\stest",
+              type: "URL",
+              extract: "all",
+              concatenate: "#1#2",
+              useForRetroscan: true,
+              line: 13,
+            },
+            { name: "RE_WEBSENSE", pattern: "request\\=(.*?)(?:\\s|$)", type: "URL", extract: "first", useForRetroscan: false, line: 16 },
+          ],
+        },
+      ],
+    });
+  });
+
+  test("reads every OutputSettings element, including the `enable` spelling", () => {
+    const { config, warnings } = conf(`<OutputSettings>
+<EventFormat>Category=%Category%|MatchedIndicator=%MatchedIndicator%%RecordContext%</EventFormat>
+<RecordFieldContextFormat><![CDATA[|%ParamName%=%ParamValue%]]></RecordFieldContextFormat>
+<ActionableFieldContextFormat><![CDATA[ %ParamName%:%ParamValue%]]></ActionableFieldContextFormat>
+<AlertFormat>%Date% alert=%Alert%%RecordContext%</AlertFormat>
+<ConnectionString>udp://[2001:db8::5]:514</ConnectionString>
+<AlertConnectionString enabled="true">192.0.2.10:9998</AlertConnectionString>
+<FinishedEventFormat enable="false">LookupFinished</FinishedEventFormat>
+<SendEventFilters>
+<Filter attribute="ioc_supplier_context.popularity" value="5"/>
+<Filter attribute="ioc_updated_timestamp" value="[%NOW%-3;%NOW%]"/>
+</SendEventFilters>
+<QueueSize>0</QueueSize>
+</OutputSettings>`);
+    expect(warnings).toEqual([]);
+    expect(config.output).toEqual({
+      eventFormat: "Category=%Category%|MatchedIndicator=%MatchedIndicator%%RecordContext%",
+      recordFieldContextFormat: "|%ParamName%=%ParamValue%",
+      actionableFieldContextFormat: " %ParamName%:%ParamValue%",
+      alertFormat: "%Date% alert=%Alert%%RecordContext%",
+      connectionString: "udp://[2001:db8::5]:514",
+      alertConnectionString: { enabled: true, value: "192.0.2.10:9998" },
+      finishedEventFormat: { enabled: false, value: "LookupFinished" },
+      sendEventFilters: [
+        { attribute: "ioc_supplier_context.popularity", value: "5" },
+        { attribute: "ioc_updated_timestamp", value: "[%NOW%-3;%NOW%]" },
+      ],
+      queueSize: 0,
+    });
+  });
+
+  test("reads feeds with their fields, actionable fields and our additions", () => {
+    const { config, warnings } = conf(`<Feeds per_scan_detect_limit="500" update_frequency="60" registry="../etc/kl_feed_info.conf">
+<Feed filename="Botnet_CnC_URL_Data_Feed.json" confidence="80" outdated_alert_period="120" indicator_lifetime="0">
+<ActionableFields>
+<ActionableField name="threat" output_name="cs3"/>
+<ActionableField name="popularity"/>
+</ActionableFields>
+<Field name="mask" type="URL" category="KL_BotnetCnC_URL"/>
+<Field name="files/MD5" matching_type="Hash" input_regexp_to_match="RE_MD5"/>
+</Feed>
+<Feed filename="allow.tsv" enabled="false" allowlist="true" header="true" delimiter="|" category="Allowed"/>
+</Feeds>`);
+    expect(warnings).toEqual([]);
+    expect(config.feeds).toEqual({
+      perScanDetectLimit: 500,
+      updateFrequencyMinutes: 60,
+      registry: "/etc/etc/kl_feed_info.conf",
+      feeds: [
+        {
+          filename: "Botnet_CnC_URL_Data_Feed.json",
+          enabled: true,
+          confidence: 80,
+          format: "kaspersky",
+          category: "Botnet_CnC_URL_Data_Feed",
+          fields: [
+            { name: "mask", type: "URL", category: "KL_BotnetCnC_URL" },
+            { name: "files/MD5", type: "HASH", category: "Botnet_CnC_URL_Data_Feed" },
+          ],
+          actionableFields: [
+            { name: "threat", outputName: "cs3" },
+            { name: "popularity", outputName: "" },
+          ],
+          outdatedAlertPeriodHours: 120,
+          indicatorLifetimeMinutes: 0,
+          allowList: false,
+          header: false,
+          line: 3,
+        },
+        {
+          filename: "allow.tsv",
+          enabled: false,
+          confidence: 100,
+          format: "tsv",
+          category: "Allowed",
+          fields: [],
+          actionableFields: [],
+          indicatorLifetimeMinutes: 10080,
+          allowList: true,
+          header: true,
+          delimiter: "|",
+          line: 11,
+        },
+      ],
+    });
+  });
+
+  test.each<[string, FeedFormat, boolean]>([
+    ["feed.json", "kaspersky", false],
+    ["feed.csv", "csv", true],
+    ["feed.tsv", "tsv", false],
+    ["trails.tsv.gz", "tsv", false],
+    ["intel.intel", "zeek", false],
+    ["ipsum.txt", "lines", false],
+    ["no_extension", "lines", false],
+  ])("picks the format of %s by its extension", (filename, format, header) => {
+    const feed = conf(`<Feeds><Feed filename="${filename}"/></Feeds>`).config.feeds.feeds[0];
+    expect([feed?.format, feed?.header]).toEqual([format, header]);
+  });
+
+  test("lets format= override the extension, and reads a TAB delimiter", () => {
+    const feed = conf(`<Feeds><Feed filename="trails.txt" format="Maltrail" delimiter="\\t"/></Feeds>`).config.feeds.feeds[0];
+    expect([feed?.format, feed?.delimiter]).toEqual(["maltrail", "\t"]);
+  });
+
+  test("reads ServiceSettings and resolves relative directories against the config's folder", () => {
+    const { config, warnings } = conf(`<ServiceSettings>
+<Bases>../bases</Bases>
+<BasesBackup>/var/lib/ioclens/backup</BasesBackup>
+<BasesDownload>download</BasesDownload>
+<TemporaryDir>/tmp</TemporaryDir>
+<OutdatedBasesAlertPeriod>120</OutdatedBasesAlertPeriod>
+<ScannersCount>20</ScannersCount>
+<ThreadsPerScanner>4</ThreadsPerScanner>
+<EventSendingRetriesCount>0</EventSendingRetriesCount>
+<EventSendingRetriesTimeout>60</EventSendingRetriesTimeout>
+<FeedsRollbackEnabled>false</FeedsRollbackEnabled>
+<StatusEndpoint><Listen>0.0.0.0:9997</Listen><Token>s3cret</Token></StatusEndpoint>
+</ServiceSettings>`);
+    expect(warnings).toEqual([]);
+    expect([config.service, config.status]).toEqual([
+      {
+        scannersCount: 20,
+        threadsPerScanner: 4,
+        eventSendingRetriesCount: 0,
+        eventSendingRetriesTimeoutSeconds: 60,
+        outdatedBasesAlertPeriodHours: 120,
+        feedsRollbackEnabled: false,
+        basesDir: "/etc/bases",
+        basesBackupDir: "/var/lib/ioclens/backup",
+        basesDownloadDir: "/etc/ioclens/download",
+        temporaryDir: "/tmp",
+      },
+      { enabled: true, listen: "0.0.0.0:9997", token: "s3cret" },
+    ]);
+  });
+
+  test("accepts EventSendingRetriesTimeout spelled with a Cyrillic е, as in Kaspersky's examples", () => {
+    const { config, warnings } = parseServiceConfig(fixture("cyrillic_timeout.conf"), SOURCE);
+    expect(warnings).toEqual([]);
+    expect([config.service.eventSendingRetriesCount, config.service.eventSendingRetriesTimeoutSeconds]).toEqual([5, 25]);
+  });
+
+  test("warns once per unknown, unsupported or duplicate element and still loads", () => {
+    const { config, warnings } = conf(`<Foo/>
+<RetroScan enabled="false"/>
+<EULA>accepted</EULA>
+<ServiceSettings>
+<ScannersCount>5</ScannersCount>
+<ScannersCount>6</ScannersCount>
+<Bar>1</Bar>
+</ServiceSettings>
+<Feeds><Feed filename="a.json" colour="red"/></Feeds>`);
+    expect(config.service.scannersCount).toBe(5);
+    expect(warnings).toEqual([
+      `${SOURCE}:2: unknown element Configuration > Foo ignored`,
+      `${SOURCE}:3: unsupported element Configuration > RetroScan ignored`,
+      `${SOURCE}:7: duplicate element Configuration > ServiceSettings > ScannersCount ignored: the one at line 6 is used`,
+      `${SOURCE}:8: unknown element Configuration > ServiceSettings > Bar ignored`,
+      `${SOURCE}:10: unknown attribute colour of Configuration > Feeds > Feed ignored`,
+    ]);
+  });
+
+  test("warns about an update_frequency Kaspersky would not accept, and uses it", () => {
+    const { config, warnings } = conf(`<Feeds update_frequency="45"/>`);
+    expect(config.feeds.updateFrequencyMinutes).toBe(45);
+    expect(warnings).toEqual([
+      `${SOURCE}:2: attribute update_frequency of Configuration > Feeds is 45: Kaspersky accepts only 0, 30, 60, 120, 240, 480, 960, 1440, ioclens uses it as given`,
+    ]);
+  });
+
+  test.each([
+    ['Configuration > ServiceSettings > ScannersCount must be an integer from 1 to 20, got "21"', 3, "<ServiceSettings>\n<ScannersCount>21</ScannersCount></ServiceSettings>"],
+    ['Configuration > ServiceSettings > EventSendingRetriesCount must be an integer from 0 to 10, got "11"', 3, "<ServiceSettings>\n<EventSendingRetriesCount>11</EventSendingRetriesCount></ServiceSettings>"],
+    ['Configuration > ServiceSettings > EventSendingRetriesTimeout must be an integer from 0 to 60, got "61"', 3, "<ServiceSettings>\n<EventSendingRetriesTimeout>61</EventSendingRetriesTimeout></ServiceSettings>"],
+    ['Configuration > ServiceSettings > FeedsRollbackEnabled must be true or false, got "yes"', 3, "<ServiceSettings>\n<FeedsRollbackEnabled>yes</FeedsRollbackEnabled></ServiceSettings>"],
+    ['Configuration > ServiceSettings > StatusEndpoint needs a Token when Listen is not a loopback address: found Listen "0.0.0.0:9997" and no Token', 3, "<ServiceSettings>\n<StatusEndpoint><Listen>0.0.0.0:9997</Listen></StatusEndpoint></ServiceSettings>"],
+    ['Configuration > Feeds > Feed attribute confidence must be an integer from 1 to 100, got "0"', 3, "<Feeds>\n<Feed filename='a.json' confidence='0'/></Feeds>"],
+    ["Configuration > Feeds > Feed needs a non-empty filename attribute: found none", 3, "<Feeds>\n<Feed confidence='50'/></Feeds>"],
+    ['Configuration > Feeds > Feed attribute format must be one of kaspersky, lines, csv, tsv, maltrail, zeek, misp, stix, got "xml"', 3, "<Feeds>\n<Feed filename='a' format='xml'/></Feeds>"],
+    ['Configuration > Feeds > Feed attribute delimiter must be one character, \\t or tab, got ";;"', 3, "<Feeds>\n<Feed filename='a' delimiter=';;'/></Feeds>"],
+    ['Configuration > Feeds attribute per_scan_detect_limit must be an integer of at least 0, got "many"', 2, "<Feeds per_scan_detect_limit='many'/>"],
+    ['Configuration > InputSettings > ConnectionString must be host:port, [IPv6]:port, a Unix socket path or \\\\.\\pipe\\name, got "9999"', 3, "<InputSettings>\n<ConnectionString>9999</ConnectionString></InputSettings>"],
+    ['Configuration > OutputSettings > ConnectionString must be tcp://host:port, got "tcp://siem"', 3, "<OutputSettings>\n<ConnectionString>tcp://siem</ConnectionString></OutputSettings>"],
+    ['Configuration > InputSettings > RegExps needs a Source with id="default": found ids "proxy"', 2, "<InputSettings><RegExps>\n<Source id='proxy'><RE_URL>u=(.*)</RE_URL></Source></RegExps></InputSettings>"],
+    ['Configuration > InputSettings > RegExps > Source id must be unique: found a second Source with id="default"', 4, "<InputSettings><RegExps>\n<Source id='default'/>\n<Source id='default'/></RegExps></InputSettings>"],
+    ['Configuration > InputSettings > RegExps > Source > Category cannot be a regex: "Category" is a reserved pattern name (SourceId, MatchedIndicator, RecordContext, Category, ActionableFields, Confidence, IndicatorInfo, EventReceivedDate, Retroscan)', 3, "<InputSettings><RegExps><Source id='default'>\n<Category>c=(.*)</Category></Source></RegExps></InputSettings>"],
+    ['Configuration > InputSettings > RegExps > Source > RE_X attribute type must be one of URL, MD5, SHA1, SHA256, HASH, IP, DOMAIN, CONTEXT, got "TEXT"', 3, "<InputSettings><RegExps><Source id='default'>\n<RE_X type='TEXT'>x</RE_X></Source></RegExps></InputSettings>"],
+    ["Configuration > InputSettings > RegExps > Source > RE_X must hold a regular expression: found an empty element", 3, "<InputSettings><RegExps><Source id='default'>\n<RE_X/></Source></RegExps></InputSettings>"],
+    ["Configuration > InputSettings > RegExps > Source > RE_X is defined twice in this Source: regex names must be unique", 3, "<InputSettings><RegExps><Source id='default'>\n<RE_X>a</RE_X><RE_X>b</RE_X></Source></RegExps></InputSettings>"],
+  ])("reports: %s", (detail, line, inner) => {
+    const error = thrown(() => conf(inner));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(`${SOURCE}:${line}: ${detail}`);
+  });
+
+  test.each([
+    ["a regex element", "<InputSettings><RegExps><Source id='default'>\n<RE_BAD>(unclosed</RE_BAD></Source></RegExps></InputSettings>", "Configuration > InputSettings > RegExps > Source > RE_BAD"],
+    ["a Replace rule", "<InputSettings><RegExps><Source id='default'><NormalizingRules>\n<Replace input='[a-' output=''/></NormalizingRules></Source></RegExps></InputSettings>", "Configuration > InputSettings > RegExps > Source > NormalizingRules > Replace attribute input"],
+    ["EventDelimiter", "<InputSettings>\n<EventDelimiter>*x</EventDelimiter></InputSettings>", "Configuration > InputSettings > EventDelimiter"],
+  ])("names %s whose regex does not compile", (_name, inner, path) => {
+    const error = thrown(() => conf(inner)) as ConfigError;
+    expect([error.line, error.elementPath]).toEqual([3, path]);
+    expect(error.message).toStartWith(`${SOURCE}:3: ${path} is not a valid regular expression: `);
+  });
+
+  test("ignores ip= on the default Source with a warning", () => {
+    const { config, warnings } = conf("<InputSettings><RegExps>\n<Source id='default' ip='10.0.0.1'/></RegExps></InputSettings>");
+    expect(config.input.sources[0]?.ips).toEqual([]);
+    expect(warnings).toEqual([`${SOURCE}:3: attribute ip of Configuration > InputSettings > RegExps > Source ignored: the default Source applies to every peer`]);
+  });
+
+  test("reports malformed XML as FILE:LINE", () => {
+    expect(thrown(() => conf("<OutputSettings>\n<EventFormat>x</OutputSettings>")).message).toBe(
+      `${SOURCE}:3: XML syntax error: Expected closing tag 'EventFormat' (opened in line 3, col 1) instead of closing tag 'OutputSettings'`,
+    );
+  });
+});
