@@ -1,8 +1,223 @@
-/** `ioclens serve`: the lookup service. */
+/**
+ * `ioclens serve`: the lookup service. By default a watchdog supervisor runs the service as a
+ * child process (`serve --no-watchdog`), probes it with PING/PONG and restarts it; with
+ * --no-watchdog the service runs in this process.
+ */
+import { spawn } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
 import type { CliIo } from "./cli_io.ts";
-import { CliError } from "./cli_error.ts";
+import { CliError, usageError } from "./cli_error.ts";
 import { EXIT } from "./exit_codes.ts";
+import { parseArgs } from "./parse_args.ts";
+import { loadServiceConfig } from "../config/load_config.ts";
+import { ConfigError } from "../config/config_error.ts";
+import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES, EMBEDDED_FEEDS } from "../config/embedded_defaults.ts";
+import type { ServiceConfig } from "../config/types.ts";
+import { compilePipeline } from "../service/process_event.ts";
+import { startLookupService, ServiceStartError } from "../service/lookup_service.ts";
+import { createLogger, isLogLevel, type LogFormat, type Logger, type LogLevel } from "../service/logger.ts";
+import { createStatusApp } from "../service/status_app.ts";
+import { runSupervisor, type WorkerHandle } from "../service/supervisor.ts";
+import { probeService, tcpProbeConnect } from "../service/probe.ts";
+import { isLoopbackHost, parseEndpoint } from "../service/parse_endpoint.ts";
+import { OutputSink } from "../service/output_sink.ts";
+import { renderAlert } from "../events/render_alert.ts";
+import { serveHttp, type HttpServerHandle } from "../runtime/serve_http.ts";
+import { selfCommand } from "../runtime/runtime.ts";
+import type { FeedInput } from "../feeds/feed_reader.ts";
 
-export async function serveCommand(_argv: string[], _io: CliIo): Promise<number> {
-  throw new CliError("serve is not built yet", EXIT.notImplemented);
+const OPTIONS = {
+  config: { type: "string", short: "c" },
+  "check-config": { type: "boolean" },
+  "print-config": { type: "boolean" },
+  "no-watchdog": { type: "boolean" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+} as const;
+
+/** Runs `ioclens serve`; returns the exit code. */
+export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs(argv, OPTIONS, true);
+  const checkOnly = Boolean(values["check-config"]);
+  if (positionals.length > (checkOnly && values["config"] === undefined ? 1 : 0)) throw usageError(`unexpected argument: ${positionals.at(-1)}`);
+  const configArg = (values["config"] as string | undefined) ?? positionals[0];
+  const configPath = configArg === undefined ? undefined : resolve(io.cwd, configArg);
+  const level = (values["log-level"] as string | undefined) ?? io.env["IOCLENS_LOG_LEVEL"] ?? "info";
+  if (!isLogLevel(level)) throw usageError(`--log-level must be debug, info, warn or error: got "${level}"`);
+  const format = (values["log-format"] as string | undefined) ?? io.env["IOCLENS_LOG_FORMAT"] ?? "text";
+  if (format !== "text" && format !== "json") throw usageError(`--log-format must be text or json: got "${format}"`);
+
+  if (values["print-config"]) {
+    io.stdout(configPath ? await readFile(configPath, "utf8").catch((e) => { throw new ConfigError(configPath, undefined, `cannot read config file: ${(e as Error).message}`); }) : DEFAULT_SERVICE_CONFIG_TEXT);
+    return EXIT.ok;
+  }
+
+  const { config, warnings } = await loadServiceConfig(configPath);
+  for (const warning of warnings) io.stderr(`ioclens: warning: ${warning}\n`);
+  validateForStart(config);
+  if (checkOnly) {
+    io.stdout(`${config.source}: ok (listen ${config.input.connectionString}, ${config.feeds.feeds.length} feeds, ${config.input.sources.length} sources)\n`);
+    return EXIT.ok;
+  }
+
+  const worker = io.env["IOCLENS_WORKER"] === "1";
+  const log = createLogger({ level, format: format as LogFormat, write: io.stderr, now: Date.now, name: worker ? "worker" : values["no-watchdog"] ? undefined : "watchdog" });
+  if (values["no-watchdog"]) return runService(config, configPath, log, io);
+  return runWatchdog(config, argv, log, io);
+}
+
+/** Checks what a config needs to start but a parser cannot see: regexes, addresses, the token rule. */
+function validateForStart(config: ServiceConfig): void {
+  try {
+    compilePipeline(config);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(config.source, undefined, (error as Error).message);
+  }
+  for (const [element, text] of [
+    ["InputSettings > ConnectionString", config.input.connectionString],
+    ["OutputSettings > ConnectionString", config.output.connectionString],
+  ] as const) {
+    try {
+      parseEndpoint(text);
+    } catch (error) {
+      throw new ConfigError(config.source, undefined, `${element}: ${(error as Error).message}`);
+    }
+  }
+  if (config.status.enabled) {
+    const listen = parseEndpoint(config.status.listen);
+    if (listen.kind !== "tcp") throw new ConfigError(config.source, undefined, `StatusEndpoint > Listen must be host:port: got "${config.status.listen}"`);
+    if (!isLoopbackHost(listen.host) && !config.status.token) {
+      throw new ConfigError(config.source, undefined, `StatusEndpoint > Token is required when Listen is not a loopback address: got Listen "${config.status.listen}" and no token`);
+    }
+  }
+}
+
+/** Opens a feed of `config`: from the embedded set, or from the bases folder (gzip allowed). */
+async function openFeed(config: ServiceConfig, filename: string): Promise<FeedInput> {
+  if (config.service.basesDir === EMBEDDED_BASES) {
+    const text = EMBEDDED_FEEDS.get(filename);
+    if (text === undefined) throw new Error(`no embedded feed named "${filename}" (embedded: ${[...EMBEDDED_FEEDS.keys()].join(", ")})`);
+    return text;
+  }
+  const path = isAbsolute(filename) ? filename : join(config.service.basesDir, filename);
+  const info = await stat(path);
+  if (!info.isFile()) throw new Error(`${path} is not a file`);
+  return createReadStream(path) as AsyncIterable<Uint8Array>;
+}
+
+/** The service in this process, until SIGTERM/SIGINT. */
+async function runService(config: ServiceConfig, configPath: string | undefined, log: Logger, io: CliIo): Promise<number> {
+  let service;
+  try {
+    service = await startLookupService(config, {
+      now: Date.now,
+      log,
+      openFeed,
+      readRegistry: (path) => readFile(path, "utf8"),
+      reloadConfig: async () => {
+        const { config: next, warnings } = await loadServiceConfig(configPath);
+        for (const warning of warnings) log("warn", warning);
+        validateForStart(next);
+        return next;
+      },
+      restarts: Number(io.env["IOCLENS_RESTARTS"] ?? 0),
+    });
+  } catch (error) {
+    if (error instanceof ServiceStartError) throw new CliError(error.message, EXIT.io);
+    throw error;
+  }
+  let http: HttpServerHandle | undefined;
+  if (config.status.enabled) {
+    const listen = parseEndpoint(config.status.listen) as { host: string; port: number };
+    const app = createStatusApp({
+      getStatus: () => service.status(),
+      reload: () => service.reload(),
+      lookup: (values) => service.lookup(values),
+      isLoopback: isLoopbackHost(listen.host),
+      ...(config.status.token ? { token: config.status.token } : {}),
+    });
+    try {
+      http = await serveHttp(listen.host, listen.port, app.fetch);
+      log("info", `status endpoint on http://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${http.port}/health`);
+    } catch (error) {
+      await service.close();
+      throw new CliError(`cannot start the status endpoint on ${config.status.listen} (StatusEndpoint > Listen): ${(error as Error).message}`, EXIT.io);
+    }
+  }
+  const onHup = () => {
+    log("info", "SIGHUP: reloading config and feeds");
+    void service.reload().then((r) => log(r.ok ? "info" : "warn", r.ok ? "reload done" : `reload failed: ${r.error}`));
+  };
+  process.on("SIGHUP", onHup);
+  // A worker under the watchdog reports its address so tests and the watchdog can find it.
+  io.stdout(`ioclens: serving on ${service.address}\n`);
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    io.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  process.off("SIGHUP", onHup);
+  log("info", "stopping");
+  await http?.stop();
+  await service.close();
+  return EXIT.ok;
+}
+
+/** The watchdog: runs `serve --no-watchdog` as a child, probes it, restarts it. */
+async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, io: CliIo): Promise<number> {
+  const listen = parseEndpoint(config.input.connectionString);
+  const probeAddress = listen.kind === "tcp" ? { host: listen.host === "0.0.0.0" ? "127.0.0.1" : listen.host === "::" ? "::1" : listen.host, port: listen.port } : { path: (listen as { path: string }).path };
+  const templates = compilePipeline(config).templates;
+  const alertTarget = config.output.alertConnectionString?.enabled ? config.output.alertConnectionString.value : config.output.connectionString;
+  let alertSink: OutputSink | undefined;
+  let current: WorkerHandle | undefined;
+  const onHup = () => current?.pid && process.kill(current.pid, "SIGHUP");
+  process.on("SIGHUP", onHup);
+  const childArgs = [...selfCommand(), "serve", "--no-watchdog", ...argv.filter((a) => a !== "--no-watchdog")];
+  const code = await runSupervisor({
+    now: Date.now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        signal?.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+      }),
+    spawnWorker: ({ restarts }) => {
+      const child = spawn(childArgs[0]!, childArgs.slice(1), {
+        stdio: ["ignore", "inherit", "inherit"],
+        env: { ...process.env, IOCLENS_WORKER: "1", IOCLENS_RESTARTS: String(restarts) },
+      });
+      const exited = new Promise<number | null>((resolve) => {
+        child.once("exit", (code) => resolve(code));
+        child.once("error", (error) => {
+          log("error", `cannot start the service process: ${error.message}`);
+          resolve(EXIT.io);
+        });
+      });
+      current = { exited, pid: child.pid, kill: (signal) => void child.kill(signal) };
+      return current;
+    },
+    probe: () => probeService(tcpProbeConnect(probeAddress), 3000),
+    log: (level, message, fields) => log(level as LogLevel, message, fields),
+    alert: (name, fields) => {
+      const line = renderAlert(templates, name, fields ?? [], Date.now());
+      log("warn", `alert ${name}`);
+      if (line === undefined) return;
+      alertSink ??= new OutputSink(parseEndpoint(alertTarget), {
+        queueLimit: 1000,
+        retriesCount: config.service.eventSendingRetriesCount,
+        retryDelayMs: Math.max(100, config.service.eventSendingRetriesTimeoutSeconds * 1000),
+      });
+      alertSink.send(line);
+    },
+    stopSignal: io.signal,
+  });
+  process.off("SIGHUP", onHup);
+  await alertSink?.close(2000);
+  if (code === EXIT.config || code === EXIT.usage) return code;
+  return io.signal.aborted ? EXIT.ok : (code ?? EXIT.io);
 }

@@ -83,9 +83,13 @@ export class OutputSink {
     };
   }
 
-  /** Resolves when the queue is empty (or after `timeoutMs`), then closes the connection. */
+  /**
+   * Resolves when the queue is empty (or after `timeoutMs`), then closes the connection. A target
+   * that is down is not waited for: what is still queued is counted as dropped.
+   */
   async close(timeoutMs = 5000): Promise<void> {
-    if (this.#queue.length > this.#head) {
+    const reachable = this.#endpoint.kind === "udp" || this.#endpoint.kind === "file" || (this.#socket !== undefined && !this.#reportedDown);
+    if (this.#queue.length > this.#head && reachable) {
       await Promise.race([
         new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
         new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref?.()),

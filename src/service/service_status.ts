@@ -48,6 +48,8 @@ export interface ServiceStatus {
     readonly queueLimit: number;
     readonly dropped: number;
     readonly sent: number;
+    /** Whether the connection to the target is up (always true for UDP and file targets). */
+    readonly connected?: boolean;
   };
   /** Times the supervisor restarted the worker. */
   readonly restarts: number;

@@ -1,0 +1,400 @@
+/**
+ * The lookup service proper: loads the feeds, then listens for event connections and answers
+ * them per the CyberTrace wire protocol (spec cybertrace-service.md §2): preamble, PING/PONG,
+ * ReplyBack or output target, one finished event per input line. Also owns the counters behind
+ * /status, service alerts, hot reload and the clean stop.
+ */
+import { createServer, type Server, type Socket } from "node:net";
+import { unlink } from "node:fs/promises";
+import type { ServiceConfig } from "../config/types.ts";
+import { IndicatorIndex } from "../matching/indicator_index.ts";
+import type { IndexReader } from "../matching/types.ts";
+import { loadFeeds, type FeedLoadReport } from "../feeds/load_feeds.ts";
+import type { FeedInput } from "../feeds/feed_reader.ts";
+import { renderAlert } from "../events/render_alert.ts";
+import { renderFinishedEvent } from "../events/render_finished_event.ts";
+import type { EventRenderContext } from "../events/event_render_context.ts";
+import { compilePipeline, processEvent, type Pipeline } from "./process_event.ts";
+import { LineFramer } from "./line_framer.ts";
+import { PreambleParser, type Preamble } from "./preamble.ts";
+import { SlotPool } from "./slot_pool.ts";
+import { OutputSink } from "./output_sink.ts";
+import { parseEndpoint, formatEndpoint, type Endpoint } from "./parse_endpoint.ts";
+import { EpsMeter } from "./eps_meter.ts";
+import type { FeedStatus, LookupAnswer, ServiceStatus } from "./service_status.ts";
+import type { Logger } from "./logger.ts";
+import { detectLookupType } from "./_detect_lookup_type.ts";
+import { VERSION } from "../version.ts";
+
+/** What the service needs from the world. */
+export interface LookupServiceDeps {
+  readonly now: () => number;
+  readonly log: Logger;
+  /** Opens a feed file by its configured name. */
+  readonly openFeed: (config: ServiceConfig, filename: string) => Promise<FeedInput>;
+  readonly readRegistry?: (path: string) => Promise<string>;
+  /** Re-reads the config for a reload; undefined keeps the running config. */
+  readonly reloadConfig?: () => Promise<ServiceConfig>;
+  /** Restarts counted by the supervisor, shown in /status. */
+  readonly restarts?: number;
+}
+
+/** A running service. */
+export interface LookupService {
+  /** Where it listens: the TCP port (0 when a socket path), or the path. */
+  readonly port: number;
+  readonly address: string;
+  status(): ServiceStatus;
+  /** Rebuilds the feeds (and config, when it can be re-read); the old state serves until the swap. */
+  reload(): Promise<{ ok: boolean; error?: string }>;
+  lookup(values: readonly string[]): Promise<LookupAnswer[]>;
+  /** Stops accepting, finishes open work, sends ServiceStopped, closes. */
+  close(): Promise<void>;
+}
+
+/** Everything a reload swaps at once. */
+interface State {
+  readonly config: ServiceConfig;
+  readonly pipeline: Pipeline;
+  readonly index: IndexReader;
+  readonly feeds: readonly FeedStatus[];
+}
+
+/** Thrown when the service cannot start (address in use, bad output address, unloadable state). */
+export class ServiceStartError extends Error {
+  override readonly name = "ServiceStartError";
+}
+
+/** Counters, kept as plain numbers (the hot path increments them per event). */
+class Counters {
+  events = 0;
+  eventsWithDetections = 0;
+  detections = 0;
+  suppressed = 0;
+  dropped = 0;
+  cut = 0;
+  byCategory = new Map<string, number>();
+}
+
+async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promise<{ state: State; reports: FeedLoadReport[] }> {
+  const warn = (message: string) => deps.log("warn", message);
+  const pipeline = compilePipeline(config, warn);
+  const index = new IndicatorIndex();
+  const reports = await loadFeeds(config.feeds, {
+    openFeed: (filename) => deps.openFeed(config, filename),
+    index,
+    now: deps.now,
+    ...(deps.readRegistry ? { readRegistry: deps.readRegistry } : {}),
+  });
+  const counts = index.counts();
+  const feeds: FeedStatus[] = reports.map((r) => ({
+    name: r.name,
+    records: counts.get(r.name) ?? r.loaded,
+    skipped: r.skipped,
+    loadMs: Math.round(r.ms),
+    ...(r.error ? { error: r.error } : {}),
+  }));
+  return { state: { config, pipeline, index, feeds }, reports };
+}
+
+/**
+ * Loads the feeds of `config`, then listens; resolves once it accepts connections and
+ * KL_ALERT_ServiceStarted has been sent. Throws ServiceStartError when it cannot listen.
+ *
+ * @example
+ * ```ts
+ * await using service = … // see test/service/lookup_service.test.ts
+ * const service = await startLookupService(config, { now: Date.now, log, openFeed });
+ * ```
+ */
+export async function startLookupService(config: ServiceConfig, deps: LookupServiceDeps): Promise<LookupService> {
+  const started = deps.now();
+  const counters = new Counters();
+  const eps = new EpsMeter(deps.now);
+  const log = deps.log;
+
+  const outputEndpoint = endpointOf(config.output.connectionString, "OutputSettings > ConnectionString");
+  const makeSink = (endpoint: Endpoint, what: string) =>
+    new OutputSink(endpoint, {
+      queueLimit: config.output.queueSize,
+      retriesCount: config.service.eventSendingRetriesCount,
+      retryDelayMs: Math.max(100, config.service.eventSendingRetriesTimeoutSeconds * 1000),
+      log: (level, message) => log(level, `${what}: ${message}`),
+      onDrop: (total) => {
+        // One warning per power of ten keeps a flood of drops from flooding the log.
+        if ((total & (total - 1)) === 0 || total % 10000 === 0) log("warn", `${what}: queue full, ${total} lines dropped so far`, { queueLimit: config.output.queueSize });
+      },
+    });
+  // Built lazily: a ReplyBack-only deployment never connects to the output target.
+  let outputSink: OutputSink | undefined;
+  const output = () => (outputSink ??= makeSink(outputEndpoint, `output ${formatEndpoint(outputEndpoint)}`));
+  const alertTarget = config.output.alertConnectionString?.enabled ? endpointOf(config.output.alertConnectionString.value, "OutputSettings > AlertConnectionString") : undefined;
+  let alertSink: OutputSink | undefined;
+  const alertOutput = () => (alertTarget ? (alertSink ??= makeSink(alertTarget, `alerts ${formatEndpoint(alertTarget)}`)) : output());
+
+  let { state, reports } = await buildState(config, deps);
+  const alert = (name: string, fields: readonly (readonly [string, string])[] = []) => {
+    const line = renderAlert(state.pipeline.templates, name, fields, deps.now());
+    log("debug", `alert ${name}`, Object.fromEntries(fields));
+    if (line !== undefined) alertOutput().send(line);
+  };
+  for (const report of reports) reportFeed(report, alert, log);
+
+  const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
+  const sockets = new Set<Socket>();
+  let closing = false;
+
+  const server: Server = createServer({ noDelay: true }, (socket) => handleConnection(socket));
+  server.on("error", (error) => log("error", `listener: ${error.message}`));
+
+  function handleConnection(socket: Socket): void {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", (error) => log("debug", `connection: ${error.message}`));
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    const peerIp = normalizePeer(socket.remoteAddress);
+    const parser = new PreambleParser();
+    const onPreambleData = (chunk: Uint8Array) => {
+      const decided = parser.push(chunk);
+      if (decided) {
+        socket.off("data", onPreambleData);
+        socket.off("end", onPreambleEnd);
+        startSession(socket, decided, peerIp);
+      }
+    };
+    const onPreambleEnd = () => {
+      socket.off("data", onPreambleData);
+      startSession(socket, parser.end(), peerIp);
+    };
+    socket.on("data", onPreambleData);
+    socket.once("end", onPreambleEnd);
+  }
+
+  function startSession(socket: Socket, preamble: Preamble, peerIp: string | undefined): void {
+    if (preamble.ping) {
+      // The health probe needs no scanner slot: it is the one ScannersCount keeps free.
+      socket.end("PONG\n");
+      return;
+    }
+    socket.pause();
+    const abort = new AbortController();
+    socket.once("close", () => abort.abort());
+    pool.acquire(abort.signal).then(
+      (release) => {
+        socket.once("close", release);
+        runSession(socket, preamble, peerIp);
+      },
+      () => socket.destroy(),
+    );
+  }
+
+  function runSession(socket: Socket, preamble: Preamble, peerIp: string | undefined): void {
+    const replyBack = preamble.replyBack;
+    const sendFinished = preamble.sendFinished || state.pipeline.finishedEnabled;
+    let out = "";
+    // Per input line: one finished event after all its events (a line cut at 64 KiB or split by
+    // EventDelimiter is several events, but clients wait for one answer per line they sent).
+    let lineEvents = 0;
+    let lineSent = 0;
+    let lineCategories: Map<string, number> | undefined;
+    let lineContext: EventRenderContext | undefined;
+    const framer = new LineFramer({
+      ...(state.config.input.eventDelimiter ? { eventDelimiter: state.config.input.eventDelimiter } : {}),
+      onEvent: (event) => {
+        const now = deps.now();
+        const current = state;
+        const result = processEvent(current.pipeline, current.index, event, { now, sendFinished: false, ...(peerIp ? { peerIp } : {}) });
+        counters.events++;
+        eps.mark();
+        counters.suppressed += result.suppressed;
+        if (result.detections > 0) {
+          counters.eventsWithDetections++;
+          counters.detections += result.detections;
+          for (const [category, n] of result.byCategory) {
+            counters.byCategory.set(category, (counters.byCategory.get(category) ?? 0) + n);
+            if (sendFinished) {
+              lineCategories ??= new Map();
+              lineCategories.set(category, (lineCategories.get(category) ?? 0) + n);
+            }
+          }
+          if (replyBack) out += result.lines.join("\n") + "\n";
+          else for (const line of result.lines) output().send(line);
+        }
+        lineEvents++;
+        lineSent += result.detections;
+        lineContext ??= result.context;
+      },
+      onLineEnd: () => {
+        if (lineEvents === 0) return;
+        if (sendFinished && lineContext) {
+          // Without ReplyBack the finished event still comes back here: it tells the client
+          // (our scanner) that the line is done (docs/protocol.md).
+          out += renderFinishedEvent(state.pipeline.templates, lineContext, lineSent, lineCategories ?? EMPTY_COUNTS) + "\n";
+        }
+        lineEvents = 0;
+        lineSent = 0;
+        lineCategories = undefined;
+        lineContext = undefined;
+      },
+    });
+    const flush = () => {
+      if (out.length === 0) return;
+      const chunk = out;
+      out = "";
+      if (!socket.writable) return;
+      if (!socket.write(chunk)) {
+        // The client reads slower than we answer: stop reading until it catches up.
+        socket.pause();
+        socket.once("drain", () => socket.resume());
+      }
+    };
+    let cutBefore = 0;
+    const consume = (chunk: Uint8Array) => {
+      try {
+        framer.push(chunk);
+      } catch (error) {
+        log("error", `event processing failed: ${(error as Error).message}`);
+        counters.dropped++;
+      }
+      counters.cut += framer.cutEvents - cutBefore;
+      cutBefore = framer.cutEvents;
+      flush();
+    };
+    socket.on("data", consume);
+    socket.once("end", () => {
+      framer.end();
+      flush();
+      socket.end();
+    });
+    if (preamble.rest.length > 0) consume(preamble.rest);
+    socket.resume();
+  }
+
+  const listenOn = parseListen(config.input.connectionString);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(new ServiceStartError(`cannot listen on ${config.input.connectionString} (InputSettings > ConnectionString): ${error.code === "EADDRINUSE" ? "address already in use" : error.message}`)),
+    );
+    if (listenOn.kind === "tcp") server.listen({ host: listenOn.host, port: listenOn.port }, () => resolve());
+    else server.listen({ path: listenOn.path }, () => resolve());
+  });
+  const bound = server.address();
+  const port = typeof bound === "object" && bound ? bound.port : 0;
+  const address = typeof bound === "object" && bound ? formatEndpoint({ kind: "tcp", host: bound.address, port }) : String(bound);
+  log("info", `listening on ${address}`, { feeds: state.feeds.length, indicators: state.feeds.reduce((n, f) => n + f.records, 0) });
+  alert("KL_ALERT_ServiceStarted");
+
+  let reloading: Promise<{ ok: boolean; error?: string }> | undefined;
+  async function reload(): Promise<{ ok: boolean; error?: string }> {
+    reloading ??= (async () => {
+      try {
+        let config = state.config;
+        if (deps.reloadConfig) config = await deps.reloadConfig();
+        const next = await buildState(config, deps);
+        const failed = next.reports.filter((r) => r.error);
+        if (failed.length > 0) {
+          for (const r of failed) alert("KL_ALERT_FailedToUpdateFeed", [["feed", r.name], ["error", r.error!]]);
+          log("warn", `reload rejected: ${failed.length} feed(s) failed to load; the previous feeds stay in use`);
+          return { ok: false, error: failed.map((r) => `${r.name}: ${r.error}`).join("; ") };
+        }
+        const configChanged = config !== state.config;
+        state = next.state;
+        if (configChanged) alert("KL_ALERT_ConfigurationUpdated");
+        for (const r of next.reports) reportFeed(r, alert, log);
+        return { ok: true };
+      } catch (error) {
+        const message = (error as Error).message;
+        alert("KL_ALERT_FailedToUpdateFeed", [["feed", "*"], ["error", message]]);
+        log("warn", `reload failed, the previous config and feeds stay in use: ${message}`);
+        return { ok: false, error: message };
+      } finally {
+        reloading = undefined;
+      }
+    })();
+    return reloading;
+  }
+
+  const minutes = config.feeds.updateFrequencyMinutes;
+  const updateTimer = minutes > 0 ? setInterval(() => void reload(), minutes * 60_000) : undefined;
+  updateTimer?.unref?.();
+
+  return {
+    port,
+    address,
+    status: () => {
+      const sink = outputSink?.stats();
+      return {
+        version: VERSION,
+        uptimeSeconds: Math.round((deps.now() - started) / 1000),
+        ready: !closing,
+        feeds: state.feeds,
+        connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit },
+        events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut },
+        detectionsByCategory: Object.fromEntries(counters.byCategory),
+        eps: eps.rates(),
+        output: { queueDepth: sink?.queueDepth ?? 0, queueLimit: config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false },
+        restarts: deps.restarts ?? 0,
+      };
+    },
+    reload,
+    lookup: async (values) => {
+      const now = deps.now();
+      return values.map((object): LookupAnswer => {
+        const result = state.index.lookup(detectLookupType(object.trim()), object.trim(), now);
+        const categories = result.records.map((r) => ({ category: r.category, detected_indicator: r.indicator, context: Object.fromEntries(r.fields) }));
+        return { object, result: categories.length > 0 ? "detected" : "not detected", categories };
+      });
+    },
+    close: async () => {
+      if (closing) return;
+      closing = true;
+      if (updateTimer) clearInterval(updateTimer);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Open connections end once their pending input is processed.
+        for (const socket of sockets) socket.end();
+      });
+      alert("KL_ALERT_ServiceStopped");
+      await Promise.all([outputSink?.close(), alertSink?.close()]);
+      if (listenOn.kind === "unix") await unlink(listenOn.path).catch(() => {});
+      log("info", "stopped", { events: counters.events, detections: counters.detections });
+    },
+  };
+}
+
+const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
+
+function reportFeed(report: FeedLoadReport, alert: (name: string, fields?: readonly (readonly [string, string])[]) => void, log: Logger): void {
+  if (report.error) {
+    log("error", `feed ${report.name}: ${report.error}`, { loaded: report.loaded, skipped: report.skipped });
+    alert("KL_ALERT_FailedToUpdateFeed", [["feed", report.name], ["error", report.error]]);
+    return;
+  }
+  for (const warning of report.warnings) log("warn", warning);
+  log("info", `feed ${report.name} loaded`, { records: report.loaded, skipped: report.skipped, ms: Math.round(report.ms) });
+  alert("KL_ALERT_UpdatedFeed", [["feed", report.name], ["records", String(report.loaded)]]);
+}
+
+function endpointOf(text: string, element: string): Endpoint {
+  try {
+    return parseEndpoint(text);
+  } catch (error) {
+    throw new ServiceStartError(`${element}: ${(error as Error).message}`);
+  }
+}
+
+function parseListen(text: string): { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string } {
+  const endpoint = endpointOf(text, "InputSettings > ConnectionString");
+  if (endpoint.kind === "tcp") return endpoint;
+  if (endpoint.kind === "unix" || endpoint.kind === "pipe") return { kind: "unix", path: endpoint.path };
+  throw new ServiceStartError(`InputSettings > ConnectionString must be host:port, a Unix socket or a pipe: got "${text}"`);
+}
+
+/** `::ffff:192.0.2.7` → `192.0.2.7`, so Source ip= rules written in IPv4 match. */
+function normalizePeer(address: string | undefined): string | undefined {
+  if (!address) return undefined;
+  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
+}
