@@ -1,0 +1,28 @@
+/**
+ * Buffers output text and hands it to the caller's sink in ~64 KiB pieces, waiting when the
+ * sink returns a promise, so a large report streams without piling up in memory.
+ */
+export class Output {
+  #parts: string[] = [];
+  #size = 0;
+  readonly #sink: (s: string) => void | Promise<void>;
+
+  constructor(sink: (s: string) => void | Promise<void>) {
+    this.#sink = sink;
+  }
+
+  /** Queues `s`; resolves once earlier text has been accepted when the buffer was full. */
+  write(s: string): void | Promise<void> {
+    this.#parts.push(s);
+    this.#size += s.length;
+    if (this.#size >= 65_536) return this.flush();
+  }
+
+  flush(): void | Promise<void> {
+    if (this.#size === 0) return;
+    const text = this.#parts.join("");
+    this.#parts = [];
+    this.#size = 0;
+    return this.#sink(text);
+  }
+}
