@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 deno=node_modules/.bin/deno
-run() { "$deno" run -A --unstable-raw-imports --quiet src/main.ts "$@"; }
+run() { "$deno" run -A --quiet src/main.ts "$@"; }
 run --help | grep -q "serve"
 run serve --check-config test/fixtures/config/seed_service.conf
 run scan --check-config test/fixtures/config/seed_log_scanner.conf

@@ -1,10 +1,9 @@
-/** `ioclens report`: delegates to the report module. */
+/** `ioclens report`: reformats, filters and summarises saved results (src/report/). */
 import type { CliIo } from "./cli_io.ts";
-import { CliError } from "./cli_error.ts";
-import { EXIT } from "./exit_codes.ts";
+import { REPORT_HELP, runReport } from "../report/run_report.ts";
 
-export const REPORT_USAGE = (): string => "Usage: ioclens report [options] [FILE|DIR|-]...\n\nNot built yet.\n";
+export const REPORT_USAGE = (): string => REPORT_HELP;
 
-export async function reportCommand(_argv: string[], _io: CliIo): Promise<number> {
-  throw new CliError("report is not built yet", EXIT.notImplemented);
+export function reportCommand(argv: string[], io: CliIo): Promise<number> {
+  return runReport(argv, { stdout: io.stdout, stderr: io.stderr, stdin: io.stdin, isTTY: io.stdoutIsTTY });
 }

@@ -20,7 +20,7 @@ import { readLines, BinaryInputError } from "../scanner/read_lines.ts";
 import { runScan, type ScanItem } from "../scanner/run_scan.ts";
 import { reportPaths, type ReportFormat } from "../scanner/report_files.ts";
 import { ReportWriter, ReportWriteError } from "../scanner/report_writer.ts";
-import { summaryLines } from "../scanner/summary_lines.ts";
+import { formatSummaryLines } from "../report/summary_lines.ts";
 import { parseDetectionFields } from "../scanner/parse_detection_fields.ts";
 import { ProgressMeter } from "../scanner/progress_meter.ts";
 
@@ -55,7 +55,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const configPath = configArg === undefined ? undefined : resolve(io.cwd, configArg);
   const defaultPath = resolve(io.cwd, "log_scanner.conf");
-  const { config, warnings } = await loadScannerConfig(configPath ?? defaultPath, binaryDir(), configPath !== undefined);
+  // Like log_scanner, a missing ./log_scanner.conf silently means the defaults.
+  const useDefault = configPath === undefined && (await stat(defaultPath).then((s) => s.isFile(), () => false));
+  const { config, warnings } = await loadScannerConfig(configPath ?? (useDefault ? defaultPath : undefined), binaryDir(), configPath !== undefined);
   const quiet = Boolean(values["quiet"]);
   for (const warning of warnings) io.stderr(`ioclens: warning: ${warning}\n`);
   if (values["check-config"]) {
@@ -65,7 +67,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
 
   const format = (values["format"] as string | undefined) ?? "text";
   if (!FORMATS.includes(format as ReportFormat)) throw usageError(`--format must be one of ${FORMATS.join(", ")}: got "${format}"`);
-  const window = values["window"] === undefined ? 256 : Number(values["window"]);
+  const window = values["window"] === undefined ? 2048 : Number(values["window"]);
   if (!Number.isInteger(window) || window < 1 || window > 65536) throw usageError(`--window must be an integer from 1 to 65536: got "${values["window"]}"`);
   const singles: [SingleValueKind, string][] = [
     ...strings("hash").map((v): [SingleValueKind, string] => ["hash", v.trim()]),
@@ -155,8 +157,8 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     },
     { connections: config.threadsCount, window, replyBack: Boolean(values["report"]), connectionTimeoutMs: config.connectionTimeoutSeconds * 1000, replyTimeoutMs: 120_000 },
     {
-      onLineDone: (item, detections) => {
-        progress.lineDone(detections.length);
+      onLineDone: (item, detections, count) => {
+        progress.lineDone(count);
         if (writer && detections.length > 0) writer.addDetections(item.source, item.line, item.text, detections);
       },
       onLog: (message) => {
@@ -179,7 +181,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     }
   }
   if (!quiet) {
-    io.stdout(summaryLines(outcome.sent, outcome.detections, elapsed).join("\n") + "\n");
+    io.stdout(formatSummaryLines({ objectsSent: outcome.sent, detectsReceived: outcome.detections, scanTimeMs: elapsed }) + "\n");
     if (writer) io.stdout(`Report: ${writer.paths.report}\n`);
   }
   if (!outcome.complete) {

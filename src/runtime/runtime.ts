@@ -37,7 +37,7 @@ export function selfCommand(): string[] {
     case "bun-compiled":
       return [process.execPath];
     case "deno":
-      return [process.execPath, "run", "-A", "--unstable-raw-imports", resolve(repoRoot, "src/main.ts")];
+      return [process.execPath, "run", "-A", resolve(repoRoot, "src/main.ts")];
     default:
       return [process.execPath, resolve(repoRoot, "src/main.ts")];
   }

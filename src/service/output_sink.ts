@@ -100,7 +100,7 @@ export class OutputSink {
     const left = this.#queue.length - this.#head;
     if (left > 0) {
       this.#dropped += left;
-      this.#options.onDrop?.(this.#dropped);
+      this.#options.log?.("warn", `${left} queued lines were not delivered before stopping: ${formatEndpoint(this.#endpoint)} is unreachable`);
       this.#queue = [];
       this.#head = 0;
     }

@@ -1,0 +1,123 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtemp, readFile, readdir, rm, writeFile, chmod } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { main } from "../../src/cli/main.ts";
+import { recordingIo } from "../cli/_io_fixture.ts";
+import { startTestService, testConfig } from "../service/_service_fixture.ts";
+
+/** A temp folder removed on dispose. */
+async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
+  const path = await mkdtemp(join(tmpdir(), "ioclens-scan-"));
+  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
+}
+
+async function scannerConfig(dir: string, port: number, extra = ""): Promise<string> {
+  const path = join(dir, "log_scanner.conf");
+  await writeFile(
+    path,
+    `<Settings>\n<ThreadsCount>4</ThreadsCount>\n<OutputDir>${join(dir, "reports")}</OutputDir>\n<Pattern>ip=%IP% md5=%MD5% sha1=%SHA1% sha256=%SHA256% url=%URL%</Pattern>\n<Connection>127.0.0.1:${port}</Connection>\n<ConnectionTimeout>2</ConnectionTimeout>\n${extra}</Settings>\n`,
+  );
+  return path;
+}
+
+async function scan(argv: string[], cwd: string) {
+  const io = recordingIo({ cwd });
+  const code = await main(["scan", ...argv], io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+const SUMMARY = /^Total number of objects sent to KTFS: (\d+)\nTotal number of detects received from KTFS: (\d+)\nTotal scan time: \d\d:\d\d:\d\d\.\d{3}\n/;
+
+describe("ioclens scan", () => {
+  test("a folder of three files (one gzipped) with ThreadsCount 4 gives exactly the expected detections and counts", async () => {
+    await using service = await startTestService();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, service.port);
+    const logs = join(dir.path, "logs");
+    await Promise.all([
+      (async () => {
+        const { mkdir } = await import("node:fs/promises");
+        await mkdir(logs);
+        await writeFile(join(logs, "proxy.log"), "GET http://fakess123.nu/ 200\nGET http://www.example.com/ 200\n\nCONNECT fakess123ap.nu:443\n");
+        await writeFile(join(logs, "fw.log.gz"), gzipSync("SRC=192.0.2.4 DST=198.51.100.10\nSRC=198.51.100.7 DST=198.51.100.10\n"));
+        await writeFile(join(logs, "av.log"), Array.from({ length: 500 }, (_, i) => (i === 250 ? "md5=C912705B4BBB14EC7E78FA8B370532C9" : `clean line ${i}`)).join("\n"));
+      })(),
+    ]);
+    const { code, out, err } = await scan(["-r", "-c", config, "-p", "logs"], dir.path);
+    expect({ code, err }).toEqual({ code: 0, err: "" });
+    const match = SUMMARY.exec(out);
+    expect(match?.slice(1)).toEqual(["505", "4"]);
+    const reportPath = /^Report: (.+)$/m.exec(out)![1]!;
+    expect(reportPath).toMatch(/log_scanner_report\d{8}_\d{6}\.txt$/);
+    const report = await readFile(reportPath, "utf8");
+    const lines = report.trimEnd().split("\n");
+    expect(lines.slice(-3).map((l) => l.replace(/\d\d:\d\d:\d\d\.\d{3}$/, "T"))).toEqual([
+      "Total number of objects sent to KTFS: 505",
+      "Total number of detects received from KTFS: 4",
+      "Total scan time: T",
+    ]);
+    const categories = lines.slice(0, -3).map((l) => /category=(\S+)/.exec(l)?.[1]).sort();
+    expect(categories).toEqual(["KL_APT_IP", "KL_Malicious_Hash_MD5", "KL_Malicious_URL", "KL_Phishing_URL"]);
+    const sidecar = (await readFile(reportPath.replace(/\.txt$/, ".ndjson"), "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+    const where = sidecar.filter((r) => r.type === "detection").map((r) => `${r.file}:${r.line}`).sort();
+    expect(where).toEqual(["logs/av.log:251", "logs/fw.log.gz:1", "logs/proxy.log:1", "logs/proxy.log:4"]);
+    expect(sidecar.at(-1)).toEqual({ type: "summary", objectsSent: 505, detectsReceived: 4, scanTimeMs: expect.any(Number), startedAt: expect.any(String), partial: false });
+  });
+
+  test("-u, -i and -s values are detected with their categories against the demo feeds", async () => {
+    await using service = await startTestService();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, service.port);
+    const { code, out } = await scan(["-r", "-c", config, "-u", "http://fakess123.nu", "-i", "192.0.2.0", "-s", "C912705B4BBB14EC7E78FA8B370532C9"], dir.path);
+    expect(code).toBe(0);
+    expect(SUMMARY.exec(out)?.slice(1)).toEqual(["3", "3"]);
+    const report = await readFile(/^Report: (.+)$/m.exec(out)![1]!, "utf8");
+    expect(report.split("\n").map((l) => /category=(\S+)/.exec(l)?.[1]).filter(Boolean).sort()).toEqual(["KL_IP_Reputation", "KL_Malicious_Hash_MD5", "KL_Malicious_URL"]);
+  });
+
+  test("--fail-on-detect exits 1 when something was detected", async () => {
+    await using service = await startTestService();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, service.port);
+    expect((await scan(["-c", config, "-i", "192.0.2.0", "--fail-on-detect", "--quiet"], dir.path)).code).toBe(1);
+    expect((await scan(["-c", config, "-i", "198.51.100.99", "--fail-on-detect", "--quiet"], dir.path)).code).toBe(0);
+  });
+
+  test("an unreachable service gives one clear line and exit 4", async () => {
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, 1, "").then(async (path) => {
+      await writeFile(path, (await readFile(path, "utf8")).replace("<ConnectionTimeout>2</ConnectionTimeout>", "<ConnectionTimeout>0</ConnectionTimeout>"));
+      return path;
+    });
+    const { code, err } = await scan(["-c", config, "-i", "192.0.2.0", "--quiet"], dir.path);
+    expect(code).toBe(4);
+    expect(err).toMatch(/^ioclens: cannot connect to the lookup service: .*\(127\.0\.0\.1:1, waited 0 s\)\n$/);
+  });
+
+  test("an unreadable file and a binary file are named and skipped, and the exit code says the scan was partial", async () => {
+    await using service = await startTestService();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, service.port);
+    await writeFile(join(dir.path, "ok.log"), "ip=192.0.2.0\n");
+    await writeFile(join(dir.path, "blob.bin"), new Uint8Array([0x41, 0x00, 0x42, 0x0a]));
+    const { code, out, err } = await scan(["-r", "-c", config, "-p", "ok.log", "-p", "blob.bin", "-p", "missing.log"], dir.path);
+    expect(code).toBe(6);
+    expect(err.split("\n").filter(Boolean).sort()).toEqual([
+      "ioclens: blob.bin: binary file (NUL bytes), skipped; use --binary to send it",
+      "ioclens: missing.log: no such file or directory, skipped",
+    ]);
+    expect(SUMMARY.exec(out)?.slice(1)).toEqual(["1", "1"]);
+  });
+
+  test("lines come from standard input with -p -", async () => {
+    await using service = await startTestService();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, service.port);
+    const io = recordingIo({ cwd: dir.path, stdin: "one 192.0.2.1\ntwo\n" });
+    const code = await main(["scan", "-c", config, "-p", "-"], io);
+    expect(code).toBe(0);
+    expect(SUMMARY.exec(io.out())?.slice(1)).toEqual(["2", "1"]);
+  });
+});
