@@ -1,0 +1,159 @@
+/**
+ * Per-entry facts of the indicator index as two parallel u32 arrays (no object per entry).
+ * Everything entries share lives in an interned context — feed, kind, zone flag, category
+ * and fields — since Maltrail's 1.6 M trails have only about 3,100 (family, group) pairs.
+ * Feed texts are kept only for the entries whose text differs from the normalised key, in a
+ * sparse side table found by binary search on a hit.
+ */
+import type { Fields } from "./types.ts";
+import { grow32 } from "./_key_table.ts";
+
+/** Context flag: a DOMAIN zone entry (`.xyz`) that matches names strictly under it. */
+export const FLAG_ZONE = 8;
+/** Low bits of the context flags: the entry's kind as an index into the kind names. */
+export const KIND_MASK = 7;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Entries, contexts and texts. Entry ids are dense from 0; chains use id + 1, 0 = end. */
+export class EntryStore {
+  size = 0;
+  /** Context id of each entry. */
+  context = new Uint32Array(16);
+  /** Next entry id + 1 with the same key, 0 = end of chain. */
+  next = new Uint32Array(16);
+
+  private textEntry = new Uint32Array(16);
+  private textOffsets = new Uint32Array(17);
+  private textCount = 0;
+  private textArena = new Uint8Array(1024);
+  private textLength = 0;
+
+  /** Per context: feed id, flags (kind | FLAG_ZONE), category (undefined = feed's), fields. */
+  contextFeed = new Uint16Array(16);
+  contextFlags = new Uint8Array(16);
+  readonly contextCategory: (string | undefined)[] = [];
+  readonly contextFields: Fields[] = [];
+  private readonly contextIds = new Map<string, number>();
+  private last = -1;
+
+  /** Appends an entry and returns its id. `text` is kept when given. */
+  push(context: number, next: number, text: string | undefined): number {
+    const id = this.size;
+    if (id === this.context.length) {
+      const cap = Math.ceil(id * 1.5) + 16;
+      this.context = grow32(this.context, cap);
+      this.next = grow32(this.next, cap);
+    }
+    this.context[id] = context;
+    this.next[id] = next;
+    this.size = id + 1;
+    if (text !== undefined) this.addText(id, text);
+    return id;
+  }
+
+  /** The feed text of entry `id`, or undefined when it equals the canonical key text. */
+  textOf(id: number): string | undefined {
+    let lo = 0;
+    let hi = this.textCount - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const e = this.textEntry[mid]!;
+      if (e === id) return decoder.decode(this.textArena.subarray(this.textOffsets[mid]!, this.textOffsets[mid + 1]!));
+      if (e < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** Id of the context with this content, shared by every entry with equal content. */
+  internContext(feed: number, flags: number, category: string | undefined, fields: Fields): number {
+    // Loaders emit runs of records with equal context (a Maltrail family), so compare with the
+    // previous one before paying for a key string.
+    const last = this.last;
+    if (last >= 0 && this.contextFeed[last] === feed && this.contextFlags[last] === flags &&
+      this.contextCategory[last] === category && sameFields(this.contextFields[last]!, fields)) {
+      return last;
+    }
+    let key = `${feed}\u0001${flags}\u0001${category === undefined ? "\u0000" : category}`;
+    for (const [name, value] of fields) key += `\u0002${name}\u0003${value}`;
+    let id = this.contextIds.get(key);
+    if (id === undefined) {
+      id = this.contextCategory.length;
+      if (id === this.contextFeed.length) {
+        const feeds = new Uint16Array(id * 2);
+        feeds.set(this.contextFeed);
+        this.contextFeed = feeds;
+        const fl = new Uint8Array(id * 2);
+        fl.set(this.contextFlags);
+        this.contextFlags = fl;
+      }
+      this.contextFeed[id] = feed;
+      this.contextFlags[id] = flags;
+      this.contextCategory.push(category === undefined ? undefined : detach(category));
+      // A copy: the index must not change if the loader reuses its arrays.
+      this.contextFields.push(fields.map(([n, v]) => [detach(n), detach(v)] as const));
+      this.contextIds.set(key, id);
+    }
+    this.last = id;
+    return id;
+  }
+
+  /** Shrinks every array to its used length (after a bulk load). */
+  trim(): void {
+    const n = this.size;
+    this.context = this.context.slice(0, n);
+    this.next = this.next.slice(0, n);
+    this.textEntry = this.textEntry.slice(0, this.textCount);
+    this.textOffsets = this.textOffsets.slice(0, this.textCount + 1);
+    this.textArena = this.textArena.slice(0, this.textLength);
+  }
+
+  /** Bytes held by the typed arrays. */
+  byteSize(): number {
+    return (
+      this.context.byteLength + this.next.byteLength + this.textEntry.byteLength + this.textOffsets.byteLength +
+      this.textArena.byteLength + this.contextFeed.byteLength + this.contextFlags.byteLength
+    );
+  }
+
+  private addText(id: number, s: string): void {
+    const need = s.length * 3;
+    if (this.textLength + need > this.textArena.length) {
+      const next = new Uint8Array(Math.max(this.textLength + need, Math.ceil(this.textArena.length * 1.5)));
+      next.set(this.textArena.subarray(0, this.textLength));
+      this.textArena = next;
+    }
+    this.textLength += encoder.encodeInto(s, this.textArena.subarray(this.textLength)).written;
+    const n = this.textCount;
+    if (n + 2 > this.textOffsets.length) {
+      const cap = Math.ceil(this.textOffsets.length * 1.5) + 16;
+      this.textOffsets = grow32(this.textOffsets, cap);
+      this.textEntry = grow32(this.textEntry, cap);
+    }
+    this.textEntry[n] = id;
+    this.textOffsets[n + 1] = this.textLength;
+    this.textCount = n + 1;
+  }
+}
+
+/**
+ * A copy of `s` that owns its characters. A loader's field is often a substring of a line that
+ * is itself a substring of a megabyte-sized decoded chunk; JSC substrings keep their base
+ * alive, so keeping one such field kept a whole chunk (55 MB of 3,100 contexts, measured).
+ */
+function detach(s: string): string {
+  return decoder.decode(encoder.encode(s));
+}
+
+function sameFields(a: Fields, b: Fields): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x[0] !== y[0] || x[1] !== y[1]) return false;
+  }
+  return true;
+}
