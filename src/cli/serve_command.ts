@@ -124,6 +124,10 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
         return next;
       },
       restarts: Number(io.env["IOCLENS_RESTARTS"] ?? 0),
+      feedUpdatedAt: async (current, filename) => {
+        if (current.service.basesDir === EMBEDDED_BASES) return undefined;
+        return (await stat(isAbsolute(filename) ? filename : join(current.service.basesDir, filename))).mtimeMs;
+      },
     });
   } catch (error) {
     if (error instanceof ServiceStartError) throw new CliError(error.message, EXIT.io);

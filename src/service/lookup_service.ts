@@ -37,6 +37,11 @@ export interface LookupServiceDeps {
   readonly reloadConfig?: () => Promise<ServiceConfig>;
   /** Restarts counted by the supervisor, shown in /status. */
   readonly restarts?: number;
+  /**
+   * When a feed file last changed (epoch ms), for KL_ALERT_OutdatedFeed; undefined when unknown
+   * (embedded feeds). Without it, the time the feed was last loaded is used.
+   */
+  readonly feedUpdatedAt?: (config: ServiceConfig, filename: string) => Promise<number | undefined>;
 }
 
 /** A running service. */
@@ -48,6 +53,12 @@ export interface LookupService {
   /** Rebuilds the feeds (and config, when it can be re-read); the old state serves until the swap. */
   reload(): Promise<{ ok: boolean; error?: string }>;
   lookup(values: readonly string[]): Promise<LookupAnswer[]>;
+  /**
+   * Sends KL_ALERT_OutdatedFeed for each feed not updated within its outdated_alert_period
+   * (or ServiceSettings > OutdatedBasesAlertPeriod), once per feed until it is updated. Runs every
+   * 10 minutes on its own; exposed for tests, which pass their own clock through `deps.now`.
+   */
+  checkOutdatedFeeds(): Promise<string[]>;
   /** Stops accepting, finishes open work, sends ServiceStopped, closes. */
   close(): Promise<void>;
 }
@@ -302,6 +313,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         }
         const configChanged = config !== state.config;
         state = next.state;
+        markLoaded(next.reports);
         if (configChanged) alert("KL_ALERT_ConfigurationUpdated");
         for (const r of next.reports) reportFeed(r, alert, log);
         return { ok: true };
@@ -316,6 +328,35 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     })();
     return reloading;
   }
+
+  const loadedAt = new Map<string, number>();
+  const markLoaded = (reports: readonly FeedLoadReport[]) => {
+    const now = deps.now();
+    for (const r of reports) if (!r.error) loadedAt.set(r.name, now);
+  };
+  markLoaded(reports);
+  /** feed name → the update time it was reported outdated at, so it is alerted once. */
+  const reportedOutdated = new Map<string, number>();
+  async function checkOutdatedFeeds(): Promise<string[]> {
+    const outdated: string[] = [];
+    const current = state.config;
+    const now = deps.now();
+    for (const feed of current.feeds.feeds) {
+      if (!feed.enabled) continue;
+      const hours = feed.outdatedAlertPeriodHours ?? current.service.outdatedBasesAlertPeriodHours;
+      if (!hours) continue;
+      const updated = (await deps.feedUpdatedAt?.(current, feed.filename).catch(() => undefined)) ?? loadedAt.get(feed.filename);
+      if (updated === undefined || now - updated < hours * 3_600_000) continue;
+      if (reportedOutdated.get(feed.filename) === updated) continue;
+      reportedOutdated.set(feed.filename, updated);
+      outdated.push(feed.filename);
+      alert("KL_ALERT_OutdatedFeed", [["feed", feed.filename], ["last_updated", new Date(updated).toISOString()]]);
+    }
+    return outdated;
+  }
+  const outdatedTimer = setInterval(() => void checkOutdatedFeeds(), 10 * 60_000);
+  outdatedTimer.unref?.();
+  void checkOutdatedFeeds();
 
   const minutes = config.feeds.updateFrequencyMinutes;
   const updateTimer = minutes > 0 ? setInterval(() => void reload(), minutes * 60_000) : undefined;
@@ -340,6 +381,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       };
     },
     reload,
+    checkOutdatedFeeds,
     lookup: async (values) => {
       const now = deps.now();
       return values.map((object): LookupAnswer => {
@@ -352,6 +394,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       if (closing) return;
       closing = true;
       if (updateTimer) clearInterval(updateTimer);
+      clearInterval(outdatedTimer);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Open connections end once their pending input is processed.

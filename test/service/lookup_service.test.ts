@@ -135,3 +135,29 @@ describe("lookup service: REST lookup", () => {
     ]);
   });
 });
+
+describe("lookup service: outdated feeds", () => {
+  test("a feed not updated within its outdated_alert_period is alerted once", async () => {
+    const collector = await startCollector();
+    let now = Date.parse("2026-11-28T00:00:00Z");
+    const config = testConfig((xml) =>
+      xml
+        .replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>127.0.0.1:${collector.port}</ConnectionString>`)
+        .replace('<Feed filename="Demo_IP_Reputation_Data_Feed.json" format="kaspersky"', '<Feed filename="Demo_IP_Reputation_Data_Feed.json" outdated_alert_period="2" format="kaspersky"'),
+    );
+    const { startLookupService } = await import("../../src/service/lookup_service.ts");
+    const { EMBEDDED_FEEDS } = await import("../../src/config/embedded_defaults.ts");
+    const service = await startLookupService(config, { now: () => now, log: () => {}, openFeed: async (_c, name) => EMBEDDED_FEEDS.get(name)! });
+    try {
+      now += 1 * 3_600_000;
+      expect(await service.checkOutdatedFeeds()).toEqual([]);
+      now += 2 * 3_600_000;
+      expect(await service.checkOutdatedFeeds()).toEqual(["Demo_IP_Reputation_Data_Feed.json"]);
+      expect(await service.checkOutdatedFeeds()).toEqual([]);
+      await collector.until((lines) => lines.some((l) => l.includes("alert=KL_ALERT_OutdatedFeed feed=Demo_IP_Reputation_Data_Feed.json")));
+    } finally {
+      await service.close();
+      await collector.stop();
+    }
+  });
+});
