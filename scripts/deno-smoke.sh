@@ -7,4 +7,5 @@ run() { "$deno" run -A --quiet src/main.ts "$@"; }
 run --help | grep -q "serve"
 run serve --check-config test/fixtures/config/seed_service.conf
 run scan --check-config test/fixtures/config/seed_log_scanner.conf
+"$deno" run -A --quiet scripts/runtime_smoke.ts
 echo "deno smoke: ok ($("$deno" --version | head -1))"
