@@ -16,8 +16,6 @@ export const EXIT = {
   io: 5,
   /** scan: completed, but some inputs were skipped (unreadable or binary files). */
   partial: 6,
-  /** A subcommand or feature that is not built yet. */
-  notImplemented: 70,
   /** Interrupted by SIGINT/SIGTERM before finishing. */
   interrupted: 130,
 } as const;

@@ -121,3 +121,17 @@ describe("ioclens scan", () => {
     expect(SUMMARY.exec(io.out())?.slice(1)).toEqual(["2", "1"]);
   });
 });
+
+describe("ioclens scan over a Unix socket", () => {
+  test("serve listens on a socket path and scan connects to it", async () => {
+    await using dir = await tempDir();
+    const socketPath = join(dir.path, "ioclens.sock");
+    await using service = await startTestService(testConfig((xml) => xml.replace("127.0.0.1:0", socketPath)));
+    const config = join(dir.path, "log_scanner.conf");
+    await writeFile(config, `<Settings><ThreadsCount>2</ThreadsCount><Connection>${socketPath}</Connection><OutputDir>${dir.path}</OutputDir></Settings>`);
+    const { code, out } = await scan(["-r", "-c", config, "-i", "192.0.2.0"], dir.path);
+    expect(code).toBe(0);
+    expect(SUMMARY.exec(out)?.slice(1)).toEqual(["1", "1"]);
+    expect(service.address).toBe(socketPath);
+  });
+});
