@@ -23,9 +23,11 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem;margin:.5r
 dt{color:#57606a}dd{margin:0;font-variant-numeric:tabular-nums}
 table{border-collapse:collapse;width:100%}
 th,td{border-bottom:1px solid #d0d7de;padding:.25rem .5rem;text-align:left;vertical-align:top}
-td{word-break:break-all}
-th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer}
-th[aria-sort=ascending] button::after{content:" \\25B2"}th[aria-sort=descending] button::after{content:" \\25BC"}
+td{overflow-wrap:anywhere}td:first-child{overflow-wrap:normal;min-width:10ch}td:nth-child(2),td:nth-child(3),td:nth-child(8){white-space:nowrap}
+td:nth-child(4),td:nth-child(7){min-width:12ch}td:nth-child(6),td:nth-child(9){min-width:16ch}
+th{white-space:nowrap}th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer}
+th button::after{content:" \\2195";color:#8c959f}
+th[aria-sort=ascending] button::after{content:" \\25B2";color:inherit}th[aria-sort=descending] button::after{content:" \\25BC";color:inherit}
 #filter{padding:.3rem .5rem;width:min(30rem,100%);margin:.3rem 0}
 svg text{font:12px system-ui,sans-serif;fill:#1b1f24}svg rect{fill:#cf222e}
 @media print{#filter{display:none}}
@@ -53,7 +55,7 @@ const SCRIPT = `
 })();
 `;
 
-const COLUMNS = ["Time", "Category", "Type", "Indicator", "Feed", "Source", "File", "Line", "Context"];
+const COLUMNS = ["Time (UTC)", "Category", "Type", "Indicator", "Feed", "Source", "File", "Line", "Context"];
 const CHART_BARS = 20;
 
 /** Writes the page; see the module comment for the layout. */
@@ -75,7 +77,9 @@ export class HtmlWriter implements RecordWriter {
     this.#count++;
     const src = Object.entries(r.source).map(([k, v]) => `${k}=${v}`).join(" ");
     const ctx = Object.entries(r.context).map(([k, v]) => `${k}=${v}`).join(" ");
-    const cells = [r.time ?? "", r.category, r.indicatorType, r.indicator, r.feed ?? "", src, r.file ?? r.origin ?? "", r.line === undefined ? "" : String(r.line), ctx];
+    // The terminal table's time layout: shorter, and the space lets a narrow column wrap.
+    const time = r.time === undefined ? "" : r.time.replace(/^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})\.\d{3}Z$/, "$1 $2");
+    const cells = [time, r.category, r.indicatorType, r.indicator, r.feed ?? "", src, r.file ?? r.origin ?? "", r.line === undefined ? "" : String(r.line), ctx];
     let row = "<tr>";
     for (const c of cells) row += `<td>${escapeHtml(c)}</td>`;
     return this.out.write(row + "</tr>\n");
@@ -104,9 +108,11 @@ export class HtmlWriter implements RecordWriter {
 /** A horizontal bar chart; the categories beyond the first 20 are summed into "other". */
 function chart(byCategory: ReadonlyMap<string, number>): string {
   const sorted = [...byCategory].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const bars = sorted.slice(0, CHART_BARS).map(([c, n]) => [c || "(none)", n] as [string, number]);
+  // The third member is what a click on the bar filters by: nothing for "(none)" and "other",
+  // whose labels appear in no row.
+  const bars = sorted.slice(0, CHART_BARS).map(([c, n]) => [c || "(none)", n, c] as [string, number, string]);
   const rest = sorted.slice(CHART_BARS).reduce((t, [, n]) => t + n, 0);
-  if (rest > 0) bars.push(["other", rest]);
+  if (rest > 0) bars.push(["other", rest, ""]);
   if (bars.length === 0) return `<svg id="chart" role="img" width="480" height="24" viewBox="0 0 480 24"><title>Detections by category</title><text x="0" y="16">No detections</text></svg>`;
   const max = bars[0]![1] > rest ? bars[0]![1] : rest;
   const labelW = 260;
@@ -114,10 +120,10 @@ function chart(byCategory: ReadonlyMap<string, number>): string {
   const rowH = 24;
   const height = bars.length * rowH;
   let svg = `<svg id="chart" role="img" width="${labelW + barW + 80}" height="${height}" viewBox="0 0 ${labelW + barW + 80} ${height}"><title>Detections by category</title>`;
-  bars.forEach(([c, n], i) => {
+  bars.forEach(([c, n, filter], i) => {
     const y = i * rowH;
     const w = Math.max(1, Math.round((n / max) * barW));
-    svg += `<g data-category="${escapeHtml(c)}" style="cursor:pointer"><title>${escapeHtml(c)}: ${n}</title>` +
+    svg += `<g${filter === "" ? "" : ` data-category="${escapeHtml(filter)}" style="cursor:pointer"`}><title>${escapeHtml(c)}: ${n}</title>` +
       `<text x="${labelW - 6}" y="${y + 16}" text-anchor="end">${escapeHtml(c.length > 38 ? c.slice(0, 37) + "…" : c)}</text>` +
       `<rect x="${labelW}" y="${y + 4}" width="${w}" height="${rowH - 8}"></rect>` +
       `<text x="${labelW + w + 6}" y="${y + 16}">${n}</text></g>`;
