@@ -20,6 +20,7 @@ import { startLookupService, ServiceStartError } from "../service/lookup_service
 import { createLogger, isLogLevel, type LogFormat, type Logger, type LogLevel } from "../service/logger.ts";
 import { createStatusApp } from "../service/status_app.ts";
 import { runSupervisor, type WorkerHandle } from "../service/supervisor.ts";
+import { watchdogTiming } from "../service/watchdog_timing.ts";
 import { probeService, tcpProbeConnect } from "../service/probe.ts";
 import { isLoopbackHost, parseEndpoint } from "../service/parse_endpoint.ts";
 import { OutputSink } from "../service/output_sink.ts";
@@ -171,14 +172,33 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
 
 /** The watchdog: runs `serve --no-watchdog` as a child, probes it, restarts it. */
 async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, io: CliIo): Promise<number> {
+  let timing;
+  try {
+    timing = watchdogTiming(io.env);
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
   const listen = parseEndpoint(config.input.connectionString);
   const probeAddress = listen.kind === "tcp" ? { host: listen.host === "0.0.0.0" ? "127.0.0.1" : listen.host === "::" ? "::1" : listen.host, port: listen.port } : { path: (listen as { path: string }).path };
   const templates = compilePipeline(config).templates;
   const alertTarget = config.output.alertConnectionString?.enabled ? config.output.alertConnectionString.value : config.output.connectionString;
   let alertSink: OutputSink | undefined;
+  // The running worker, cleared when it exits: between a death and the restart there is no
+  // one to reload (the next worker loads fresh feeds anyway), and its pid may be reused.
   let current: WorkerHandle | undefined;
-  const onHup = () => current?.pid && process.kill(current.pid, "SIGHUP");
+  const onHup = () => {
+    if (current?.pid === undefined) return log("warn", "SIGHUP: no worker running to reload");
+    try {
+      process.kill(current.pid, "SIGHUP");
+    } catch (error) {
+      log("warn", `SIGHUP: cannot signal the worker: ${(error as Error).message}`);
+    }
+  };
   process.on("SIGHUP", onHup);
+  // In its own process group the worker would outlive a watchdog that exits at once (a second
+  // Ctrl+C, an internal error): take it along.
+  const killWorker = () => current?.kill("SIGKILL");
+  process.on("exit", killWorker);
   const childArgs = [...selfCommand(), "serve", "--no-watchdog", ...argv.filter((a) => a !== "--no-watchdog")];
   const code = await runSupervisor({
     now: Date.now,
@@ -194,6 +214,11 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
       const child = spawn(childArgs[0]!, childArgs.slice(1), {
         stdio: ["ignore", "inherit", "inherit"],
         env: { ...process.env, IOCLENS_WORKER: "1", IOCLENS_RESTARTS: String(restarts) },
+        // Its own process group: a terminal's Ctrl+C reaches only the watchdog, which then sends
+        // one SIGTERM. Sharing the group, the worker got SIGINT and SIGTERM, and a second signal
+        // means "stop now" (exit 130), cutting its drain short. On Windows `detached` would open
+        // a new console instead, so not there.
+        detached: process.platform !== "win32",
       });
       const exited = new Promise<number | null>((resolve) => {
         child.once("exit", (code) => resolve(code));
@@ -202,10 +227,14 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
           resolve(EXIT.io);
         });
       });
-      current = { exited, pid: child.pid, kill: (signal) => void child.kill(signal) };
-      return current;
+      const handle: WorkerHandle = { exited, pid: child.pid, kill: (signal) => void child.kill(signal) };
+      current = handle;
+      child.once("exit", () => {
+        if (current === handle) current = undefined;
+      });
+      return handle;
     },
-    probe: () => probeService(tcpProbeConnect(probeAddress), 3000),
+    probe: () => probeService(tcpProbeConnect(probeAddress), timing.probeTimeoutMs),
     log: (level, message, fields) => log(level as LogLevel, message, fields),
     alert: (name, fields) => {
       const line = renderAlert(templates, name, fields ?? [], Date.now());
@@ -219,8 +248,9 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
       alertSink.send(line);
     },
     stopSignal: io.signal,
-  });
+  }, timing.options);
   process.off("SIGHUP", onHup);
+  process.off("exit", killWorker);
   await alertSink?.close(2000);
   if (code === EXIT.config || code === EXIT.usage) return code;
   return io.signal.aborted ? EXIT.ok : (code ?? EXIT.io);
