@@ -29,6 +29,9 @@ import { serveHttp, type HttpServerHandle } from "../runtime/serve_http.ts";
 import { selfCommand } from "../runtime/runtime.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
 
+/** What a worker prints once it listens; the watchdog waits for it before trusting PONGs. */
+const SERVING_ANNOUNCEMENT = "ioclens: serving on";
+
 const OPTIONS = {
   config: { type: "string", short: "c" },
   "check-config": { type: "boolean" },
@@ -158,7 +161,7 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
   };
   process.on("SIGHUP", onHup);
   // A worker under the watchdog reports its address so tests and the watchdog can find it.
-  io.stdout(`ioclens: serving on ${service.address}\n`);
+  io.stdout(`${SERVING_ANNOUNCEMENT} ${service.address}\n`);
   await new Promise<void>((resolve) => {
     if (io.signal.aborted) resolve();
     io.signal.addEventListener("abort", () => resolve(), { once: true });
@@ -176,7 +179,7 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
   try {
     timing = watchdogTiming(io.env);
   } catch (error) {
-    throw usageError((error as Error).message);
+    throw new CliError((error as Error).message, EXIT.usage);
   }
   const listen = parseEndpoint(config.input.connectionString);
   const probeAddress = listen.kind === "tcp" ? { host: listen.host === "0.0.0.0" ? "127.0.0.1" : listen.host === "::" ? "::1" : listen.host, port: listen.port } : { path: (listen as { path: string }).path };
@@ -199,6 +202,7 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
   // Ctrl+C, an internal error): take it along.
   const killWorker = () => current?.kill("SIGKILL");
   process.on("exit", killWorker);
+  let currentAnnounced = false;
   const childArgs = [...selfCommand(), "serve", "--no-watchdog", ...argv.filter((a) => a !== "--no-watchdog")];
   const code = await runSupervisor({
     now: Date.now,
@@ -212,7 +216,9 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
       }),
     spawnWorker: ({ restarts }) => {
       const child = spawn(childArgs[0]!, childArgs.slice(1), {
-        stdio: ["ignore", "inherit", "inherit"],
+        // stdout is read for the worker's "serving on" line: only then does a PONG on the port
+        // come from our worker (and not from whatever else may hold the port).
+        stdio: ["ignore", "pipe", "inherit"],
         env: { ...process.env, IOCLENS_WORKER: "1", IOCLENS_RESTARTS: String(restarts) },
         // Its own process group: a terminal's Ctrl+C reaches only the watchdog, which then sends
         // one SIGTERM. Sharing the group, the worker got SIGINT and SIGTERM, and a second signal
@@ -229,12 +235,21 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
       });
       const handle: WorkerHandle = { exited, pid: child.pid, kill: (signal) => void child.kill(signal) };
       current = handle;
+      currentAnnounced = false;
+      let pending = "";
+      child.stdout?.on("data", (chunk: Buffer) => {
+        const text = chunk.toString("utf8");
+        io.stdout(text);
+        if (currentAnnounced || current !== handle) return;
+        pending = (pending + text).slice(-4096);
+        if (pending.includes(SERVING_ANNOUNCEMENT)) currentAnnounced = true;
+      });
       child.once("exit", () => {
         if (current === handle) current = undefined;
       });
       return handle;
     },
-    probe: () => probeService(tcpProbeConnect(probeAddress), timing.probeTimeoutMs),
+    probe: () => (currentAnnounced ? probeService(tcpProbeConnect(probeAddress), timing.probeTimeoutMs) : Promise.resolve(false)),
     log: (level, message, fields) => log(level as LogLevel, message, fields),
     alert: (name, fields) => {
       const line = renderAlert(templates, name, fields ?? [], Date.now());
@@ -248,10 +263,15 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
       alertSink.send(line);
     },
     stopSignal: io.signal,
-  }, timing.options);
+  }, {
+    // A first worker that cannot start (bad config, port in use) is a failure to report, not to
+    // retry forever; once it has been up, any exit is restarted.
+    fatalStartupExitCodes: [EXIT.usage, EXIT.config, EXIT.io],
+    ...timing.options,
+  });
   process.off("SIGHUP", onHup);
   process.off("exit", killWorker);
   await alertSink?.close(2000);
-  if (code === EXIT.config || code === EXIT.usage) return code;
+  if (code === EXIT.config || code === EXIT.usage || code === EXIT.io) return code;
   return io.signal.aborted ? EXIT.ok : (code ?? EXIT.io);
 }

@@ -84,6 +84,7 @@ class Counters {
   suppressed = 0;
   dropped = 0;
   cut = 0;
+  slow = 0;
   byCategory = new Map<string, number>();
 }
 
@@ -132,10 +133,31 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       retryDelayMs: Math.max(100, config.service.eventSendingRetriesTimeoutSeconds * 1000),
       log: (level, message) => log(level, `${what}: ${message}`),
       onDrop: (total) => {
-        // One warning per power of ten keeps a flood of drops from flooding the log.
+        // One warning per power of two keeps a flood of drops from flooding the log.
         if ((total & (total - 1)) === 0 || total % 10000 === 0) log("warn", `${what}: queue full, ${total} lines dropped so far`, { queueLimit: config.output.queueSize });
+        dropsUnreported++;
+        dropsTotal++;
+        reportDrops();
+      },
+      onSent: () => {
+        if (dropsUnreported > 0) reportDrops();
       },
     });
+  // KL_ALERT_EventsDropped (ours, docs/protocol.md): at most one per DROP_ALERT_PERIOD_MS on the
+  // injected clock, and only once the alert's own queue has room, or it would be dropped too;
+  // drops in between are carried into the next alert's count.
+  let dropsUnreported = 0;
+  let dropsTotal = 0;
+  let dropAlertAt = Number.NEGATIVE_INFINITY;
+  const reportDrops = () => {
+    if (deps.now() - dropAlertAt < DROP_ALERT_PERIOD_MS) return;
+    const target = alertOutput().stats();
+    if (target.queueDepth >= target.queueLimit) return;
+    const count = dropsUnreported;
+    dropsUnreported = 0;
+    dropAlertAt = deps.now();
+    alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(dropsTotal)]]);
+  };
   // Built lazily: a ReplyBack-only deployment never connects to the output target.
   let outputSink: OutputSink | undefined;
   const output = () => (outputSink ??= makeSink(outputEndpoint, `output ${formatEndpoint(outputEndpoint)}`));
@@ -151,12 +173,24 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   };
   for (const report of reports) reportFeed(report, alert, log);
 
+  /** An event over the time limit cannot be interrupted (JS regexes cannot), only counted and named. */
+  const slowEvent = (event: string, ms: number) => {
+    counters.slow++;
+    if ((counters.slow & (counters.slow - 1)) === 0) {
+      log("warn", `event took ${ms} ms (limit ${SLOW_EVENT_MS} ms): a regex may backtrack catastrophically on it; ${counters.slow} slow so far`, { event: event.slice(0, 120) });
+    }
+  };
+
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
   const sockets = new Set<Socket>();
   let closing = false;
 
   const server: Server = createServer({ noDelay: true }, (socket) => handleConnection(socket));
-  server.on("error", (error) => log("error", `listener: ${error.message}`));
+  // Errors before listening reject the start below (one message); later ones are logged.
+  let listening = false;
+  server.on("error", (error) => {
+    if (listening) log("error", `listener: ${error.message}`);
+  });
 
   function handleConnection(socket: Socket): void {
     sockets.add(socket);
@@ -212,12 +246,18 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     let lineSent = 0;
     let lineCategories: Map<string, number> | undefined;
     let lineContext: EventRenderContext | undefined;
+    // One options object per session, not per event: the spread cost ~2% of service CPU (profile).
+    const eventOptions: { now: number; sendFinished: false; peerIp?: string } = { now: 0, sendFinished: false };
+    if (peerIp) eventOptions.peerIp = peerIp;
     const framer = new LineFramer({
       ...(state.config.input.eventDelimiter ? { eventDelimiter: state.config.input.eventDelimiter } : {}),
       onEvent: (event) => {
         const now = deps.now();
         const current = state;
-        const result = processEvent(current.pipeline, current.index, event, { now, sendFinished: false, ...(peerIp ? { peerIp } : {}) });
+        eventOptions.now = now;
+        const result = processEvent(current.pipeline, current.index, event, eventOptions);
+        const took = deps.now() - now;
+        if (took >= SLOW_EVENT_MS) slowEvent(event, took);
         counters.events++;
         eps.mark();
         counters.suppressed += result.suppressed;
@@ -292,6 +332,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     if (listenOn.kind === "tcp") server.listen({ host: listenOn.host, port: listenOn.port }, () => resolve());
     else server.listen({ path: listenOn.path }, () => resolve());
   });
+  listening = true;
   const bound = server.address();
   const port = typeof bound === "object" && bound ? bound.port : 0;
   const address = typeof bound === "object" && bound ? formatEndpoint({ kind: "tcp", host: bound.address, port }) : String(bound);
@@ -373,7 +414,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         ready: !closing,
         feeds: state.feeds,
         connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit },
-        events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut },
+        events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
         detectionsByCategory: Object.fromEntries(counters.byCategory),
         eps: eps.rates(),
         output: { queueDepth: sink?.queueDepth ?? 0, queueLimit: config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false },
@@ -409,6 +450,10 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
 }
 
 const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
+/** Per-event time limit: slower events are counted in status().events.slow and logged. */
+const SLOW_EVENT_MS = 1000;
+/** KL_ALERT_EventsDropped is raised at most once a minute. */
+const DROP_ALERT_PERIOD_MS = 60_000;
 
 function reportFeed(report: FeedLoadReport, alert: (name: string, fields?: readonly (readonly [string, string])[]) => void, log: Logger): void {
   if (report.error) {
