@@ -14,7 +14,7 @@ export const EXIT = {
   unreachable: 4,
   /** Local I/O error: cannot read input or write the report. */
   io: 5,
-  /** scan: completed, but some inputs were skipped (unreadable or binary files). */
+  /** scan: completed, but some inputs were skipped (unreadable or binary files) or lines given up (the service was lost each time they were sent). */
   partial: 6,
   /** Interrupted by SIGINT/SIGTERM before finishing. */
   interrupted: 130,

@@ -161,6 +161,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
         progress.lineDone(count);
         if (writer && detections.length > 0) writer.addDetections(item.source, item.line, item.text, detections);
       },
+      onLineFailed: (item, losses) => {
+        io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${item.source}:${item.line}: no answer: the service was lost all ${losses} times this line was sent, the last time alone; skipped\n`);
+      },
       onLog: (message) => {
         if (config.verbose > 0 && !quiet) io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${message}\n`);
       },
@@ -192,5 +195,5 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     throw new CliError(`${outcome.error} (${formatEndpoint(endpoint)}, waited ${config.connectionTimeoutSeconds} s)`, EXIT.unreachable);
   }
   if (values["fail-on-detect"] && outcome.detections > 0) return EXIT.detected;
-  return skippedInputs > 0 ? EXIT.partial : EXIT.ok;
+  return skippedInputs > 0 || outcome.failed > 0 ? EXIT.partial : EXIT.ok;
 }

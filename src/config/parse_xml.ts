@@ -62,6 +62,11 @@ export function parseXml(text: string): XmlElement {
   const verdict = XMLValidator.validate(xml, { allowBooleanAttributes: false });
   if (verdict !== true) {
     const { msg, line, col } = verdict.err;
+    const unclosed = unclosedTags(msg);
+    if (unclosed !== undefined) {
+      // The validator reports several tags left open at the end as a JSON dump at line 1.
+      throw new XmlSyntaxError(`Unclosed elements at the end of the document: found no closing tag for ${unclosed.join(" > ")}`, lineStarts.length, 1);
+    }
     throw new XmlSyntaxError(msg.replace(/\.$/, ""), line || 1, col || 1);
   }
 
@@ -88,6 +93,18 @@ export function parseXml(text: string): XmlElement {
   }
   if (root === undefined) throw new XmlSyntaxError("No root element: found an empty document", 1, 1);
   return root;
+}
+
+/** The tag names in fast-xml-parser's `Invalid '["A",    "B"]' found.` message, if it is that one. */
+function unclosedTags(msg: string): string[] | undefined {
+  const dump = /^Invalid '(\[.*\])' found\.?$/s.exec(msg);
+  if (!dump) return undefined;
+  try {
+    const names: unknown = JSON.parse(dump[1]!);
+    return Array.isArray(names) && names.every((n) => typeof n === "string") ? names : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function elementName(node: OrderedNode): string | undefined {

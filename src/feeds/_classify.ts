@@ -24,6 +24,9 @@ const NUMERIC_DOTTED = /^[\d.]+$/;
 // a host name: no white space, no URL or quoting punctuation; a leading dot names a zone (`.xyz`)
 const DOMAIN = /^[^\s/\\:@?#*"'<>,;|()[\]{}`]+$/;
 
+/** The service cuts events at 64 KiB (spec §2.1): a longer indicator could never match, only take memory. */
+const MAX_INDICATOR_CHARS = 65_536;
+
 /** MD5, SHA1 or SHA256 by length, for hex text only. */
 export function hashKind(value: string): "MD5" | "SHA1" | "SHA256" | undefined {
   const kind = value.length === 32 ? "MD5" : value.length === 40 ? "SHA1" : value.length === 64 ? "SHA256" : undefined;
@@ -42,6 +45,7 @@ export function quote(value: string): string {
 export function classifyValue(type: FeedFieldType, raw: string): Classified | string {
   const value = raw.trim();
   if (value === "") return "empty indicator";
+  if (value.length > MAX_INDICATOR_CHARS) return `too long to match any event: got ${value.length} characters, expected at most ${MAX_INDICATOR_CHARS}`;
   switch (type) {
     case "AUTO":
       return detect(value);

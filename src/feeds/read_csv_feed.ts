@@ -11,6 +11,8 @@ import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 
 /** A quoted field may span lines (RFC 4180); past this many lines the quote is taken as stray. */
 export const MAX_RECORD_LINES = 100;
+/** Nor may a record still open grow past this many characters (a stray quote before megabyte lines). */
+const MAX_RECORD_CHARS = 4 << 20;
 
 const DEFAULT_FIELD: FeedField = { name: "1", type: "AUTO", category: "" };
 
@@ -55,12 +57,16 @@ export async function* readCsvFeed(
     if (pending !== undefined) {
       pending.lines.push(text);
       pending.text += `\n${text}`;
-      const cells = split(pending.text);
+      // Only a quote can close the open field: without one, re-splitting the whole record
+      // (quadratic in its length) cannot succeed.
+      const cells = text.includes('"') ? split(pending.text) : undefined;
       if (cells !== undefined) {
         ready.push(cells, pending.line);
         pending = undefined;
       } else if (pending.lines.length >= MAX_RECORD_LINES) {
         giveUp("no closing quote within 100 lines");
+      } else if (pending.text.length > MAX_RECORD_CHARS) {
+        giveUp(`no closing quote within ${MAX_RECORD_CHARS} characters`);
       }
       return;
     }
@@ -136,6 +142,11 @@ export async function* readCsvFeed(
   }
 }
 
+/** A header cell for a one-line message: quoted when it holds a line break or is long (a header row may be a stray data row). */
+function columnName(name: string): string {
+  return name.length > 60 || /[\x00-\x1f",]/.test(name) ? quote(name) : name;
+}
+
 /** Resolves the indicator columns against the header (or the column count without one). */
 function plan(config: FeedConfig, header: readonly string[] | undefined, count = header?.length ?? 0): Layout {
   const names = header ?? Array.from({ length: count }, (_, i) => `col${i + 1}`);
@@ -144,7 +155,7 @@ function plan(config: FeedConfig, header: readonly string[] | undefined, count =
     let index = header === undefined ? -1 : header.indexOf(field.name);
     if (index < 0 && /^\d+$/.test(field.name)) index = Number(field.name) - 1;
     if (index < 0 || index >= names.length) {
-      const expected = header === undefined ? `a column number from 1 to ${names.length}` : `one of ${header.join(", ")} or a column number`;
+      const expected = header === undefined ? `a column number from 1 to ${names.length}` : `one of ${header.slice(0, 20).map(columnName).join(", ")}${header.length > 20 ? ", ..." : ""} or a column number`;
       throw new FeedError(`Unknown column in feed ${config.filename}: got ${quote(field.name)}, expected ${expected}`);
     }
     return { index, field, category: field.category === "" ? undefined : field.category };

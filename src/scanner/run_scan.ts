@@ -7,6 +7,10 @@
  * answered in the order they were sent. Detections are committed only when the finished event
  * arrives, so when a connection drops, its unfinished lines are sent again (on any connection)
  * and nothing is counted twice.
+ *
+ * A line that takes the service down (a regex that backtracks catastrophically on it, say)
+ * would be resent forever. So a line lost with its connection twice is sent alone, one such
+ * line at a time; lost once more while alone, it is given up and reported (docs/protocol.md).
  */
 import type { Socket } from "node:net";
 
@@ -43,12 +47,16 @@ export interface ScanCallbacks {
    * `sent_events` (the detections went to the service's own target).
    */
   readonly onLineDone: (item: ScanItem, detections: readonly string[], count: number) => void;
+  /** A line was given up: the connection was lost every time it was sent, the last time alone. */
+  readonly onLineFailed?: (item: ScanItem, losses: number) => void;
   readonly onLog?: (message: string) => void;
 }
 
 export interface ScanOutcome {
   readonly sent: number;
   readonly detections: number;
+  /** Lines given up because the service was lost every time they were sent (see onLineFailed). */
+  readonly failed: number;
   /** False when the service could not be reached again or the scan was interrupted. */
   readonly complete: boolean;
   readonly error?: string;
@@ -64,6 +72,8 @@ function sentEvents(line: string): number {
   return match ? Number(match[1]) : 0;
 }
 const FILL_TARGET = 8192;
+/** Losses after which a line is sent alone: one loss is what a plain service restart costs. */
+const SUSPECT_LOSSES = 2;
 
 /** Thrown by `runScan` callers' connect when the service is unreachable for good. */
 export class ServiceUnreachableError extends Error {
@@ -96,7 +106,22 @@ export async function runScan(
   let sent = 0;
   let detections = 0;
   let reconnects = 0;
+  let failed = 0;
   let failure: string | undefined;
+  /** Times each unanswered line was in flight on a lost connection (empty in a healthy scan). */
+  const losses = new Map<ScanItem, number>();
+  /** The suspect line in flight alone, if any: at most one at a time across connections. */
+  let isolated: ScanItem | undefined;
+  /**
+   * Counts connection losses that cost lines. After one, connections are opened only once the
+   * service answered a PING again (`provenEpoch`), and a suspect goes only on such a connection:
+   * a dying service still accepts connections for a moment, and a suspect sent to it would be
+   * "lost alone" through no fault of its own.
+   */
+  let lossEpoch = 0;
+  let provenEpoch = 0;
+  let proving: Promise<boolean> | undefined;
+  const suspect = (item: ScanItem) => (losses.get(item) ?? 0) >= SUSPECT_LOSSES;
   const sentOnce = new WeakSet<ScanItem>();
   const waiters = new Set<() => void>();
   const wake = () => {
@@ -127,7 +152,16 @@ export async function runScan(
   }
 
   function take(max: number): ScanItem[] {
-    const end = Math.min(pending.length, pendingHead + max);
+    let end = Math.min(pending.length, pendingHead + max);
+    if (losses.size > 0) {
+      // Suspects are never batched: stop before the first one (sendMore sends it alone).
+      for (let i = pendingHead; i < end; i++) {
+        if (suspect(pending[i]!)) {
+          end = i;
+          break;
+        }
+      }
+    }
     const batch = pending.slice(pendingHead, end);
     pendingHead = end;
     if (pending.length - pendingHead < FILL_TARGET / 2) void ensureFill();
@@ -155,8 +189,10 @@ export async function runScan(
         await new Promise<void>((resolve) => waiters.add(resolve));
         continue;
       }
-      const result = await session(index);
+      const unproven = losses.size > 0 && provenEpoch !== lossEpoch;
+      const result = unproven && !(await prove()) ? { error: "the service does not answer PING" } : await session(index);
       if (result === "done") return;
+      if (result === "stale") continue;
       if (result === "lost") {
         firstFailureAt = undefined;
         reconnects++;
@@ -173,7 +209,43 @@ export async function runScan(
     }
   }
 
-  type SessionResult = "done" | "lost" | { error: string };
+  /** "stale": closed by us to reconnect, since it was opened before the latest loss. */
+  type SessionResult = "done" | "lost" | "stale" | { error: string };
+
+  /** One PING at a time for all connections; true once the service answered PONG since the latest loss. */
+  function prove(): Promise<boolean> {
+    proving ??= (async () => {
+      const epoch = lossEpoch;
+      const ok = await ping();
+      if (ok && provenEpoch < epoch) provenEpoch = epoch;
+      return ok;
+    })().finally(() => {
+      proving = undefined;
+    });
+    return proving;
+  }
+
+  function ping(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = deps.connect();
+      const decoder = new TextDecoder();
+      let reply = "";
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        socket.removeAllListeners("data");
+        socket.destroy();
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), Math.min(5000, options.replyTimeoutMs));
+      socket.once("connect", () => socket.write("X-KF-ReplyBackPING"));
+      socket.on("data", (chunk: Uint8Array) => {
+        reply += decoder.decode(chunk, { stream: true });
+        if (reply.includes("PONG")) done(true);
+      });
+      socket.on("error", () => done(false));
+      socket.once("close", () => done(false));
+    });
+  }
 
   function session(index: number): Promise<SessionResult> {
     return new Promise((resolve) => {
@@ -183,6 +255,7 @@ export async function runScan(
       let current: string[] = [];
       let carry = "";
       let connected = false;
+      let epoch = -1;
       let settled = false;
       let lastReply = deps.now();
       let replyTimer: ReturnType<typeof setInterval> | undefined;
@@ -194,8 +267,9 @@ export async function runScan(
         if (replyTimer) clearInterval(replyTimer);
         signal?.removeEventListener("abort", onAbort);
         waiters.delete(onWake);
-        const lost = inFlight.slice(inFlightHead);
+        let lost = inFlight.slice(inFlightHead);
         inFlightTotal -= lost.length;
+        if (result === "lost" && !signal?.aborted && lost.length > 0) lost = countLosses(lost);
         requeue(lost);
         socket.removeAllListeners("data");
         socket.destroy();
@@ -210,7 +284,27 @@ export async function runScan(
         // Refill only once half the window is answered: fewer, larger writes (and reads).
         if (inFlightNow > options.window / 2) return;
         const room = options.window - inFlightNow;
-        const batch = take(room);
+        let batch: ScanItem[];
+        if (isolated !== undefined) {
+          // A suspect is alone in flight: nothing else goes out until it is answered or given up.
+          if (inFlight[inFlightHead] !== isolated) waiters.add(onWake);
+          return;
+        }
+        const head = losses.size > 0 ? pending[pendingHead] : undefined;
+        if (head !== undefined && suspect(head)) {
+          // Sent only once nothing else is in flight, so losing it again is its own doing.
+          if (epoch !== lossEpoch) {
+            if (inFlightNow === 0) finish("stale");
+            return;
+          }
+          if (inFlightTotal > 0) {
+            if (inFlightNow === 0) waiters.add(onWake);
+            return;
+          }
+          pendingHead++;
+          isolated = head;
+          batch = [head];
+        } else batch = take(room);
         if (batch.length === 0) {
           if (allDone()) finish("done");
           else if (inFlight.length === inFlightHead) {
@@ -242,6 +336,8 @@ export async function runScan(
 
       socket.once("connect", () => {
         connected = true;
+        // Proven only if opened after a PONG that followed the latest loss.
+        epoch = provenEpoch === lossEpoch ? lossEpoch : -1;
         socket.setNoDelay(true);
         socket.write(options.replyBack ? "X-KF-SendFinishedEventX-KF-ReplyBack" : "X-KF-SendFinishedEvent");
         lastReply = deps.now();
@@ -269,6 +365,10 @@ export async function runScan(
             if (!item) continue; // an answer to nothing we sent: ignore
             inFlightHead++;
             inFlightTotal--;
+            if (losses.size > 0 && losses.delete(item) && item === isolated) {
+              isolated = undefined;
+              wake();
+            }
             const count = options.replyBack ? current.length : sentEvents(line);
             detections += count;
             callbacks.onLineDone(item, current, count);
@@ -302,10 +402,30 @@ export async function runScan(
     });
   }
 
+  /** Counts a loss for each line; gives up the isolated one. Returns the lines to send again. */
+  function countLosses(lost: ScanItem[]): ScanItem[] {
+    lossEpoch++;
+    const again: ScanItem[] = [];
+    for (const item of lost) {
+      const n = (losses.get(item) ?? 0) + 1;
+      if (item === isolated) {
+        isolated = undefined;
+        losses.delete(item);
+        failed++;
+        callbacks.onLineFailed?.(item, n);
+      } else {
+        losses.set(item, n);
+        again.push(item);
+      }
+    }
+    wake();
+    return again;
+  }
+
   await ensureFill();
   const workers = Array.from({ length: Math.max(1, options.connections) }, (_, i) => worker(i));
   await Promise.all(workers);
   const complete = !signal?.aborted && allDone();
-  if (complete) return { sent, detections, complete, reconnects };
-  return { sent, detections, complete, reconnects, error: signal?.aborted ? "interrupted" : (failure ?? "the scan stopped early") };
+  if (complete) return { sent, detections, failed, complete, reconnects };
+  return { sent, detections, failed, complete, reconnects, error: signal?.aborted ? "interrupted" : (failure ?? "the scan stopped early") };
 }

@@ -18,8 +18,10 @@ export interface OutputSinkOptions {
   readonly queueLimit: number;
   readonly retriesCount: number;
   readonly retryDelayMs: number;
-  /** Called once when a line is dropped after a quiet period, with the running total. */
+  /** Called for every dropped line, with the running total (callers rate-limit what they report). */
   readonly onDrop?: (droppedTotal: number) => void;
+  /** Called after lines were handed to the target: the queue has room again. */
+  readonly onSent?: () => void;
   readonly onDown?: (reason: string) => void;
   readonly onUp?: () => void;
   readonly log?: (level: "info" | "warn" | "error", message: string) => void;
@@ -147,6 +149,7 @@ export class OutputSink {
       this.#queue = this.#queue.slice(this.#head);
       this.#head = 0;
     }
+    this.#options.onSent?.();
   }
 
   #flushSocket(socket: Socket): void {

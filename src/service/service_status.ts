@@ -30,13 +30,15 @@ export interface ServiceStatus {
   /** Event connections: being served, waiting for a free scanner, and the scanner limit. */
   readonly connections: { readonly active: number; readonly waiting: number; readonly limit: number };
   /** Input events since start: all, with a detection, with a detection an allow-list
-   *  cancelled, dropped unprocessed, and cut because they exceeded 64 KiB (spec §2.1). */
+   *  cancelled, dropped unprocessed, cut because they exceeded 64 KiB (spec §2.1), and over
+   *  the per-event time limit of 1 s (a regex backtracking catastrophically). */
   readonly events: {
     readonly total: number;
     readonly detections: number;
     readonly suppressed: number;
     readonly dropped: number;
     readonly cut: number;
+    readonly slow?: number;
   };
   /** Detection events sent, per category (`KL_Malicious_URL` → 12). */
   readonly detectionsByCategory: Readonly<Record<string, number>>;
