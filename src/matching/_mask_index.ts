@@ -78,6 +78,8 @@ export class MaskIndex {
   private readonly bySuffix = new KeyTable();
   private readonly byRest = new KeyTable();
   private readonly byRestPrefix = new KeyTable();
+  /** Patterns that can match a bare host (rest empty, `/*` or `*`); 0 lets host lookups skip. */
+  hostCapable = 0;
   /** Ids of the patterns the last `match` found. */
   hits = new Uint32Array(64);
 
@@ -93,6 +95,7 @@ export class MaskIndex {
     }
     const he = hostEnd(buf, end);
     this.patternHostEnd[id] = he;
+    if (globMatch(buf, he, end, buf, end, end, true)) this.hostCapable++;
     let lastStar = -1;
     for (let i = 0; i < he; i++) if (buf[i] === STAR) lastStar = i;
     if (lastStar < 0) {

@@ -7,21 +7,13 @@
 import type {
   FeedEntry, FeedInfo, IndexReader, IndexWriter, IndicatorKind, LookupResult, LookupType, MatchedRecord,
 } from "./types.ts";
-import { EntryStore, FLAG_ZONE, KIND_MASK } from "./_entry_store.ts";
+import { EntryStore, FLAG_EXACT_HOST, FLAG_ZONE, HAS_TEXT, KIND_MASK, NEXT_MASK } from "./_entry_store.ts";
 import { IpTable } from "./_ip_table.ts";
 import { HASH_SEED, KeyTable, grow32, hashBytes, hashStep } from "./_key_table.ts";
 import { MaskIndex, hostEnd } from "./_mask_index.ts";
 import { formatIPv4, formatIPv6 } from "./format_ip.ts";
 import { maskIPv4, maskIPv6, parseCidr, parseIPv4, parseIPv6 } from "./parse_ip.ts";
-// TEMP until normalize_url.ts lands
-const defaultNormalizeUrl = (u: string): string | undefined => {
-  let s = u.trim().replace(/^[a-z]+:\/+/i, "").replace(/#.*$/, "");
-  const m = /^([^/?]*)(.*)$/.exec(s)!;
-  let host = m[1]!.toLowerCase().replace(/:\d*$/, "").replace(/^www\./, "");
-  let rest = m[2]!.toLowerCase().replace(/\/+$/, "").replace(/\/+\?/, "/?");
-  if (rest.startsWith("/") && rest.length === 1) rest = "";
-  return host + rest;
-};
+import { normalizeUrl as defaultNormalizeUrl } from "./normalize_url.ts";
 
 /** Options of an IndicatorIndex. */
 export interface IndicatorIndexOptions {
@@ -88,7 +80,6 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
   private readonly masks = new MaskIndex();
   private readonly hashes = [new KeyTable(), new KeyTable(), new KeyTable()];
   private readonly ips = new IpTable();
-  private urlHostIsIPv6 = false;
 
   // Per-lookup scratch, reused so that misses allocate nothing.
   private buf = new Uint8Array(4096);
@@ -97,6 +88,10 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
   private ip4 = 0;
   private now = 0;
   private duplicate = false;
+  /** The lookup is a bare host (DOMAIN, IP, or a URL without path): host-only URL entries count. */
+  private bareHost = false;
+  /** Longest-prefix mode past the most specific match: only allow-list entries still count. */
+  private allowOnly = false;
   /** The normalised lookup text when its bytes are `buf` one to one, so hits can slice it. */
   private lookupText: string | undefined;
   /** Where, in `lookupText`, the host that DOMAIN keys are suffixes of ends. */
@@ -169,6 +164,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     this.allowHits = 0;
     this.now = now;
     this.lookupText = undefined;
+    this.bareHost = false;
     switch (type) {
       case "HASH": {
         const n = value.length;
@@ -244,8 +240,8 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     const e = this.entries;
     const context = e.internContext(feedId, flags, entry.category, entry.fields);
     if (!keep) {
-      for (let id = head; id !== 0; id = e.next[id - 1]!) {
-        if (e.context[id - 1] === context && e.textOf(id - 1) === undefined) {
+      for (let id = head; id !== 0; id = e.next[id - 1]! & NEXT_MASK) {
+        if (e.context[id - 1] === context && (e.next[id - 1]! & HAS_TEXT) === 0) {
           this.duplicate = true;
           return head;
         }
@@ -290,17 +286,45 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     if (text === undefined) return `not a valid URL: "${entry.value}"`;
     if (text === "") return `URL is empty after normalisation: "${entry.value}"`;
     const n = this.encode(text);
-    if (this.buf[0] === 91) this.urlHostIsIPv6 = true;
     const keep = text !== value;
     if (masked && text.includes("*")) {
       const id = this.masks.add(this.buf, n);
       const heads = this.masks.patterns.heads;
       heads[id] = this.push(feedId, entry, K_URL, heads[id]!, keep);
+    } else if (hostEnd(this.buf, n) === n) {
+      this.addHostOnlyUrl(feedId, entry, text, n, keep);
     } else {
       const key = this.urls.intern(this.buf, 0, n, hashBytes(this.buf, 0, n));
       this.urls.heads[key] = this.push(feedId, entry, K_URL, this.urls.heads[key]!, keep);
     }
     return undefined;
+  }
+
+  /**
+   * A URL entry that is only a host (`fakess123.nu`, `147.78.103.91`) is filed with the DOMAIN
+   * or IP keys, flagged exact-host: DOMAIN and IP lookups then find it with the probe they make
+   * anyway (no second table to probe, see docs/performance.md), and URL lookups only when the
+   * looked-up URL is that bare host.
+   */
+  private addHostOnlyUrl(feedId: number, entry: FeedEntry, text: string, n: number, keep: boolean): void {
+    const flags = K_URL | FLAG_EXACT_HOST;
+    let start = 0;
+    let end = n;
+    if (text.charCodeAt(0) === 91 && text.charCodeAt(n - 1) === 93) {
+      start = 1;
+      end = n - 1;
+    }
+    const v4 = parseIPv4(text, start, end);
+    if (v4 !== undefined) {
+      this.ips.set4(v4, 32, this.push(feedId, entry, flags, this.ips.get4(v4, 32), keep || start === 1));
+      return;
+    }
+    if (start === 1 && parseIPv6(text, this.ip6, start, end)) {
+      this.ips.set6(this.ip6, 128, this.push(feedId, entry, flags, this.ips.get6(this.ip6, 128), true));
+      return;
+    }
+    const key = this.domains.intern(this.buf, 0, n, hashBytes(this.buf, 0, n));
+    this.domains.heads[key] = this.push(feedId, entry, flags, this.domains.heads[key]!, keep);
   }
 
   private addIp(feedId: number, entry: FeedEntry, value: string): string | undefined {
@@ -344,7 +368,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     if (table.size === 0) return;
     const n = HASH_BYTES[kind]!;
     const key = table.find(this.buf, 0, n, hashBytes(this.buf, 0, n));
-    if (key >= 0) this.collect(table.heads[key]!, SRC_HASH + kind, key);
+    if (key >= 0) this.collect(table.heads[key]!, SRC_HASH + kind, key, 0);
   }
 
   private matchIpLookup(value: string): void {
@@ -354,10 +378,11 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
       start++;
       end--;
     }
+    this.bareHost = true;
     const v4 = parseIPv4(value, start, end);
     if (v4 !== undefined) {
       this.matchIPv4(v4);
-      if (this.urls.size + this.masks.size > 0) this.matchUrlHost(this.writeIPv4(v4));
+      if (this.masks.hostCapable > 0) this.matchMasks(this.writeIPv4(v4), true);
       return;
     }
     if (!parseIPv6(value, this.ip6, start, end)) return;
@@ -368,7 +393,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
       return;
     }
     this.matchIPv6();
-    if (this.urlHostIsIPv6) this.matchUrlHost(this.encode(`[${formatIPv6(w)}]`));
+    if (this.masks.hostCapable > 0) this.matchMasks(this.encode(`[${formatIPv6(w)}]`), true);
   }
 
   private matchIPv4(address: number): void {
@@ -376,7 +401,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     const ips = this.ips;
     let detected = false;
     const head = ips.exact4(address);
-    if (head !== 0) detected = this.collectIp(head, SRC_IP4 + 32, detected);
+    if (head !== 0) detected = this.collectIp(head, SRC_IP4 + 32, detected, this.bareHost ? 0 : FLAG_EXACT_HOST);
     const blocks = ips.blocks4;
     if (blocks !== undefined) {
       const bits = blocks[address >>> 16]!;
@@ -384,7 +409,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
         for (let len = 31; len >= 16; len--) {
           if ((bits & (1 << (len - 16))) === 0) continue;
           const h = ips.get4(maskIPv4(address, len), len);
-          if (h !== 0) detected = this.collectIp(h, SRC_IP4 + len, detected);
+          if (h !== 0) detected = this.collectIp(h, SRC_IP4 + len, detected, 0);
         }
       }
     }
@@ -392,7 +417,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     for (let i = 0; i < short.length; i++) {
       const len = short[i]!;
       const h = ips.get4(maskIPv4(address, len), len);
-      if (h !== 0) detected = this.collectIp(h, SRC_IP4 + len, detected);
+      if (h !== 0) detected = this.collectIp(h, SRC_IP4 + len, detected, 0);
     }
   }
 
@@ -405,18 +430,23 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
       m.set(this.ip6);
       maskIPv6(m, len);
       const head = this.ips.get6(m, len);
-      if (head !== 0) detected = this.collectIp(head, SRC_IP6 + len, detected);
+      if (head !== 0) {
+        const exclude = len === 128 && !this.bareHost ? FLAG_EXACT_HOST : 0;
+        detected = this.collectIp(head, SRC_IP6 + len, detected, exclude);
+      }
     }
   }
 
   /** Collects an IP chain; with longest-prefix matching, detections only from the first length. */
-  private collectIp(head: number, source: number, detected: boolean): boolean {
+  private collectIp(head: number, source: number, detected: boolean, exclude: number): boolean {
     if (!this.longestPrefix) {
-      this.collect(head, source, 0);
+      this.collect(head, source, 0, exclude);
       return true;
     }
     const before = this.hitCount - this.allowHits;
-    this.collectFiltered(head, source, detected);
+    this.allowOnly = detected;
+    this.collect(head, source, 0, exclude);
+    this.allowOnly = false;
     return detected || this.hitCount - this.allowHits > before;
   }
 
@@ -432,41 +462,37 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
       this.lookupText = value;
       this.hostEndInText = n;
     }
+    this.bareHost = true;
     this.matchDomainBytes(n);
-    if (this.urls.size + this.masks.size > 0) this.matchUrlHost(n);
+    if (this.masks.hostCapable > 0) this.matchMasks(n, true);
   }
 
-  /** DOMAIN entries for the host in `buf[0, n)`: exact, parent domains and zones. */
+  /**
+   * DOMAIN entries for the host in `buf[0, n)`: the name itself, its parent domains and zones
+   * above it; and host-only URL entries for the name itself when the lookup is a bare host.
+   */
   private matchDomainBytes(n: number): void {
     const table = this.domains;
     if (table.size === 0) return;
     const buf = this.buf;
+    const excludeSelf = this.bareHost ? FLAG_ZONE : FLAG_ZONE | FLAG_EXACT_HOST;
     let h = HASH_SEED;
     for (let i = n - 1; i >= 0; i--) {
       h = hashStep(h, buf[i]!);
       if (i === 0 || buf[i - 1] === 46) {
         const key = table.find(buf, i, n, h);
-        if (key >= 0) {
-          if (i === 0) this.collectNonZone(table.heads[key]!, key);
-          else this.collect(table.heads[key]!, SRC_DOMAIN, key);
-        }
+        if (key >= 0) this.collect(table.heads[key]!, SRC_DOMAIN, key, i === 0 ? excludeSelf : FLAG_EXACT_HOST);
       }
     }
   }
 
-  /** URL entries a bare host `buf[0, n)` matches: exact host-only URLs and masks. */
-  private matchUrlHost(n: number): void {
-    const key = this.urls.size === 0 ? -1 : this.urls.find(this.buf, 0, n, hashBytes(this.buf, 0, n));
-    if (key >= 0) this.collect(this.urls.heads[key]!, SRC_URL, key);
-    this.matchMasks(n, n);
-  }
-
-  private matchMasks(he: number, n: number): void {
+  /** Masked URL entries for the normalised URL in `buf[0, n)`; `bare` = it is only a host. */
+  private matchMasks(n: number, bare: boolean): void {
     if (this.masks.size === 0) return;
-    const count = this.masks.match(this.buf, he, n);
+    const count = this.masks.match(this.buf, bare ? n : hostEnd(this.buf, n), n);
     const hits = this.masks.hits;
     const heads = this.masks.patterns.heads;
-    for (let i = 0; i < count; i++) this.collect(heads[hits[i]!]!, SRC_MASK, hits[i]!);
+    for (let i = 0; i < count; i++) this.collect(heads[hits[i]!]!, SRC_MASK, hits[i]!, 0);
   }
 
   private matchUrlLookup(value: string): void {
@@ -479,11 +505,12 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
       this.lookupText = text;
       this.hostEndInText = he;
     }
-    if (this.urls.size > 0) {
+    this.bareHost = he === n;
+    if (this.urls.size > 0 && !this.bareHost) {
       const key = this.urls.find(buf, 0, n, hashBytes(buf, 0, n));
-      if (key >= 0) this.collect(this.urls.heads[key]!, SRC_URL, key);
+      if (key >= 0) this.collect(this.urls.heads[key]!, SRC_URL, key, 0);
     }
-    this.matchMasks(he, n);
+    this.matchMasks(n, false);
     // The host also meets the DOMAIN or IP entries it names (docs/matching.md).
     if (buf[0] === 91 && buf[he - 1] === 93) {
       // The normaliser prints an IPv4-mapped literal as `[192.0.2.1]`.
@@ -502,39 +529,28 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
 
   // ---- hits ----
 
-  private collect(head: number, source: number, key: number): void {
+  /** Records every live entry of a chain, skipping those whose flags meet `exclude`. */
+  private collect(head: number, source: number, key: number, exclude: number): void {
     const e = this.entries;
-    for (let id = head; id !== 0; id = e.next[id - 1]!) this.hit(id - 1, source, key);
-  }
-
-  private collectNonZone(head: number, key: number): void {
-    const e = this.entries;
-    for (let id = head; id !== 0; id = e.next[id - 1]!) {
-      if ((e.contextFlags[e.context[id - 1]!]! & FLAG_ZONE) === 0) this.hit(id - 1, SRC_DOMAIN, key);
+    for (let id = head; id !== 0; id = e.next[id - 1]! & NEXT_MASK) {
+      const context = e.context[id - 1]!;
+      if ((e.contextFlags[context]! & exclude) !== 0) continue;
+      const feed = e.contextFeed[context]!;
+      if (this.feedExpiry[feed]! <= this.now) continue;
+      const allow = this.feedAllow[feed] === 1;
+      if (this.allowOnly && !allow) continue;
+      let n = this.hitCount;
+      if (n === this.hitEntry.length) {
+        this.hitEntry = grow32(this.hitEntry, n * 2);
+        this.hitSource = grow32(this.hitSource, n * 2);
+        this.hitKey = grow32(this.hitKey, n * 2);
+      }
+      this.hitEntry[n] = id - 1;
+      this.hitSource[n] = source;
+      this.hitKey[n] = key;
+      this.hitCount = ++n;
+      if (allow) this.allowHits++;
     }
-  }
-
-  private collectFiltered(head: number, source: number, allowOnly: boolean): void {
-    const e = this.entries;
-    for (let id = head; id !== 0; id = e.next[id - 1]!) {
-      if (!allowOnly || this.feedAllow[e.contextFeed[e.context[id - 1]!]!] === 1) this.hit(id - 1, source, 0);
-    }
-  }
-
-  private hit(entry: number, source: number, key: number): void {
-    const feed = this.entries.contextFeed[this.entries.context[entry]!]!;
-    if (this.feedExpiry[feed]! <= this.now) return;
-    let n = this.hitCount;
-    if (n === this.hitEntry.length) {
-      this.hitEntry = grow32(this.hitEntry, n * 2);
-      this.hitSource = grow32(this.hitSource, n * 2);
-      this.hitKey = grow32(this.hitKey, n * 2);
-    }
-    this.hitEntry[n] = entry;
-    this.hitSource[n] = source;
-    this.hitKey[n] = key;
-    this.hitCount = ++n;
-    if (this.feedAllow[feed] === 1) this.allowHits++;
   }
 
   private result(): LookupResult {

@@ -1,0 +1,333 @@
+/**
+ * Benchmark of the indicator index: load time, memory and lookups per second per type.
+ * Run with `npx bun scripts/bench/matching.ts` (add `--synthetic` to force the generated
+ * corpus). Uses ../shared/data (Maltrail trails, mass scanners, IPsum) when present, else a
+ * generated corpus of the same shape and size. Figures go to docs/performance.md.
+ */
+import { createReadStream, existsSync } from "node:fs";
+import { cpus, loadavg, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { createGunzip } from "node:zlib";
+import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
+import type { FeedEntry, IndicatorKind, LookupType } from "../../src/matching/types.ts";
+import { collectGarbage } from "../../src/runtime/runtime.ts";
+
+const dataDir = resolve(import.meta.dir, "../../../shared/data");
+const useReal = !process.argv.includes("--synthetic") && existsSync(join(dataDir, "maltrail/trails.tsv.gz"));
+
+/** A tiny deterministic PRNG (mulberry32) so runs are comparable. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), seed | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(42);
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)]!;
+const word = (n: number) => {
+  let s = "";
+  for (let i = 0; i < n; i++) s += String.fromCharCode(97 + Math.floor(rand() * 26));
+  return s;
+};
+const ipText = (a: number) => `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}`;
+const randomIp = () => ipText(Math.floor(rand() * 4294967296));
+const hex = (n: number) => {
+  let s = "";
+  for (let i = 0; i < n; i++) s += "0123456789abcdef"[Math.floor(rand() * 16)];
+  return s;
+};
+
+/** Streams the lines of a gzip file (or generated text) without holding the whole text. */
+async function forEachLine(source: string | (() => Iterable<string>), onLine: (line: string) => void) {
+  if (typeof source !== "string") {
+    for (const line of source()) onLine(line);
+    return;
+  }
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of createReadStream(source).pipe(createGunzip({ chunkSize: 1 << 20 }))) {
+    const text = rest + decoder.decode(chunk as Uint8Array, { stream: true });
+    let start = 0;
+    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+      if (nl > start) onLine(text.slice(start, nl));
+      start = nl + 1;
+    }
+    rest = text.slice(start);
+  }
+  if (rest.length > 0) onLine(rest);
+}
+
+/** Lines in the shape of trails.tsv: 1.16 M domains, 280 k ip:port, 92 k paths, 73 k urls, … */
+function* syntheticTrails(): Iterable<string> {
+  const r = rng(7);
+  const w = (n: number) => {
+    let s = "";
+    for (let i = 0; i < n; i++) s += String.fromCharCode(97 + Math.floor(r() * 26));
+    return s;
+  };
+  const tlds = ["com", "net", "org", "ru", "xyz", "top", "info", "duckdns.org", "ddns.net", "cn"];
+  const families = Array.from({ length: 3084 }, (_, i) => [`family${i}`, ["malware", "malicious", "suspicious"][i % 3]]);
+  const ip = () => ipText(Math.floor(r() * 4294967296));
+  const plan: [string, number][] = [["domain", 1160791], ["ip_port", 279731], ["path", 92495], ["url", 73458], ["ip", 5882], ["cidr", 4]];
+  for (const [type, count] of plan) {
+    for (let i = 0; i < count; i++) {
+      const [family, group] = families[Math.floor((i / count) * families.length)]!;
+      let trail: string;
+      if (type === "domain") trail = `${w(4 + Math.floor(r() * 12))}.${tlds[Math.floor(r() * tlds.length)]}`;
+      else if (type === "ip_port") trail = `${ip()}:${1 + Math.floor(r() * 65535)}`;
+      else if (type === "path") trail = `/${w(5)}/${w(8)}.php`;
+      else if (type === "url") trail = r() < 0.78 ? `${ip()}/` : `${w(8)}.com/${w(6)}/${w(5)}.php`;
+      else if (type === "ip") trail = ip();
+      else trail = `${ip().replace(/\.\d+$/, ".0")}/24`;
+      yield `${trail}\t${type}\t${family}\t${group}`;
+    }
+  }
+}
+
+function* syntheticIpsum(): Iterable<string> {
+  const r = rng(9);
+  for (let i = 0; i < 120430; i++) yield `${ipText(Math.floor(r() * 4294967296))}\t${1 + Math.floor(r() * 10)}`;
+}
+
+function* syntheticScanners(): Iterable<string> {
+  const r = rng(11);
+  for (let i = 0; i < 19937; i++) {
+    const a = Math.floor(r() * 4294967296);
+    if (i % 10 === 9) yield `2001:db8:${(a >>> 16).toString(16)}::${(a & 0xffff).toString(16)}\tscanner${i % 50}`;
+    else if (i % 18 === 0) yield `${ipText(a & 0xffffff00)}/24\tscanner${i % 50}`;
+    else yield `${ipText(a)}\tscanner${i % 50}`;
+  }
+}
+
+const sources = useReal
+  ? {
+    trails: join(dataDir, "maltrail/trails.tsv.gz"),
+    ipsum: join(dataDir, "ipsum/ipsum.tsv.gz"),
+    scanners: join(dataDir, "maltrail/mass_scanner.tsv.gz"),
+  }
+  : { trails: syntheticTrails, ipsum: syntheticIpsum, scanners: syntheticScanners };
+
+// Samples for the lookup phase, drawn in the first (index-less) pass so that they sit in the
+// memory baseline rather than in the index figure.
+const SAMPLE = 50_000;
+const samples: Record<string, string[]> = { domain: [], ip: [], ipPort: [], ip6: [], cidrHost: [], url: [], path: [] };
+const seen: Record<string, number> = {};
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+function sample(kind: string, value: string) {
+  // Stored as a detached copy: a substring would keep its whole decoded chunk alive.
+  const list = samples[kind]!;
+  const n = (seen[kind] = (seen[kind] ?? 0) + 1);
+  if (list.length < SAMPLE) list.push(decoder.decode(encoder.encode(value)));
+  else if (rand() * n < SAMPLE) list[Math.floor(rand() * SAMPLE)] = decoder.decode(encoder.encode(value));
+}
+
+let sourceBytes = 0;
+const skipped: Record<string, number> = {};
+const rejected: string[] = [];
+let rejectedCount = 0;
+
+async function load(index: IndicatorIndex | undefined): Promise<number> {
+  let n = 0;
+  const maltrail = index?.addFeed({ name: "maltrail", category: "Maltrail", confidence: 80, allowList: false, loadedAt: 0, indicatorLifetimeMinutes: 0 }) ?? 0;
+  const ipsum = index?.addFeed({ name: "ipsum", category: "IPsum", confidence: 50, allowList: false, loadedAt: 0, indicatorLifetimeMinutes: 0 }) ?? 0;
+  const scanners = index?.addFeed({ name: "mass_scanner", category: "Scanner", confidence: 30, allowList: false, loadedAt: 0, indicatorLifetimeMinutes: 0 }) ?? 0;
+  const add = (feed: number, entry: FeedEntry) => {
+    n++;
+    if (!index) return;
+    const error = index.add(feed, entry);
+    if (error !== undefined) {
+      rejectedCount++;
+      if (rejected.length < 5) rejected.push(error);
+    }
+  };
+  await forEachLine(sources.trails, (line) => {
+    if (!index) sourceBytes += line.length + 1;
+    const [trail, type, family, group] = line.split("\t") as [string, string, string, string];
+    // A new fields array per line, as a straightforward loader would make.
+    const fields = [["family", family], ["group", group]] as const;
+    let kind: IndicatorKind;
+    let value = trail;
+    switch (type) {
+      case "domain":
+        kind = "DOMAIN";
+        if (!index) sample("domain", trail);
+        break;
+      case "ip":
+      case "cidr":
+        kind = "IP";
+        if (!index && type === "cidr") sample("cidrHost", trail.replace(/\.0\/\d+$/, ".77"));
+        break;
+      case "ip_port": {
+        // An IP indicator with the port as a field, as the maltrail feed reader does.
+        kind = "IP";
+        const colon = trail.lastIndexOf(":");
+        value = trail.startsWith("[") ? trail.slice(1, trail.indexOf("]")) : trail.slice(0, colon);
+        if (!index) sample(value.includes(":") ? "ip6" : "ipPort", value);
+        add(maltrail, { kind, value, fields: [...fields, ["port", trail.slice(colon + 1)]] });
+        return;
+      }
+      case "url":
+        kind = "URL";
+        if (!index) sample("url", trail);
+        break;
+      case "path":
+        kind = "URL";
+        if (!index) sample("path", trail);
+        break;
+      default:
+        skipped[type] = (skipped[type] ?? 0) + 1;
+        return;
+    }
+    add(maltrail, { kind, value, fields });
+  });
+  await forEachLine(sources.ipsum, (line) => {
+    if (!index) sourceBytes += line.length + 1;
+    const tab = line.indexOf("\t");
+    const ip = line.slice(0, tab);
+    if (!index) sample("ip", ip);
+    add(ipsum, { kind: "IP", value: ip, fields: [["count", line.slice(tab + 1)]] });
+  });
+  await forEachLine(sources.scanners, (line) => {
+    if (!index) sourceBytes += line.length + 1;
+    const tab = line.indexOf("\t");
+    const value = line.slice(0, tab);
+    if (!index) {
+      if (value.includes("/")) sample("cidrHost", value.replace(/\.0\/\d+$/, ".77"));
+      else if (value.includes(":")) sample("ip6", value);
+    }
+    add(scanners, { kind: "IP", value, fields: [["comment", line.slice(tab + 1)]] });
+  });
+  return n;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+function rss(): number {
+  collectGarbage();
+  collectGarbage();
+  return process.memoryUsage().rss;
+}
+
+// Phase 1: the same reading and splitting without an index, to separate parsing from indexing.
+let t0 = performance.now();
+await load(undefined);
+const parseMs = performance.now() - t0;
+if (useReal) {
+  sourceBytes = 0;
+  for (const f of Object.values(sources)) {
+    // Uncompressed sizes are what the 2x memory target is measured against.
+    let bytes = 0;
+    for await (const c of createReadStream(f as string).pipe(createGunzip())) bytes += (c as Uint8Array).length;
+    sourceBytes += bytes;
+  }
+}
+
+const before = rss();
+const heapBefore = process.memoryUsage();
+t0 = performance.now();
+const cpu0 = process.cpuUsage();
+const index = new IndicatorIndex();
+const total = await load(index);
+const loadMs = performance.now() - t0;
+const loadCpu = process.cpuUsage(cpu0);
+const indexed = index.size;
+const typedArrays = index.byteSizes();
+const afterLoad = rss();
+if (!process.argv.includes("--no-compact")) index.compact();
+// Freed pages go back to the OS a little later (the allocator's scavenger); measure settled.
+for (let i = 0; i < 3; i++) {
+  await new Promise((r) => setTimeout(r, 500));
+  rss();
+}
+const after = rss();
+const heapAfter = process.memoryUsage();
+if (process.argv.includes("--heap")) console.log(JSON.stringify({ before: heapBefore, after: heapAfter }));
+const delta = after - before;
+const retained = heapAfter.heapUsed + heapAfter.arrayBuffers - heapBefore.heapUsed - heapBefore.arrayBuffers;
+
+// Hash feeds: none of the data has hashes, so generate them (after the memory figure).
+const hashFeed = index.addFeed({ name: "hashes", category: "Hash", confidence: 100, allowList: false, loadedAt: 0, indicatorLifetimeMinutes: 0 });
+const hashSamples: Record<string, string[]> = { MD5: [], SHA1: [], SHA256: [] };
+const hashFields = [["source", "generated"]] as const;
+t0 = performance.now();
+for (const [kind, len] of [["MD5", 32], ["SHA1", 40], ["SHA256", 64]] as const) {
+  for (let i = 0; i < 100_000; i++) {
+    const h = hex(len).toUpperCase();
+    index.add(hashFeed, { kind, value: h, fields: hashFields });
+    if (i < SAMPLE) hashSamples[kind]!.push(h.toLowerCase());
+  }
+}
+const hashLoadMs = performance.now() - t0;
+
+type Case = { name: string; type: LookupType; values: string[]; expectHit: boolean };
+const cases: Case[] = [];
+const misses = (make: () => string) => Array.from({ length: SAMPLE }, make);
+for (const kind of ["MD5", "SHA1", "SHA256"] as const) {
+  const len = kind === "MD5" ? 32 : kind === "SHA1" ? 40 : 64;
+  cases.push({ name: `hash ${kind}`, type: "HASH", values: hashSamples[kind]!, expectHit: true });
+  cases.push({ name: `hash ${kind}`, type: "HASH", values: misses(() => hex(len)), expectHit: false });
+}
+cases.push({ name: "IPv4 (IPsum)", type: "IP", values: samples.ip!, expectHit: true });
+// Sampled per trail, so busy addresses weigh in: one listed with 1,126 ports gives 1,126 records.
+cases.push({ name: "IPv4 (Maltrail ip_port)", type: "IP", values: samples.ipPort!, expectHit: true });
+cases.push({ name: "IPv4", type: "IP", values: misses(randomIp), expectHit: false });
+cases.push({ name: "IPv6", type: "IP", values: samples.ip6!, expectHit: true });
+cases.push({ name: "IPv6", type: "IP", values: misses(() => `2001:db8:${hex(4)}:${hex(4)}::${hex(3)}`), expectHit: false });
+cases.push({ name: "IPv4 in CIDR", type: "IP", values: samples.cidrHost!, expectHit: true });
+cases.push({ name: "domain exact", type: "DOMAIN", values: samples.domain!, expectHit: true });
+cases.push({ name: "domain parent", type: "DOMAIN", values: samples.domain!.map((d) => `cdn.${word(5)}.${d.replace(/^\./, "")}`), expectHit: true });
+cases.push({ name: "domain", type: "DOMAIN", values: misses(() => `${word(6)}.${word(8)}-miss.${pick(["com", "net", "org", "de"])}`), expectHit: false });
+cases.push({ name: "URL exact", type: "URL", values: samples.url!.map((u) => `http://${u}`), expectHit: true });
+cases.push({ name: "URL mask (path trail)", type: "URL", values: samples.path!.map((p) => `http://${word(7)}.example${p}`), expectHit: true });
+cases.push({ name: "URL", type: "URL", values: misses(() => `http://${word(7)}.example/${word(4)}/${word(9)}.php?id=${word(3)}`), expectHit: false });
+
+const rows: string[] = [];
+let sink = 0;
+const only = process.argv.find((a) => a.startsWith("--case="))?.slice(7);
+for (const c of cases) {
+  if (c.values.length === 0 || (only !== undefined && !`${c.name} ${c.expectHit ? "hit" : "miss"}`.includes(only))) continue;
+  let hits = 0;
+  let records = 0;
+  for (const v of c.values) {
+    const n = index.lookup(c.type, v, 1).records.length;
+    records += n;
+    if (n > 0) hits++;
+  }
+  let n = 0;
+  const start = performance.now();
+  const cpuStart = process.cpuUsage();
+  let elapsed = 0;
+  while (elapsed < 1000) {
+    for (const v of c.values) sink += index.lookup(c.type, v, 1).records.length;
+    n += c.values.length;
+    elapsed = performance.now() - start;
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  const rate = (n / elapsed) * 1000;
+  // On a shared machine wall time includes waiting for a core; CPU time (all threads, so
+  // concurrent GC counts against us) gives the uncontended figure.
+  const cpuRate = n / ((cpu.user + cpu.system) / 1e6);
+  const label = `${c.name} ${c.expectHit ? "hit" : "miss"}`;
+  rows.push(`| ${label} | ${c.type} | ${(rate / 1e6).toFixed(2)} M/s | ${(cpuRate / 1e6).toFixed(2)} M/s | ${((hits / c.values.length) * 100).toFixed(1)} % | ${(records / c.values.length).toFixed(1)} |`);
+}
+
+const cpuModel = cpus()[0]?.model ?? "unknown CPU";
+console.log(`# Matching engine benchmark (${useReal ? "../shared/data" : "synthetic corpus"})`);
+console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+console.log(`date: ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpuModel}, ${mb(totalmem())} RAM, Bun ${process.versions.bun ?? "?"}`);
+console.log(`indicators: ${total} read, ${indexed} indexed (equal entries merged), ${rejectedCount} rejected ${JSON.stringify(rejected)}, skipped ${JSON.stringify(skipped)}`);
+console.log(`source: ${mb(sourceBytes)} of TSV; read+split alone: ${(parseMs / 1000).toFixed(2)} s`);
+console.log(`load: ${(loadMs / 1000).toFixed(2)} s wall, ${((loadCpu.user + loadCpu.system) / 1e6).toFixed(2)} s CPU (index share ≈ ${((loadMs - parseMs) / 1000).toFixed(2)} s)`);
+console.log(`RSS delta: ${mb(delta)} settled (${mb(afterLoad - before)} right after loading), ${(delta / total).toFixed(1)} B/indicator read, ${(delta / sourceBytes).toFixed(2)}× source`);
+console.log(`retained heap+buffers: ${mb(retained)}; typed arrays: ${JSON.stringify(Object.fromEntries(Object.entries(typedArrays).map(([k, v]) => [k, mb(v)])))}`);
+console.log(`hashes: 300000 generated in ${(hashLoadMs / 1000).toFixed(2)} s (not in the memory figure)`);
+console.log("");
+console.log("| lookup | type | per wall s | per CPU s | hit rate | records per lookup |");
+console.log("|---|---|---:|---:|---:|---:|");
+for (const r of rows) console.log(r);
+console.log(`(checksum ${sink})`);
