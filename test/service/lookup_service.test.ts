@@ -161,3 +161,43 @@ describe("lookup service: outdated feeds", () => {
     }
   });
 });
+
+describe("lookup service: UDP and file targets", () => {
+  test("udp://host:port sends one datagram per detection", async () => {
+    const { createSocket } = await import("node:dgram");
+    const udp = createSocket("udp4");
+    const received: string[] = [];
+    await new Promise<void>((resolve) => udp.bind(0, "127.0.0.1", resolve));
+    udp.on("message", (message) => received.push(message.toString()));
+    const port = (udp.address() as { port: number }).port;
+    try {
+      const config = testConfig((xml) => xml.replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>udp://127.0.0.1:${port}</ConnectionString>`));
+      await using service = await startTestService(config);
+      await converse(service.port, ["X-KF-SendFinishedEvent", "a 192.0.2.0\nb 192.0.2.1\n"], 2);
+      await waitFor(() => received.filter((m) => m.includes("category=KL_IP_Reputation")).length === 2, "two datagrams");
+      expect(received.filter((m) => m.includes("category=")).map((m) => /matchedIndicator=(\S+)/.exec(m)?.[1])).toEqual(["192.0.2.0", "192.0.2.1"]);
+      expect(received.every((m) => m.endsWith("\n"))).toBe(true);
+    } finally {
+      udp.close();
+    }
+  });
+
+  test("file:PATH appends one line per detection", async () => {
+    const { mkdtemp, readFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = await mkdtemp(join(tmpdir(), "ioclens-out-"));
+    const path = join(dir, "out", "detections.log");
+    try {
+      const config = testConfig((xml) => xml.replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>file:${path}</ConnectionString>`));
+      await using service = await startTestService(config);
+      await converse(service.port, ["X-KF-SendFinishedEvent", "a 192.0.2.0\n"], 1);
+      await waitFor(() => service.status().output.queueDepth === 0 && service.status().output.sent >= 2, "the file to be written");
+      const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
+      expect(lines.filter((l) => l.includes("category=")).map((l) => /matchedIndicator=(\S+)/.exec(l)?.[1])).toEqual(["192.0.2.0"]);
+      expect(lines.some((l) => l.includes("alert=KL_ALERT_ServiceStarted"))).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
