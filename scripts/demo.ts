@@ -29,7 +29,7 @@ if (!existsSync(binary) || statSync(binary).mtimeMs < newestSource(join(root, "s
 }
 
 console.log("demo: starting `dist/ioclens serve` (embedded config and demo feeds, 127.0.0.1:9999)");
-const service = spawn(binary, ["serve", "--log-level", "warn"], { stdio: ["ignore", "inherit", "pipe"] });
+const service = spawn(binary, ["serve", "--log-level", "error"], { stdio: ["ignore", "inherit", "pipe"] });
 let serviceErr = "";
 service.stderr.on("data", (chunk: Buffer) => {
   serviceErr += chunk.toString();
@@ -63,6 +63,7 @@ if (!(await waitReady())) {
     process.stdout.write(readFileSync(report, "utf8"));
   }
   status = scan.status ?? 1;
+  if (status !== 0) console.error(`demo: the scan exited ${status}`);
 }
 service.kill("SIGTERM");
 await exited;
