@@ -37,7 +37,12 @@ Options:
       --check-config     validate the config (and FILE given with -c or as argument) and exit 0 or 3
       --print-config     print the effective config XML (a template to start from) and exit
       --no-watchdog      run the service in this process, without the supervisor
+      --log-level LEVEL  debug, info (default), warn or error (or IOCLENS_LOG_LEVEL)
+      --log-format FMT   text (default) or json lines (or IOCLENS_LOG_FORMAT)
   -h, --help             show this help
+
+Signals: SIGTERM/SIGINT stop cleanly (open work is answered, ServiceStopped is sent);
+SIGHUP reloads the config and feeds (the old ones serve until the new ones are ready).
 
 Examples:
   ioclens serve
@@ -45,6 +50,7 @@ Examples:
   ioclens serve --check-config kl_feed_service.conf
   ioclens serve -c /etc/ioclens/kl_feed_service.conf --no-watchdog
   printf 'X-KF-ReplyBackPING' | nc 127.0.0.1 9999        # health probe: answers PONG
+  curl -s http://127.0.0.1:9997/status                   # counters, feeds, queue (StatusEndpoint)
 `;
 
 export const SCAN_HELP = `Usage: ioclens scan [options]
