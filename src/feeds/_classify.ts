@@ -90,7 +90,13 @@ export function splitPort(value: string): Classified | string | undefined {
   return { kind: "IP", value: match[1]!, port: String(port) };
 }
 
+/** Every dot-separated part of `value` (digits only, as the caller's pattern ensures) is at most 255. */
 function validIpv4(value: string): boolean {
-  for (const part of value.split(".")) if (Number(part) > 255) return false;
+  let part = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 46) part = 0;
+    else if ((part = part * 10 + c - 48) > 255) return false;
+  }
   return true;
 }

@@ -9,6 +9,11 @@ import type { FeedInput } from "./feed_reader.ts";
 
 const GZIP_ID1 = 0x1f;
 const GZIP_ID2 = 0x8b;
+/**
+ * zlib's default output chunk is 16 KiB: gunzip and decoding of Maltrail's 73 MB then took
+ * 0.43 s CPU, 0.25 s with 64 KiB and 0.22 s with 256 KiB; 1 MiB gains nothing more.
+ */
+const GUNZIP_CHUNK = 256 << 10;
 
 /** The feed's text in the chunks it arrives in. */
 export async function* textChunks(input: FeedInput): AsyncGenerator<string> {
@@ -34,20 +39,39 @@ export async function readText(input: FeedInput): Promise<string> {
   return parts.join("");
 }
 
-/** The feed's lines without their LF or CRLF; a final line without LF counts. */
-export async function* readLines(input: FeedInput): AsyncGenerator<string> {
+/**
+ * The feed's lines without their LF or CRLF, a decoded chunk's worth at a time, so a reader
+ * loops over each batch without an async step per line. A final line without LF counts.
+ */
+export async function* lineBatches(input: FeedInput): AsyncGenerator<string[]> {
   let carry = "";
-  for await (const chunk of textChunks(input)) {
-    const text = carry === "" ? chunk : carry + chunk;
+  for await (const text of textChunks(input)) {
+    const lines: string[] = [];
     let start = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield text.slice(start, end);
+    let nl = text.indexOf("\n");
+    if (carry !== "") {
+      // Joined apart from the chunk: `carry + text` would copy the whole chunk to find one line.
+      if (nl < 0) {
+        carry += text;
+        continue;
+      }
+      lines.push(withoutCr(carry + text.slice(0, nl)));
+      carry = "";
+      start = nl + 1;
+      nl = text.indexOf("\n", start);
+    }
+    for (; nl >= 0; nl = text.indexOf("\n", start)) {
+      lines.push(text.slice(start, nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl));
       start = nl + 1;
     }
     carry = start === 0 ? text : text.slice(start);
+    if (lines.length > 0) yield lines;
   }
-  if (carry !== "") yield carry.charCodeAt(carry.length - 1) === 13 ? carry.slice(0, -1) : carry;
+  if (carry !== "") yield [withoutCr(carry)];
+}
+
+function withoutCr(line: string): string {
+  return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
 }
 
 async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -71,7 +95,7 @@ async function* maybeGunzip(source: AsyncIterable<Uint8Array>): AsyncGenerator<U
     yield* rest();
     return;
   }
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
   // pipeline destroys gunzip with the source's or zlib's error, which the loop below rethrows
   pipeline(Readable.from(rest()), gunzip, () => {});
   try {

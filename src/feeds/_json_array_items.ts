@@ -29,11 +29,12 @@ const enum State {
 }
 
 /**
- * Yields each element of the JSON array in `chunks`. Throws FeedError naming the line when the
- * text is not an array, an element is not followed by `,` or `]`, or the input ends early.
+ * Yields the elements of the JSON array in `chunks`, those that end in one chunk together.
+ * Throws FeedError naming the line when the text is not an array, an element is not followed
+ * by `,` or `]`, or the input ends early; the elements before the fault are yielded first.
  * Element syntax is left to JSON.parse; only brackets and strings are tracked here.
  */
-export async function* jsonArrayItems(chunks: AsyncIterable<string>): AsyncGenerator<JsonItem> {
+export async function* jsonArrayItems(chunks: AsyncIterable<string>): AsyncGenerator<JsonItem[]> {
   let state = State.BeforeArray;
   let line = 1;
   let depth = 0;
@@ -44,67 +45,75 @@ export async function* jsonArrayItems(chunks: AsyncIterable<string>): AsyncGener
   for await (const chunk of chunks) {
     let start = 0; // where the current item begins in this chunk
     const n = chunk.length;
-    for (let i = 0; i < n; i++) {
-      const c = chunk.charCodeAt(i);
-      if (c === LF) line++;
-      if (state === State.InItem) {
-        if (inString) {
-          if (escaped) escaped = false;
-          else if (c === BACKSLASH) escaped = true;
-          else if (c === QUOTE) {
-            inString = false;
+    const items: JsonItem[] = [];
+    let fault: FeedError | undefined;
+    try {
+      for (let i = 0; i < n; i++) {
+        const c = chunk.charCodeAt(i);
+        if (c === LF) line++;
+        if (state === State.InItem) {
+          if (inString) {
+            if (escaped) escaped = false;
+            else if (c === BACKSLASH) escaped = true;
+            else if (c === QUOTE) {
+              inString = false;
+              if (depth === 0) {
+                items.push(finish(chunk, start, i + 1));
+                state = State.AfterItem;
+              }
+            }
+            continue;
+          }
+          if (c === QUOTE) inString = true;
+          else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+          else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
             if (depth === 0) {
-              yield finish(chunk, start, i + 1);
+              // a bare scalar ended by the array's `]`
+              items.push(finish(chunk, start, i));
+              state = State.AfterArray;
+            } else if (--depth === 0) {
+              items.push(finish(chunk, start, i + 1));
               state = State.AfterItem;
             }
+          } else if (depth === 0 && (c === COMMA || isSpace(c))) {
+            items.push(finish(chunk, start, i));
+            state = c === COMMA ? State.BeforeItem : State.AfterItem;
           }
           continue;
         }
-        if (c === QUOTE) inString = true;
-        else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-        else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-          if (depth === 0) {
-            // a bare scalar ended by the array's `]`
-            yield finish(chunk, start, i);
-            state = State.AfterArray;
-          } else if (--depth === 0) {
-            yield finish(chunk, start, i + 1);
-            state = State.AfterItem;
-          }
-        } else if (depth === 0 && (c === COMMA || isSpace(c))) {
-          yield finish(chunk, start, i);
-          state = c === COMMA ? State.BeforeItem : State.AfterItem;
-        }
-        continue;
-      }
-      if (isSpace(c)) continue;
-      switch (state) {
-        case State.BeforeArray:
-          if (c !== OPEN_BRACKET) throw syntax(`expected "[" at line ${line}, found ${show(c)}`);
-          state = State.BeforeItem;
-          break;
-        case State.BeforeItem:
-          if (c === CLOSE_BRACKET) {
-            state = State.AfterArray;
+        if (isSpace(c)) continue;
+        switch (state) {
+          case State.BeforeArray:
+            if (c !== OPEN_BRACKET) throw syntax(`expected "[" at line ${line}, found ${show(c)}`);
+            state = State.BeforeItem;
             break;
-          }
-          if (c === COMMA) throw syntax(`expected an element at line ${line}, found ","`);
-          state = State.InItem;
-          start = i;
-          itemLine = line;
-          parts = [];
-          if (c === QUOTE) inString = true;
-          else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth = 1;
-          break;
-        case State.AfterItem:
-          if (c === COMMA) state = State.BeforeItem;
-          else if (c === CLOSE_BRACKET) state = State.AfterArray;
-          else throw syntax(`expected "," or "]" at line ${line}, found ${show(c)}`);
-          break;
-        case State.AfterArray:
-          throw syntax(`unexpected text after the array at line ${line}, found ${show(c)}`);
+          case State.BeforeItem:
+            if (c === CLOSE_BRACKET) {
+              state = State.AfterArray;
+              break;
+            }
+            if (c === COMMA) throw syntax(`expected an element at line ${line}, found ","`);
+            state = State.InItem;
+            start = i;
+            itemLine = line;
+            parts = [];
+            if (c === QUOTE) inString = true;
+            else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth = 1;
+            break;
+          case State.AfterItem:
+            if (c === COMMA) state = State.BeforeItem;
+            else if (c === CLOSE_BRACKET) state = State.AfterArray;
+            else throw syntax(`expected "," or "]" at line ${line}, found ${show(c)}`);
+            break;
+          case State.AfterArray:
+            throw syntax(`unexpected text after the array at line ${line}, found ${show(c)}`);
+        }
       }
+    } catch (error) {
+      fault = error as FeedError;
     }
+    if (items.length > 0) yield items;
+    if (fault !== undefined) throw fault;
     if (state === State.InItem) parts.push(chunk.slice(start));
   }
   if (state === State.BeforeArray) throw syntax("expected a JSON array, found no data");

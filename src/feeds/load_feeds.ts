@@ -3,7 +3,7 @@
  * loaded, what was skipped and why. One broken feed never stops the others.
  */
 import type { FeedConfig, FeedField, FeedsSettings } from "../config/types.ts";
-import type { FeedSkip, IndexWriter } from "../matching/types.ts";
+import type { FeedEntry, FeedSkip, IndexWriter } from "../matching/types.ts";
 import { kasperskyFeedFields } from "./_kaspersky_feeds.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 import { type FeedRegistry, parseFeedRegistry } from "./parse_feed_registry.ts";
@@ -98,12 +98,16 @@ async function loadFeed(feed: FeedConfig, deps: LoadFeedsDeps, getRegistry: () =
       loadedAt: started,
       indicatorLifetimeMinutes: feed.indicatorLifetimeMinutes,
     });
-    const context: FeedReadContext = { where: "", onSkip: (s: FeedSkip) => skip(s.where, s.reason) };
-    for await (const entry of readFeed(input, config, context)) {
-      const rejected = deps.index.add(id, entry);
-      if (rejected === undefined) loaded++;
-      else skip(context.where, rejected);
-    }
+    const index = deps.index;
+    const context: FeedReadContext = {
+      onSkip: (s: FeedSkip) => skip(s.where, s.reason),
+      onEntry: (entry: FeedEntry) => {
+        const rejected = index.add(id, entry);
+        if (rejected === undefined) loaded++;
+        return rejected;
+      },
+    };
+    await readFeed(input, config, context);
   } catch (cause) {
     error = `${name}: ${cause instanceof Error ? cause.message : String(cause)}`;
   }

@@ -3,9 +3,9 @@
  * URLhaus, Feodo Tracker), IPsum's `ip<TAB>count` and any home-made table.
  */
 import type { FeedConfig, FeedField } from "../config/types.ts";
-import type { FeedEntry } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
-import { readLines } from "./_input.ts";
+import { emitEntry } from "./_emit_entry.ts";
+import { lineBatches } from "./_input.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 
@@ -23,7 +23,7 @@ interface Layout {
 }
 
 /**
- * Yields one entry per non-empty indicator cell. `config.fields` name the indicator columns by
+ * Hands over one entry per non-empty indicator cell. `config.fields` name the indicator columns by
  * header name or 1-based number (default: column 1, AUTO); every other column becomes a field
  * named by the header or `colN`. With `config.header`, the header is the first row, or a `#`
  * comment line right before it when that comment has as many columns as the row (ThreatFox and
@@ -33,14 +33,10 @@ interface Layout {
  * @example IPsum
  * ```ts
  * const config = { ...feed, format: "tsv", header: false, fields: [] };
- * for await (const e of readCsvFeed("192.0.2.7\t3\n", config, context)) {} // IP, fields [["col2","3"]]
+ * await readCsvFeed("192.0.2.7\t3\n", config, { onSkip, onEntry }); // IP, fields [["col2","3"]]
  * ```
  */
-export async function* readCsvFeed(
-  input: FeedInput,
-  config: FeedConfig,
-  context: FeedReadContext,
-): AsyncGenerator<FeedEntry> {
+export async function readCsvFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   const quoted = config.format !== "tsv";
   const delimiter = config.delimiter ?? (quoted ? "," : "\t");
   if (delimiter === "" || delimiter.includes('"')) {
@@ -50,58 +46,9 @@ export async function* readCsvFeed(
   let layout: Layout | undefined;
   let lastComment: string | undefined;
   let pending: { text: string; line: number; lines: string[] } | undefined;
-  // complete records waiting to be turned into entries: [cells, line, cells, line, ...]
-  const ready: (string[] | number)[] = [];
 
-  const take = (text: string, line: number): void => {
-    if (pending !== undefined) {
-      pending.lines.push(text);
-      pending.text += `\n${text}`;
-      // Only a quote can close the open field: without one, re-splitting the whole record
-      // (quadratic in its length) cannot succeed.
-      const cells = text.includes('"') ? split(pending.text) : undefined;
-      if (cells !== undefined) {
-        ready.push(cells, pending.line);
-        pending = undefined;
-      } else if (pending.lines.length >= MAX_RECORD_LINES) {
-        giveUp("no closing quote within 100 lines");
-      } else if (pending.text.length > MAX_RECORD_CHARS) {
-        giveUp(`no closing quote within ${MAX_RECORD_CHARS} characters`);
-      }
-      return;
-    }
-    const trimmed = text.trim();
-    if (trimmed === "") return;
-    if (trimmed.startsWith("#")) {
-      if (layout === undefined && ready.length === 0) lastComment = trimmed.slice(1).trim();
-      return;
-    }
-    const cells = split(text);
-    if (cells === undefined) pending = { text, line, lines: [text] };
-    else ready.push(cells, line);
-  };
-  // a stray quote: skip its line and read the lines it swallowed again
-  const giveUp = (why: string): void => {
-    const stray = pending!;
-    pending = undefined;
-    context.onSkip({ where: `line ${stray.line}`, reason: `unterminated quoted field: ${why}` });
-    for (let i = 1; i < stray.lines.length; i++) take(stray.lines[i] as string, stray.line + i);
-  };
-
-  let lineNo = 0;
-  let done = false;
-  const lines = readLines(input)[Symbol.asyncIterator]();
-  while (!done || ready.length > 0) {
-    if (ready.length === 0) {
-      const next = await lines.next();
-      if (next.done) {
-        done = true;
-        if (pending !== undefined) giveUp("input ends inside quotes");
-      } else take(next.value, ++lineNo);
-      continue;
-    }
-    const cells = ready.shift() as string[];
-    const line = ready.shift() as number;
+  /** A complete record: the header, or entries. */
+  const record = (cells: string[], line: number): void => {
     if (layout === undefined) {
       if (config.header) {
         const fromComment = lastComment === undefined ? undefined : split(lastComment);
@@ -109,7 +56,7 @@ export async function* readCsvFeed(
           layout = plan(config, fromComment.map((name) => name.trim()));
         } else {
           layout = plan(config, cells.map((name) => name.trim()));
-          continue;
+          return;
         }
       } else {
         layout = plan(config, undefined, cells.length);
@@ -117,7 +64,7 @@ export async function* readCsvFeed(
     }
     if (cells.length !== layout.columns) {
       context.onSkip({ where: `line ${line}`, reason: `wrong column count: got ${cells.length}, expected ${layout.columns}` });
-      continue;
+      return;
     }
     let found = 0;
     for (const { index, field, category } of layout.indicators) {
@@ -132,14 +79,55 @@ export async function* readCsvFeed(
       const fields: [string, string][] = [];
       for (let c = 0; c < cells.length; c++) if (c !== index) fields.push([layout.names[c] as string, cells[c] as string]);
       if (classified.port !== undefined) fields.push(["port", classified.port]);
-      context.where = `line ${line}`;
-      yield { kind: classified.kind, value: classified.value, fields, category };
+      emitEntry(context, { kind: classified.kind, value: classified.value, fields, category }, "line", line);
     }
     if (found === 0) {
       const names = layout.indicators.map((i) => layout!.names[i.index]).join(", ");
       context.onSkip({ where: `line ${line}`, reason: `empty indicator: nothing in column ${names}` });
     }
+  };
+
+  const take = (text: string, line: number): void => {
+    if (pending !== undefined) {
+      pending.lines.push(text);
+      pending.text += `\n${text}`;
+      // Only a quote can close the open field: without one, re-splitting the whole record
+      // (quadratic in its length) cannot succeed.
+      const cells = text.includes('"') ? split(pending.text) : undefined;
+      if (cells !== undefined) {
+        const start = pending.line;
+        pending = undefined;
+        record(cells, start);
+      } else if (pending.lines.length >= MAX_RECORD_LINES) {
+        giveUp("no closing quote within 100 lines");
+      } else if (pending.text.length > MAX_RECORD_CHARS) {
+        giveUp(`no closing quote within ${MAX_RECORD_CHARS} characters`);
+      }
+      return;
+    }
+    const trimmed = text.trim();
+    if (trimmed === "") return;
+    if (trimmed.startsWith("#")) {
+      if (layout === undefined) lastComment = trimmed.slice(1).trim();
+      return;
+    }
+    const cells = split(text);
+    if (cells === undefined) pending = { text, line, lines: [text] };
+    else record(cells, line);
+  };
+  // a stray quote: skip its line and read the lines it swallowed again
+  const giveUp = (why: string): void => {
+    const stray = pending!;
+    pending = undefined;
+    context.onSkip({ where: `line ${stray.line}`, reason: `unterminated quoted field: ${why}` });
+    for (let i = 1; i < stray.lines.length; i++) take(stray.lines[i] as string, stray.line + i);
+  };
+
+  let lineNo = 0;
+  for await (const lines of lineBatches(input)) {
+    for (let i = 0; i < lines.length; i++) take(lines[i]!, ++lineNo);
   }
+  if (pending !== undefined) giveUp("input ends inside quotes");
 }
 
 /** A header cell for a one-line message: quoted when it holds a line break or is long (a header row may be a stray data row). */

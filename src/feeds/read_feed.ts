@@ -1,6 +1,5 @@
 /** Picks the reader for a feed's configured format. */
 import type { FeedConfig, FeedFormat } from "../config/types.ts";
-import type { FeedEntry } from "../matching/types.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext, FeedReader } from "./feed_reader.ts";
 import { readCsvFeed } from "./read_csv_feed.ts";
@@ -23,14 +22,14 @@ const READERS: Readonly<Record<FeedFormat, FeedReader>> = {
 };
 
 /**
- * Reads `input` with the reader for `config.format`.
+ * Reads `input` with the reader for `config.format`, handing each entry to `context.onEntry`.
  *
  * @example
  * ```ts
- * for await (const entry of readFeed("192.0.2.1\n", { ...feed, format: "lines" }, context)) {}
+ * await readFeed("192.0.2.1\n", { ...feed, format: "lines" }, { onSkip, onEntry: (e) => index.add(id, e) });
  * ```
  */
-export function readFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): AsyncIterable<FeedEntry> {
+export function readFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   const reader = READERS[config.format] as FeedReader | undefined;
   if (reader === undefined) {
     throw new FeedError(`Unknown feed format: got ${JSON.stringify(config.format)}, expected one of ${Object.keys(READERS).join(", ")}`);

@@ -4,9 +4,10 @@
  * entry's context.
  */
 import type { FeedConfig, FeedField } from "../config/types.ts";
-import type { FeedEntry, Fields } from "../matching/types.ts";
+import type { Fields } from "../matching/types.ts";
 import { classifyValue } from "./_classify.ts";
-import { jsonArrayItems } from "./_json_array_items.ts";
+import { emitEntry } from "./_emit_entry.ts";
+import { type JsonItem, jsonArrayItems } from "./_json_array_items.ts";
 import { textChunks } from "./_input.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
@@ -15,7 +16,7 @@ import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 export const ARRAY_JOINER = ", ";
 
 /**
- * Yields one entry per indicator value found at each `config.fields` path. Paths use `/` and
+ * Hands over one entry per indicator value found at each `config.fields` path. Paths use `/` and
  * pass through arrays, so `files/MD5` on two file objects yields two entries. A record's context
  * is every other path in source order, nested names joined with `/`, array values with `, `.
  * A record that is not an object, is not valid JSON, or has no indicator is skipped as
@@ -26,21 +27,17 @@ export const ARRAY_JOINER = ", ";
  * ```ts
  * const config = { ...feed, fields: [{ name: "files/MD5", type: "MD5", category: "KL_Hash" }] };
  * const json = '[{"id":1,"files":[{"MD5":"0CC1..."},{"MD5":"5D41..."}]}]';
- * for await (const entry of readKasperskyFeed(json, config, context)) console.log(entry.value);
+ * await readKasperskyFeed(json, config, { onSkip, onEntry: (entry) => void console.log(entry.value) });
  * ```
  */
-export async function* readKasperskyFeed(
-  input: FeedInput,
-  config: FeedConfig,
-  context: FeedReadContext,
-): AsyncGenerator<FeedEntry> {
+export async function readKasperskyFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   const mapping = config.fields;
   if (mapping.length === 0) {
     throw new FeedError(`No indicator fields for feed ${config.filename}: configure Field elements or a feed registry entry`);
   }
   const categories = mapping.map((field) => (field.category === "" ? undefined : field.category));
   let record = 0;
-  for await (const item of jsonArrayItems(textChunks(input))) {
+  const read = (item: JsonItem): void => {
     record++;
     const where = `record ${record}`;
     let value: unknown;
@@ -48,11 +45,11 @@ export async function* readKasperskyFeed(
       value = JSON.parse(item.text);
     } catch (error) {
       context.onSkip({ where, reason: `invalid JSON at line ${item.line}: ${(error as Error).message}` });
-      continue;
+      return;
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
       context.onSkip({ where, reason: `not an object: found ${Array.isArray(value) ? "an array" : value === null ? "null" : typeof value}` });
-      continue;
+      return;
     }
     const flat = new Map<string, string[]>();
     flatten(value, "", flat);
@@ -74,14 +71,16 @@ export async function* readKasperskyFeed(
         all ??= [...flat].map(([name, parts]) => [name, parts.join(ARRAY_JOINER)]);
         others ??= all.filter(([name]) => name !== field.name);
         const fields: Fields = classified.port === undefined ? others : [...others, ["port", classified.port]];
-        context.where = where;
-        yield { kind: classified.kind, value: classified.value, fields, category: categories[f] };
+        emitEntry(context, { kind: classified.kind, value: classified.value, fields, category: categories[f] }, "record", record);
       }
     }
     if (found === 0) {
       const names = mapping.map((field) => field.name).join(", ");
       context.onSkip({ where, reason: `no indicator field: expected one of ${names}` });
     }
+  };
+  for await (const items of jsonArrayItems(textChunks(input))) {
+    for (let i = 0; i < items.length; i++) read(items[i]!);
   }
 }
 

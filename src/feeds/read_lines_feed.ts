@@ -3,9 +3,10 @@
  * lists (IP lists, domain lists, hash lists).
  */
 import type { FeedConfig, FeedFieldType } from "../config/types.ts";
-import type { FeedEntry, Fields } from "../matching/types.ts";
+import type { Fields } from "../matching/types.ts";
 import { classifyValue } from "./_classify.ts";
-import { readLines } from "./_input.ts";
+import { emitEntry } from "./_emit_entry.ts";
+import { lineBatches } from "./_input.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 
 const NO_FIELDS: Fields = [];
@@ -13,7 +14,7 @@ const NO_FIELDS: Fields = [];
 const TRAILING_COMMENT = /\s+[#;]/;
 
 /**
- * Yields one entry per line. Blank lines and lines starting with `#` or `;` are skipped silently;
+ * Hands over one entry per line. Blank lines and lines starting with `#` or `;` are skipped silently;
  * a trailing ` # text` or ` ; text` becomes the field `comment`. The type is
  * `config.fields[0].type` (AUTO when no field is configured): AUTO picks URL for a scheme or a
  * `/`, IP for IPv4/IPv6/CIDR, a hash by length, else a domain. A line that fits none is skipped
@@ -21,22 +22,18 @@ const TRAILING_COMMENT = /\s+[#;]/;
  *
  * @example
  * ```ts
- * for await (const e of readLinesFeed("# list\n192.0.2.1\nbad.example\n", config, context)) {}
+ * await readLinesFeed("# list\n192.0.2.1\nbad.example\n", config, { onSkip, onEntry }); // IP, DOMAIN
  * ```
  */
-export async function* readLinesFeed(
-  input: FeedInput,
-  config: FeedConfig,
-  context: FeedReadContext,
-): AsyncGenerator<FeedEntry> {
+export async function readLinesFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   const field = config.fields[0];
   const type: FeedFieldType = field?.type ?? "AUTO";
   const category = field === undefined || field.category === "" ? undefined : field.category;
   let line = 0;
-  for await (const text of readLines(input)) {
+  const read = (text: string): void => {
     line++;
     let value = text.trim();
-    if (value === "" || value.startsWith("#") || value.startsWith(";")) continue;
+    if (value === "" || value.startsWith("#") || value.startsWith(";")) return;
     let fields = NO_FIELDS;
     const comment = TRAILING_COMMENT.exec(value);
     if (comment !== null) {
@@ -47,10 +44,12 @@ export async function* readLinesFeed(
     const classified = classifyValue(type, value);
     if (typeof classified === "string") {
       context.onSkip({ where: `line ${line}`, reason: classified });
-      continue;
+      return;
     }
     if (classified.port !== undefined) fields = [...fields, ["port", classified.port]];
-    context.where = `line ${line}`;
-    yield { kind: classified.kind, value: classified.value, fields, category };
+    emitEntry(context, { kind: classified.kind, value: classified.value, fields, category }, "line", line);
+  };
+  for await (const lines of lineBatches(input)) {
+    for (let i = 0; i < lines.length; i++) read(lines[i]!);
   }
 }

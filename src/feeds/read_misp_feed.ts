@@ -3,14 +3,15 @@
  * configured as an allow-list that suppresses detections.
  */
 import type { FeedConfig } from "../config/types.ts";
-import type { FeedEntry, Fields } from "../matching/types.ts";
+import type { Fields } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
+import { emitEntry } from "./_emit_entry.ts";
 import { readText } from "./_input.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 
 /**
- * Yields one entry per `list` value: type `string` detects each value's kind (hash, IP, URL,
+ * Hands over one entry per `list` value: type `string` detects each value's kind (hash, IP, URL,
  * domain), `cidr` gives IP (single addresses and networks), `hostname` gives DOMAIN. Types
  * `substring` and `regex` cannot be indexed and fail the whole feed. Every entry carries the
  * fields `name` and `version` of the list. Values that fit no kind are skipped as `item N`.
@@ -18,14 +19,10 @@ import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
  * @example
  * ```ts
  * const list = '{"name":"RFC 5737","type":"cidr","list":["192.0.2.0/24"]}';
- * for await (const e of readMispFeed(list, config, context)) {} // IP 192.0.2.0/24
+ * await readMispFeed(list, config, { onSkip, onEntry }); // IP 192.0.2.0/24
  * ```
  */
-export async function* readMispFeed(
-  input: FeedInput,
-  config: FeedConfig,
-  context: FeedReadContext,
-): AsyncGenerator<FeedEntry> {
+export async function readMispFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   let document: unknown;
   try {
     document = JSON.parse(await readText(input));
@@ -59,7 +56,6 @@ export async function* readMispFeed(
       context.onSkip({ where, reason: classified });
       continue;
     }
-    context.where = where;
-    yield { kind: classified.kind, value: classified.value, fields, category };
+    emitEntry(context, { kind: classified.kind, value: classified.value, fields, category }, "item", i + 1);
   }
 }

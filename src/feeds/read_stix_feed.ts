@@ -3,8 +3,9 @@
  * equality, or several joined by OR, on a URL, domain, IP address or file hash.
  */
 import type { FeedConfig } from "../config/types.ts";
-import type { FeedEntry, Fields, IndicatorKind } from "../matching/types.ts";
+import type { Fields, IndicatorKind } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
+import { emitEntry } from "./_emit_entry.ts";
 import { readText } from "./_input.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
@@ -26,7 +27,7 @@ const PATHS: Readonly<Record<string, IndicatorKind>> = {
 const CONTEXT = ["id", "name", "description", "indicator_types", "labels", "valid_from", "valid_until", "confidence", "created", "modified"];
 
 /**
- * Yields one entry per comparison of each indicator's pattern: `[url:value = '...']`,
+ * Hands over one entry per comparison of each indicator's pattern: `[url:value = '...']`,
  * `[ipv4-addr:value = '...']`, `[ipv6-addr:value = '...']`, `[domain-name:value = '...']`,
  * `[file:hashes.'SHA-256' = '...']` (and MD5, SHA-1), joined by OR inside or between
  * brackets. Patterns with AND, other operators, qualifiers or object paths, non-STIX pattern
@@ -38,14 +39,10 @@ const CONTEXT = ["id", "name", "description", "indicator_types", "labels", "vali
  * ```ts
  * const bundle = '{"type":"bundle","objects":[{"type":"indicator","pattern_type":"stix",' +
  *   `"pattern":"[domain-name:value = 'bad.example']"}]}`;
- * for await (const e of readStixFeed(bundle, config, context)) {} // DOMAIN bad.example
+ * await readStixFeed(bundle, config, { onSkip, onEntry }); // DOMAIN bad.example
  * ```
  */
-export async function* readStixFeed(
-  input: FeedInput,
-  config: FeedConfig,
-  context: FeedReadContext,
-): AsyncGenerator<FeedEntry> {
+export async function readStixFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   let document: unknown;
   try {
     document = JSON.parse(await readText(input));
@@ -90,8 +87,7 @@ export async function* readStixFeed(
         context.onSkip({ where, reason: classified });
         continue;
       }
-      context.where = where;
-      yield { kind: classified.kind, value: classified.value, fields, category };
+      emitEntry(context, { kind: classified.kind, value: classified.value, fields, category }, "object", i + 1);
     }
   }
 }

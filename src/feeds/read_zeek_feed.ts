@@ -3,9 +3,9 @@
  * `indicator` and `indicator_type` (`Intel::ADDR`, `Intel::URL`, ...) among them.
  */
 import type { FeedConfig, FeedFieldType } from "../config/types.ts";
-import type { FeedEntry } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
-import { readLines } from "./_input.ts";
+import { emitEntry } from "./_emit_entry.ts";
+import { lineBatches } from "./_input.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 
@@ -19,7 +19,7 @@ const TYPES: Readonly<Record<string, FeedFieldType>> = {
 };
 
 /**
- * Yields one entry per row whose `indicator_type` is ADDR, SUBNET, DOMAIN, URL or FILE_HASH
+ * Hands over one entry per row whose `indicator_type` is ADDR, SUBNET, DOMAIN, URL or FILE_HASH
  * (hash kind by length); other types (EMAIL, USER_NAME, CERT_HASH, ...) are skipped as
  * `line N`. Every other column becomes a field named by the header (`meta.source`); Zeek's
  * `-` (unset) and `(empty)` become empty values. Rows before a `#fields` line are an error.
@@ -27,21 +27,17 @@ const TYPES: Readonly<Record<string, FeedFieldType>> = {
  * @example
  * ```ts
  * const text = "#fields\tindicator\tindicator_type\tmeta.source\n192.0.2.9\tIntel::ADDR\tlab\n";
- * for await (const e of readZeekFeed(text, config, context)) {} // IP 192.0.2.9, [["meta.source","lab"]]
+ * await readZeekFeed(text, config, { onSkip, onEntry }); // IP 192.0.2.9, [["meta.source","lab"]]
  * ```
  */
-export async function* readZeekFeed(
-  input: FeedInput,
-  config: FeedConfig,
-  context: FeedReadContext,
-): AsyncGenerator<FeedEntry> {
+export async function readZeekFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   const category = config.fields[0]?.category || undefined;
   let separator = "\t";
   let names: string[] | undefined;
   let indicatorAt = -1;
   let typeAt = -1;
   let line = 0;
-  for await (const text of readLines(input)) {
+  const read = (text: string): void => {
     line++;
     if (text.startsWith("#")) {
       if (text.startsWith("#separator ")) separator = unescape(text.slice("#separator ".length));
@@ -53,33 +49,35 @@ export async function* readZeekFeed(
           throw new FeedError(`Invalid Zeek intel header at line ${line}: got ${quote(names.join(" "))}, expected indicator and indicator_type columns`);
         }
       }
-      continue;
+      return;
     }
-    if (text.trim() === "") continue;
+    if (text.trim() === "") return;
     if (names === undefined) throw new FeedError(`Invalid Zeek intel file: data at line ${line} before a #fields header`);
     const cells = text.split(separator);
     if (cells.length !== names.length) {
       context.onSkip({ where: `line ${line}`, reason: `wrong column count: got ${cells.length}, expected ${names.length}` });
-      continue;
+      return;
     }
     const zeekType = cells[typeAt] as string;
     const type = TYPES[zeekType];
     if (type === undefined) {
       context.onSkip({ where: `line ${line}`, reason: `unsupported indicator type: ${quote(zeekType)}` });
-      continue;
+      return;
     }
     const classified = classifyValue(type, unset(cells[indicatorAt] as string));
     if (typeof classified === "string") {
       context.onSkip({ where: `line ${line}`, reason: classified });
-      continue;
+      return;
     }
     const fields: [string, string][] = [];
     for (let c = 0; c < cells.length; c++) {
       if (c !== indicatorAt && c !== typeAt) fields.push([names[c] as string, unset(cells[c] as string)]);
     }
     if (classified.port !== undefined) fields.push(["port", classified.port]);
-    context.where = `line ${line}`;
-    yield { kind: classified.kind, value: classified.value, fields, category };
+    emitEntry(context, { kind: classified.kind, value: classified.value, fields, category }, "line", line);
+  };
+  for await (const lines of lineBatches(input)) {
+    for (let i = 0; i < lines.length; i++) read(lines[i]!);
   }
 }
 

@@ -21,6 +21,12 @@ const STAR = 42;
 const SLASH = 47;
 const DOT = 46;
 const QUESTION = 63;
+/**
+ * Bit of a `bucketNext` word: the pattern matches whenever its bucket is found, so `check` runs
+ * no glob. Set for host `*` with a literal rest (Maltrail's 92 k path trails), found by that rest.
+ */
+const SURE = 0x80000000;
+const LINK_MASK = 0x7fffffff;
 
 /** Where the host of a normalised URL in `buf[0, end)` ends (first `/` or `?`). */
 export function hostEnd(buf: Uint8Array, end: number): number {
@@ -78,6 +84,12 @@ export class MaskIndex {
   private readonly bySuffix = new KeyTable();
   private readonly byRest = new KeyTable();
   private readonly byRestPrefix = new KeyTable();
+  /**
+   * Bit L set when a `byRestPrefix` key is L bytes long (L < 32; bit 31 = any longer), so a
+   * lookup probes only the prefixes of lengths present: Maltrail has 2 such keys, and probing
+   * every `/`-ended prefix of every looked-up path cost ≈ 10 % of a URL lookup.
+   */
+  private restPrefixLengths = 0;
   /** Patterns that can match a bare host (rest empty, `/*` or `*`); 0 lets host lookups skip. */
   hostCapable = 0;
   /** Ids of the patterns the last `match` found. */
@@ -116,12 +128,13 @@ export class MaskIndex {
       }
     }
     if (firstStar < 0) {
-      this.link(this.byRest, buf, he, end, id);
+      this.link(this.byRest, buf, he, end, id, he === 1);
       return id;
     }
     let cut = firstStar;
     while (cut > he && buf[cut - 1] !== SLASH) cut--;
     this.link(this.byRestPrefix, buf, he, cut, id);
+    this.restPrefixLengths |= 1 << Math.min(cut - he, 31);
     return id;
   }
 
@@ -149,13 +162,16 @@ export class MaskIndex {
     }
     if (this.byRestPrefix.size > 0) {
       const table = this.byRestPrefix;
-      k = table.find(t, he, he, HASH_SEED);
-      if (k >= 0) n = this.check(table.heads[k]!, t, he, end, n);
+      const lengths = this.restPrefixLengths;
+      if ((lengths & 1) !== 0) {
+        k = table.find(t, he, he, HASH_SEED);
+        if (k >= 0) n = this.check(table.heads[k]!, t, he, end, n);
+      }
       const saved = t[end]!;
       // A virtual trailing `/` lets `dir/*` masks find the normalised `dir` (no slash).
       t[end] = SLASH;
       for (let i = he; i <= end; i++) {
-        if (t[i] !== SLASH) continue;
+        if (t[i] !== SLASH || (lengths & (1 << Math.min(i + 1 - he, 31))) === 0) continue;
         k = table.find(t, he, i + 1, hashBytes(t, he, i + 1));
         if (k >= 0) n = this.check(table.heads[k]!, t, he, end, n);
       }
@@ -177,24 +193,27 @@ export class MaskIndex {
     );
   }
 
-  private link(table: KeyTable, buf: Uint8Array, start: number, end: number, id: number): void {
+  private link(table: KeyTable, buf: Uint8Array, start: number, end: number, id: number, sure = false): void {
     const b = table.intern(buf, start, end, hashBytes(buf, start, end));
-    this.bucketNext[id] = table.heads[b]!;
+    this.bucketNext[id] = sure ? (table.heads[b]! | SURE) >>> 0 : table.heads[b]!;
     table.heads[b] = id + 1;
   }
 
   private check(first: number, t: Uint8Array, he: number, end: number, n: number): number {
     const arena = this.patterns.arena;
     const offsets = this.patterns.offsets;
-    for (let m = first; m !== 0; m = this.bucketNext[m - 1]!) {
+    for (let m = first; m !== 0; ) {
       const id = m - 1;
-      const ps = offsets[id]!;
-      const pe = offsets[id + 1]!;
-      const phe = ps + this.patternHostEnd[id]!;
-      if (globMatch(arena, ps, phe, t, 0, he, false) && globMatch(arena, phe, pe, t, he, end, true)) {
-        if (n === this.hits.length) this.hits = grow32(this.hits, n * 2);
-        this.hits[n++] = id;
+      const link = this.bucketNext[id]!;
+      m = link & LINK_MASK;
+      if ((link & SURE) === 0) {
+        const ps = offsets[id]!;
+        const pe = offsets[id + 1]!;
+        const phe = ps + this.patternHostEnd[id]!;
+        if (!globMatch(arena, ps, phe, t, 0, he, false) || !globMatch(arena, phe, pe, t, he, end, true)) continue;
       }
+      if (n === this.hits.length) this.hits = grow32(this.hits, n * 2);
+      this.hits[n++] = id;
     }
     return n;
   }

@@ -53,7 +53,9 @@ export interface MatchedRecord {
 }
 
 /** What one lookup found. `records` excludes allow-list hits; `suppressed` counts how many
- *  detections an allow-list hit cancelled (then `records` is empty). */
+ *  detections an allow-list hit cancelled (then `records` is empty). A result stays valid after
+ *  later lookups, but may be shared with them (a repeated hit can return the same object):
+ *  read it, never modify it. */
 export interface LookupResult {
   readonly records: readonly MatchedRecord[];
   readonly suppressed: number;

@@ -39,22 +39,31 @@ export async function* chunked(bytes: Uint8Array | string, size: number): AsyncG
 export interface ReadResult {
   readonly entries: FeedEntry[];
   readonly skips: FeedSkip[];
-  /** `context.where` as it was at each yield. */
+  /** Where the reader says each entry came from, as it reports an entry the index refused. */
   readonly wheres: string[];
   readonly error?: string;
 }
 
-/** Runs a reader to the end, catching its error so partial output can be asserted too. */
+const PROBE = "refused by the test sink";
+
+/**
+ * Runs a reader to the end, catching its error so partial output can be asserted too. The sink
+ * takes every entry and answers with a refusal, so the skip the reader then reports gives the
+ * entry's position (`wheres`); those skips are left out of `skips`.
+ */
 export async function run(reader: FeedReader, input: FeedInput, config: FeedConfig): Promise<ReadResult> {
   const entries: FeedEntry[] = [];
   const skips: FeedSkip[] = [];
   const wheres: string[] = [];
-  const context: FeedReadContext = { where: "", onSkip: (skip) => skips.push(skip) };
-  try {
-    for await (const entry of reader(input, config, context)) {
+  const context: FeedReadContext = {
+    onSkip: (skip) => (skip.reason === PROBE ? wheres.push(skip.where) : skips.push(skip)),
+    onEntry: (entry) => {
       entries.push(entry);
-      wheres.push(context.where);
-    }
+      return PROBE;
+    },
+  };
+  try {
+    await reader(input, config, context);
   } catch (error) {
     return { entries, skips, wheres, error: (error as Error).message };
   }

@@ -162,6 +162,8 @@ describe("IndicatorIndex URLs and masks", () => {
     ["URL", "*/wp-*/shell.php"],
     ["URL", "*.phish.example"],
     ["URL", "cdn*.files.example/x"],
+    ["URL", "*/dl/files/*.bin"],
+    ["URL", "*/a-literal-path-prefix/longer-than/thirty-two/bytes/*"],
   ]);
 
   test.each([
@@ -192,6 +194,12 @@ describe("IndicatorIndex URLs and masks", () => {
     ["cdn7.files.example/x", ["URL cdn*.files.example/x"]],
     ["cdn.files.example/x", ["URL cdn*.files.example/x"]],
     ["img.files.example/x", []],
+    ["http://x.example/dl/files/a.bin", ["URL */dl/files/*.bin"]],
+    ["http://x.example/dl/files/sub/a.bin", ["URL */dl/files/*.bin"]],
+    ["http://x.example/dl/a.bin", []],
+    ["http://x.example/a-literal-path-prefix/longer-than/thirty-two/bytes/z", ["URL */a-literal-path-prefix/longer-than/thirty-two/bytes/*"]],
+    ["http://x.example/a-literal-path-prefix/longer-than/thirty-two/bytes", ["URL */a-literal-path-prefix/longer-than/thirty-two/bytes/*"]],
+    ["http://x.example/a-literal-path-prefix/longer-than/thirty-two/byte", []],
     ["not a url at all \u0000", []],
   ])("URL lookup of %p", (value, expected) => {
     expect(found(index.lookup("URL", value, NOW))).toEqual(expected);
@@ -365,6 +373,39 @@ describe("IndicatorIndex lifetime, categories, fields and counts", () => {
       found(index.lookup("HASH", MD5, NOW)),
       found(index.lookup("DOMAIN", "c.example", NOW)),
     ]).toEqual([["DOMAIN a.example"], ["URL b.example/x/*"], [`MD5 ${MD5}`], ["DOMAIN c.example"]]);
+  });
+});
+
+describe("IndicatorIndex repeated hits (result cache)", () => {
+  test("a repeated hit still sees entries added to its key later", () => {
+    const index = indexOf([["DOMAIN", "evil.example"]]);
+    const before = [1, 2, 3].map(() => found(index.lookup("DOMAIN", "evil.example", NOW)));
+    const other = index.addFeed(feedInfo("other"));
+    index.add(other, { kind: "DOMAIN", value: "evil.example", fields: [] });
+    index.add(other, { kind: "DOMAIN", value: "example", fields: [] });
+    expect([before, found(index.lookup("DOMAIN", "evil.example", NOW))]).toEqual([
+      [["DOMAIN evil.example"], ["DOMAIN evil.example"], ["DOMAIN evil.example"]],
+      ["DOMAIN evil.example", "DOMAIN evil.example", "DOMAIN example"],
+    ]);
+  });
+
+  test("a repeated hit expires with its feed", () => {
+    const index = new IndicatorIndex();
+    const feed = index.addFeed(feedInfo("short", { indicatorLifetimeMinutes: 60 }));
+    index.add(feed, { kind: "IP", value: "192.0.2.1", fields: [] });
+    const counts = [NOW, NOW, NOW, NOW + 61 * 60_000].map((now) => index.lookup("IP", "192.0.2.1", now).records.length);
+    expect(counts).toEqual([1, 1, 1, 0]);
+  });
+
+  test("a result the caller keeps is not changed by later lookups", () => {
+    const index = indexOf([["IP", "192.0.2.1"], ["IP", "192.0.2.0/24"], ["IP", "198.51.100.7"], ["MD5", MD5]]);
+    const kept = [1, 2, 3].map(() => index.lookup("IP", "192.0.2.1", NOW));
+    for (let i = 0; i < 3; i++) {
+      index.lookup("IP", "198.51.100.7", NOW);
+      index.lookup("IP", "192.0.2.9", NOW);
+      index.lookup("HASH", MD5.toLowerCase(), NOW);
+    }
+    expect(kept.map(found)).toEqual([1, 2, 3].map(() => ["IP 192.0.2.0/24", "IP 192.0.2.1"]));
   });
 });
 

@@ -155,6 +155,9 @@ describe("normalizeUrl()", () => {
       ["161.35.76.001", "161.35.76.1"],
       ["www.1.0.0.229/x", "1.0.0.229/x"],
       ["4228250625", "252.5.252.1"],
+      // already dotted decimal: the single-scan path keeps it
+      ["http://147.78.103.91:8080/Gate.PHP?A=1#x", "147.78.103.91/gate.php?a=1"],
+      ["0.0.0.0/", "0.0.0.0"],
     ])("rewrites 1–4 numbers in dotted decimal: %j → %j", (input, expected) => {
       expect(normalizeUrl(input)).toBe(expected);
     });
