@@ -6,6 +6,7 @@
 import type { InputSettings, RegexType, SourceProfile } from "../config/types.ts";
 import { compilePattern } from "../config/compile_pattern.ts";
 import { ConfigError } from "../config/config_error.ts";
+import { bmpTwin, HAS_SURROGATE } from "./_bmp_twin.ts";
 import { groupCount } from "./_compile_regex.ts";
 import { syslogHost } from "./_syslog_host.ts";
 
@@ -21,6 +22,8 @@ export interface CompiledRegexRule {
   readonly all: boolean;
   /** Has the `g` flag exactly when `all`. */
   readonly re: RegExp;
+  /** `re` without the `u` flag when that is exact on text without astral characters, else `re` (see `_bmp_twin.ts`). */
+  readonly fast: RegExp;
   /** Compiled `concatenate`: literal text, or a capture-group number. Undefined: no template. */
   readonly concat: readonly (string | number)[] | undefined;
   readonly groups: number;
@@ -140,6 +143,7 @@ export function compileSources(input: InputSettings, file = "<config>"): Compile
         type: r.type,
         all: r.extract === "all",
         re,
+        fast: bmpTwin(re),
         concat: r.concatenate === undefined || r.concatenate === "" ? undefined : compileConcat(r.concatenate, groups),
         groups,
         fallback: shadowing.has(r.name),
@@ -226,9 +230,11 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
   for (const re of source.ignore) {
     if (re.test(text)) return { source, event: text, ignored: true, firstValues, values };
   }
+  // The u-less twins are about twice as fast and exact unless the text has astral characters.
+  const bmp = !HAS_SURROGATE.test(text);
   for (const rule of source.rules) {
     if (rule.fallback && firstValues[rule.slot] !== undefined) continue;
-    const re = rule.re;
+    const re = bmp ? rule.fast : rule.re;
     if (!rule.all) {
       const m = re.exec(text);
       if (m === null) continue;

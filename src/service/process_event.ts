@@ -7,9 +7,10 @@ import { compileOutputTemplates, type OutputTemplates } from "../events/compile_
 import type { EventRenderContext } from "../events/event_render_context.ts";
 import { renderDetection } from "../events/render_detection.ts";
 import { renderFinishedEvent } from "../events/render_finished_event.ts";
+import { formatSyslogDate } from "../events/format_syslog_date.ts";
 import type { IndexReader, LookupResult } from "../matching/types.ts";
 import { type CompiledFilters, compileSendEventFilters, passesSendEventFilters } from "./_send_event_filters.ts";
-import { type CompiledSources, compileSources, extract } from "./extract.ts";
+import { type CompiledSources, compileSources, type ExtractedValue, extract } from "./extract.ts";
 
 /** A config compiled for the event path; build once per config (re)load with {@link compilePipeline}. */
 export interface Pipeline {
@@ -71,6 +72,31 @@ export interface ProcessResult {
 
 const NO_HITS: LookupResult = { records: [], suppressed: 0 };
 
+/** Above this many values the duplicate check uses a Set; below, comparing with the earlier values is cheaper. */
+const LINEAR_DEDUPE_MAX = 16;
+
+// %Date% has one-second resolution, so the text is formatted once per second rather than per event.
+let dateSecond = Number.NaN;
+let dateText = "";
+function syslogDateOf(now: number): string {
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateText = formatSyslogDate(now);
+    dateSecond = second;
+  }
+  return dateText;
+}
+
+/** Whether `values[i]` repeats an earlier value of the same type. */
+function seenEarlier(values: readonly ExtractedValue[], i: number): boolean {
+  const v = values[i]!;
+  for (let j = 0; j < i; j++) {
+    const w = values[j]!;
+    if (w.value === v.value && w.type === v.type) return true;
+  }
+  return false;
+}
+
 /**
  * Processes one event. A lookup that throws counts as no hit, so one bad value cannot end a
  * connection. An ignored event still gets its finished event: synchronous clients wait for one
@@ -92,22 +118,23 @@ export function processEvent(p: Pipeline, index: IndexReader, event: string, opt
     receivedAt: options.receivedAt ?? now,
     sourceId: x.source.id,
     regexValues: x.firstValues,
+    date: syslogDateOf(now),
   };
   let detections = 0;
   let suppressed = 0;
   let checked = 0;
   const values = x.values;
-  // Both sets stay unallocated for the common event with at most one value.
+  // Both sets stay unallocated for the common event: few values, at most one record each.
   let looked: Set<string> | undefined;
   let sent: Set<string> | undefined;
   for (let i = 0; i < values.length && detections < p.detectLimit; i++) {
     const v = values[i]!;
-    if (values.length > 1) {
+    if (values.length > LINEAR_DEDUPE_MAX) {
       const key = `${v.type}\0${v.value}`;
       looked ??= new Set();
       if (looked.has(key)) continue;
       looked.add(key);
-    }
+    } else if (i > 0 && seenEarlier(values, i)) continue;
     checked++;
     let hits: LookupResult;
     try {

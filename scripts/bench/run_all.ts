@@ -1,0 +1,43 @@
+/**
+ * `npm run bench`: runs every benchmark one after the other, each in its own process so one's
+ * heap and JIT state cannot colour the next. Each prints its own figures (markdown tables for
+ * docs/performance.md) or a skip message when ../shared/data is absent.
+ *
+ * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10]
+ *   names: matching, throughput, scan, feeds, profile
+ *   --size goes to the scan benchmark, --seconds to throughput and profile.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { argValue, ROOT } from "./_bench_env.ts";
+
+const BENCHES: readonly { name: string; file: string; args: (string | undefined)[] }[] = [
+  { name: "matching", file: "matching.ts", args: [] },
+  { name: "throughput", file: "service_throughput.ts", args: ["--seconds", argValue("seconds")] },
+  { name: "scan", file: "scan_end_to_end.ts", args: ["--size", argValue("size")] },
+  { name: "feeds", file: "feed_load.ts", args: [] },
+  { name: "profile", file: "service_profile.ts", args: ["--seconds", argValue("seconds")] },
+];
+
+const only = argValue("only")?.split(",");
+const unknown = only?.filter((n) => !BENCHES.some((b) => b.name === n)) ?? [];
+if (unknown.length > 0) {
+  process.stderr.write(`run_all: --only names an unknown benchmark: got ${unknown.join(", ")}, expected ${BENCHES.map((b) => b.name).join(", ")}\n`);
+  process.exit(2);
+}
+
+let failed = 0;
+for (const bench of BENCHES) {
+  if (only && !only.includes(bench.name)) continue;
+  // Pairs whose value is absent are dropped: each benchmark then uses its own default.
+  const args: string[] = [];
+  for (let i = 0; i < bench.args.length; i += 2) if (bench.args[i + 1] !== undefined) args.push(bench.args[i]!, bench.args[i + 1]!);
+  const started = performance.now();
+  const code = await new Promise<number | null>((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, "scripts/bench", bench.file), ...args], { cwd: ROOT, stdio: "inherit" });
+    child.once("exit", (c) => resolve(c));
+  });
+  process.stdout.write(`\n(${bench.name}: ${((performance.now() - started) / 1000).toFixed(0)} s${code === 0 ? "" : `, FAILED with exit ${code}`})\n\n`);
+  if (code !== 0) failed++;
+}
+process.exit(failed > 0 ? 1 : 0);
