@@ -8,6 +8,7 @@ import { compilePattern } from "../config/compile_pattern.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { bmpTwin, HAS_SURROGATE } from "./_bmp_twin.ts";
 import { groupCount } from "./_compile_regex.ts";
+import { regexPrefilter } from "./_regex_prefilter.ts";
 import { syslogHost } from "./_syslog_host.ts";
 
 /** Caps the values one event can yield (a 64 KiB event of `a` with `extract=all` on `a`). */
@@ -24,6 +25,8 @@ export interface CompiledRegexRule {
   readonly re: RegExp;
   /** `re` without the `u` flag when that is exact on text without astral characters, else `re` (see `_bmp_twin.ts`). */
   readonly fast: RegExp;
+  /** Matches every event on which `re` can match; when it fails the rule is skipped (see `_regex_prefilter.ts`). */
+  readonly pre: RegExp | undefined;
   /** Compiled `concatenate`: literal text, or a capture-group number. Undefined: no template. */
   readonly concat: readonly (string | number)[] | undefined;
   readonly groups: number;
@@ -144,6 +147,7 @@ export function compileSources(input: InputSettings, file = "<config>"): Compile
         all: r.extract === "all",
         re,
         fast: bmpTwin(re),
+        pre: regexPrefilter(re),
         concat: r.concatenate === undefined || r.concatenate === "" ? undefined : compileConcat(r.concatenate, groups),
         groups,
         fallback: shadowing.has(r.name),
@@ -234,6 +238,7 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
   const bmp = !HAS_SURROGATE.test(text);
   for (const rule of source.rules) {
     if (rule.fallback && firstValues[rule.slot] !== undefined) continue;
+    if (rule.pre !== undefined && !rule.pre.test(text)) continue;
     const re = bmp ? rule.fast : rule.re;
     if (!rule.all) {
       const m = re.exec(text);
