@@ -16,9 +16,17 @@ const SNIFF_BYTES = 8192;
 /** Wraps `source` in the decompressor its first bytes (or name) call for. */
 async function* decompressed(source: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  if (first.done) return;
-  const head = first.value;
+  // A pipe may deliver a first chunk of one byte: gather two before looking for the gzip magic.
+  let head = new Uint8Array(0);
+  while (head.length < 2) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const joined = new Uint8Array(head.length + next.value.length);
+    joined.set(head, 0);
+    joined.set(next.value, head.length);
+    head = joined;
+  }
+  if (head.length === 0) return;
   const rest: AsyncIterable<Uint8Array> = {
     [Symbol.asyncIterator]: () => iterator,
   };
