@@ -7,9 +7,19 @@ export const CSV_COLUMNS = [
   "url", "ip", "md5", "sha1", "sha256", "file", "line", "origin", "context", "actionable", "source",
 ] as const;
 
-/** Quotes a field when it holds a comma, quote, CR or LF; quotes inside are doubled. */
+/**
+ * Text a spreadsheet would run as a formula when a cell starts with it (OWASP "CSV injection").
+ * Detections carry attacker-controlled text (URLs, user agents), so such cells get a leading `'`.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * Quotes a field when it holds a comma, quote, CR or LF (quotes inside are doubled), after
+ * neutralising a leading formula character with `'`.
+ */
 export function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const safe = FORMULA_START.test(s) ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 /**
