@@ -17,7 +17,8 @@ export interface IndicatorSample {
   readonly ips: string[];
 }
 
-async function forEachGzLine(path: string, onLine: (line: string) => void): Promise<void> {
+/** Calls `onLine` for each non-empty line of a gzip file, streaming. */
+export async function forEachGzLine(path: string, onLine: (line: string) => void): Promise<void> {
   const decoder = new TextDecoder();
   let rest = "";
   for await (const chunk of createReadStream(path).pipe(createGunzip({ chunkSize: 1 << 20 }))) {

@@ -18,6 +18,7 @@ import type { FeedInput } from "../../src/feeds/feed_reader.ts";
 import { loadFeeds } from "../../src/feeds/load_feeds.ts";
 import { readFeed } from "../../src/feeds/read_feed.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
+import { forEachGzLine } from "./_log_corpus.ts";
 import type { FeedEntry, LookupType } from "../../src/matching/types.ts";
 import { collectGarbage } from "../../src/runtime/runtime.ts";
 
@@ -54,18 +55,7 @@ async function forEachLine(source: string | (() => Iterable<string>), onLine: (l
     for (const line of source()) onLine(line);
     return;
   }
-  const decoder = new TextDecoder();
-  let rest = "";
-  for await (const chunk of createReadStream(source).pipe(createGunzip({ chunkSize: 1 << 20 }))) {
-    const text = rest + decoder.decode(chunk as Uint8Array, { stream: true });
-    let start = 0;
-    for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      if (nl > start) onLine(text.slice(start, nl));
-      start = nl + 1;
-    }
-    rest = text.slice(start);
-  }
-  if (rest.length > 0) onLine(rest);
+  await forEachGzLine(source, onLine);
 }
 
 /** Lines in the shape of trails.tsv: 1.16 M domains, 280 k ip:port, 92 k paths, 73 k urls, … */

@@ -91,7 +91,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
 
   const fileArgs = paths.filter((p) => p !== "-");
   const readStdin = paths.includes("-");
-  const { files, problems } = await listInputs(
+  const { files, totalBytes, problems } = await listInputs(
     fileArgs.map((p) => resolve(io.cwd, p)),
     { recursive: Boolean(values["recursive"]), include: strings("include"), exclude: strings("exclude") },
   );
@@ -102,8 +102,6 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   let skippedInputs = problems.length;
   for (const problem of problems) io.stderr(`ioclens: ${display(problem.path)}: ${problem.message}, skipped\n`);
 
-  let totalBytes = 0;
-  for (const file of files) totalBytes += (await stat(file).catch(() => ({ size: 0 }))).size;
   const progress = new ProgressMeter({ files: files.length + (readStdin ? 1 : 0), bytes: totalBytes, now: Date.now });
   const binary = Boolean(values["binary"]);
 

@@ -2,6 +2,7 @@
  * IP literals in URL hosts, rewritten the way Kaspersky's URL normaliser does (spec §4.4 rule 3),
  * quirks included so that feed keys and event URLs agree with its output.
  */
+import { formatIPv6 } from "./format_ip.ts";
 
 // Go's unicode.IsSpace, which the reference trims with before reading an IPv4 host.
 function isGoSpace(c: number): boolean {
@@ -148,36 +149,14 @@ function parseIPv6Groups(s: string): number[] | undefined {
   return head.concat(zeros, tail);
 }
 
-function formatIPv6(g: number[]): string {
+/** RFC 5952 text of eight groups; an IPv4-mapped address prints as a dotted quad, as Go does. */
+function formatGroups(g: number[]): string {
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
     return `${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`;
   }
-  let bestAt = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestAt = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  let out = "";
-  for (let i = 0; i < 8; i++) {
-    if (i === bestAt) {
-      out += "::";
-      i += bestLen - 1;
-      continue;
-    }
-    if (out !== "" && !out.endsWith(":")) out += ":";
-    out += g[i]!.toString(16);
-  }
-  return out;
+  const words = [0, 0, 0, 0];
+  for (let w = 0; w < 4; w++) words[w] = ((g[2 * w]! << 16) | g[2 * w + 1]!) >>> 0;
+  return formatIPv6(words);
 }
 
 /**
@@ -193,6 +172,6 @@ export function rewriteIPv6(text: string): string | undefined {
   while (end > start && (text.charCodeAt(end - 1) === 91 || text.charCodeAt(end - 1) === 93)) end--;
   const groups = parseIPv6Groups(text.slice(start, end));
   if (groups === undefined) return undefined;
-  const body = formatIPv6(groups);
+  const body = formatGroups(groups);
   return (open ? "[" : "") + body + (close ? "]" : "");
 }

@@ -12,7 +12,7 @@ import { EntryStore, FLAG_EXACT_HOST, FLAG_ZONE, HAS_TEXT, KIND_MASK, NEXT_MASK 
 import { IpTable } from "./_ip_table.ts";
 import { HASH_SEED, KeyTable, grow32, hashBytes, hashStep } from "./_key_table.ts";
 import { MaskIndex, hostEnd } from "./_mask_index.ts";
-import { formatIPv4, formatIPv6 } from "./format_ip.ts";
+import { formatIPv4, formatIPv6, formatIpPrefix } from "./format_ip.ts";
 import { maskIPv4, maskIPv6, parseCidr, parseIPv4, parseIPv6 } from "./parse_ip.ts";
 import { normalizeUrl as defaultNormalizeUrl } from "./normalize_url.ts";
 
@@ -347,12 +347,11 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
   private addIp(feedId: number, entry: FeedEntry, value: string): string | undefined {
     const p = parseCidr(value);
     if (typeof p === "string") return p;
+    const canonical = formatIpPrefix(p);
     if (p.version === 4) {
-      const canonical = p.prefix === 32 ? formatIPv4(p.address) : `${formatIPv4(p.address)}/${p.prefix}`;
       const head = this.ips.get4(p.address, p.prefix);
       this.ips.set4(p.address, p.prefix, this.push(feedId, entry, K_IP, head, canonical !== value));
     } else {
-      const canonical = p.prefix === 128 ? formatIPv6(p.words) : `${formatIPv6(p.words)}/${p.prefix}`;
       const head = this.ips.get6(p.words, p.prefix);
       this.ips.set6(p.words, p.prefix, this.push(feedId, entry, K_IP, head, canonical !== value));
     }

@@ -18,12 +18,16 @@ export interface InputProblem {
   readonly message: string;
 }
 
-/** Files found under `paths`, and every path that could not be read (named, then skipped). */
-export async function listInputs(paths: readonly string[], options: ListInputsOptions): Promise<{ files: string[]; problems: InputProblem[] }> {
+/**
+ * Files found under `paths` with their total size in bytes (for the progress line), and every
+ * path that could not be read (named, then skipped).
+ */
+export async function listInputs(paths: readonly string[], options: ListInputsOptions): Promise<{ files: string[]; totalBytes: number; problems: InputProblem[] }> {
   const include = options.include.map(globToRegExp);
   const exclude = options.exclude.map(globToRegExp);
   const wanted = (name: string) => (include.length === 0 || include.some((re) => re.test(name))) && !exclude.some((re) => re.test(name));
   const files: string[] = [];
+  let totalBytes = 0;
   const problems: InputProblem[] = [];
 
   async function visit(path: string, explicit: boolean): Promise<void> {
@@ -47,11 +51,14 @@ export async function listInputs(paths: readonly string[], options: ListInputsOp
       for (const name of names) await visit(join(path, name), false);
       return;
     }
-    if (info.isFile() && (explicit || wanted(basename(path)))) files.push(path);
+    if (info.isFile() && (explicit || wanted(basename(path)))) {
+      files.push(path);
+      totalBytes += info.size;
+    }
   }
 
   for (const path of paths) await visit(path, true);
-  return { files, problems };
+  return { files, totalBytes, problems };
 }
 
 /** `permission denied`, `no such file or directory`: the OS reason without the stack. */
