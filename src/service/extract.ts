@@ -9,6 +9,7 @@ import { ConfigError } from "../config/config_error.ts";
 import { bmpTwin, HAS_SURROGATE } from "./_bmp_twin.ts";
 import { groupCount } from "./_compile_regex.ts";
 import { regexPrefilter } from "./_regex_prefilter.ts";
+import { type StartFinder, startFinder } from "./_start_finder.ts";
 import { syslogHost } from "./_syslog_host.ts";
 
 /** Caps the values one event can yield (a 64 KiB event of `a` with `extract=all` on `a`). */
@@ -27,6 +28,11 @@ export interface CompiledRegexRule {
   readonly fast: RegExp;
   /** Matches every event on which `re` can match; when it fails the rule is skipped (see `_regex_prefilter.ts`). */
   readonly pre: RegExp | undefined;
+  /** Where matches can start, for the embedded default patterns (see `_start_finder.ts`); then `sticky`/`fastSticky` run there. */
+  readonly starts: StartFinder | undefined;
+  /** `re` and `fast` with the `y` flag; set exactly when `starts` is. */
+  readonly sticky: RegExp | undefined;
+  readonly fastSticky: RegExp | undefined;
   /** Compiled `concatenate`: literal text, or a capture-group number. Undefined: no template. */
   readonly concat: readonly (string | number)[] | undefined;
   readonly groups: number;
@@ -140,14 +146,19 @@ export function compileSources(input: InputSettings, file = "<config>"): Compile
     p.regexes.map((r) => {
       const re = compileOrThrow(file, r.pattern, r.extract === "all" ? "g" : "", `Source "${p.id}" > ${r.name}`, r.line);
       const groups = groupCount(re);
+      const starts = startFinder(r.pattern);
+      const fast = bmpTwin(re);
       return {
         name: r.name,
         slot: slotOf(r.name),
         type: r.type,
         all: r.extract === "all",
         re,
-        fast: bmpTwin(re),
+        fast,
         pre: regexPrefilter(re),
+        starts,
+        sticky: starts === undefined ? undefined : new RegExp(re.source, re.flags + "y"),
+        fastSticky: starts === undefined ? undefined : new RegExp(fast.source, fast.flags + "y"),
         concat: r.concatenate === undefined || r.concatenate === "" ? undefined : compileConcat(r.concatenate, groups),
         groups,
         fallback: shadowing.has(r.name),
@@ -216,6 +227,48 @@ function valueOf(rule: CompiledRegexRule, m: RegExpExecArray): string {
   return v;
 }
 
+// The match cursor of the rule being run: one rule at a time, so module state avoids an object per rule and event.
+const CANDIDATES = new Int32Array(1024);
+let candidateCount = -1;
+let candidateNext = 0;
+let matchedTo = 0;
+let cursorRe: RegExp = /$^/;
+let cursorSticky: RegExp = /$^/y;
+
+function beginMatches(rule: CompiledRegexRule, bmp: boolean, text: string): void {
+  cursorRe = bmp ? rule.fast : rule.re;
+  cursorRe.lastIndex = 0;
+  candidateCount = rule.starts === undefined ? -1 : rule.starts(text, CANDIDATES);
+  if (candidateCount < 0) return;
+  cursorSticky = (bmp ? rule.fastSticky : rule.sticky)!;
+  candidateNext = 0;
+  matchedTo = 0;
+}
+
+/**
+ * The next match of the current rule, as a global `exec` loop would find it: the regex run at
+ * each candidate start from the end of the previous match (see `_start_finder.ts`), or, without
+ * candidates (another pattern, or more anchors than fit), the regex itself.
+ */
+function nextMatch(text: string): RegExpExecArray | null {
+  if (candidateCount < 0) {
+    const m = cursorRe.exec(text);
+    if (m !== null && m[0].length === 0) cursorRe.lastIndex = m.index + 1;
+    return m;
+  }
+  while (candidateNext < candidateCount) {
+    const p = CANDIDATES[candidateNext++]!;
+    if (p < matchedTo) continue;
+    cursorSticky.lastIndex = p;
+    const m = cursorSticky.exec(text);
+    if (m !== null) {
+      matchedTo = p + Math.max(1, m[0].length);
+      return m;
+    }
+  }
+  return null;
+}
+
 /**
  * Extracts the values of one event with the Source chosen for it.
  *
@@ -239,9 +292,9 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
   for (const rule of source.rules) {
     if (rule.fallback && firstValues[rule.slot] !== undefined) continue;
     if (rule.pre !== undefined && !rule.pre.test(text)) continue;
-    const re = bmp ? rule.fast : rule.re;
+    beginMatches(rule, bmp, text);
     if (!rule.all) {
-      const m = re.exec(text);
+      const m = nextMatch(text);
       if (m === null) continue;
       const v = valueOf(rule, m);
       if (firstValues[rule.slot] === undefined) firstValues[rule.slot] = v;
@@ -250,9 +303,7 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
       }
       continue;
     }
-    re.lastIndex = 0;
-    for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-      if (m[0].length === 0) re.lastIndex = m.index + 1;
+    for (let m = nextMatch(text); m !== null; m = nextMatch(text)) {
       const v = valueOf(rule, m);
       if (firstValues[rule.slot] === undefined) firstValues[rule.slot] = v;
       // CONTEXT values only fill placeholders, so their first match is all that is needed.

@@ -1,0 +1,186 @@
+/**
+ * Where a match of one of the embedded default regexes can start, found with `indexOf` instead
+ * of letting the regex engine try every position. RE_IP, RE_URL and RE_DOMAIN cost 1.3–2.2 µs
+ * per 150-byte line when run over the whole line (docs/performance.md, "Where the time goes"),
+ * mostly trying start positions where a lookbehind or the first character class already fails.
+ * Every match of these patterns has an anchor near its start — the `.` or `:` after its first
+ * label or group, the `://` after a scheme, the `=` of `url=` — and starts at a place fixed by
+ * that anchor, so extraction can run the same regex as a sticky (`y`) regex at those places only.
+ *
+ * Running a regex sticky at each candidate in ascending order, from the end of the previous match,
+ * finds exactly what a global `exec` loop finds whenever the candidates include every position
+ * where the regex can match: a global `exec` returns the match at the first such position at or
+ * after `lastIndex`, and the engine's attempt at one position is the same either way. The finders
+ * below may return extra positions (the regex then fails there); they must never miss one. Each
+ * is keyed on the exact pattern text, so an edited regex simply runs the ordinary way; the
+ * differential test in test/service/start_finder.test.ts compares both ways on varied lines.
+ */
+
+/** Writes ascending, distinct candidate start positions into `out`; returns how many, or -1 when `out` is too small. */
+export type StartFinder = (text: string, out: Int32Array) => number;
+
+/** The embedded defaults (src/config/defaults/default_service.conf); a test keeps them equal. */
+export const DEFAULT_RE_URL = String.raw`((?<=(?:^|[\s|;,&?"'])[uU][rR][lL]=)[^\s"'|]+|(?:[hH][tT][tT][pP][sS]?|[fF][tT][pP])://[^\s"'<>\x60]*[^\s"'<>\x60.,;:!?)\]}]|(?<![\w.@/:\\-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9](?::\d{1,5})?/(?:[^\s"'<>\x60]*[^\s"'<>\x60.,;:!?)\]}])?)`;
+export const DEFAULT_RE_DOMAIN = String.raw`(?<![\w.@/:\\-])(?<![uU][rR][lL]=)((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?!(?:html?|php\d?|aspx?|jsp|js|json|xml|txt|log|conf|cfg|ini|ya?ml|csv|tsv|exe|dll|sys|gz|tgz|jpe?g|png|gif|svg|ico|css|bat|ps1|java|class|jar|tmp|bak|pdf|docx?|xlsx?)(?![A-Za-z0-9-]))[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9])(?![\w-]|\.[A-Za-z0-9-]|(?::\d{1,5})?/|@)`;
+export const DEFAULT_RE_IP = String.raw`((?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)|(?<![\w.:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?=[0-9A-Fa-f:]*[0-9A-Fa-f])(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?)(?![\w:]|\.\d))`;
+
+// ASCII character classes as bit flags; everything from U+0080 up is in none of them.
+const DIGIT = 1;
+const HEX = 2;
+/** `[A-Za-z0-9_-]`: `\w` and `-`, what may precede a label start only inside the same run. */
+const LABEL = 4;
+const WORD = 8;
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/\d/.test(ch)) CLASS[c]! |= DIGIT;
+  if (/[0-9A-Fa-f]/.test(ch)) CLASS[c]! |= HEX;
+  if (/[\w-]/.test(ch)) CLASS[c]! |= LABEL;
+  if (/\w/.test(ch)) CLASS[c]! |= WORD;
+}
+
+function is(text: string, i: number, flag: number): boolean {
+  const c = text.charCodeAt(i);
+  return c < 128 && (CLASS[c]! & flag) !== 0;
+}
+
+/** Start of the run of `flag` characters ending just before `anchor`, if it is 1..`max` long; else -1. */
+function runStart(text: string, anchor: number, flag: number, max: number): number {
+  let p = anchor;
+  while (p > 0 && is(text, p - 1, flag)) {
+    p--;
+    if (anchor - p > max) return -1;
+  }
+  return p === anchor ? -1 : p;
+}
+
+/** Sorts `out[0..n)` in place and drops repeats; returns the new count (n is small: anchors in one line). */
+function sortDistinct(out: Int32Array, n: number): number {
+  for (let i = 1; i < n; i++) {
+    const v = out[i]!;
+    let j = i - 1;
+    while (j >= 0 && out[j]! > v) {
+      out[j + 1] = out[j]!;
+      j--;
+    }
+    out[j + 1] = v;
+  }
+  let k = 0;
+  for (let i = 0; i < n; i++) if (k === 0 || out[k - 1] !== out[i]) out[k++] = out[i]!;
+  return k;
+}
+
+/**
+ * A host name's first label starts at a letter or digit not preceded by `\w`, `-`, `.`, `@`, `/`,
+ * `:` or `\` (the lookbehind both RE_DOMAIN and RE_URL's host branch open with) and runs, without
+ * a dot, 1–63 characters up to the first `.`: so it starts where the `[\w-]` run before a dot does.
+ */
+function labelStarts(text: string, out: Int32Array, n: number): number {
+  for (let d = text.indexOf("."); d >= 0; d = text.indexOf(".", d + 1)) {
+    const p = runStart(text, d, LABEL, 63);
+    if (p < 0) continue;
+    if (p > 0) {
+      const b = text.charCodeAt(p - 1);
+      // . @ / : \
+      if (b === 46 || b === 64 || b === 47 || b === 58 || b === 92) continue;
+    }
+    if (n === out.length) return -1;
+    out[n++] = p;
+  }
+  return n;
+}
+
+/** Length of the run of `flag` characters starting at `i`, counting at most `max + 1`. */
+function runLength(text: string, i: number, flag: number, max: number): number {
+  let k = 0;
+  while (k <= max && i + k < text.length && is(text, i + k, flag)) k++;
+  return k;
+}
+
+/** Whether `text` at `p` reads `groups` runs of 1–`max` `flag` characters, each followed by `separator`, then one more such character. */
+function groupsShape(text: string, p: number, groups: number, flag: number, max: number, separator: number): boolean {
+  let i = p;
+  for (let group = 0; group < groups; group++) {
+    const k = runLength(text, i, flag, max);
+    if (k === 0 || k > max || text.charCodeAt(i + k) !== separator) return false;
+    i += k + 1;
+  }
+  return is(text, i, flag);
+}
+
+/**
+ * RE_IP: an IPv4 match starts at the 1–3 digits before its first `.`, not after `\w` or `.`,
+ * and reads 1–3 digits `.` three times then a digit; an IPv6 match at the 1–4 hex digits before its first `:`, or at
+ * that `:` itself (`::1`), not after `\w`, `.` or `:`, and holds `::` or eight full groups.
+ */
+const ipStarts: StartFinder = (text, out) => {
+  let n = 0;
+  for (let d = text.indexOf("."); d >= 0; d = text.indexOf(".", d + 1)) {
+    const p = runStart(text, d, DIGIT, 3);
+    if (p < 0 || (p > 0 && (is(text, p - 1, WORD) || text.charCodeAt(p - 1) === 46)) || !groupsShape(text, p, 3, DIGIT, 3, 46)) continue;
+    if (n === out.length) return -1;
+    out[n++] = p;
+  }
+  const dots = n;
+  // A compressed match holds the last `::` of the text or an earlier one, so it starts at or before the last.
+  const lastDouble = text.lastIndexOf("::");
+  for (let d = text.indexOf(":"); d >= 0; d = text.indexOf(":", d + 1)) {
+    const p = runStart(text, d, HEX, 4);
+    const start = p >= 0 ? p : d;
+    if (start > 0) {
+      const b = text.charCodeAt(start - 1);
+      if (is(text, start - 1, WORD) || b === 46 || b === 58) continue;
+    }
+    // Without `::` after it, only eight full groups can match (`1:2:3:4:5:6:7:8`).
+    if (start > lastDouble && !groupsShape(text, start, 7, HEX, 4, 58)) continue;
+    if (n === out.length) return -1;
+    out[n++] = start;
+  }
+  // Each pass is ascending on its own; only a mix needs sorting.
+  return dots > 0 && n > dots ? sortDistinct(out, n) : n;
+};
+
+const domainStarts: StartFinder = (text, out) => labelStarts(text, out, 0);
+
+/**
+ * RE_URL: the value after `url=` (any case), a scheme (`http`, `https`, `ftp`) ending just
+ * before `://`, or a host name's first label (as for RE_DOMAIN).
+ */
+const urlStarts: StartFinder = (text, out) => {
+  let n = labelStarts(text, out, 0);
+  if (n < 0) return -1;
+  const hosts = n;
+  for (let d = text.indexOf("://"); d >= 0; d = text.indexOf("://", d + 1)) {
+    for (let p = d - 5; p <= d - 3; p++) {
+      if (p < 0) continue;
+      if (n === out.length) return -1;
+      out[n++] = p;
+    }
+  }
+  for (let d = text.indexOf("="); d >= 0; d = text.indexOf("=", d + 1)) {
+    if (d < 3 || (text.charCodeAt(d - 1) | 32) !== 108 || (text.charCodeAt(d - 2) | 32) !== 114 || (text.charCodeAt(d - 3) | 32) !== 117) continue;
+    if (n === out.length) return -1;
+    out[n++] = d + 1;
+  }
+  return n > hosts ? sortDistinct(out, n) : n;
+};
+
+const FINDERS: ReadonlyMap<string, StartFinder> = new Map([
+  [DEFAULT_RE_IP, ipStarts],
+  [DEFAULT_RE_DOMAIN, domainStarts],
+  [DEFAULT_RE_URL, urlStarts],
+]);
+
+/**
+ * The start finder for a pattern, when it is one of the embedded defaults written exactly so.
+ *
+ * @example
+ * ```ts
+ * const find = startFinder(DEFAULT_RE_IP)!;
+ * const out = new Int32Array(64);
+ * out.subarray(0, find("from 10.0.0.1 port 22", out)); // Int32Array [5]
+ * ```
+ */
+export function startFinder(pattern: string): StartFinder | undefined {
+  return FINDERS.get(pattern);
+}

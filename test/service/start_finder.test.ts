@@ -1,0 +1,95 @@
+import { describe, expect, test } from "bun:test";
+import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
+import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
+import { compileSources } from "../../src/service/extract.ts";
+import { DEFAULT_RE_DOMAIN, DEFAULT_RE_IP, DEFAULT_RE_URL, startFinder } from "../../src/service/_start_finder.ts";
+import { corpus, editRules, expectSameExtraction } from "./_log_lines.ts";
+
+const { config } = parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, "<embedded>");
+const KNOWN = { RE_URL: DEFAULT_RE_URL, RE_DOMAIN: DEFAULT_RE_DOMAIN, RE_IP: DEFAULT_RE_IP };
+
+/** Short strings dense in what the finders look at: anchors, runs of digits, hex and label characters, lookbehind characters. */
+function fuzzStrings(n: number, seed = 11): string[] {
+  let s = seed;
+  const r = (): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  const pieces = ["1", "25", "255", "256", "0", "01", "192", "a", "F", "ff", "beef", "g", "Z", "_", "-", ".", ".", ":", "::", ":", "/", "//", "://", "=", "url=", "URL=", "Url=", "http", "https", "ftp", "hTTp", "@", "\\", " ", "\t", "|", ";", ",", "&", "?", "\"", "'", "com", "example", "x-y", "ж", "😀", "\u00e9", ")", "]", "!", "html", "exe"];
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) {
+    let t = "";
+    for (let m = Math.floor(r() * 14); m >= 0; m--) t += pieces[Math.floor(r() * pieces.length)]!;
+    out.push(t);
+  }
+  return out;
+}
+
+const texts = [...corpus(4000, 3), ...fuzzStrings(30_000)];
+
+describe("startFinder()", () => {
+  test("knows the embedded default RE_URL, RE_DOMAIN and RE_IP exactly as the default config writes them", () => {
+    const defaults = Object.fromEntries(config.input.sources[0]!.regexes.map((r) => [r.name, r.pattern]));
+    expect({ RE_URL: defaults.RE_URL, RE_DOMAIN: defaults.RE_DOMAIN, RE_IP: defaults.RE_IP }).toEqual(KNOWN);
+    expect(Object.values(KNOWN).map((p) => startFinder(p) !== undefined)).toEqual([true, true, true]);
+    expect(startFinder(DEFAULT_RE_IP + "|x")).toBeUndefined();
+  });
+
+  test.each(Object.entries(KNOWN))("never misses a position where %s can start a match", (_name, pattern) => {
+    const find = startFinder(pattern)!;
+    const out = new Int32Array(1024);
+    let starts = 0;
+    for (const flags of ["uy", "y"]) {
+      const sticky = new RegExp(pattern, flags);
+      for (const text of texts) {
+        const n = find(text, out);
+        expect(n).toBeGreaterThanOrEqual(0);
+        const candidates = new Set(out.subarray(0, n));
+        for (let i = 0; i <= text.length; i++) {
+          sticky.lastIndex = i;
+          // With `u`, a start inside a surrogate pair steps back to the pair: that start is checked on its own.
+          if (sticky.exec(text)?.index !== i) continue;
+          starts++;
+          if (!candidates.has(i)) expect({ pattern: _name, text, start: i }).toEqual({ pattern: _name, text, start: -1 });
+        }
+      }
+    }
+    expect(starts).toBeGreaterThan(2_000);
+  });
+
+  test.each(Object.entries(KNOWN))("lists %s's candidates in ascending order without repeats", (_name, pattern) => {
+    const find = startFinder(pattern)!;
+    const out = new Int32Array(1024);
+    let unordered = 0;
+    for (const text of texts) {
+      const n = find(text, out);
+      for (let k = 1; k < n; k++) if (out[k - 1]! >= out[k]!) unordered++;
+    }
+    expect(unordered).toBe(0);
+  });
+
+  test("answers -1 when the candidates do not fit, so extraction runs the regex the ordinary way", () => {
+    const text = "a.b ".repeat(40);
+    expect(startFinder(DEFAULT_RE_DOMAIN)!(text, new Int32Array(8))).toBe(-1);
+    expect(startFinder(DEFAULT_RE_DOMAIN)!(text, new Int32Array(64))).toBe(40);
+  });
+});
+
+describe("extract() with start finders", () => {
+  test("extracts exactly what whole-event regex scans extract, on varied lines, fuzz and a line with more anchors than fit", () => {
+    const fast = compileSources(config.input);
+    const slow = editRules(fast, (r) => ({ ...r, starts: undefined }));
+    expect(fast.fallback.rules.filter((r) => r.starts !== undefined).map((r) => r.name)).toEqual(["RE_URL", "RE_DOMAIN", "RE_IP"]);
+    const many = Array.from({ length: 1500 }, (_, i) => `h${i}.example.com/x 10.0.${i % 256}.1`).join(" ");
+    const values = expectSameExtraction(fast, slow, [...texts, many]);
+    expect(values).toBeGreaterThan(10_000);
+  });
+
+  test("keeps first-match rules (extract not all) exact", () => {
+    const input = { ...config.input, sources: config.input.sources.map((s) => ({ ...s, regexes: s.regexes.map((r) => ({ ...r, extract: "first" as const })) })) };
+    const fast = compileSources(input);
+    const slow = editRules(fast, (r) => ({ ...r, starts: undefined }));
+    expectSameExtraction(fast, slow, texts.slice(0, 8000));
+    expect(fast.fallback.rules.every((r) => !r.all)).toBe(true);
+  });
+});
