@@ -59,8 +59,8 @@ export interface ProcessResult {
   readonly detections: number;
   /** Detections an allow-list hit cancelled. */
   readonly suppressed: number;
-  /** Detections per category, in first-seen order. */
-  readonly byCategory: Map<string, number>;
+  /** Detections per category, in first-seen order (one shared empty map when there are none). */
+  readonly byCategory: ReadonlyMap<string, number>;
   /** Typed values looked up (statistics: checked objects). */
   readonly checked: number;
   /** An Ignore rule dropped the event. */
@@ -71,6 +71,7 @@ export interface ProcessResult {
 }
 
 const NO_HITS: LookupResult = { records: [], suppressed: 0 };
+const NO_CATEGORIES: ReadonlyMap<string, number> = new Map();
 
 /** Above this many values the duplicate check uses a Set; below, comparing with the earlier values is cheaper. */
 const LINEAR_DEDUPE_MAX = 16;
@@ -112,7 +113,8 @@ export function processEvent(p: Pipeline, index: IndexReader, event: string, opt
   const { now } = options;
   const x = extract(p.sources, event, options.peerIp);
   const lines: string[] = [];
-  const byCategory = new Map<string, number>();
+  // Most events detect nothing: they share one empty map instead of allocating their own.
+  let byCategory: Map<string, number> | undefined;
   const ctx: EventRenderContext = {
     now,
     receivedAt: options.receivedAt ?? now,
@@ -155,9 +157,11 @@ export function processEvent(p: Pipeline, index: IndexReader, event: string, opt
       }
       lines.push(renderDetection(p.templates, ctx, record, v.slot, v.value));
       detections++;
+      byCategory ??= new Map();
       byCategory.set(record.category, (byCategory.get(record.category) ?? 0) + 1);
     }
   }
-  if (options.sendFinished) lines.push(renderFinishedEvent(p.templates, ctx, detections, byCategory));
-  return { lines, detections, suppressed, byCategory, checked, ignored: x.ignored, sourceId: x.source.id, context: ctx };
+  const categories = byCategory ?? NO_CATEGORIES;
+  if (options.sendFinished) lines.push(renderFinishedEvent(p.templates, ctx, detections, categories));
+  return { lines, detections, suppressed, byCategory: categories, checked, ignored: x.ignored, sourceId: x.source.id, context: ctx };
 }
