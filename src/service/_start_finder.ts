@@ -24,6 +24,34 @@ export const DEFAULT_RE_URL = String.raw`((?<=(?:^|[\s|;,&?"'])[uU][rR][lL]=)[^\
 export const DEFAULT_RE_DOMAIN = String.raw`(?<![\w.@/:\\-])(?<![uU][rR][lL]=)((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+(?!(?:html?|php\d?|aspx?|jsp|js|json|xml|txt|log|conf|cfg|ini|ya?ml|csv|tsv|exe|dll|sys|gz|tgz|jpe?g|png|gif|svg|ico|css|bat|ps1|java|class|jar|tmp|bak|pdf|docx?|xlsx?)(?![A-Za-z0-9-]))[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9])(?![\w-]|\.[A-Za-z0-9-]|(?::\d{1,5})?/|@)`;
 export const DEFAULT_RE_IP = String.raw`((?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)|(?<![\w.:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?=[0-9A-Fa-f:]*[0-9A-Fa-f])(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?::(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?)(?![\w:]|\.\d))`;
 
+export const DEFAULT_RE_MD5 = String.raw`(?<![\w.-])([0-9A-Fa-f]{32})(?![\w-]|\.\w)`;
+export const DEFAULT_RE_SHA1 = String.raw`(?<![\w.-])([0-9A-Fa-f]{40})(?![\w-]|\.\w)`;
+export const DEFAULT_RE_SHA256 = String.raw`(?<![\w.-])([0-9A-Fa-f]{64})(?![\w-]|\.\w)`;
+
+/**
+ * The default hash regexes all need 32 hex digits in a row, which the prefilter analysis cannot
+ * see (it only keeps short literal runs); one shared test on an event decides for all three.
+ */
+const HEX_RUN = /[0-9A-Fa-f]{32}/;
+const PREFILTERS: ReadonlyMap<string, RegExp> = new Map([
+  [DEFAULT_RE_MD5, HEX_RUN],
+  [DEFAULT_RE_SHA1, HEX_RUN],
+  [DEFAULT_RE_SHA256, HEX_RUN],
+]);
+
+/**
+ * A prefilter for a default pattern that `regexPrefilter` finds none for; rules given the same
+ * object share one test per event.
+ *
+ * @example
+ * ```ts
+ * knownPrefilter(DEFAULT_RE_SHA1) === knownPrefilter(DEFAULT_RE_MD5); // true
+ * ```
+ */
+export function knownPrefilter(pattern: string): RegExp | undefined {
+  return PREFILTERS.get(pattern);
+}
+
 // ASCII character classes as bit flags; everything from U+0080 up is in none of them.
 const DIGIT = 1;
 const HEX = 2;

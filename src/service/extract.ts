@@ -9,7 +9,7 @@ import { ConfigError } from "../config/config_error.ts";
 import { bmpTwin, HAS_SURROGATE } from "./_bmp_twin.ts";
 import { groupCount } from "./_compile_regex.ts";
 import { regexPrefilter } from "./_regex_prefilter.ts";
-import { type StartFinder, startFinder } from "./_start_finder.ts";
+import { knownPrefilter, type StartFinder, startFinder } from "./_start_finder.ts";
 import { syslogHost } from "./_syslog_host.ts";
 
 /** Caps the values one event can yield (a 64 KiB event of `a` with `extract=all` on `a`). */
@@ -26,7 +26,7 @@ export interface CompiledRegexRule {
   readonly re: RegExp;
   /** `re` without the `u` flag when that is exact on text without astral characters, else `re` (see `_bmp_twin.ts`). */
   readonly fast: RegExp;
-  /** Matches every event on which `re` can match; when it fails the rule is skipped (see `_regex_prefilter.ts`). */
+  /** Matches every event on which `re` can match; when it fails the rule is skipped (see `_regex_prefilter.ts`). Rules may share one. */
   readonly pre: RegExp | undefined;
   /** Where matches can start, for the embedded default patterns (see `_start_finder.ts`); then `sticky`/`fastSticky` run there. */
   readonly starts: StartFinder | undefined;
@@ -155,7 +155,7 @@ export function compileSources(input: InputSettings, file = "<config>"): Compile
         all: r.extract === "all",
         re,
         fast,
-        pre: regexPrefilter(re),
+        pre: knownPrefilter(r.pattern) ?? regexPrefilter(re),
         starts,
         sticky: starts === undefined ? undefined : new RegExp(re.source, re.flags + "y"),
         fastSticky: starts === undefined ? undefined : new RegExp(fast.source, fast.flags + "y"),
@@ -289,9 +289,18 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
   }
   // The u-less twins are about twice as fast and exact unless the text has astral characters.
   const bmp = !HAS_SURROGATE.test(text);
+  let lastPre: RegExp | undefined;
+  let lastPreMatched = false;
   for (const rule of source.rules) {
     if (rule.fallback && firstValues[rule.slot] !== undefined) continue;
-    if (rule.pre !== undefined && !rule.pre.test(text)) continue;
+    if (rule.pre !== undefined) {
+      // Consecutive rules with one shared prefilter (the default hash regexes) test it once.
+      if (rule.pre !== lastPre) {
+        lastPre = rule.pre;
+        lastPreMatched = rule.pre.test(text);
+      }
+      if (!lastPreMatched) continue;
+    }
     beginMatches(rule, bmp, text);
     if (!rule.all) {
       const m = nextMatch(text);

@@ -62,7 +62,7 @@ describe("extract() with prefilters", () => {
   test("extracts exactly what the regexes alone extract from 20k varied lines with the default config", () => {
     const fast = compileSources(config.input);
     const slow = editRules(fast, (r) => ({ ...r, pre: undefined }));
-    expect(fast.fallback.rules.filter((r) => r.pre !== undefined).map((r) => r.name)).toEqual(["RE_URL", "RE_DOMAIN"]);
+    expect(fast.fallback.rules.filter((r) => r.pre !== undefined).map((r) => r.name)).toEqual(["RE_URL", "RE_DOMAIN", "RE_MD5", "RE_SHA1", "RE_SHA256"]);
     const values = expectSameExtraction(fast, slow, lines);
     expect(values).toBeGreaterThan(20_000);
   });

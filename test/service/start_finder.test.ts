@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { compileSources } from "../../src/service/extract.ts";
-import { DEFAULT_RE_DOMAIN, DEFAULT_RE_IP, DEFAULT_RE_URL, startFinder } from "../../src/service/_start_finder.ts";
+import { DEFAULT_RE_DOMAIN, DEFAULT_RE_IP, DEFAULT_RE_MD5, DEFAULT_RE_SHA1, DEFAULT_RE_SHA256, DEFAULT_RE_URL, knownPrefilter, startFinder } from "../../src/service/_start_finder.ts";
 import { corpus, editRules, expectSameExtraction } from "./_log_lines.ts";
 
 const { config } = parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, "<embedded>");
@@ -91,5 +91,26 @@ describe("extract() with start finders", () => {
     const slow = editRules(fast, (r) => ({ ...r, starts: undefined }));
     expectSameExtraction(fast, slow, texts.slice(0, 8000));
     expect(fast.fallback.rules.every((r) => !r.all)).toBe(true);
+  });
+});
+
+describe("knownPrefilter()", () => {
+  test("gives the default hash regexes one shared test that passes every event they match in", () => {
+    const defaults = Object.fromEntries(config.input.sources[0]!.regexes.map((r) => [r.name, r.pattern]));
+    expect([defaults.RE_MD5, defaults.RE_SHA1, defaults.RE_SHA256]).toEqual([DEFAULT_RE_MD5, DEFAULT_RE_SHA1, DEFAULT_RE_SHA256]);
+    const pre = knownPrefilter(DEFAULT_RE_MD5)!;
+    expect([knownPrefilter(DEFAULT_RE_SHA1), knownPrefilter(DEFAULT_RE_SHA256), knownPrefilter(DEFAULT_RE_IP)]).toEqual([pre, pre, undefined]);
+    const hashLines = [...texts, `md5=${"a".repeat(32)}`, `sha1 ${"B7".repeat(20)}`, `x ${"0f".repeat(32)} y`, `${"a".repeat(31)}`];
+    let matched = 0;
+    for (const pattern of [DEFAULT_RE_MD5, DEFAULT_RE_SHA1, DEFAULT_RE_SHA256]) {
+      const re = new RegExp(pattern, "u");
+      for (const line of hashLines) {
+        if (!re.test(line)) continue;
+        matched++;
+        expect({ line, passes: pre.test(line) }).toEqual({ line, passes: true });
+      }
+    }
+    expect(matched).toBeGreaterThan(300);
+    expect(pre.test("a".repeat(31))).toBe(false);
   });
 });
