@@ -103,7 +103,8 @@ function sortDistinct(out: Int32Array, n: number): number {
  * `:` or `\` (the lookbehind both RE_DOMAIN and RE_URL's host branch open with) and runs, without
  * a dot, 1–63 characters up to the first `.`: so it starts where the `[\w-]` run before a dot does.
  */
-function labelStarts(text: string, out: Int32Array, n: number): number {
+function scanLabelStarts(text: string, out: Int32Array): number {
+  let n = 0;
   for (let d = text.indexOf("."); d >= 0; d = text.indexOf(".", d + 1)) {
     const p = runStart(text, d, LABEL, 63);
     if (p < 0) continue;
@@ -116,6 +117,22 @@ function labelStarts(text: string, out: Int32Array, n: number): number {
     out[n++] = p;
   }
   return n;
+}
+
+// RE_URL and RE_DOMAIN both need the label starts of the same event: the second one copies them.
+let labelText: string | undefined;
+let labelCount = 0;
+const LABELS = new Int32Array(1024);
+
+/** {@link scanLabelStarts}, remembered for the last text. */
+function labelStarts(text: string, out: Int32Array): number {
+  if (text !== labelText) {
+    labelCount = scanLabelStarts(text, LABELS);
+    labelText = text;
+  }
+  if (labelCount < 0 || labelCount > out.length) return -1;
+  for (let k = 0; k < labelCount; k++) out[k] = LABELS[k]!;
+  return labelCount;
 }
 
 /** Length of the run of `flag` characters starting at `i`, counting at most `max + 1`. */
@@ -136,6 +153,9 @@ function groupsShape(text: string, p: number, groups: number, flag: number, max:
   return is(text, i, flag);
 }
 
+/** The colons of the current chain, by chain position mod 8. */
+const CHAIN = new Int32Array(8);
+
 /**
  * RE_IP: an IPv4 match starts at the 1–3 digits before its first `.`, not after `\w` or `.`,
  * and reads 1–3 digits `.` three times then a digit; an IPv6 match at the 1–4 hex digits before its first `:`, or at
@@ -150,32 +170,57 @@ const ipStarts: StartFinder = (text, out) => {
     out[n++] = p;
   }
   const dots = n;
+  let mixed = false;
   // A compressed match holds the last `::` of the text or an earlier one, so it starts at or before the last.
   const lastDouble = text.lastIndexOf("::");
+  // Without `::`, a match is eight full groups: seven colons, each 2–5 characters after the one
+  // before. Timestamps and MAC addresses have shorter chains, so they cost no shape check.
+  let chain = 0;
+  let previous = -8;
   for (let d = text.indexOf(":"); d >= 0; d = text.indexOf(":", d + 1)) {
-    const p = runStart(text, d, HEX, 4);
-    const start = p >= 0 ? p : d;
-    if (start > 0) {
-      const b = text.charCodeAt(start - 1);
-      if (is(text, start - 1, WORD) || b === 46 || b === 58) continue;
+    const gap = d - previous;
+    previous = d;
+    chain = gap >= 2 && gap <= 5 ? chain + 1 : 1;
+    CHAIN[chain & 7] = d;
+    if (d - 4 <= lastDouble) {
+      const start = ipv6Start(text, d);
+      if (start >= 0 && start <= lastDouble) {
+        if (n === out.length) return -1;
+        out[n++] = start;
+      }
     }
-    // Without `::` after it, only eight full groups can match (`1:2:3:4:5:6:7:8`).
-    if (start > lastDouble && !groupsShape(text, start, 7, HEX, 4, 58)) continue;
-    if (n === out.length) return -1;
-    out[n++] = start;
+    if (chain >= 7) {
+      const start = ipv6Start(text, CHAIN[(chain - 6) & 7]!);
+      if (start >= 0 && groupsShape(text, start, 7, HEX, 4, 58)) {
+        if (n === out.length) return -1;
+        out[n++] = start;
+        mixed = true;
+      }
+    }
   }
   // Each pass is ascending on its own; only a mix needs sorting.
-  return dots > 0 && n > dots ? sortDistinct(out, n) : n;
+  return mixed || (dots > 0 && n > dots) ? sortDistinct(out, n) : n;
 };
 
-const domainStarts: StartFinder = (text, out) => labelStarts(text, out, 0);
+/** Where an IPv6 match whose first `:` is at `d` would start: the 1–4 hex digits before it, or `d`; -1 when the lookbehind forbids it. */
+function ipv6Start(text: string, d: number): number {
+  const p = runStart(text, d, HEX, 4);
+  const start = p >= 0 ? p : d;
+  if (start > 0) {
+    const b = text.charCodeAt(start - 1);
+    if (is(text, start - 1, WORD) || b === 46 || b === 58) return -1;
+  }
+  return start;
+}
+
+const domainStarts: StartFinder = labelStarts;
 
 /**
  * RE_URL: the value after `url=` (any case), a scheme (`http`, `https`, `ftp`) ending just
  * before `://`, or a host name's first label (as for RE_DOMAIN).
  */
 const urlStarts: StartFinder = (text, out) => {
-  let n = labelStarts(text, out, 0);
+  let n = labelStarts(text, out);
   if (n < 0) return -1;
   const hosts = n;
   for (let d = text.indexOf("://"); d >= 0; d = text.indexOf("://", d + 1)) {

@@ -25,7 +25,23 @@ function fuzzStrings(n: number, seed = 11): string[] {
   return out;
 }
 
-const texts = [...corpus(4000, 3), ...fuzzStrings(30_000)];
+/** Colon-joined hex groups around the eight-group IPv6 form, with `::`, dots, long groups and word characters mixed in. */
+function colonChains(n: number, seed = 5): string[] {
+  let s = seed;
+  const r = (k: number): number => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return Math.floor((s / 2 ** 32) * k);
+  };
+  const groups = ["1", "ab", "fff", "beef", "12345", "g1", "", "0", "10.0.0.1"];
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const parts = Array.from({ length: 5 + r(6) }, () => groups[r(groups.length)]!);
+    out.push(["", " ", "x", ":", "a:", "08:00:00 "][r(6)]! + parts.join(":") + ["", " ", ":", "x", ".5", "::"][r(6)]!);
+  }
+  return out;
+}
+
+const texts = [...corpus(4000, 3), ...fuzzStrings(30_000), ...colonChains(10_000)];
 
 describe("startFinder()", () => {
   test("knows the embedded default RE_URL, RE_DOMAIN and RE_IP exactly as the default config writes them", () => {
