@@ -7,6 +7,8 @@
  * list cost ~15 cache misses per lookup (0.49 M/s measured, see docs/performance.md).
  */
 
+import { PresenceFilter } from "./_presence_filter.ts";
+
 function mix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
@@ -29,6 +31,8 @@ export class IpTable {
   private exactAddr = new Uint32Array(16);
   private exactHead = new Uint32Array(16);
   private exactSize = 0;
+  /** Built by `trim()` once loading is done: lets most absent addresses skip the table. */
+  private exactFilter: PresenceFilter | undefined;
   /** Per /16 block, bit L-16 set when a network of length L (16–31) lies in it. */
   blocks4: Uint32Array | undefined;
   /** IPv4 network lengths below 16 present, longest first. */
@@ -50,6 +54,7 @@ export class IpTable {
 
   /** Payload of the single IPv4 address, or 0. */
   exact4(address: number): number {
+    if (this.exactFilter !== undefined && !this.exactFilter.mayHave(address)) return 0;
     const mask = this.exactHead.length - 1;
     let i = mix(address) & mask;
     for (;;) {
@@ -102,7 +107,15 @@ export class IpTable {
     }
   }
 
+  /** Builds the presence filter of the single IPv4 addresses; call after a bulk load (adding later still works). */
+  trim(): void {
+    const filter = new PresenceFilter(this.exactSize);
+    for (let i = 0; i < this.exactHead.length; i++) if (this.exactHead[i] !== 0) filter.add(this.exactAddr[i]!);
+    this.exactFilter = filter;
+  }
+
   private setExact4(address: number, payload: number): void {
+    this.exactFilter?.add(address);
     // Load ≤ 0.75: the table is one u32 pair a slot and single addresses are the bulk.
     if ((this.exactSize + 1) * 4 > this.exactHead.length * 3) this.resizeExact4(this.exactHead.length * 2);
     const mask = this.exactHead.length - 1;
@@ -169,7 +182,7 @@ export class IpTable {
   /** Bytes held by the typed arrays. */
   byteSize(): number {
     return (
-      this.exactAddr.byteLength + this.exactHead.byteLength + (this.blocks4?.byteLength ?? 0) +
+      this.exactAddr.byteLength + this.exactHead.byteLength + (this.exactFilter?.byteLength ?? 0) + (this.blocks4?.byteLength ?? 0) +
       this.addr4.byteLength + this.len4.byteLength + this.head4.byteLength +
       this.addr6.byteLength + this.len6.byteLength + this.head6.byteLength
     );

@@ -8,6 +8,8 @@
  * walking a host name backwards gets the hash of every label-aligned suffix in one pass.
  */
 
+import { PresenceFilter } from "./_presence_filter.ts";
+
 /** FNV-1a offset basis: the hash of the empty key before `hashStep`s. */
 export const HASH_SEED = 0x811c9dc5;
 
@@ -51,6 +53,8 @@ export class KeyTable {
    * of Maltrail's load); 4 bytes a key, dropped by `trim()`.
    */
   private loadHashes: Uint32Array | undefined = new Uint32Array(16);
+  /** Built by `trim()`: lets most absent keys skip the slot array (a cache miss on a big table). */
+  private filter: PresenceFilter | undefined;
 
   constructor(initialKeys = 16) {
     let cap = 16;
@@ -65,6 +69,7 @@ export class KeyTable {
   /** Id of the key `buf[start, end)` whose right-to-left hash is `h`, or -1. */
   find(buf: Uint8Array, start: number, end: number, h: number): number {
     h = finish(h);
+    if (this.filter !== undefined && !this.filter.mayHave(h)) return -1;
     const tag = h & TAG_MASK;
     const len = end - start;
     const slots = this.slots;
@@ -125,6 +130,11 @@ export class KeyTable {
 
   /** Shrinks the arena and per-key arrays to their used length (after a bulk load). */
   trim(): void {
+    const filter = new PresenceFilter(this.size);
+    for (let id = 0; id < this.size; id++) {
+      filter.add(finish(this.loadHashes !== undefined ? this.loadHashes[id]! : hashBytes(this.arena, this.offsets[id]!, this.offsets[id + 1]!)));
+    }
+    this.filter = filter;
     this.loadHashes = undefined;
     this.arena = this.arena.slice(0, this.arenaLength);
     this.offsets = this.offsets.slice(0, this.size + 1);
@@ -133,11 +143,12 @@ export class KeyTable {
 
   /** Bytes held by the typed arrays (for the benchmark's per-structure figures). */
   byteSize(): number {
-    return this.arena.byteLength + this.offsets.byteLength + this.heads.byteLength + this.slots.byteLength;
+    return this.arena.byteLength + this.offsets.byteLength + this.heads.byteLength + this.slots.byteLength + (this.filter?.byteLength ?? 0);
   }
 
   private place(id: number, h: number): void {
     h = finish(h);
+    this.filter?.add(h);
     const mask = this.mask;
     let i = h & mask;
     while (this.slots[i] !== 0) i = (i + 1) & mask;

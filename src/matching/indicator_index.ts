@@ -231,6 +231,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     this.domains.trim();
     this.urls.trim();
     for (const t of this.hashes) t.trim();
+    this.ips.trim();
   }
 
   /** Bytes held by typed arrays per structure (benchmark diagnostics). */

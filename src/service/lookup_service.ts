@@ -98,6 +98,8 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promi
     now: deps.now,
     ...(deps.readRegistry ? { readRegistry: deps.readRegistry } : {}),
   });
+  // Drops load-time slack and builds the presence filters that let most misses skip the big tables.
+  index.compact();
   const counts = index.counts();
   const feeds: FeedStatus[] = reports.map((r) => ({
     name: r.name,

@@ -376,6 +376,29 @@ describe("IndicatorIndex lifetime, categories, fields and counts", () => {
   });
 });
 
+describe("IndicatorIndex presence filters (built by compact())", () => {
+  test("every indexed value is still found and absent ones miss, before and after compact() and later adds", () => {
+    const values: [string, string][] = [];
+    for (let i = 0; i < 3000; i++) {
+      values.push(["IP", `10.${i >> 8}.${i & 255}.7`], ["DOMAIN", `host${i}.example`], ["URL", `u${i}.example/p/${i}`]);
+    }
+    const index = indexOf(values.map(([k, v]) => [k as IndicatorKind, v] as const));
+    const hits = (): number => values.filter(([k, v]) => index.lookup(k as "IP" | "DOMAIN" | "URL", v, NOW).records.length > 0).length;
+    const absent = (): number =>
+      Array.from({ length: 3000 }, (_, i) => [index.lookup("IP", `10.200.${i & 255}.${i >> 8}`, NOW), index.lookup("DOMAIN", `other${i}.example`, NOW)]).flat().filter((r) => r.records.length > 0).length;
+    const before = [hits(), absent()];
+    index.compact();
+    index.add(0, { kind: "IP", value: "192.0.2.77", fields: [] });
+    index.add(0, { kind: "DOMAIN", value: "late.example", fields: [] });
+    expect([before, [hits(), absent()], found(index.lookup("IP", "192.0.2.77", NOW)), found(index.lookup("DOMAIN", "www.late.example", NOW))]).toEqual([
+      [9000, 0],
+      [9000, 0],
+      ["IP 192.0.2.77"],
+      ["DOMAIN late.example"],
+    ]);
+  });
+});
+
 describe("IndicatorIndex repeated hits (result cache)", () => {
   test("a repeated hit still sees entries added to its key later", () => {
     const index = indexOf([["DOMAIN", "evil.example"]]);
