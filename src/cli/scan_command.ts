@@ -16,7 +16,7 @@ import { binaryDir } from "../runtime/runtime.ts";
 import { parseEndpoint, formatEndpoint, EndpointError } from "../service/parse_endpoint.ts";
 import { fillPattern, type SingleValueKind } from "../scanner/fill_pattern.ts";
 import { listInputs, describeFsError } from "../scanner/list_inputs.ts";
-import { readLines, BinaryInputError } from "../scanner/read_lines.ts";
+import { readLines, BinaryInputError, MAX_LINE_BYTES } from "../scanner/read_lines.ts";
 import { runScan, type ScanItem } from "../scanner/run_scan.ts";
 import { reportPaths, type ReportFormat } from "../scanner/report_files.ts";
 import { ReportWriter, ReportWriteError } from "../scanner/report_writer.ts";
@@ -114,11 +114,16 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
       const shown = name === "-" ? "<stdin>" : display(name);
       let lineNo = 0;
       try {
-        for await (const text of readLines(progress.countBytes(open()), name, { binary })) {
-          lineNo++;
-          // An empty line is no event for the service (it sends no answer): do not send it.
-          if (text.length === 0) continue;
-          yield { source: shown, line: lineNo, text };
+        for await (const lines of readLines(progress.countBytes(open()), name, { binary })) {
+          for (const { text, lineNo: no, cut } of lines) {
+            lineNo = no;
+            if (cut?.last) {
+              io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${shown}:${no}: line is longer than ${MAX_LINE_BYTES} bytes: sent in ${cut.piece} pieces\n`);
+            }
+            // An empty line is no event for the service (it sends no answer): do not send it.
+            if (text.length === 0) continue;
+            yield { source: shown, line: no, text };
+          }
         }
       } catch (error) {
         skippedInputs++;

@@ -3,7 +3,7 @@
  * report with a `.ndjson` sidecar beside it is read through the sidecar instead.
  */
 import { basename, extname, join } from "node:path";
-import { splitLines } from "./_split_lines.ts";
+import { splitLines } from "../io/split_lines.ts";
 import { type ParsedLine, parseReportLine } from "./parse_report_line.ts";
 
 /** File-system access the reader needs; tests pass fakes, `runReport` passes node:fs. */
@@ -85,7 +85,7 @@ export async function* readReportItems(inputs: readonly string[], options: ReadR
 }
 
 async function* readStream(name: string, chunks: AsyncIterable<Uint8Array>, now: number, maxLineBytes: number): AsyncGenerator<ReportItem[]> {
-  for await (const lines of splitLines(chunks, maxLineBytes)) {
+  for await (const lines of splitLines(chunks, { maxLineBytes })) {
     const items: ReportItem[] = new Array(lines.length);
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!;

@@ -1,87 +1,62 @@
 /**
- * Reads an input's lines: decompresses gzip (by magic bytes) and brotli (`.br`), replaces
- * invalid UTF-8 with U+FFFD, drops a trailing CR, and refuses files with NUL bytes in their
- * first 8 KiB (binary) unless asked not to.
+ * Reads an input's lines for the scanner: decompresses gzip (by magic bytes), brotli (`.br`) and
+ * deflate (`.zz`, `.deflate`), replaces invalid UTF-8 with U+FFFD, drops a trailing CR, cuts
+ * over-long lines into pieces, and refuses files with NUL bytes in their first 8 KiB (binary)
+ * unless asked not to.
  */
-import { Readable } from "node:stream";
-import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import { decompressed } from "../io/decompressed.ts";
+import { type SplitLine, splitLines } from "../io/split_lines.ts";
 
 /** Thrown when an input looks binary; the scanner names the file and skips it. */
 export class BinaryInputError extends Error {
   override readonly name = "BinaryInputError";
 }
 
-const SNIFF_BYTES = 8192;
+/**
+ * Longest line sent whole, in bytes; a longer one is sent in pieces of this size. The service
+ * cuts events at 64 KiB itself (spec cybertrace-service.md §2.1), so no piece loses anything it
+ * would read, and the reader holds at most this much of a line however long the line is.
+ */
+export const MAX_LINE_BYTES = 1 << 20;
 
-/** Wraps `source` in the decompressor its first bytes (or name) call for. */
-async function* decompressed(source: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
-  const iterator = source[Symbol.asyncIterator]();
-  // A pipe may deliver a first chunk of one byte: gather two before looking for the gzip magic.
-  let head = new Uint8Array(0);
-  while (head.length < 2) {
-    const next = await iterator.next();
-    if (next.done) break;
-    const joined = new Uint8Array(head.length + next.value.length);
-    joined.set(head, 0);
-    joined.set(next.value, head.length);
-    head = joined;
-  }
-  if (head.length === 0) return;
-  const rest: AsyncIterable<Uint8Array> = {
-    [Symbol.asyncIterator]: () => iterator,
-  };
-  async function* whole(): AsyncGenerator<Uint8Array> {
-    yield head;
-    yield* rest;
-  }
-  let decoder: NodeJS.ReadWriteStream | undefined;
-  if (head[0] === 0x1f && head[1] === 0x8b) decoder = createGunzip();
-  else if (name.endsWith(".br")) decoder = createBrotliDecompress();
-  else if (name.endsWith(".zz") || name.endsWith(".deflate")) decoder = createInflate();
-  if (!decoder) {
-    yield* whole();
-    return;
-  }
-  const output = Readable.from(whole()).pipe(decoder) as unknown as AsyncIterable<Uint8Array>;
-  for await (const chunk of output) yield chunk;
-}
+const SNIFF_BYTES = 8192;
 
 export interface ReadLinesOptions {
   /** Send files with NUL bytes anyway. */
   readonly binary: boolean;
+  /** Longest line sent whole (default {@link MAX_LINE_BYTES}). */
+  readonly maxLineBytes?: number;
 }
 
 /**
- * Yields each line of `source` (without its line end); the last line may lack one.
+ * Yields the lines of `source` (without their line ends) in batches, one per chunk read; the last
+ * line may lack a line end. A line over `maxLineBytes` comes as several pieces with the same
+ * `lineNo`, each with `cut` set (see {@link SplitLine}).
  *
- * @example
+ * @throws {BinaryInputError} when `binary` is false and the first 8 KiB hold a NUL byte
+ * @throws {DecompressionError} when compressed input is corrupt
+ *
+ * @example Read a gzipped log
  * ```ts
- * for await (const line of readLines(createReadStream("access.log.gz"), "access.log.gz", { binary: false })) {}
+ * import { createReadStream } from "node:fs";
+ * for await (const lines of readLines(createReadStream("access.log.gz"), "access.log.gz", { binary: false })) {
+ *   for (const line of lines) console.log(line.lineNo, line.text);
+ * }
  * ```
  */
-export async function* readLines(source: AsyncIterable<Uint8Array>, name: string, options: ReadLinesOptions): AsyncGenerator<string> {
-  const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: false });
-  let carry = "";
+export function readLines(source: AsyncIterable<Uint8Array>, name: string, options: ReadLinesOptions): AsyncGenerator<SplitLine[]> {
+  const bytes = decompressed(source, name);
+  return splitLines(options.binary ? bytes : refusingBinary(bytes, name), { maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES, overLong: "cut" });
+}
+
+async function* refusingBinary(chunks: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {
   let sniffed = 0;
-  for await (const chunk of decompressed(source, name)) {
-    if (!options.binary && sniffed < SNIFF_BYTES) {
-      const limit = Math.min(chunk.length, SNIFF_BYTES - sniffed);
-      for (let i = 0; i < limit; i++) {
-        if (chunk[i] === 0) throw new BinaryInputError(`${name}: binary file (NUL byte at offset ${sniffed + i}), skipped; use --binary to send it anyway`);
-      }
-      sniffed += limit;
+  for await (const chunk of chunks) {
+    if (sniffed < SNIFF_BYTES) {
+      const nul = chunk.subarray(0, SNIFF_BYTES - sniffed).indexOf(0);
+      if (nul >= 0) throw new BinaryInputError(`${name}: binary file (NUL byte at offset ${sniffed + nul}), skipped; use --binary to send it anyway`);
+      sniffed += Math.min(chunk.length, SNIFF_BYTES - sniffed);
     }
-    const text = carry + decoder.decode(chunk, { stream: true });
-    let start = 0;
-    let newline = text.indexOf("\n");
-    while (newline >= 0) {
-      const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
-      yield text.slice(start, end);
-      start = newline + 1;
-      newline = text.indexOf("\n", start);
-    }
-    carry = text.slice(start);
+    yield chunk;
   }
-  const tail = carry + decoder.decode();
-  if (tail.length > 0) yield tail.endsWith("\r") ? tail.slice(0, -1) : tail;
 }

@@ -6,6 +6,7 @@
 import { Hono, type Context } from "hono";
 import { METRICS_CONTENT_TYPE, metricsText } from "./metrics_text.ts";
 import type { LookupAnswer, ServiceStatus } from "./service_status.ts";
+import { concatBytes } from "../io/concat_bytes.ts";
 
 /** What the status app needs from the running service. */
 export interface StatusAppDeps {
@@ -179,13 +180,7 @@ async function readCapped(request: Request, max: number): Promise<Uint8Array | u
     }
     chunks.push(value);
   }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    body.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return body;
+  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks, size);
 }
 
 /** The values of `[{"object": "..."}, ...]`, or what is wrong with the body. Content-Type is

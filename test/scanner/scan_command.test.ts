@@ -111,6 +111,19 @@ describe("ioclens scan", () => {
     expect(SUMMARY.exec(out)?.slice(1)).toEqual(["1", "1"]);
   });
 
+  test("a line over 1 MiB is sent in pieces with one warning naming it, and the scan finishes", async () => {
+    await using service = await startTestService();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, service.port);
+    await writeFile(join(dir.path, "app.log"), `first\n${"x".repeat(3 << 20)} ip=192.0.2.0\nlast 192.0.2.1\n`);
+    const { code, out, err } = await scan(["-r", "-c", config, "-p", "app.log"], dir.path);
+    expect({ code, err }).toEqual({ code: 0, err: "ioclens: app.log:2: line is longer than 1048576 bytes: sent in 4 pieces\n" });
+    // 1 + 4 pieces + 1 lines; the address at the end of the long line is in its last piece
+    expect(SUMMARY.exec(out)?.slice(1)).toEqual(["6", "2"]);
+    const sidecar = (await readFile(/^Report: (.+)$/m.exec(out)![1]!.replace(/\.txt$/, ".ndjson"), "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(sidecar.filter((r) => r.type === "detection").map((r) => `${r.file}:${r.line}`).sort()).toEqual(["app.log:2", "app.log:3"]);
+  });
+
   test("lines come from standard input with -p -", async () => {
     await using service = await startTestService();
     await using dir = await tempDir();
