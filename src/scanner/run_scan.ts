@@ -125,8 +125,12 @@ export async function runScan(
   const sentOnce = new WeakSet<ScanItem>();
   const waiters = new Set<() => void>();
   const wake = () => {
-    for (const waiter of waiters) waiter();
+    // Cleared before the calls: a waiter that finds nothing to send re-registers during its call,
+    // and clearing afterwards dropped that registration, leaving an idle connection asleep for
+    // good and the scan unfinished (seen as a stalled 1 GiB benchmark scan).
+    const woken = [...waiters];
     waiters.clear();
+    for (const waiter of woken) waiter();
   };
 
   async function fill(): Promise<void> {

@@ -1,0 +1,47 @@
+import { describe, expect, test } from "bun:test";
+import { createConnection } from "node:net";
+import { runScan, type ScanItem } from "../../src/scanner/run_scan.ts";
+import { startTestService } from "../service/_service_fixture.ts";
+
+const LINES = 60_000;
+
+let answered = 0;
+
+/**
+ * Lines in bursts of 10,000 read at once, each after the service answered every line before it:
+ * each burst finds all eight connections idle, and one refill (8,192 lines) is less than their
+ * windows (8 × 2,048), so some connections wake to find nothing left to send.
+ */
+async function* burstyLines(): AsyncGenerator<ScanItem> {
+  for (let i = 1; i <= LINES; i++) {
+    if (i % 10_000 === 1) while (answered < i - 1) await new Promise((resolve) => setImmediate(resolve));
+    yield { source: "bursty.log", line: i, text: i % 1000 === 0 ? `line ${i} src=192.0.2.0` : `line ${i} nothing` };
+  }
+}
+
+describe("runScan()", () => {
+  test("finishes when the reader pauses between bursts (connections that woke to nothing are woken again)", async () => {
+    await using service = await startTestService();
+    const done: number[] = [];
+    const outcome = await runScan(
+      burstyLines(),
+      { connect: () => createConnection({ port: service.port, host: "127.0.0.1" }), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+      { connections: 8, window: 2048, replyBack: true, connectionTimeoutMs: 10_000, replyTimeoutMs: 60_000 },
+      {
+        onLineDone: (item) => {
+          answered++;
+          done.push(item.line);
+        },
+      },
+    );
+    expect({ ...outcome, done: done.length, distinct: new Set(done).size }).toEqual({
+      sent: LINES,
+      detections: LINES / 1000,
+      failed: 0,
+      complete: true,
+      reconnects: 0,
+      done: LINES,
+      distinct: LINES,
+    });
+  }, 30_000);
+});
