@@ -4,7 +4,7 @@
  * docs/performance.md) or a skip message when ../shared/data is absent.
  *
  * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10]
- *   names: matching, throughput, scan, feeds, profile
+ *   names: matching, eventpath, throughput, scan, feeds, profile
  *   --size goes to the scan benchmark, --seconds to throughput and profile.
  */
 import { spawn } from "node:child_process";
@@ -13,6 +13,7 @@ import { argValue, ROOT } from "./_bench_env.ts";
 
 const BENCHES: readonly { name: string; file: string; args: (string | undefined)[] }[] = [
   { name: "matching", file: "matching.ts", args: [] },
+  { name: "eventpath", file: "event_path.ts", args: [] },
   { name: "throughput", file: "service_throughput.ts", args: ["--seconds", argValue("seconds")] },
   { name: "scan", file: "scan_end_to_end.ts", args: ["--size", argValue("size")] },
   { name: "feeds", file: "feed_load.ts", args: [] },

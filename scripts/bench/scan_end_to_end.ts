@@ -58,21 +58,24 @@ function timed(argv: readonly string[], cwd = dir): Promise<{ seconds: number; s
     child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
     child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr = (stderr + c).slice(-8000)));
     let cpu = 0;
-    let lastProgress = performance.now();
+    // Idle timers still cost a few ms of CPU a minute, so "stuck" is under 1% of a core over a minute.
+    let windowStart = performance.now();
+    let windowCpu = 0;
     let stalled = false;
     const poll = setInterval(() => {
       try {
-        const now = readCpuSeconds(child.pid!);
-        if (now > cpu) lastProgress = performance.now();
-        cpu = now;
+        cpu = readCpuSeconds(child.pid!);
       } catch {
         // Exited between polls: the last reading stands.
       }
-      // A scan that uses no CPU for a minute is stuck (seen once with a 256 MiB file): stop it.
-      if (performance.now() - lastProgress > STALL_MS) {
+      if (performance.now() - windowStart < STALL_MS) return;
+      // A scan that uses almost no CPU for a minute is stuck (seen with a lost wake-up in the scanner): stop it.
+      if (cpu - windowCpu < (0.01 * STALL_MS) / 1000) {
         stalled = true;
         child.kill("SIGKILL");
       }
+      windowStart = performance.now();
+      windowCpu = cpu;
     }, 200);
     child.once("error", reject);
     child.once("exit", (code) => {

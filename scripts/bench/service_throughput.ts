@@ -85,7 +85,7 @@ const cpuPerEvent = (r: LoadResult) => ((r.serverCpu / r.eventsPerSecond) * 1e6)
 const row = (label: string, s: LoadResult, n: LoadResult) =>
   `| ${label} | ${kilo(s.eventsPerSecond)} | ${ms(s.p50Ms)} / ${ms(s.p99Ms)} | ${kilo(n.eventsPerSecond)} | ${ms(n.p50Ms)} / ${ms(n.p99Ms)} | ${ratio(s.eventsPerSecond, n.eventsPerSecond)} | ${cpuPerEvent(s)} / ${cpuPerEvent(n)} | ${s.serverCpu.toFixed(2)} / ${n.serverCpu.toFixed(2)} | ${s.detectionsPerLine.toFixed(3)} |`;
 console.log("");
-console.log(`ioclens serve: ${command.slice(0, command.indexOf("serve")).map((a) => a.replace(ROOT + "/", "")).join(" ")}; RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB after start, ${(rssAfter.rss / 2 ** 20).toFixed(0)} MiB after the runs`);
+console.log(`ioclens serve: ${command.slice(0, command.indexOf("serve")).map((a) => a.replace(ROOT + "/", "")).join(" ")}; RSS ${(rssIdle / 2 ** 20).toFixed(0)} MiB after start, ${(rssAfter.rss / 2 ** 20).toFixed(0)} MiB after the runs, peak ${(rssAfter.peak / 2 ** 20).toFixed(0)} MiB (under load the heap grows between full collections)`);
 console.log("");
 console.log("| connections | ioclens events/s | p50 / p99 ms | null service events/s | p50 / p99 ms | ratio | CPU µs/event ioclens / null | CPU cores ioclens / null | detections per line |");
 console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
