@@ -26,13 +26,16 @@ export interface StatusAppDeps {
 }
 
 /** REST API versions whose lookup takes `[{"object": ...}]` for the General tenant (§7.4). */
+/** The tenant of CyberTrace 4.x's top-level settings, the only one ioclens has. */
+const GENERAL_TENANT = "General";
 const LOOKUP_VERSIONS = new Set(["1.0", "1.1", "1.2"]);
 const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 
 /**
  * Builds the status app. Routes: `GET /health` (no auth: 200 `{status:"ok"}` or 503
  * `{status:"unavailable", reason}`), `GET /status` (the `ServiceStatus` as JSON),
- * `GET /metrics` (Prometheus text), `POST /reload`, and `POST /api/{1.0,1.1,1.2}/lookup`.
+ * `GET /metrics` (Prometheus text), `POST /reload`, `POST /api/{1.0,1.1,1.2}/lookup` and
+ * `POST /api/1.3/General/lookup` (the one tenant).
  * Errors are JSON `{error: "..."}` (CyberTrace's error body is unknown, spec §9 item 12).
  *
  * Exposing the app beyond loopback without a token is refused here by a throw, but the
@@ -97,8 +100,22 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
   app.all("/api/:version/lookup", async (c) => {
     const version = c.req.param("version");
     if (!LOOKUP_VERSIONS.has(version)) {
-      return c.json({ error: `Unknown API version: ${version}, expected 1.0, 1.1 or 1.2` }, 404);
+      const hint = version === "1.3" ? " (1.3 names the tenant: /api/1.3/General/lookup)" : "";
+      return c.json({ error: `Unknown API version: ${version}, expected 1.0, 1.1 or 1.2${hint}` }, 404);
     }
+    return lookup(c);
+  });
+
+  // API 1.3 puts the tenant in the path; this service has only the built-in General tenant.
+  app.all("/api/1.3/:tenant/lookup", async (c) => {
+    const tenant = c.req.param("tenant");
+    if (tenant !== GENERAL_TENANT) {
+      return c.json({ error: `Unknown tenant: ${tenant}, expected ${GENERAL_TENANT} (ioclens serves one tenant)` }, 404);
+    }
+    return lookup(c);
+  });
+
+  async function lookup(c: Context): Promise<Response> {
     if (!allow(c, "POST")) return notAllowed(c, "POST");
     if (!acceptsJson(c.req.header("accept"))) {
       return c.json({ error: `Unsupported Accept: ${c.req.header("accept")}, expected application/json` }, 406);
@@ -109,7 +126,7 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
     const values = parseLookupBody(body);
     if (typeof values === "string") return c.json({ error: values }, 400);
     return c.json(await deps.lookup(values));
-  });
+  }
 
   return app;
 }

@@ -151,7 +151,7 @@ describe("createStatusApp()", () => {
     });
   });
 
-  test.each(["1.0", "1.1", "1.2"])("POST /api/%s/lookup answers in CyberTrace's shape", async (version) => {
+  test.each(["1.0", "1.1", "1.2", "1.3/General"])("POST /api/%s/lookup answers in CyberTrace's shape", async (version) => {
     const { app, lookups } = makeApp();
     const res = await app.request(`/api/${version}/lookup`, json([{ object: "http://fakess123.nu" }, { object: "198.51.100.250" }]));
     expect({ ...(await answer(res)), lookups }).toEqual({
@@ -171,6 +171,9 @@ describe("createStatusApp()", () => {
     ["an item without object", "/api/1.0/lookup", json([{ object: "a" }, { value: "b" }]), 400],
     ["a number as object", "/api/1.0/lookup", json([{ object: 42 }]), 400],
     ["an unknown path", "/api/1.0/suppliers", json([]), 404],
+    ["a tenant other than General", "/api/1.3/Acme/lookup", json([{ object: "a" }]), 404],
+    ["API 1.3 without a tenant", "/api/1.3/lookup", json([{ object: "a" }]), 404],
+    ["GET on a tenant's lookup", "/api/1.3/General/lookup", { method: "GET" }, 405],
     ["POST on /status", "/status", { method: "POST" }, 405],
     ["GET on /reload", "/reload", { method: "GET" }, 405],
   ] as const)("rejects %s", async (_name, path, init, code) => {
