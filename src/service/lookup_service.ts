@@ -249,14 +249,15 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     let lineCategories: Map<string, number> | undefined;
     let lineContext: EventRenderContext | undefined;
     // One options object per session, not per event: the spread cost ~2% of service CPU (profile).
-    const eventOptions: { now: number; sendFinished: false; peerIp?: string } = { now: 0, sendFinished: false };
+    const eventOptions: { now: number; sendFinished: false; astralFree: boolean; peerIp?: string } = { now: 0, sendFinished: false, astralFree: false };
     if (peerIp) eventOptions.peerIp = peerIp;
     const framer = new LineFramer({
       ...(state.config.input.eventDelimiter ? { eventDelimiter: state.config.input.eventDelimiter } : {}),
-      onEvent: (event) => {
+      onEvent: (event, bmp) => {
         const now = deps.now();
         const current = state;
         eventOptions.now = now;
+        eventOptions.astralFree = bmp;
         const result = processEvent(current.pipeline, current.index, event, eventOptions);
         const took = deps.now() - now;
         if (took >= SLOW_EVENT_MS) slowEvent(event, took);

@@ -49,6 +49,8 @@ export interface ProcessOptions {
   readonly receivedAt?: number;
   /** Append a finished event (session flag, or the config default). */
   readonly sendFinished: boolean;
+  /** The event has no astral character (the framer saw no 4-byte UTF-8 sequence); default: unknown. */
+  readonly astralFree?: boolean;
 }
 
 /** What one input event produced. */
@@ -111,7 +113,7 @@ function seenEarlier(values: readonly ExtractedValue[], i: number): boolean {
  */
 export function processEvent(p: Pipeline, index: IndexReader, event: string, options: ProcessOptions): ProcessResult {
   const { now } = options;
-  const x = extract(p.sources, event, options.peerIp);
+  const x = extract(p.sources, event, options.peerIp, options.astralFree);
   const lines: string[] = [];
   // Most events detect nothing: they share one empty map instead of allocating their own.
   let byCategory: Map<string, number> | undefined;

@@ -86,6 +86,18 @@ describe("extract()", () => {
     expect({ ignored: ignored.ignored, values: ignored.values }).toEqual({ ignored: true, values: [] });
   });
 
+  test("astralFree skips the surrogate test only when no Replace rule could have added one", () => {
+    // `(.)Y` takes a whole astral character with `u`, half of one without: the result tells which ran.
+    const grab = rule("RE_C", "(.)Y", { type: "CONTEXT" });
+    const plain = compileSources(input(source("default", [grab])));
+    const replacing = compileSources(input(source("default", [grab], { replace: [{ input: "X", output: "😀", line: 1 }] })));
+    expect([
+      extract(plain, "aY", undefined, true).firstValues[0],
+      extract(plain, "😀Y", undefined, false).firstValues[0],
+      extract(replacing, "XY", undefined, true).firstValues[0],
+    ]).toEqual(["a", "😀", "😀"]);
+  });
+
   test("an Ignore rule sees the event after every Replace", () => {
     const profile = source("default", [], {
       replace: [{ input: "noise", output: "drop-me", line: 1 }],

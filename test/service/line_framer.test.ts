@@ -123,6 +123,28 @@ describe("LineFramer", () => {
   });
 });
 
+describe("LineFramer bmp flag", () => {
+  function flags(chunks: (string | Uint8Array)[]): [string, boolean][] {
+    const seen: [string, boolean][] = [];
+    const framer = new LineFramer({ onEvent: (e, bmp) => seen.push([e, bmp]) });
+    for (const c of chunks) framer.push(typeof c === "string" ? enc.encode(c) : c);
+    framer.end();
+    return seen;
+  }
+
+  test("is true for events whose bytes hold no 4-byte UTF-8 sequence, false when they do or when unknown", () => {
+    expect(flags(["plain ascii\ncafé ü ж €\n"])).toEqual([["plain ascii", true], ["café ü ж €", true]]);
+    // One astral character anywhere in the decoded span makes the whole span unknown-safe: false.
+    expect(flags(["a 😀 b\nplain\n"])).toEqual([["a 😀 b", false], ["plain", false]]);
+    // Invalid bytes F5-FF decode to U+FFFD, which is not astral.
+    expect(flags([new Uint8Array([0x61, 0xff, 0xf5, 0x0a])])).toEqual([["a\uFFFD\uFFFD", true]]);
+    // A lone F0 lead (invalid) is still treated as possibly astral.
+    expect(flags([new Uint8Array([0x61, 0xf0, 0x0a])])).toEqual([["a\uFFFD", false]]);
+    // An event completed across chunks or left without LF takes the slow path: not known.
+    expect(flags(["par", "tial\n", "tail"])).toEqual([["partial", false], ["tail", false]]);
+  });
+});
+
 describe("LineFramer onLineEnd", () => {
   test("marks the end of each line, after all the events the line produced", () => {
     const seen: string[] = [];
