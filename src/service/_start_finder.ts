@@ -155,6 +155,8 @@ function groupsShape(text: string, p: number, groups: number, flag: number, max:
 
 /** The colons of the current chain, by chain position mod 8. */
 const CHAIN = new Int32Array(8);
+/** The positions of an event's colons. */
+const COLONS = new Int32Array(1024);
 
 /**
  * RE_IP: an IPv4 match starts at the 1–3 digits before its first `.`, not after `\w` or `.`,
@@ -171,13 +173,22 @@ const ipStarts: StartFinder = (text, out) => {
   }
   const dots = n;
   let mixed = false;
-  // A compressed match holds the last `::` of the text or an earlier one, so it starts at or before the last.
-  const lastDouble = text.lastIndexOf("::");
+  // A compressed match holds the last `::` of the text or an earlier one, so it starts at or
+  // before the last. Found from the colons' positions: `lastIndexOf("::")` alone cost more than
+  // this whole pass (0.24 µs a line).
+  let colons = 0;
+  let lastDouble = -1;
+  for (let d = text.indexOf(":"); d >= 0; d = text.indexOf(":", d + 1)) {
+    if (colons === COLONS.length) return -1;
+    if (colons > 0 && COLONS[colons - 1] === d - 1) lastDouble = d - 1;
+    COLONS[colons++] = d;
+  }
   // Without `::`, a match is eight full groups: seven colons, each 2–5 characters after the one
   // before. Timestamps and MAC addresses have shorter chains, so they cost no shape check.
   let chain = 0;
   let previous = -8;
-  for (let d = text.indexOf(":"); d >= 0; d = text.indexOf(":", d + 1)) {
+  for (let k = 0; k < colons; k++) {
+    const d = COLONS[k]!;
     const gap = d - previous;
     previous = d;
     chain = gap >= 2 && gap <= 5 ? chain + 1 : 1;
