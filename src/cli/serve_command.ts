@@ -26,8 +26,7 @@ import { isLoopbackHost, parseEndpoint } from "../service/parse_endpoint.ts";
 import { OutputSink } from "../service/output_sink.ts";
 import { renderAlert } from "../events/render_alert.ts";
 import { serveHttp, type HttpServerHandle } from "../runtime/serve_http.ts";
-import { collectGarbage, selfCommand } from "../runtime/runtime.ts";
-import { MemoryGuard } from "../service/memory_guard.ts";
+import { selfCommand } from "../runtime/runtime.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
 
 /** What a worker prints once it listens; the watchdog waits for it before trusting PONGs. */
@@ -113,9 +112,6 @@ async function openFeed(config: ServiceConfig, filename: string): Promise<FeedIn
   return createReadStream(path) as AsyncIterable<Uint8Array>;
 }
 
-/** How often the memory guard looks at the RSS (docs/operations.md, "Memory"). */
-const MEMORY_CHECK_MS = 5_000;
-
 /** The service in this process, until SIGTERM/SIGINT. */
 async function runService(config: ServiceConfig, configPath: string | undefined, log: Logger, io: CliIo): Promise<number> {
   let service;
@@ -164,18 +160,6 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
     void service.reload().then((r) => log(r.ok ? "info" : "warn", r.ok ? "reload done" : `reload failed: ${r.error}`));
   };
   process.on("SIGHUP", onHup);
-  // The feeds are loaded: the RSS now is the working size the guard keeps the service near.
-  collectGarbage();
-  const guard = new MemoryGuard({ rss: () => process.memoryUsage.rss(), collect: collectGarbage, now: Date.now });
-  guard.setBaseline(process.memoryUsage.rss());
-  const guardTimer = setInterval(() => {
-    const check = guard.check();
-    if (check.collected) {
-      const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
-      log("debug", `memory: RSS ${mib(check.rssBefore)} over twice the working size: full collection in ${Math.round(check.ms)} ms, RSS now ${mib(check.rssAfter)}`);
-    }
-  }, MEMORY_CHECK_MS);
-  guardTimer.unref?.();
   // A worker under the watchdog reports its address so tests and the watchdog can find it.
   io.stdout(`${SERVING_ANNOUNCEMENT} ${service.address}\n`);
   await new Promise<void>((resolve) => {
@@ -183,7 +167,6 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
     io.signal.addEventListener("abort", () => resolve(), { once: true });
   });
   process.off("SIGHUP", onHup);
-  clearInterval(guardTimer);
   log("info", "stopping");
   await http?.stop();
   await service.close();
