@@ -168,7 +168,10 @@ export async function runScan(
     }
     const batch = pending.slice(pendingHead, end);
     pendingHead = end;
-    if (pending.length - pendingHead < FILL_TARGET / 2) void ensureFill();
+    // Not once the input is exhausted: that fill would add nothing, yet its completion wakes the
+    // waiters, whose sendMore comes back here - a microtask loop that starved the socket reads
+    // (a scan spun at 100% CPU when the last answers came in small pieces).
+    if (!exhausted && pending.length - pendingHead < FILL_TARGET / 2) void ensureFill();
     return batch;
   }
 

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
+import { join } from "node:path";
 import { runScan, type ScanItem } from "../../src/scanner/run_scan.ts";
 import { startTestService } from "../service/_service_fixture.ts";
 
@@ -44,4 +46,17 @@ describe("runScan()", () => {
       distinct: LINES,
     });
   }, 30_000);
+
+  test("finishes when the last answers arrive one at a time after the input is exhausted", async () => {
+    // In a child process: the bug was a microtask loop, which would starve this process's timers too.
+    const child = spawn(process.execPath, [join(import.meta.dir, "scan_tail-fixture.ts")], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    clearTimeout(killer);
+    expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: "done 3000 true\n", stderr: "" });
+  }, 20_000);
 });
