@@ -1,28 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import type { FeedConfig, FeedFormat, FeedsSettings } from "../../src/config/types.ts";
 import { loadFeeds, type FeedLoadReport } from "../../src/feeds/load_feeds.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
+import { feedConfig, fixture } from "../feeds/_helpers.ts";
 import { prng } from "./_reliability_fixture.ts";
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/feeds/${name}`, import.meta.url), "utf8");
 const MB = "A".repeat(1 << 20);
 
+/** The feed tests' config builder, with this suite's file name, format and category. */
 function feed(filename: string, format: FeedFormat, overrides: Partial<FeedConfig> = {}): FeedConfig {
-  return {
-    filename,
-    enabled: true,
-    confidence: 50,
-    format,
-    category: "Fuzz",
-    fields: [],
-    actionableFields: [],
-    indicatorLifetimeMinutes: 0,
-    allowList: false,
-    header: false,
-    line: 1,
-    ...overrides,
-  };
+  return feedConfig({ filename, format, category: "Fuzz", ...overrides });
 }
 
 /** Loads one feed from `text` into a real index; loadFeeds must never throw. */
