@@ -9,7 +9,7 @@ import { formatSyslog } from "./format_syslog.ts";
 import type { ReportRecord } from "./record.ts";
 import { HtmlWriter } from "./render_html.ts";
 import { formatSummaryLines } from "./summary_lines.ts";
-import type { Output } from "./_output.ts";
+import type { Output } from "../io/output.ts";
 import type { RecordWriter, RunFacts } from "./_writer.ts";
 
 /** Every `--format` value. */

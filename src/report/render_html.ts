@@ -6,7 +6,7 @@
  */
 import type { ReportRecord } from "./record.ts";
 import { formatScanTime } from "./summary_lines.ts";
-import type { Output } from "./_output.ts";
+import type { Output } from "../io/output.ts";
 import type { RecordWriter, RunFacts } from "./_writer.ts";
 
 /** Escapes text for HTML element content and quoted attributes. */

@@ -16,7 +16,7 @@ import { createRecordFilter, type FilterSpec, parseFilter } from "./record_filte
 import { REPORT_HELP } from "./report_help.ts";
 import { formatSummaryLines, type SummaryFacts } from "./summary_lines.ts";
 import { SendError, SyslogSender } from "./syslog_sender.ts";
-import { Output } from "./_output.ts";
+import { Output } from "../io/output.ts";
 import { parseTimeOption } from "./_time.ts";
 import type { RecordWriter } from "./_writer.ts";
 

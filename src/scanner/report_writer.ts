@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { ReportFormat, ReportPaths } from "./report_files.ts";
+import { Output } from "../io/output.ts";
 import { formatSummaryLines } from "../report/summary_lines.ts";
 import type { SidecarDetection, SidecarSummary } from "../report/sidecar.ts";
 
@@ -16,40 +17,25 @@ export class ReportWriteError extends Error {
   override readonly name = "ReportWriteError";
 }
 
-/** Pending text is handed to the file once it reaches this many characters, or every {@link FLUSH_MS}. */
-const FLUSH_CHARS = 64 * 1024;
+/** Pending text reaches the files at least this often (it goes at once in 64 KiB pieces). */
 const FLUSH_MS = 500;
 
-/**
- * Joins small writes. One stream write per detection line cost about 20 µs in Bun's `node:fs`
- * streams: with `-r`, writing the report was a fifth of the scanner's CPU (docs/performance.md).
- */
-class BatchedFile {
+/** A report file: its stream, and the text on its way there in 64 KiB writes (see `Output`). */
+interface ReportFile {
   readonly stream: WriteStream;
-  #pending = "";
+  readonly out: Output;
+}
 
-  constructor(stream: WriteStream) {
-    this.stream = stream;
-  }
-
-  write(text: string): void {
-    this.#pending += text;
-    if (this.#pending.length >= FLUSH_CHARS) this.flush();
-  }
-
-  flush(): void {
-    if (this.#pending === "") return;
-    this.stream.write(this.#pending);
-    this.#pending = "";
-  }
+function reportFile(stream: WriteStream): ReportFile {
+  return { stream, out: new Output((text) => void stream.write(text)) };
 }
 
 export class ReportWriter {
   readonly #format: ReportFormat;
   readonly #paths: ReportPaths;
   readonly #parseFields: (text: string) => Readonly<Record<string, string>>;
-  #report: BatchedFile | undefined;
-  #sidecar: BatchedFile | undefined;
+  #report: ReportFile | undefined;
+  #sidecar: ReportFile | undefined;
   /** Keeps the files current while a long scan runs (`tail -f` shows detections within half a second). */
   #flushTimer: ReturnType<typeof setInterval> | undefined;
   #first = true;
@@ -68,19 +54,19 @@ export class ReportWriter {
       await mkdir(dirname(paths.report), { recursive: true });
       const report = await openStream(paths.report);
       report.on("error", (error) => (writer.#error ??= error));
-      writer.#report = new BatchedFile(report);
+      writer.#report = reportFile(report);
       if (paths.sidecar) {
         const sidecar = await openStream(paths.sidecar);
         sidecar.on("error", (error) => (writer.#error ??= error));
-        writer.#sidecar = new BatchedFile(sidecar);
+        writer.#sidecar = reportFile(sidecar);
       }
     } catch (error) {
       throw new ReportWriteError(`cannot create report ${paths.report}: ${(error as Error).message}`);
     }
-    if (format === "json") writer.#report!.write('{"detections":[');
+    if (format === "json") writer.#report!.out.write('{"detections":[');
     writer.#flushTimer = setInterval(() => {
-      writer.#report?.flush();
-      writer.#sidecar?.flush();
+      void writer.#report?.out.flush();
+      void writer.#sidecar?.out.flush();
     }, FLUSH_MS);
     writer.#flushTimer.unref?.();
     return writer;
@@ -96,12 +82,12 @@ export class ReportWriter {
       const record: SidecarDetection = { type: "detection", file, line, sent, text, fields: this.#parseFields(text) };
       const json = JSON.stringify(record);
       if (this.#format === "text") {
-        this.#report!.write(text + "\n");
-        this.#sidecar!.write(json + "\n");
+        this.#report!.out.write(text + "\n");
+        this.#sidecar!.out.write(json + "\n");
       } else if (this.#format === "ndjson") {
-        this.#report!.write(json + "\n");
+        this.#report!.out.write(json + "\n");
       } else {
-        this.#report!.write((this.#first ? "" : ",") + "\n" + json);
+        this.#report!.out.write((this.#first ? "" : ",") + "\n" + json);
       }
       this.#first = false;
     }
@@ -111,16 +97,16 @@ export class ReportWriter {
   async finish(summary: Omit<SidecarSummary, "type">): Promise<void> {
     const record: SidecarSummary = { type: "summary", ...summary };
     if (this.#format === "text") {
-      this.#report!.write(formatSummaryLines(summary) + "\n");
-      this.#sidecar!.write(JSON.stringify(record) + "\n");
+      this.#report!.out.write(formatSummaryLines(summary) + "\n");
+      this.#sidecar!.out.write(JSON.stringify(record) + "\n");
     } else if (this.#format === "ndjson") {
-      this.#report!.write(JSON.stringify(record) + "\n");
+      this.#report!.out.write(JSON.stringify(record) + "\n");
     } else {
-      this.#report!.write(`\n],"summary":${JSON.stringify(record)}}\n`);
+      this.#report!.out.write(`\n],"summary":${JSON.stringify(record)}}\n`);
     }
     clearInterval(this.#flushTimer);
-    this.#report!.flush();
-    this.#sidecar?.flush();
+    void this.#report!.out.flush();
+    void this.#sidecar?.out.flush();
     await Promise.all([closeStream(this.#report?.stream), closeStream(this.#sidecar?.stream)]);
     if (this.#error) throw new ReportWriteError(`cannot write report ${this.#paths.report}: ${this.#error.message}`);
   }

@@ -1,6 +1,15 @@
 /**
  * Buffers output text and hands it to the caller's sink in ~64 KiB pieces, waiting when the
- * sink returns a promise, so a large report streams without piling up in memory.
+ * sink returns a promise, so a large report streams without piling up in memory. Used by
+ * `ioclens report` for standard output and by the scanner for its report files, where one
+ * stream write per line cost about 20 µs each in Bun's `node:fs` streams.
+ *
+ * @example
+ * ```ts
+ * const out = new Output((text) => process.stdout.write(text));
+ * out.write("one line\n");
+ * out.flush();
+ * ```
  */
 export class Output {
   #parts: string[] = [];
