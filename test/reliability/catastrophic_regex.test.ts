@@ -18,14 +18,20 @@ const withPoisonRegexes = (count: number) => (xml: string) =>
 afterEach(killChildren);
 
 test("an event that makes a regex backtrack catastrophically is answered late and counted against the per-event time limit", async () => {
-  // JavaScriptCore (Bun) abandons a match after ~1 M backtracks (about a second here) and
-  // reports no match; the event finishes, over the 1 s limit, and is counted as slow.
-  await using service = await startTestService(testConfig(withPoisonRegexes(1)));
+  // JavaScriptCore (Bun) abandons a match after ~1 M backtracks and reports no match, so the
+  // event finishes, late. Three poison regexes took ~2 s here; the limit is 50 ms, so the poison
+  // exceeds it on any plausible machine, and nothing is asserted about how long anything took.
+  await using service = await startTestService(testConfig(withPoisonRegexes(3)), { slowEventMs: 50 });
   const lines = await converse(service.port, ["X-KF-SendFinishedEventX-KF-ReplyBack", `${POISON} http://fakess123.nu\nnext line\n`], 2);
   expect(lines.filter((l) => l.includes("LookupFinished"))).toHaveLength(2);
   expect(lines.filter((l) => l.includes("category=KL_Malicious_URL"))).toHaveLength(1);
-  expect(service.status().events).toMatchObject({ total: 2, slow: 1 });
-  expect(service.logs.some((l) => l.startsWith("warn event took") && l.includes("backtrack catastrophically"))).toBe(true);
+  // The poison is slow; "next line" is normally not, but a busy machine may pause it too.
+  expect(service.status().events.total).toBe(2);
+  expect(service.status().events.slow).toBeGreaterThanOrEqual(1);
+  const warnings = service.logs.filter((l) => l.startsWith("warn event took"));
+  expect(warnings[0]).toContain("backtrack catastrophically");
+  // The event's text is not in the warning (events are logged at debug only).
+  expect(warnings.some((l) => l.includes("aaaa"))).toBe(false);
 }, 20_000);
 
 test("a line that stalls the service: the watchdog kills and restarts it, the scanner gives that line up after isolating it, every other count exact", async () => {

@@ -22,18 +22,19 @@ export interface TestService extends LookupService, AsyncDisposable {
 /** Starts the service; feeds come from the embedded set plus `extraFeeds` (filename → text). */
 export async function startTestService(
   config: ServiceConfig = testConfig(),
-  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig> } = {},
+  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number } = {},
 ): Promise<TestService> {
   const logs: string[] = [];
   const deps: LookupServiceDeps = {
     now: Date.now,
-    log: (level, message) => logs.push(`${level} ${message}`),
+    log: (level, message, fields) => logs.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`),
     openFeed: async (_config, filename): Promise<FeedInput> => {
       const text = options.extraFeeds?.get(filename) ?? EMBEDDED_FEEDS.get(filename);
       if (text === undefined) throw new Error(`no such feed: ${filename}`);
       return text;
     },
     ...(options.reloadConfig ? { reloadConfig: options.reloadConfig } : {}),
+    ...(options.slowEventMs !== undefined ? { slowEventMs: options.slowEventMs } : {}),
   };
   const service = await startLookupService(config, deps);
   return Object.assign(service, { logs, [Symbol.asyncDispose]: () => service.close() });
