@@ -8,6 +8,7 @@ import { ConfigError } from "./config_error.ts";
 import { endpointProblem, hostPortProblem, isLoopbackHostPort, targetProblem } from "./_endpoint.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
+import { DEFAULT_CONNECTION_LIMITS } from "./types.ts";
 import type {
   ActionableField,
   FeedConfig,
@@ -401,6 +402,7 @@ function readServiceSettings(
   let basesDownloadDir: string | undefined;
   let temporaryDir: string | undefined;
   let status: StatusSettings = { enabled: false, listen: "127.0.0.1:9997" };
+  let { max, idleTimeoutSeconds, drainTimeoutSeconds } = DEFAULT_CONNECTION_LIMITS;
   const dir = (el: XmlElement, p: string): string => {
     const value = reader.value(el, p);
     if (value === "") reader.fail(el.line, p, "must name a directory: found an empty element");
@@ -422,6 +424,9 @@ function readServiceSettings(
         EventSendingRetriesTimeout: (el, p) => (eventSendingRetriesTimeoutSeconds = reader.int(el, p, 0, 60)),
         FeedsRollbackEnabled: (el, p) => (feedsRollbackEnabled = reader.bool(el, p)),
         StatusEndpoint: (el, p) => (status = readStatus(reader, el, p)),
+        MaxConnections: (el, p) => (max = reader.int(el, p, 1, 1_000_000)),
+        IdleTimeout: (el, p) => (idleTimeoutSeconds = reader.int(el, p, 0, 86_400)),
+        StopDrainTimeout: (el, p) => (drainTimeoutSeconds = reader.int(el, p, 0, 3_600)),
       },
       {
         aliases: { [CYRILLIC_TIMEOUT]: "EventSendingRetriesTimeout", ScanningThreadsPerScanner: "ThreadsPerScanner" },
@@ -441,6 +446,7 @@ function readServiceSettings(
       basesBackupDir,
       basesDownloadDir,
       temporaryDir,
+      connections: { max, idleTimeoutSeconds, drainTimeoutSeconds },
     },
     status,
   };

@@ -131,7 +131,22 @@ export interface ServiceSettings {
   readonly basesBackupDir?: string;
   readonly basesDownloadDir?: string;
   readonly temporaryDir?: string;
+  /** Limits on event connections (docs/operations.md, "Limits"). */
+  readonly connections: ConnectionLimits;
 }
+
+/** Ours: `MaxConnections`, `IdleTimeout` and `StopDrainTimeout` in ServiceSettings. */
+export interface ConnectionLimits {
+  /** Open event connections at most; more are refused at once. */
+  readonly max: number;
+  /** Seconds a connection may hold a scanner slot without sending while others wait; 0 = never closed. */
+  readonly idleTimeoutSeconds: number;
+  /** Seconds a stop waits for connections to finish their partial lines and unread answers. */
+  readonly drainTimeoutSeconds: number;
+}
+
+/** Defaults of {@link ConnectionLimits}. */
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { max: 1024, idleTimeoutSeconds: 30, drainTimeoutSeconds: 5 };
 
 /** Ours: the Hono status endpoint. */
 export interface StatusSettings {

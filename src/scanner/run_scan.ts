@@ -13,6 +13,7 @@
  * line at a time; lost once more while alone, it is given up and reported (docs/protocol.md).
  */
 import type { Socket } from "node:net";
+import { buildPreamble, PING_PREAMBLE } from "../service/preamble.ts";
 
 /** One line to send, and where it came from. */
 export interface ScanItem {
@@ -244,7 +245,7 @@ export async function runScan(
         resolve(ok);
       };
       const timer = setTimeout(() => done(false), Math.min(5000, options.replyTimeoutMs));
-      socket.once("connect", () => socket.write("X-KF-ReplyBackPING"));
+      socket.once("connect", () => socket.write(PING_PREAMBLE));
       socket.on("data", (chunk: Uint8Array) => {
         reply += decoder.decode(chunk, { stream: true });
         if (reply.includes("PONG")) done(true);
@@ -346,7 +347,8 @@ export async function runScan(
         // Proven only if opened after a PONG that followed the latest loss.
         epoch = provenEpoch === lossEpoch ? lossEpoch : -1;
         socket.setNoDelay(true);
-        socket.write(options.replyBack ? "X-KF-SendFinishedEventX-KF-ReplyBack" : "X-KF-SendFinishedEvent");
+        // Without -r detections go to the SIEM; our FinishedBack still tells us when a line is done.
+        socket.write(buildPreamble({ sendFinished: true, ...(options.replyBack ? { replyBack: true } : { finishedBack: true }) }));
         lastReply = deps.now();
         replyTimer = setInterval(() => {
           if (inFlight.length > inFlightHead && deps.now() - lastReply > options.replyTimeoutMs) {

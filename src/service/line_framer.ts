@@ -77,6 +77,11 @@ export class LineFramer {
     return this.#cutEvents;
   }
 
+  /** True between the first byte of a line and its LF: a stop now would lose part of a line. */
+  get midLine(): boolean {
+    return this.#len > 0 || this.#cutting;
+  }
+
   /** Feeds the next bytes of the stream; complete events are emitted before it returns. */
   push(chunk: Uint8Array): void {
     const n = chunk.length;

@@ -12,10 +12,8 @@ import type { IndexReader } from "../matching/types.ts";
 import { loadFeeds, type FeedLoadReport } from "../feeds/load_feeds.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
 import { renderAlert } from "../events/render_alert.ts";
-import { renderFinishedEvent } from "../events/render_finished_event.ts";
-import type { EventRenderContext } from "../events/event_render_context.ts";
-import { compilePipeline, processEvent, type Pipeline } from "./process_event.ts";
-import { LineFramer } from "./line_framer.ts";
+import { compilePipeline, type Pipeline } from "./process_event.ts";
+import { Session, type SessionHost } from "./session.ts";
 import { PreambleParser, type Preamble } from "./preamble.ts";
 import { SlotPool } from "./slot_pool.ts";
 import { OutputSink } from "./output_sink.ts";
@@ -71,6 +69,8 @@ interface State {
   readonly pipeline: Pipeline;
   readonly index: IndexReader;
   readonly feeds: readonly FeedStatus[];
+  /** What sessions read per event (one object, so a reload swaps it with the rest). */
+  readonly sessionView: ReturnType<SessionHost["current"]>;
 }
 
 /** Thrown when the service cannot start (address in use, bad output address, unloadable state). */
@@ -87,6 +87,8 @@ class Counters {
   dropped = 0;
   cut = 0;
   slow = 0;
+  refused = 0;
+  evicted = 0;
   byCategory = new Map<string, number>();
 }
 
@@ -110,7 +112,9 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promi
     loadMs: Math.round(r.ms),
     ...(r.error ? { error: r.error } : {}),
   }));
-  return { state: { config, pipeline, index, feeds }, reports };
+  const eventDelimiter = config.input.eventDelimiter;
+  const sessionView = { pipeline, index, ...(eventDelimiter ? { eventDelimiter } : {}) };
+  return { state: { config, pipeline, index, feeds, sessionView }, reports };
 }
 
 /**
@@ -189,8 +193,34 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   };
 
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
+  const limits = config.service.connections;
   const sockets = new Set<Socket>();
+  const sessions = new Set<Session>();
+  const sessionSockets = new WeakSet<Socket>();
   let closing = false;
+  let refusedLogged = 0;
+
+  const sessionHost: SessionHost = {
+    current: () => state.sessionView,
+    now: deps.now,
+    toOutput: (line) => output().send(line),
+    onEvent: (event, result, ms) => {
+      if (ms >= slowEventMs) slowEvent(event, ms);
+      counters.events++;
+      eps.mark();
+      counters.suppressed += result.suppressed;
+      if (result.detections > 0) {
+        counters.eventsWithDetections++;
+        counters.detections += result.detections;
+        for (const [category, n] of result.byCategory) counters.byCategory.set(category, (counters.byCategory.get(category) ?? 0) + n);
+      }
+    },
+    onError: (error) => {
+      log("error", `event processing failed: ${error.message}`);
+      counters.dropped++;
+    },
+    onCut: (lines) => (counters.cut += lines),
+  };
 
   const server: Server = createServer({ noDelay: true }, (socket) => handleConnection(socket));
   // Errors before listening reject the start below (one message); later ones are logged.
@@ -200,13 +230,23 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   });
 
   function handleConnection(socket: Socket): void {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
     socket.on("error", (error) => log("debug", `connection: ${error.message}`));
     if (closing) {
       socket.destroy();
       return;
     }
+    if (sockets.size >= limits.max) {
+      // Refused at once, so idle connections cannot use up the worker's file descriptors.
+      counters.refused++;
+      if (counters.refused >= refusedLogged * 2) {
+        refusedLogged = counters.refused;
+        log("warn", `connection refused: ${sockets.size} open, ServiceSettings > MaxConnections is ${limits.max}; ${counters.refused} refused so far`);
+      }
+      socket.destroy();
+      return;
+    }
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
     const peerIp = normalizePeer(socket.remoteAddress);
     const parser = new PreambleParser();
     const onPreambleData = (chunk: Uint8Array) => {
@@ -237,100 +277,43 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     pool.acquire(abort.signal).then(
       (release) => {
         socket.once("close", release);
-        runSession(socket, preamble, peerIp);
+        if (closing) return void socket.destroy();
+        const session = new Session(socket, preamble, peerIp, sessionHost);
+        sessions.add(session);
+        sessionSockets.add(socket);
+        socket.once("close", () => {
+          sessions.delete(session);
+          if (session.abort()) dropPartialLine("the connection closed");
+        });
       },
       () => socket.destroy(),
     );
+    if (pool.waiting > 0) evictIdle();
   }
 
-  function runSession(socket: Socket, preamble: Preamble, peerIp: string | undefined): void {
-    const replyBack = preamble.replyBack;
-    const sendFinished = preamble.sendFinished || state.pipeline.finishedEnabled;
-    let out = "";
-    // Per input line: one finished event after all its events (a line cut at 64 KiB or split by
-    // EventDelimiter is several events, but clients wait for one answer per line they sent).
-    let lineEvents = 0;
-    let lineSent = 0;
-    let lineCategories: Map<string, number> | undefined;
-    let lineContext: EventRenderContext | undefined;
-    // One options object per session, not per event: the spread cost ~2% of service CPU (profile).
-    const eventOptions: { now: number; sendFinished: false; astralFree: boolean; peerIp?: string } = { now: 0, sendFinished: false, astralFree: false };
-    if (peerIp) eventOptions.peerIp = peerIp;
-    const framer = new LineFramer({
-      ...(state.config.input.eventDelimiter ? { eventDelimiter: state.config.input.eventDelimiter } : {}),
-      onEvent: (event, bmp) => {
-        const now = deps.now();
-        const current = state;
-        eventOptions.now = now;
-        eventOptions.astralFree = bmp;
-        const result = processEvent(current.pipeline, current.index, event, eventOptions);
-        const took = deps.now() - now;
-        if (took >= slowEventMs) slowEvent(event, took);
-        counters.events++;
-        eps.mark();
-        counters.suppressed += result.suppressed;
-        if (result.detections > 0) {
-          counters.eventsWithDetections++;
-          counters.detections += result.detections;
-          for (const [category, n] of result.byCategory) {
-            counters.byCategory.set(category, (counters.byCategory.get(category) ?? 0) + n);
-            if (sendFinished) {
-              lineCategories ??= new Map();
-              lineCategories.set(category, (lineCategories.get(category) ?? 0) + n);
-            }
-          }
-          if (replyBack) out += result.lines.join("\n") + "\n";
-          else for (const line of result.lines) output().send(line);
-        }
-        lineEvents++;
-        lineSent += result.detections;
-        lineContext ??= result.context;
-      },
-      onLineEnd: () => {
-        if (lineEvents === 0) return;
-        if (sendFinished && lineContext) {
-          // Without ReplyBack the finished event still comes back here: it tells the client
-          // (our scanner) that the line is done (docs/protocol.md).
-          out += renderFinishedEvent(state.pipeline.templates, lineContext, lineSent, lineCategories ?? EMPTY_COUNTS) + "\n";
-        }
-        lineEvents = 0;
-        lineSent = 0;
-        lineCategories = undefined;
-        lineContext = undefined;
-      },
-    });
-    const flush = () => {
-      if (out.length === 0) return;
-      const chunk = out;
-      out = "";
-      if (!socket.writable) return;
-      if (!socket.write(chunk)) {
-        // The client reads slower than we answer: stop reading until it catches up.
-        socket.pause();
-        socket.once("drain", () => socket.resume());
-      }
-    };
-    let cutBefore = 0;
-    const consume = (chunk: Uint8Array) => {
-      try {
-        framer.push(chunk);
-      } catch (error) {
-        log("error", `event processing failed: ${(error as Error).message}`);
-        counters.dropped++;
-      }
-      counters.cut += framer.cutEvents - cutBefore;
-      cutBefore = framer.cutEvents;
-      flush();
-    };
-    socket.on("data", consume);
-    socket.once("end", () => {
-      framer.end();
-      flush();
-      socket.end();
-    });
-    if (preamble.rest.length > 0) consume(preamble.rest);
-    socket.resume();
+  const dropPartialLine = (why: string) => {
+    counters.dropped++;
+    log("warn", `a partial line was dropped: ${why} before its end of line; ${counters.dropped} dropped so far`);
+  };
+
+  /**
+   * Idle-slot timeout (issue 12 #8): while clients wait for a slot, a session that has sent
+   * nothing for IdleTimeout seconds gives its slot up — the longest idle first. Without waiters
+   * an idle connection is left alone (a forwarder may be quiet for hours).
+   */
+  function evictIdle(): void {
+    const idleMs = limits.idleTimeoutSeconds * 1000;
+    if (idleMs <= 0) return;
+    const now = deps.now();
+    const idle = [...sessions].filter((s) => now - s.lastActive >= idleMs && !s.socket.destroyed).sort((a, b) => a.lastActive - b.lastActive);
+    for (const session of idle.slice(0, pool.waiting)) {
+      counters.evicted++;
+      log("warn", `idle connection closed: it sent nothing for ${Math.round((now - session.lastActive) / 1000)} s (ServiceSettings > IdleTimeout ${limits.idleTimeoutSeconds} s) while ${pool.waiting} waited for a scanner; ${counters.evicted} closed so far`);
+      if (session.abort()) dropPartialLine("its connection was closed as idle");
+    }
   }
+  const idleTimer = limits.idleTimeoutSeconds > 0 ? setInterval(() => pool.waiting > 0 && evictIdle(), Math.max(50, (limits.idleTimeoutSeconds * 1000) / 4)) : undefined;
+  idleTimer?.unref?.();
 
   const listenOn = parseListen(config.input.connectionString);
   await new Promise<void>((resolve, reject) => {
@@ -421,7 +404,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
         ready: !closing,
         feeds: state.feeds,
-        connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit },
+        connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, open: sockets.size, max: limits.max, refused: counters.refused, idleClosed: counters.evicted },
         events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
         detectionsByCategory: Object.fromEntries(counters.byCategory),
         eps: eps.rates(),
@@ -443,21 +426,36 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       if (closing) return;
       closing = true;
       if (updateTimer) clearInterval(updateTimer);
+      if (idleTimer) clearInterval(idleTimer);
       clearInterval(outdatedTimer);
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Open connections end once their pending input is processed.
-        for (const socket of sockets) socket.end();
-      });
+      // The stop sequence (docs/operations.md): stop accepting; close each connection once it
+      // holds no partial line and no unwritten answer; at the drain deadline close the rest,
+      // counting their partial lines as dropped. Clients that never close their side (SIEM
+      // forwarders) no longer keep the worker alive until the watchdog's SIGKILL.
+      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) if (!sessionSockets.has(socket)) socket.destroy();
+      const drained = Promise.all([...sessions].map((s) => s.stop()));
+      const drainMs = limits.drainTimeoutSeconds * 1000;
+      let deadline: ReturnType<typeof setTimeout> | undefined;
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), drainMs))),
+      ]);
+      clearTimeout(deadline);
+      if (timedOut) {
+        log("warn", `stop: ${sessions.size} connection(s) still busy after ServiceSettings > StopDrainTimeout ${limits.drainTimeoutSeconds} s: closing them`);
+        for (const session of sessions) if (session.abort()) dropPartialLine("the service stopped");
+        for (const socket of sockets) socket.destroy();
+      }
+      await listenerClosed;
       alert("KL_ALERT_ServiceStopped");
-      await Promise.all([outputSink?.close(), alertSink?.close()]);
+      await Promise.all([outputSink?.close(drainMs), alertSink?.close(drainMs)]);
       if (listenOn.kind === "unix") await unlink(listenOn.path).catch(() => {});
       log("info", "stopped", { events: counters.events, detections: counters.detections });
     },
   };
 }
 
-const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
 /** Per-event time limit: slower events are counted in status().events.slow and logged. */
 const SLOW_EVENT_MS = 1000;
 /** KL_ALERT_EventsDropped is raised at most once a minute. */

@@ -44,7 +44,11 @@ export function metricsText(status: ServiceStatus): string {
   const c = status.connections;
   family("ioclens_connections_active", "gauge", "Event connections being served.", one(c.active));
   family("ioclens_connections_waiting", "gauge", "Event connections waiting for a free scanner.", one(c.waiting));
-  family("ioclens_connections_limit", "gauge", "Event connections served at once (ScannersCount).", one(c.limit));
+  family("ioclens_connections_limit", "gauge", "Event connections served at once (ScannersCount - 1).", one(c.limit));
+  family("ioclens_connections_open", "gauge", "Event connections open, served or waiting.", one(c.open ?? 0));
+  family("ioclens_connections_max", "gauge", "Open event connections at most (MaxConnections).", one(c.max ?? 0));
+  family("ioclens_connections_refused_total", "counter", "Event connections refused above MaxConnections.", one(c.refused ?? 0));
+  family("ioclens_connections_idle_closed_total", "counter", "Idle connections closed to free a scanner for a waiting one.", one(c.idleClosed ?? 0));
 
   const e = status.events;
   family("ioclens_events_total", "counter", "Input events received.", one(e.total));

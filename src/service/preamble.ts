@@ -2,6 +2,9 @@
  * Reads the control preamble a client may send as the very first bytes of a connection
  * (spec cybertrace-service.md §2.2): `X-KF-ReplyBack`, `X-KF-SendFinishedEvent`,
  * `X-KF-SaveStatistic` in any order, then optionally `PING`, with no separator required.
+ * `X-IOCLENS-FinishedBack` is ours (docs/protocol.md §2): finished events come back on the
+ * connection while detections go to the output, so `ioclens scan` without `-r` knows when each
+ * line is done.
  */
 
 /** What the preamble asked for, and the bytes after it (ordinary event data). */
@@ -9,6 +12,8 @@ export interface Preamble {
   readonly replyBack: boolean;
   readonly sendFinished: boolean;
   readonly saveStatistic: boolean;
+  /** Ours: finished events come back on this connection even without ReplyBack. */
+  readonly finishedBack: boolean;
   /** Health probe: answer `PONG\n`. */
   readonly ping: boolean;
   /** Bytes received after the preamble; a newline ending the preamble stays here (the framer skips the empty event). */
@@ -16,7 +21,28 @@ export interface Preamble {
 }
 
 const encoder = new TextEncoder();
-const FLAG_TOKENS = ["X-KF-ReplyBack", "X-KF-SendFinishedEvent", "X-KF-SaveStatistic"].map((t) => encoder.encode(t));
+/** The preamble tokens, in the order of {@link Preamble}'s flags. */
+export const PREAMBLE_TOKENS = ["X-KF-ReplyBack", "X-KF-SendFinishedEvent", "X-KF-SaveStatistic", "X-IOCLENS-FinishedBack"] as const;
+/**
+ * The preamble a client sends, built from the flags it wants (the client half of this file).
+ *
+ * @example
+ * ```ts
+ * buildPreamble({ replyBack: true, ping: true }); // "X-KF-ReplyBackPING"
+ * ```
+ */
+export function buildPreamble(flags: Partial<Omit<Preamble, "rest">>): string {
+  return (flags.sendFinished ? PREAMBLE_TOKENS[1] : "") +
+    (flags.replyBack ? PREAMBLE_TOKENS[0] : "") +
+    (flags.saveStatistic ? PREAMBLE_TOKENS[2] : "") +
+    (flags.finishedBack ? PREAMBLE_TOKENS[3] : "") +
+    (flags.ping ? "PING" : "");
+}
+
+/** The health probe (spec §2.2): a free scanner answers `PONG`. */
+export const PING_PREAMBLE = buildPreamble({ replyBack: true, ping: true });
+
+const FLAG_TOKENS = PREAMBLE_TOKENS.map((t) => encoder.encode(t));
 const PING = encoder.encode("PING");
 /** A partial token is all that is ever held back, so this bounds the buffer. */
 const MAX_PENDING = Math.max(PING.length, ...FLAG_TOKENS.map((t) => t.length)) - 1;
@@ -51,7 +77,7 @@ function compareAt(data: Uint8Array, pos: number, token: Uint8Array): number {
 export class PreambleParser {
   readonly #pending = new Uint8Array(MAX_PENDING);
   #pendingLen = 0;
-  #flags = [false, false, false];
+  #flags = [false, false, false, false];
   #decided = false;
 
   /** Consumes the next bytes; returns the decision, or `undefined` when more bytes are needed. */
@@ -81,7 +107,7 @@ export class PreambleParser {
         if (r === PARTIAL) partial = true;
       }
       if (consumed) continue;
-      const anyFlag = this.#flags[0] || this.#flags[1] || this.#flags[2];
+      const anyFlag = this.#flags.includes(true);
       if (anyFlag) {
         const r = compareAt(data, pos, PING);
         if (r === COMPLETE) return this.#decide(true, data.subarray(pos + PING.length));
@@ -105,7 +131,7 @@ export class PreambleParser {
   #decide(ping: boolean, rest: Uint8Array): Preamble {
     this.#decided = true;
     this.#pendingLen = 0;
-    const [replyBack, sendFinished, saveStatistic] = this.#flags as [boolean, boolean, boolean];
-    return { replyBack, sendFinished, saveStatistic, ping, rest };
+    const [replyBack, sendFinished, saveStatistic, finishedBack] = this.#flags as [boolean, boolean, boolean, boolean];
+    return { replyBack, sendFinished, saveStatistic, finishedBack, ping, rest };
   }
 }

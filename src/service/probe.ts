@@ -3,6 +3,7 @@
  */
 
 import { connect as netConnect } from "node:net";
+import { PING_PREAMBLE } from "./preamble.ts";
 
 /** The part of a `node:net` Socket the probe uses. */
 export interface ProbeSocket {
@@ -16,7 +17,6 @@ export interface ProbeSocket {
 /** Opens a fresh connection to the service's event port. */
 export type ProbeConnect = () => ProbeSocket;
 
-const PING = "X-KF-ReplyBackPING";
 
 /**
  * Sends the health probe on a new connection and resolves true once the reply contains
@@ -59,7 +59,7 @@ export function probeService(connect: ProbeConnect, timeoutMs: number, signal?: 
     });
     socket.on("error", () => finish(false));
     socket.on("close", () => finish(false));
-    socket.write(PING);
+    socket.write(PING_PREAMBLE);
   });
 }
 

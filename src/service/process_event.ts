@@ -152,7 +152,9 @@ export function processEvent(p: Pipeline, index: IndexReader, event: string, opt
       const record = records[r]!;
       if (p.filters.length > 0 && !passesSendEventFilters(p.filters, record, now)) continue;
       if (values.length > 1 || records.length > 1) {
-        const key = `${v.value}\0${record.feed.name}\0${record.category}\0${record.indicator}`;
+        // One line per (event, feed entry): a URL and the IP or host inside it that hit the same
+        // entry are one detection, reported with the first value that found it (issue 11 #6).
+        const key = `${record.feed.name}\0${record.category}\0${record.indicator}`;
         sent ??= new Set();
         if (sent.has(key)) continue;
         sent.add(key);

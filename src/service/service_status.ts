@@ -27,8 +27,20 @@ export interface ServiceStatus {
    *  undefined when healthy. */
   readonly unhealthy?: string;
   readonly feeds: readonly FeedStatus[];
-  /** Event connections: being served, waiting for a free scanner, and the scanner limit. */
-  readonly connections: { readonly active: number; readonly waiting: number; readonly limit: number };
+  /**
+   * Event connections: being served, waiting for a free scanner, and the scanner limit
+   * (ScannersCount − 1: one scanner is kept for the health probe); open in all, the
+   * MaxConnections cap, refused above it, and closed by the idle-slot timeout.
+   */
+  readonly connections: {
+    readonly active: number;
+    readonly waiting: number;
+    readonly limit: number;
+    readonly open?: number;
+    readonly max?: number;
+    readonly refused?: number;
+    readonly idleClosed?: number;
+  };
   /** Input events since start: all, with a detection, with a detection an allow-list
    *  cancelled, dropped unprocessed, cut because they exceeded 64 KiB (spec §2.1), and over
    *  the per-event time limit of 1 s (a regex backtracking catastrophically). */

@@ -62,6 +62,7 @@ describe("parseServiceConfig()", () => {
           outdatedBasesAlertPeriodHours: 0,
           feedsRollbackEnabled: true,
           basesDir: "/etc/ioclens",
+          connections: { max: 1024, idleTimeoutSeconds: 30, drainTimeoutSeconds: 5 },
         },
         status: { enabled: false, listen: "127.0.0.1:9997" },
       },
@@ -258,6 +259,9 @@ describe("parseServiceConfig()", () => {
 <EventSendingRetriesTimeout>60</EventSendingRetriesTimeout>
 <FeedsRollbackEnabled>false</FeedsRollbackEnabled>
 <StatusEndpoint><Listen>0.0.0.0:9997</Listen><Token>s3cret</Token></StatusEndpoint>
+<MaxConnections>200</MaxConnections>
+<IdleTimeout>0</IdleTimeout>
+<StopDrainTimeout>20</StopDrainTimeout>
 </ServiceSettings>`);
     expect(warnings).toEqual([]);
     expect([config.service, config.status]).toEqual([
@@ -272,6 +276,7 @@ describe("parseServiceConfig()", () => {
         basesBackupDir: "/var/lib/ioclens/backup",
         basesDownloadDir: "/etc/ioclens/download",
         temporaryDir: "/tmp",
+        connections: { max: 200, idleTimeoutSeconds: 0, drainTimeoutSeconds: 20 },
       },
       { enabled: true, listen: "0.0.0.0:9997", token: "s3cret" },
     ]);

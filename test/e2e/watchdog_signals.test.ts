@@ -59,14 +59,20 @@ describe("ioclens serve (watchdog signals)", () => {
   test("a second Ctrl+C stops at once (exit 130) and takes the worker along", async () => {
     await using output = await startCollector();
     await using alerts = await startCollector();
-    const { dir, ports } = await serviceDir(root, output, alerts);
+    // A long drain time, so the worker is surely still draining when the second Ctrl+C comes.
+    const { dir, ports } = await serviceDir(root, output, alerts, (xml) => xml.replace("<ServiceSettings>", "<ServiceSettings><StopDrainTimeout>600</StopDrainTimeout>"));
     await using serve = startServe(["-c", "kl_feed_service.conf"], dir, { detached: true });
     await serve.waitReady(ports.input);
     const worker = Number((await serve.waitForLog(workerStarted(0)))[1]);
 
-    // A client that never hangs up keeps the worker draining after the first Ctrl+C.
+    // A client in the middle of a line keeps the worker draining after the first Ctrl+C.
     const client = createConnection({ host: "127.0.0.1", port: ports.input });
     await new Promise<void>((done) => client.once("connect", () => done()));
+    // One write: once the whole line is answered, the worker has read the half line after it.
+    await new Promise<void>((done) => {
+      client.on("data", (chunk: Buffer) => chunk.toString().includes("alert=LookupFinished") && done());
+      client.write("X-KF-ReplyBackGET http://fakess123.nu/ 200\nhalf a line");
+    });
     const from = serve.stderr().length;
     process.kill(-serve.pid, "SIGINT");
     await serve.waitForLog(/\[worker\] stopping\n/, from);
@@ -74,7 +80,8 @@ describe("ioclens serve (watchdog signals)", () => {
 
     expect(await serve.exited).toEqual({ code: 130, signal: null });
     client.destroy();
-    expect(await stillRunningAfter(worker, 2000)).toBe(false);
+    // Bounded only so that a failure ends the test; a stop takes milliseconds.
+    expect(await stillRunningAfter(worker, 15_000)).toBe(false);
   });
 
   test("SIGHUP reloads the worker's feeds from the bases folder", async () => {

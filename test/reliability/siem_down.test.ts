@@ -35,7 +35,7 @@ test("the SIEM down under load: every event up to the queue bound arrives in ord
     // Down: 500 detections for a queue of 200.
     await collector.stop();
     await waitFor(() => service.status().output.connected === false, "the service to notice the SIEM is down");
-    expect(await converse(service.port, ["X-KF-SendFinishedEvent", lines(0, 500)], 500).then((a) => a.length)).toBe(500);
+    expect(await converse(service.port, ["X-KF-SendFinishedEventX-IOCLENS-FinishedBack", lines(0, 500)], 500).then((a) => a.length)).toBe(500);
     expect(service.status().output).toEqual({ queueDepth: QUEUE, queueLimit: QUEUE, dropped: 300, sent: expect.any(Number), connected: false });
     expect(service.status().events.dropped).toBe(300);
 
@@ -49,12 +49,12 @@ test("the SIEM down under load: every event up to the queue bound arrives in ord
     // Down again within the minute: the next 50 drops wait for the minute to pass.
     await collector.stop();
     await waitFor(() => service.status().output.connected === false, "the service to notice the SIEM is down again");
-    await converse(service.port, ["X-KF-SendFinishedEvent", lines(500, 250)], 250);
+    await converse(service.port, ["X-KF-SendFinishedEventX-IOCLENS-FinishedBack", lines(500, 250)], 250);
     expect(service.status().output.dropped).toBe(350);
     collector = await startCollector(port);
     await collector.until((l) => eventNumbers(l).length === QUEUE);
     clock += 60_000;
-    await converse(service.port, ["X-KF-SendFinishedEvent", lines(10_000, 1)], 1);
+    await converse(service.port, ["X-KF-SendFinishedEventX-IOCLENS-FinishedBack", lines(10_000, 1)], 1);
     await collector.until((l) => dropAlerts(l).length === 1);
     const numbers = eventNumbers(collector.lines);
     expect(numbers).toEqual([...Array.from({ length: QUEUE }, (_, i) => 500 + i), 10_000]);

@@ -78,7 +78,7 @@ describe("lookup service: output target", () => {
     await waitFor(() => service.status().output.connected === false, "the service to notice the target went away");
 
     const events = Array.from({ length: 150 }, (_, i) => `event ${i} from 192.0.2.0`).join("\n") + "\n";
-    const answers = await converse(service.port, ["X-KF-SendFinishedEvent", events], 150);
+    const answers = await converse(service.port, ["X-KF-SendFinishedEventX-IOCLENS-FinishedBack", events], 150);
     expect(answers.filter((l) => l.includes("LookupFinished"))).toHaveLength(150);
     expect(answers.filter((l) => l.includes("category="))).toEqual([]);
     expect(service.status().output.queueDepth).toBe(100);
@@ -173,7 +173,7 @@ describe("lookup service: UDP and file targets", () => {
     try {
       const config = testConfig((xml) => xml.replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>udp://127.0.0.1:${port}</ConnectionString>`));
       await using service = await startTestService(config);
-      await converse(service.port, ["X-KF-SendFinishedEvent", "a 192.0.2.0\nb 192.0.2.1\n"], 2);
+      await converse(service.port, ["X-KF-SendFinishedEventX-IOCLENS-FinishedBack", "a 192.0.2.0\nb 192.0.2.1\n"], 2);
       await waitFor(() => received.filter((m) => m.includes("category=KL_IP_Reputation")).length === 2, "two datagrams");
       expect(received.filter((m) => m.includes("category=")).map((m) => /matchedIndicator=(\S+)/.exec(m)?.[1])).toEqual(["192.0.2.0", "192.0.2.1"]);
       expect(received.every((m) => m.endsWith("\n"))).toBe(true);
@@ -191,7 +191,7 @@ describe("lookup service: UDP and file targets", () => {
     try {
       const config = testConfig((xml) => xml.replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>file:${path}</ConnectionString>`));
       await using service = await startTestService(config);
-      await converse(service.port, ["X-KF-SendFinishedEvent", "a 192.0.2.0\n"], 1);
+      await converse(service.port, ["X-KF-SendFinishedEventX-IOCLENS-FinishedBack", "a 192.0.2.0\n"], 1);
       await waitFor(() => service.status().output.queueDepth === 0 && service.status().output.sent >= 2, "the file to be written");
       const lines = (await readFile(path, "utf8")).trimEnd().split("\n");
       expect(lines.filter((l) => l.includes("category=")).map((l) => /matchedIndicator=(\S+)/.exec(l)?.[1])).toEqual(["192.0.2.0"]);
@@ -199,5 +199,65 @@ describe("lookup service: UDP and file targets", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("lookup service: routing (docs/protocol.md §2)", () => {
+  const toCollector = (port: number) => testConfig((xml) => xml.replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>127.0.0.1:${port}</ConnectionString>`));
+  /** Detections as their matched indicator, finished events as "finished N"; alerts left out. */
+  const shapeOf = (lines: readonly string[]) =>
+    lines.filter((l) => !l.includes("alert=KL_ALERT")).map((l) => (l.includes("LookupFinished") ? `finished ${/sent_events=(\d+)/.exec(l)?.[1]}` : /matchedIndicator=(\S+)/.exec(l)?.[1]));
+  const INPUT = "a 192.0.2.0\nnothing here\nb http://fakess123.nu\n";
+
+  /** Sends `text`, half-closes, and counts the bytes that come back until the service closes. */
+  async function sendAndCount(port: number, text: string): Promise<number> {
+    const { createConnection } = await import("node:net");
+    const socket = createConnection({ host: "127.0.0.1", port });
+    let received = 0;
+    socket.on("data", (chunk: Buffer) => (received += chunk.length));
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.end(text);
+    await new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    return received;
+  }
+
+  test.each([
+    ["no preamble (rsyslog, syslog-ng, Splunk tcpout)", ""],
+    ["X-KF-SendFinishedEvent alone (a MaxPatrol-style forwarder)", "X-KF-SendFinishedEvent"],
+  ])("%s: nothing comes back; detections and finished events reach the output, in order", async (_name, preamble) => {
+    await using collector = await startCollector();
+    await using service = await startTestService(toCollector(collector.port));
+    expect(await sendAndCount(service.port, preamble + INPUT)).toBe(0);
+    await collector.until((lines) => shapeOf(lines).filter((s) => s?.startsWith("finished")).length === 3);
+    expect(shapeOf(collector.lines)).toEqual(["192.0.2.0", "finished 1", "finished 0", "fakess123.nu", "finished 1"]);
+  });
+
+  test("ours, X-IOCLENS-FinishedBack: finished events come back, detections go to the output", async () => {
+    await using collector = await startCollector();
+    await using service = await startTestService(toCollector(collector.port));
+    const answers = await converse(service.port, ["X-KF-SendFinishedEventX-IOCLENS-FinishedBack", INPUT], 3);
+    expect(shapeOf(answers)).toEqual(["finished 1", "finished 0", "finished 1"]);
+    await collector.until((lines) => shapeOf(lines).length === 2);
+    expect(shapeOf(collector.lines)).toEqual(["192.0.2.0", "fakess123.nu"]);
+  });
+
+  test("ReplyBack: detections and finished events come back and nothing reaches the output", async () => {
+    await using collector = await startCollector();
+    await using service = await startTestService(toCollector(collector.port));
+    const answers = await converse(service.port, [FLAGS, INPUT], 3);
+    expect(shapeOf(answers)).toEqual(["192.0.2.0", "finished 1", "finished 0", "fakess123.nu", "finished 1"]);
+    await service.close();
+    await collector.until((lines) => lines.some((l) => l.includes("KL_ALERT_ServiceStopped")));
+    expect(shapeOf(collector.lines)).toEqual([]);
+  });
+
+  test("an event whose URL and IP hit the same feed entry gives one detection, not two", async () => {
+    const feeds = new Map([["hosts.txt", "198.51.100.9\n"]]);
+    const config = testConfig((xml) =>
+      xml.replace("</Feeds>", `<Feed filename="hosts.txt" format="lines" category="TEST_HOST" indicator_lifetime="0"/></Feeds>`),
+    );
+    await using service = await startTestService(config, { extraFeeds: feeds });
+    const answers = await converse(service.port, [FLAGS, "GET http://198.51.100.9/x.php from 198.51.100.9\n"], 1);
+    expect(shapeOf(answers)).toEqual(["198.51.100.9", "finished 1"]);
   });
 });

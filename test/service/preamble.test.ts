@@ -19,7 +19,7 @@ function parse(chunks: string[], end = false): { flags: Omit<Preamble, "rest">; 
   return { flags, rest: dec.decode(rest), decidedAt: chunks.length };
 }
 
-const none = { replyBack: false, sendFinished: false, saveStatistic: false, ping: false };
+const none = { replyBack: false, sendFinished: false, saveStatistic: false, finishedBack: false, ping: false };
 
 describe("PreambleParser", () => {
   test.each([
@@ -28,9 +28,10 @@ describe("PreambleParser", () => {
     [
       "all three flags in any order, no separator",
       ["X-KF-SendFinishedEventX-KF-ReplyBackX-KF-SaveStatisticip=192.0.2.1\n"],
-      { replyBack: true, sendFinished: true, saveStatistic: true, ping: false },
+      { ...none, replyBack: true, sendFinished: true, saveStatistic: true },
       "ip=192.0.2.1\n",
     ],
+    ["ours: FinishedBack with SendFinishedEvent", ["X-KF-SendFinishedEventX-IOCLENS-FinishedBackx\n"], { ...none, sendFinished: true, finishedBack: true }, "x\n"],
     ["SaveStatistic first", ["X-KF-SaveStatisticX-KF-ReplyBackx\n"], { ...none, replyBack: true, saveStatistic: true }, "x\n"],
     ["a newline after the flags stays in rest", ["X-KF-ReplyBack\nx\n"], { ...none, replyBack: true }, "\nx\n"],
     ["CRLF after the flags stays in rest", ["X-KF-ReplyBack\r\nx"], { ...none, replyBack: true }, "\r\nx"],

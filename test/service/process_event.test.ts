@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { OutputSettings, RegexRule, SendEventFilter, ServiceConfig } from "../../src/config/types.ts";
+import { DEFAULT_CONNECTION_LIMITS } from "../../src/config/types.ts";
 import type { FeedInfo, IndexReader, LookupResult, LookupType, MatchedRecord } from "../../src/matching/types.ts";
 import { compilePipeline, processEvent } from "../../src/service/process_event.ts";
 
@@ -81,6 +82,7 @@ function config(output: Partial<OutputSettings> = {}, perScanDetectLimit?: numbe
       outdatedBasesAlertPeriodHours: 0,
       feedsRollbackEnabled: true,
       basesDir: "/tmp",
+      connections: DEFAULT_CONNECTION_LIMITS,
     },
     status: { enabled: false, listen: "127.0.0.1:0" },
   };

@@ -1,0 +1,194 @@
+/**
+ * One event connection after its preamble (spec cybertrace-service.md §2): frames the bytes into
+ * events, processes them, and routes what they produce — to the client with `X-KF-ReplyBack`,
+ * otherwise to the configured output, never both (docs/protocol.md §2).
+ */
+import type { Socket } from "node:net";
+import { renderFinishedEvent } from "../events/render_finished_event.ts";
+import type { EventRenderContext } from "../events/event_render_context.ts";
+import type { IndexReader } from "../matching/types.ts";
+import { LineFramer } from "./line_framer.ts";
+import type { Preamble } from "./preamble.ts";
+import { processEvent, type Pipeline, type ProcessResult } from "./process_event.ts";
+
+/** What a session reads from the service on every event: the current state may be swapped by a reload. */
+export interface SessionHost {
+  current(): { readonly pipeline: Pipeline; readonly index: IndexReader; readonly eventDelimiter?: string };
+  now(): number;
+  /** Sends one line to the configured output (queued; never blocks). */
+  toOutput(line: string): void;
+  /** Called after every processed event, with how long it took. */
+  onEvent(event: string, result: ProcessResult, ms: number): void;
+  /** The framer threw: the chunk's events are lost and counted. */
+  onError(error: Error): void;
+  /** Lines cut at the 64 KiB limit since the last call. */
+  onCut(lines: number): void;
+}
+
+const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
+
+/**
+ * Routing, per the preamble:
+ * - ReplyBack: detections and finished events are written back; a client that reads slowly
+ *   pauses its own input (backpressure), no one else's.
+ * - No ReplyBack: detections and finished events go to the output, so a forwarder that never
+ *   reads its socket receives nothing and cannot stall; with our `X-IOCLENS-FinishedBack` the
+ *   finished events come back instead of going to the output.
+ */
+export class Session {
+  readonly socket: Socket;
+  /** `now()` when bytes last arrived, for the idle-slot timeout. */
+  lastActive: number;
+  readonly #host: SessionHost;
+  readonly #replyBack: boolean;
+  readonly #finishedBack: boolean;
+  readonly #sendFinished: boolean;
+  readonly #framer: LineFramer;
+  readonly #eventOptions: { now: number; sendFinished: false; astralFree: boolean; peerIp?: string };
+  #out = "";
+  // Per input line: one finished event after all its events (a line cut at 64 KiB or split by
+  // EventDelimiter is several events, but clients wait for one answer per line they sent).
+  #lineEvents = 0;
+  #lineSent = 0;
+  #lineCategories: Map<string, number> | undefined;
+  #lineContext: EventRenderContext | undefined;
+  #cutBefore = 0;
+  #stopping = false;
+  #aborted = false;
+
+  constructor(socket: Socket, preamble: Preamble, peerIp: string | undefined, host: SessionHost) {
+    this.socket = socket;
+    this.#host = host;
+    this.lastActive = host.now();
+    const current = host.current();
+    this.#replyBack = preamble.replyBack;
+    this.#finishedBack = preamble.finishedBack && !preamble.replyBack;
+    this.#sendFinished = preamble.sendFinished || preamble.finishedBack || current.pipeline.finishedEnabled;
+    // One options object per session, not per event: the spread cost ~2% of service CPU (profile).
+    this.#eventOptions = { now: 0, sendFinished: false, astralFree: false };
+    if (peerIp) this.#eventOptions.peerIp = peerIp;
+    this.#framer = new LineFramer({
+      ...(current.eventDelimiter ? { eventDelimiter: current.eventDelimiter } : {}),
+      onEvent: (event, bmp) => this.#onEvent(event, bmp),
+      onLineEnd: () => this.#onLineEnd(),
+    });
+    socket.on("data", (chunk: Uint8Array) => this.#consume(chunk));
+    socket.once("end", () => {
+      // Bun emits "end" when we destroy the socket ourselves: a cut line is not a whole one.
+      if (this.#aborted) return;
+      this.#framer.end();
+      this.#flush();
+      socket.end();
+    });
+    if (preamble.rest.length > 0) this.#consume(preamble.rest);
+    socket.resume();
+  }
+
+  /** Nothing would be lost by closing now: no partial line held, no answer waiting to be written. */
+  get quiescent(): boolean {
+    return !this.#framer.midLine && this.#out.length === 0 && this.socket.writableLength === 0;
+  }
+
+  /** A line was begun but not ended. */
+  get midLine(): boolean {
+    return this.#framer.midLine;
+  }
+
+  /**
+   * The service is stopping: the connection is closed as soon as it is quiescent (at once when it
+   * already is), while input that completes a line is still processed. Resolves when closed.
+   */
+  stop(): Promise<void> {
+    this.#stopping = true;
+    const closed = new Promise<void>((resolve) => {
+      if (this.socket.destroyed) return resolve();
+      this.socket.once("close", () => resolve());
+    });
+    this.#closeIfQuiescent();
+    return closed;
+  }
+
+  /** Closes the connection now; returns whether a partial line was lost with it. */
+  abort(): boolean {
+    const lost = this.#framer.midLine && !this.#aborted;
+    this.#aborted = true;
+    this.socket.destroy();
+    return lost;
+  }
+
+  #closeIfQuiescent(): void {
+    if (!this.#stopping || !this.quiescent || this.socket.destroyed) return;
+    // end() flushes what was written; destroying at "finish" does not wait for a client that
+    // never closes its side (a forwarder), which is what kept `serve` from stopping.
+    this.socket.end(() => this.socket.destroy());
+  }
+
+  #consume(chunk: Uint8Array): void {
+    this.lastActive = this.#host.now();
+    try {
+      this.#framer.push(chunk);
+    } catch (error) {
+      this.#host.onError(error as Error);
+    }
+    const cut = this.#framer.cutEvents;
+    if (cut !== this.#cutBefore) {
+      this.#host.onCut(cut - this.#cutBefore);
+      this.#cutBefore = cut;
+    }
+    this.#flush();
+    this.#closeIfQuiescent();
+  }
+
+  #onEvent(event: string, bmp: boolean): void {
+    const host = this.#host;
+    const now = host.now();
+    const current = host.current();
+    const options = this.#eventOptions;
+    options.now = now;
+    options.astralFree = bmp;
+    const result = processEvent(current.pipeline, current.index, event, options);
+    host.onEvent(event, result, host.now() - now);
+    if (result.detections > 0) {
+      if (this.#sendFinished) {
+        for (const [category, n] of result.byCategory) {
+          this.#lineCategories ??= new Map();
+          this.#lineCategories.set(category, (this.#lineCategories.get(category) ?? 0) + n);
+        }
+      }
+      if (this.#replyBack) this.#out += result.lines.join("\n") + "\n";
+      else for (const line of result.lines) host.toOutput(line);
+    }
+    this.#lineEvents++;
+    this.#lineSent += result.detections;
+    this.#lineContext ??= result.context;
+  }
+
+  #onLineEnd(): void {
+    if (this.#lineEvents === 0) return;
+    if (this.#sendFinished && this.#lineContext) {
+      const line = renderFinishedEvent(this.#host.current().pipeline.templates, this.#lineContext, this.#lineSent, this.#lineCategories ?? EMPTY_COUNTS);
+      if (this.#replyBack || this.#finishedBack) this.#out += line + "\n";
+      else this.#host.toOutput(line);
+    }
+    this.#lineEvents = 0;
+    this.#lineSent = 0;
+    this.#lineCategories = undefined;
+    this.#lineContext = undefined;
+  }
+
+  #flush(): void {
+    if (this.#out.length === 0) return;
+    const chunk = this.#out;
+    this.#out = "";
+    const socket = this.socket;
+    if (!socket.writable) return;
+    if (!socket.write(chunk)) {
+      // The client reads slower than we answer: stop reading its input until it catches up.
+      socket.pause();
+      socket.once("drain", () => {
+        socket.resume();
+        this.#closeIfQuiescent();
+      });
+    }
+  }
+}
