@@ -26,7 +26,7 @@ import { isLoopbackHost, parseEndpoint } from "../service/parse_endpoint.ts";
 import { OutputSink } from "../service/output_sink.ts";
 import { renderAlert } from "../events/render_alert.ts";
 import { serveHttp, type HttpServerHandle } from "../runtime/serve_http.ts";
-import { selfCommand } from "../runtime/runtime.ts";
+import { openFileLimit, selfCommand } from "../runtime/runtime.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
 
 /** What a worker prints once it listens; the watchdog waits for it before trusting PONGs. */
@@ -115,6 +115,7 @@ async function openFeed(config: ServiceConfig, filename: string): Promise<FeedIn
 /** The service in this process, until SIGTERM/SIGINT. */
 async function runService(config: ServiceConfig, configPath: string | undefined, log: Logger, io: CliIo): Promise<number> {
   let service;
+  const fileLimit = openFileLimit();
   try {
     service = await startLookupService(config, {
       now: Date.now,
@@ -128,6 +129,7 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
         return next;
       },
       restarts: Number(io.env["IOCLENS_RESTARTS"] ?? 0),
+      ...(fileLimit !== undefined ? { openFileLimit: fileLimit } : {}),
       feedUpdatedAt: async (current, filename) => {
         if (current.service.basesDir === EMBEDDED_BASES) return undefined;
         return (await stat(isAbsolute(filename) ? filename : join(current.service.basesDir, filename))).mtimeMs;

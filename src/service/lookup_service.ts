@@ -6,7 +6,7 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { unlink } from "node:fs/promises";
-import type { ServiceConfig } from "../config/types.ts";
+import type { ConnectionLimits, ServiceConfig } from "../config/types.ts";
 import { IndicatorIndex } from "../matching/indicator_index.ts";
 import type { IndexReader } from "../matching/types.ts";
 import { loadFeeds, type FeedLoadReport } from "../feeds/load_feeds.ts";
@@ -42,6 +42,8 @@ export interface LookupServiceDeps {
   readonly feedUpdatedAt?: (config: ServiceConfig, filename: string) => Promise<number | undefined>;
   /** Per-event time limit in ms (default 1000): slower events are counted and logged. */
   readonly slowEventMs?: number;
+  /** The process's open-file limit, when known: MaxConnections is kept below it. */
+  readonly openFileLimit?: number;
 }
 
 /** A running service. */
@@ -193,7 +195,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   };
 
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
-  const limits = config.service.connections;
+  const limits = effectiveLimits(config.service.connections, deps.openFileLimit, log);
   const sockets = new Set<Socket>();
   const sessions = new Set<Session>();
   const sessionSockets = new WeakSet<Socket>();
@@ -470,6 +472,17 @@ function reportFeed(report: FeedLoadReport, alert: (name: string, fields?: reado
   for (const warning of report.warnings) log("warn", warning);
   log("info", `feed ${report.name} loaded`, { records: report.loaded, skipped: report.skipped, ms: Math.round(report.ms) });
   alert("KL_ALERT_UpdatedFeed", [["feed", report.name], ["records", String(report.loaded)]]);
+}
+
+/** Descriptors kept for feeds, the output and alert targets, the status endpoint and the runtime. */
+const RESERVED_FDS = 64;
+
+/** MaxConnections, lowered below the open-file limit so the listener never runs out of descriptors. */
+function effectiveLimits(limits: ConnectionLimits, fileLimit: number | undefined, log: Logger): ConnectionLimits {
+  if (fileLimit === undefined || limits.max <= fileLimit - RESERVED_FDS) return limits;
+  const max = Math.max(1, fileLimit - RESERVED_FDS);
+  log("warn", `ServiceSettings > MaxConnections ${limits.max} is above what the open-file limit ${fileLimit} allows: using ${max} (raise it with ulimit -n or LimitNOFILE=)`);
+  return { ...limits, max };
 }
 
 function endpointOf(text: string, element: string): Endpoint {

@@ -119,6 +119,28 @@ describe("connection limits", () => {
     await service.close();
   });
 
+  test("an open-file limit below MaxConnections lowers the cap, so idle connections cannot exhaust the worker's descriptors", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "ioclens-fds-"));
+    try {
+      const files = await writeServiceConfig(dir);
+      // 192 descriptors: the cap becomes 128 (64 kept for feeds, targets and the runtime).
+      const serve = spawnIoclens(["serve", "--no-watchdog", "-c", files.config], {}, { openFiles: 192 });
+      await waitFor(() => pong(files.port), "the service to answer PING", 15_000, 50);
+      const sockets = await Promise.all(Array.from({ length: 300 }, () => connect(files.port)));
+      await waitFor(async () => (await fetchConnections(files.statusPort))?.refused === 300 - 128, "172 connections to be refused", 15_000, 50);
+      expect(await fetchConnections(files.statusPort)).toMatchObject({ open: 128, max: 128, refused: 172 });
+      for (const socket of sockets) socket.destroy();
+      // Served again once the idle ones are gone: the listener never ran out of descriptors.
+      await waitFor(async () => (await fetchConnections(files.statusPort))?.open === 0, "the connections to close", 15_000, 50);
+      expect(await converse(files.port, ["X-KF-SendFinishedEventX-KF-ReplyBack", "http://fakess123.nu\n"], 1)).toContainEqual(expect.stringContaining("LookupFinished"));
+      expect(serve.stderr()).toContain("ServiceSettings > MaxConnections 1024 is above what the open-file limit 192 allows: using 128");
+      serve.process.kill("SIGTERM");
+      expect(await serve.exited).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   test("IdleTimeout: a client holding the only scanner without sending gives it up to a waiting client", async () => {
     // ScannersCount 2 leaves one scanner for events (the other is the health probe's).
     const service = await startTestService(testConfig(withSettings("<ScannersCount>2</ScannersCount><IdleTimeout>1</IdleTimeout>")));
@@ -146,6 +168,11 @@ describe("connection limits", () => {
     await service.close();
   });
 });
+
+async function fetchConnections(statusPort: number): Promise<{ open: number; max: number; refused: number } | undefined> {
+  const res = await fetch(`http://127.0.0.1:${statusPort}/status`).catch(() => undefined);
+  return res?.ok ? ((await res.json()) as { connections: { open: number; max: number; refused: number } }).connections : undefined;
+}
 
 /** Writes `text` on `socket` and resolves with what comes back once a LookupFinished arrives. */
 function converseOn(socket: Socket, text: string): Promise<string> {
