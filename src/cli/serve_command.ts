@@ -252,6 +252,7 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
       return handle;
     },
     probe: () => (currentAnnounced ? probeService(tcpProbeConnect(probeAddress), timing.probeTimeoutMs) : Promise.resolve(false)),
+    listening: () => currentAnnounced,
     log: (level, message, fields) => log(level as LogLevel, message, fields),
     alert: (name, fields) => {
       const line = renderAlert(templates, name, fields ?? [], Date.now());

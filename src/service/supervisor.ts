@@ -27,6 +27,13 @@ export interface SupervisorDeps {
   spawnWorker(info: { readonly restarts: number }): WorkerHandle;
   /** True when the worker answered PONG in time; must settle on its own (has a timeout). */
   probe(): Promise<boolean>;
+  /**
+   * True once the current worker said it listens (its feeds are loaded). From then on a failed
+   * probe counts as a hang even before the first PONG: a client may reconnect at once with the
+   * line that hung the previous worker, and the readiness deadline (for feed loading) would
+   * leave the new worker hung for minutes. Without it, only the deadline applies.
+   */
+  listening?(): boolean;
   log(level: LogLevel, msg: string, fields?: LogFields): void;
   /** Emits a `KL_ALERT_*` service alert. */
   alert(name: string, fields?: [string, string][]): void;
@@ -175,7 +182,7 @@ export async function runSupervisor(deps: SupervisorDeps, opts: SupervisorOption
         } else if (failures > 0 && deps.now() - readyAt >= o.backoffResetMs) {
           failures = 0;
         }
-      } else if (readyAt !== undefined) {
+      } else if (readyAt !== undefined || deps.listening?.() === true) {
         failed++;
         deps.log("warn", "Worker probe failed", { failed, of: o.maxFailedProbes });
         if (failed >= o.maxFailedProbes) return { kind: "hung", reason: `${failed} probes failed in a row` };

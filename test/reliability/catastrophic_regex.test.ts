@@ -43,11 +43,14 @@ test("a line that stalls the service: the watchdog kills and restarts it, the sc
     const parts: string[] = [];
     for (let i = 1; i <= LINES; i++) parts.push(i === BAD ? POISON : i % 100 === 0 ? `line ${i} src=192.0.2.0` : `line ${i} nothing to see`);
     await writeFile(log, parts.join("\n") + "\n");
-    // Five catastrophic regexes: the worker's event loop blocks for seconds on the poison line.
-    const service = await writeServiceConfig(dir, withPoisonRegexes(5));
+    // Twenty catastrophic regexes block the worker's event loop for ~13 s on the poison line
+    // (here), far past the 2 x 1.5 s the watchdog waits; a busy but healthy worker answers a
+    // probe within 1.5 s, so only the poison line causes a restart (with 300 ms probes a loaded
+    // machine restarted healthy workers too).
+    const service = await writeServiceConfig(dir, withPoisonRegexes(20));
     const watchdog = spawnIoclens(["serve", "-c", service.config], {
-      IOCLENS_PROBE_INTERVAL_MS: "100",
-      IOCLENS_PROBE_TIMEOUT_MS: "300",
+      IOCLENS_PROBE_INTERVAL_MS: "200",
+      IOCLENS_PROBE_TIMEOUT_MS: "1500",
       IOCLENS_PROBE_FAILURES: "2",
       IOCLENS_KILL_GRACE_MS: "200",
       IOCLENS_RESTART_DELAY_MS: "100",

@@ -83,13 +83,12 @@ describe("malformed configs", () => {
         const path = join(dir, `case-${seed}-${name}`);
         await writeFile(path, mutate(seed * 7919 + name.length, text));
         const io = recordingIo({ cwd: dir });
-        const started = performance.now();
+        // A mutation that hangs the parser hits the test's timeout; no duration is compared.
         const code = await main([command, "--check-config", path], io);
-        const ms = performance.now() - started;
         const errLines = io.err().split("\n").filter((l) => l.length > 0);
         // Replay a failure with its seed: mutate(seed * 7919 + name.length, text).
-        const summary = { seed, code, slow: ms > 2000, stack: /\n\s+at |internal error/.test(io.err()) };
-        expect(summary).toEqual({ seed, code: code === 0 ? 0 : 3, slow: false, stack: false });
+        const summary = { seed, code, stack: /\n\s+at |internal error/.test(io.err()) };
+        expect(summary).toEqual({ seed, code: code === 0 ? 0 : 3, stack: false });
         if (code === 0) {
           outcomes.ok++;
           expect(io.out()).toContain(": ok (");

@@ -41,13 +41,13 @@ describe("malformed feeds", () => {
     ["Kaspersky JSON with a 1 MB field", feed("Botnet_CnC_URL_Data_Feed.json", "kaspersky", { fields: [...BOTNET_FIELDS] }), `[{"mask":"bad.example/x","note":"${MB}"},{"mask":"${MB}"},{"mask":"ok.example/y"}]`, { loaded: 2, skipped: 1 }],
     ["a TSV with a 1 MB field", feed("ipsum.tsv", "tsv"), `192.0.2.1\t${MB}\n${MB}\n`, { loaded: 1, skipped: 1 }],
   ] as const)("%s: loads what it can and counts or reports the rest", async (_name, config, text, expected) => {
-    const { report, ms } = await load(config, text);
+    // A pathological input that made loading quadratic would hit the test's own timeout.
+    const { report } = await load(config, text);
     expectClear(report);
     if ("error" in expected) expect(report.error).toStartWith(`${config.filename}: `);
     else expect(report.error).toBeUndefined();
     if ("loaded" in expected) expect(report.loaded).toBe(expected.loaded);
     if ("skipped" in expected) expect(report.skipped).toBe(expected.skipped);
-    expect(ms).toBeLessThan(3000);
   });
 
   const SEEDS = [

@@ -69,7 +69,7 @@ function harness(opts: { ignoreSigterm?: boolean } = {}) {
   const alerts: string[] = [];
   const restartCounts: number[] = [];
   const spawnInfo: number[] = [];
-  const state = { healthy: true };
+  const state = { healthy: true, listening: undefined as boolean | undefined };
   const deps: SupervisorDeps = {
     now: clock.now,
     sleep: clock.sleep,
@@ -96,6 +96,7 @@ function harness(opts: { ignoreSigterm?: boolean } = {}) {
       return worker;
     },
     probe: async () => state.healthy,
+    listening: () => state.listening ?? state.healthy,
     log: () => {},
     alert: (name) => alerts.push(name),
     onRestart: (n) => restartCounts.push(n),
@@ -176,6 +177,22 @@ describe("runSupervisor()", () => {
     h.state.healthy = false;
     const done = h.run({ readinessTimeoutMs: 10_000, readinessProbeIntervalMs: 1000 });
     await h.clock.advance(9000);
+    expect(h.workers[0]!.signals).toEqual([]);
+    await h.clock.advance(1000);
+    expect({ signals: h.workers[0]!.signals, alerts: h.alerts }).toEqual({
+      signals: ["SIGTERM"],
+      alerts: ["KL_ALERT_ServiceUnavailable"],
+    });
+    h.stop.abort();
+    await done;
+  });
+
+  test("a worker that listens but hangs before its first PONG is killed after the failed probes, not at the readiness deadline", async () => {
+    const h = harness();
+    h.state.healthy = false;
+    h.state.listening = true; // listening, then blocked by the line that hung the last worker
+    const done = h.run({ readinessTimeoutMs: 120_000, readinessProbeIntervalMs: 1000, maxFailedProbes: 2 });
+    await h.clock.advance(0);
     expect(h.workers[0]!.signals).toEqual([]);
     await h.clock.advance(1000);
     expect({ signals: h.workers[0]!.signals, alerts: h.alerts }).toEqual({
