@@ -3,6 +3,7 @@
  * line and element path, and warnings for what is ignored.
  */
 import { ConfigError } from "./config_error.ts";
+import { parseByteSize } from "./byte_size.ts";
 import { parseXml, type XmlElement } from "./parse_xml.ts";
 import { XmlSyntaxError } from "./xml_syntax_error.ts";
 
@@ -120,6 +121,20 @@ export class Reader {
   intAttr(element: XmlElement, path: string, name: string, min: number, max: number): number | undefined {
     const raw = element.attributes[name];
     return raw === undefined ? undefined : this.toInt(raw.trim(), element.line, `${path} attribute ${name}`, min, max);
+  }
+
+  /**
+   * A count of `unit` (bytes, characters) from 1 to `max`, written as a whole number with an
+   * optional binary multiplier: `512 MiB`, `4M`, `1048576`.
+   */
+  sizeAttr(element: XmlElement, path: string, name: string, max: number, unit: string): number | undefined {
+    const raw = element.attributes[name];
+    if (raw === undefined) return undefined;
+    const value = parseByteSize(raw);
+    if (value === undefined || value < 1 || value > max) {
+      this.fail(element.line, `${path} attribute ${name}`, `must be a number of ${unit} from 1 to ${max}, optionally with K, M or G (KiB, MiB, GiB), got "${raw}"`);
+    }
+    return value;
   }
 
   boolAttr(element: XmlElement, path: string, name: string): boolean | undefined {

@@ -8,11 +8,12 @@ import { ConfigError } from "./config_error.ts";
 import { endpointProblem, hostPortProblem, isLoopbackHostPort, targetProblem } from "./_endpoint.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
-import { DEFAULT_CONNECTION_LIMITS } from "./types.ts";
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_FEED_LIMITS, FEED_LIMIT_ATTRIBUTES } from "./types.ts";
 import type {
   ActionableField,
   FeedConfig,
   FeedField,
+  FeedLimits,
   FeedFieldType,
   FeedFormat,
   FeedsSettings,
@@ -292,15 +293,16 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
 }
 
 function readFeeds(reader: Reader, element: XmlElement, path: string, baseDir: string): FeedsSettings {
-  reader.attributes(element, path, ["per_scan_detect_limit", "update_frequency", "registry"]);
+  reader.attributes(element, path, ["per_scan_detect_limit", "update_frequency", "registry", ...LIMIT_NAMES]);
   const limit = reader.intAttr(element, path, "per_scan_detect_limit", 0, Number.POSITIVE_INFINITY);
   const updateFrequencyMinutes = reader.intAttr(element, path, "update_frequency", 0, 525_600) ?? 30;
   if (!UPDATE_FREQUENCIES.includes(updateFrequencyMinutes)) {
     reader.warn(element.line, `attribute update_frequency of ${path} is ${updateFrequencyMinutes}: Kaspersky accepts only ${UPDATE_FREQUENCIES.join(", ")}, ioclens uses it as given`);
   }
   const registry = reader.attr(element, "registry")?.trim();
+  const limits = readLimits(reader, element, path, DEFAULT_FEED_LIMITS);
   const feeds: FeedConfig[] = [];
-  reader.children(element, path, { Feed: (el, p) => feeds.push(readFeed(reader, el, p)) }, { repeatable: ["Feed"] });
+  reader.children(element, path, { Feed: (el, p) => feeds.push(readFeed(reader, el, p, limits)) }, { repeatable: ["Feed"] });
   return {
     // 0 is read as "no limit", like an absent attribute.
     perScanDetectLimit: limit === 0 ? undefined : limit,
@@ -310,8 +312,9 @@ function readFeeds(reader: Reader, element: XmlElement, path: string, baseDir: s
   };
 }
 
-function readFeed(reader: Reader, element: XmlElement, path: string): FeedConfig {
+function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits: FeedLimits | undefined): FeedConfig {
   reader.attributes(element, path, [
+    ...LIMIT_NAMES,
     "filename",
     "enabled",
     "confidence",
@@ -361,8 +364,27 @@ function readFeed(reader: Reader, element: XmlElement, path: string): FeedConfig
     allowList: reader.boolAttr(element, path, "allowlist") ?? false,
     header: reader.boolAttr(element, path, "header") ?? format === "csv",
     delimiter: readDelimiter(reader, element, path),
+    ...limitsOf(readLimits(reader, element, path, feedsLimits ?? DEFAULT_FEED_LIMITS) ?? feedsLimits),
     line: element.line,
   };
+}
+
+const LIMIT_NAMES = Object.values(FEED_LIMIT_ATTRIBUTES);
+/** Record lengths are JS string lengths: JSC strings end below 2^31 characters. */
+const MAX_RECORD_LENGTH = 2 ** 30;
+
+/** The limit attributes of a Feeds or Feed element over `base`; undefined when it has none. */
+function readLimits(reader: Reader, element: XmlElement, path: string, base: FeedLimits): FeedLimits | undefined {
+  const { maxFileBytes, maxDecompressedBytes, maxRecordLength } = FEED_LIMIT_ATTRIBUTES;
+  const file = reader.sizeAttr(element, path, maxFileBytes, 2 ** 40, "bytes");
+  const decompressed = reader.sizeAttr(element, path, maxDecompressedBytes, 2 ** 40, "bytes");
+  const record = reader.sizeAttr(element, path, maxRecordLength, MAX_RECORD_LENGTH, "characters");
+  if (file === undefined && decompressed === undefined && record === undefined) return undefined;
+  return { maxFileBytes: file ?? base.maxFileBytes, maxDecompressedBytes: decompressed ?? base.maxDecompressedBytes, maxRecordLength: record ?? base.maxRecordLength };
+}
+
+function limitsOf(limits: FeedLimits | undefined): { limits?: FeedLimits } {
+  return limits === undefined ? {} : { limits };
 }
 
 function readField(reader: Reader, element: XmlElement, path: string, feedCategory: string): FeedField {

@@ -106,8 +106,36 @@ export interface FeedConfig {
   readonly header: boolean;
   /** CSV/TSV: column separator (`,` or TAB by format; may be overridden). */
   readonly delimiter?: string;
+  /** Ours: set when the Feed or its Feeds element names a limit; undefined = {@link DEFAULT_FEED_LIMITS}. */
+  readonly limits?: FeedLimits;
   readonly line: number;
 }
+
+/**
+ * Ours: how much of one feed file is read before the feed fails, so a sparse file or a gzip bomb
+ * fails with a clear message instead of taking the memory (docs/configuration.md, Feeds).
+ */
+export interface FeedLimits {
+  /** Bytes read from the file, before decompression. */
+  readonly maxFileBytes: number;
+  /** Bytes after decompression (for a plain file: its size again). */
+  readonly maxDecompressedBytes: number;
+  /**
+   * Characters of one line (line-based formats) or one array element (Kaspersky JSON). MISP and
+   * STIX documents are parsed whole and bounded by `maxDecompressedBytes` only.
+   */
+  readonly maxRecordLength: number;
+}
+
+/** Defaults of {@link FeedLimits}: 1 GiB read, 1 GiB decompressed, 4 Mi characters per record. */
+export const DEFAULT_FEED_LIMITS: FeedLimits = { maxFileBytes: 2 ** 30, maxDecompressedBytes: 2 ** 30, maxRecordLength: 4 * 2 ** 20 };
+
+/** The attribute of `Feeds` and `Feed` that sets each limit; error messages name it too. */
+export const FEED_LIMIT_ATTRIBUTES: Readonly<Record<keyof FeedLimits, string>> = {
+  maxFileBytes: "max_file_size",
+  maxDecompressedBytes: "max_decompressed_size",
+  maxRecordLength: "max_record_length",
+};
 
 export interface FeedsSettings {
   /** Undefined = unlimited. */

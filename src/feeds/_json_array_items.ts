@@ -3,6 +3,7 @@
  * document, so a Kaspersky feed of a million records is never held twice and a truncated file
  * still yields every record before the cut. Each element is then parsed on its own.
  */
+import { FEED_LIMIT_ATTRIBUTES } from "../config/types.ts";
 import { FeedError } from "./feed_error.ts";
 
 /** One element's source text and the line it starts on (1-based). */
@@ -31,11 +32,16 @@ const enum State {
 /**
  * Yields the elements of the JSON array in `chunks`, those that end in one chunk together.
  * Throws FeedError naming the line when the text is not an array, an element is not followed
- * by `,` or `]`, or the input ends early; the elements before the fault are yielded first.
- * Element syntax is left to JSON.parse; only brackets and strings are tracked here.
+ * by `,` or `]`, an element is longer than `maxLength` characters (it is never held longer),
+ * or the input ends early; the elements before the fault are yielded first. Element syntax is
+ * left to JSON.parse; only brackets and strings are tracked here.
  */
-export async function* jsonArrayItems(chunks: AsyncIterable<string>): AsyncGenerator<JsonItem[]> {
+export async function* jsonArrayItems(chunks: AsyncIterable<string>, maxLength = Number.POSITIVE_INFINITY): AsyncGenerator<JsonItem[]> {
   let state = State.BeforeArray;
+  /** Elements finished so far, for the number of the one too long. */
+  let count = 0;
+  /** Characters of the current element held in `parts`. */
+  let held = 0;
   let line = 1;
   let depth = 0;
   let inString = false;
@@ -97,6 +103,7 @@ export async function* jsonArrayItems(chunks: AsyncIterable<string>): AsyncGener
             start = i;
             itemLine = line;
             parts = [];
+            held = 0;
             if (c === QUOTE) inString = true;
             else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth = 1;
             break;
@@ -114,18 +121,28 @@ export async function* jsonArrayItems(chunks: AsyncIterable<string>): AsyncGener
     }
     if (items.length > 0) yield items;
     if (fault !== undefined) throw fault;
-    if (state === State.InItem) parts.push(chunk.slice(start));
+    if (state === State.InItem) {
+      held += n - start;
+      if (held > maxLength) throw tooLong();
+      parts.push(chunk.slice(start));
+    }
   }
   if (state === State.BeforeArray) throw syntax("expected a JSON array, found no data");
   if (state === State.InItem) throw syntax(`input ends inside the element that starts at line ${itemLine}, expected "]"`);
   if (state !== State.AfterArray) throw syntax(`input ends at line ${line} before the array's "]"`);
 
   function finish(chunk: string, from: number, to: number): JsonItem {
+    if (held + to - from > maxLength) throw tooLong();
     const tail = chunk.slice(from, to);
     const text = parts.length === 0 ? tail : parts.join("") + tail;
     parts = [];
     depth = 0;
+    count++;
     return { text, line: itemLine };
+  }
+
+  function tooLong(): FeedError {
+    return new FeedError(`record ${count + 1}, which starts at line ${itemLine}, is longer than ${FEED_LIMIT_ATTRIBUTES.maxRecordLength} ${maxLength} characters`);
   }
 }
 

@@ -25,8 +25,9 @@ export interface FeedReadContext {
  * JSON array is parsed one record at a time. Entries go to `context.onEntry` synchronously,
  * a decoded chunk at a time: a plain loop per entry rather than an async-iterator step (each
  * `for await` step cost ≈ 0.4 µs, over a second for Maltrail's 1.6 M trails; see
- * docs/performance.md). Resolves when the input is exhausted; rejects with {@link FeedError}
- * when the feed cannot be read further, and the entries already handed over stand.
+ * docs/performance.md). Reads no more than `config.limits` allow (file size, decompressed size,
+ * record length). Resolves when the input is exhausted; rejects with {@link FeedError} when the
+ * feed cannot be read further or reaches a limit, and the entries already handed over stand.
  */
 export type FeedReader = (
   input: FeedInput,

@@ -124,7 +124,7 @@ export async function readCsvFeed(input: FeedInput, config: FeedConfig, context:
   };
 
   let lineNo = 0;
-  for await (const lines of lineBatches(input)) {
+  for await (const lines of lineBatches(input, config.limits)) {
     for (let i = 0; i < lines.length; i++) take(lines[i]!, ++lineNo);
   }
   if (pending !== undefined) giveUp("input ends inside quotes");

@@ -3,7 +3,7 @@
  * The configured fields say which record paths hold indicators; every other field becomes the
  * entry's context.
  */
-import type { FeedConfig, FeedField } from "../config/types.ts";
+import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedField } from "../config/types.ts";
 import type { Fields } from "../matching/types.ts";
 import { classifyValue } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";
@@ -79,7 +79,8 @@ export async function readKasperskyFeed(input: FeedInput, config: FeedConfig, co
       context.onSkip({ where, reason: `no indicator field: expected one of ${names}` });
     }
   };
-  for await (const items of jsonArrayItems(textChunks(input))) {
+  const limits = config.limits ?? DEFAULT_FEED_LIMITS;
+  for await (const items of jsonArrayItems(textChunks(input, limits), limits.maxRecordLength)) {
     for (let i = 0; i < items.length; i++) read(items[i]!);
   }
 }

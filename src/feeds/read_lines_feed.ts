@@ -49,7 +49,7 @@ export async function readLinesFeed(input: FeedInput, config: FeedConfig, contex
     if (classified.port !== undefined) fields = [...fields, ["port", classified.port]];
     emitEntry(context, { kind: classified.kind, value: classified.value, fields, category }, "line", line);
   };
-  for await (const lines of lineBatches(input)) {
+  for await (const lines of lineBatches(input, config.limits)) {
     for (let i = 0; i < lines.length; i++) read(lines[i]!);
   }
 }

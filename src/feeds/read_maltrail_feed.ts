@@ -38,7 +38,7 @@ const DOMAIN = /^\.?[^\s/\\:@?#*"'<>,;|()[\]{}]+$/;
 export async function readMaltrailFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   const reader = new TrailReader(config, context);
   try {
-    for await (const lines of lineBatches(input)) reader.lines(lines);
+    for await (const lines of lineBatches(input, config.limits)) reader.lines(lines);
   } finally {
     // A feed cut short (corrupt gzip) still loads what parsed, gathered ports included.
     reader.flushPorts();

@@ -25,7 +25,7 @@ import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 export async function readMispFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   let document: unknown;
   try {
-    document = JSON.parse(await readText(input));
+    document = JSON.parse(await readText(input, config.limits));
   } catch (error) {
     if (error instanceof FeedError) throw error;
     throw new FeedError(`Invalid MISP warning list: ${(error as Error).message}`);

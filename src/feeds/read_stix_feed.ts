@@ -45,7 +45,7 @@ const CONTEXT = ["id", "name", "description", "indicator_types", "labels", "vali
 export async function readStixFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
   let document: unknown;
   try {
-    document = JSON.parse(await readText(input));
+    document = JSON.parse(await readText(input, config.limits));
   } catch (error) {
     if (error instanceof FeedError) throw error;
     throw new FeedError(`Invalid STIX bundle: ${(error as Error).message}`);

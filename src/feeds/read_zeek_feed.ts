@@ -76,7 +76,7 @@ export async function readZeekFeed(input: FeedInput, config: FeedConfig, context
     if (classified.port !== undefined) fields.push(["port", classified.port]);
     emitEntry(context, { kind: classified.kind, value: classified.value, fields, category }, "line", line);
   };
-  for await (const lines of lineBatches(input)) {
+  for await (const lines of lineBatches(input, config.limits)) {
     for (let i = 0; i < lines.length; i++) read(lines[i]!);
   }
 }

@@ -465,7 +465,8 @@ const DROP_ALERT_PERIOD_MS = 60_000;
 
 function reportFeed(report: FeedLoadReport, alert: (name: string, fields?: readonly (readonly [string, string])[]) => void, log: Logger): void {
   if (report.error) {
-    log("error", `feed ${report.name}: ${report.error}`, { loaded: report.loaded, skipped: report.skipped });
+    // report.error starts with the feed's name: `feed big.txt.gz: decompressed size exceeds …`
+    log("error", `feed ${report.error}`, { loaded: report.loaded, skipped: report.skipped });
     alert("KL_ALERT_FailedToUpdateFeed", [["feed", report.name], ["error", report.error]]);
     return;
   }

@@ -12,6 +12,7 @@ export interface WatchdogTiming {
 
 /** Environment variable → what it sets. */
 const VARIABLES = {
+  IOCLENS_READY_TIMEOUT_MS: "time a new worker has to load its feeds and answer its first PONG",
   IOCLENS_PROBE_INTERVAL_MS: "probe period (also while waiting for readiness)",
   IOCLENS_PROBE_TIMEOUT_MS: "time a probe waits for PONG",
   IOCLENS_PROBE_FAILURES: "failed probes in a row that count as a hang",
@@ -22,8 +23,8 @@ const VARIABLES = {
 const DEFAULT_PROBE_TIMEOUT_MS = 3000;
 
 /**
- * Reads the IOCLENS_PROBE_* / IOCLENS_KILL_GRACE_MS / IOCLENS_RESTART_DELAY_MS variables; unset
- * ones keep the supervisor's defaults.
+ * Reads the IOCLENS_PROBE_* / IOCLENS_KILL_GRACE_MS / IOCLENS_RESTART_DELAY_MS /
+ * IOCLENS_READY_TIMEOUT_MS variables; unset ones keep the supervisor's defaults.
  *
  * @throws {RangeError} when a variable is not a positive integer.
  * @example
@@ -45,7 +46,9 @@ export function watchdogTiming(env: Readonly<Record<string, string | undefined>>
   const failures = read("IOCLENS_PROBE_FAILURES");
   const grace = read("IOCLENS_KILL_GRACE_MS");
   const delay = read("IOCLENS_RESTART_DELAY_MS");
+  const ready = read("IOCLENS_READY_TIMEOUT_MS");
   const options: SupervisorOptions = {
+    ...(ready === undefined ? {} : { readinessTimeoutMs: ready }),
     ...(interval === undefined ? {} : { probeIntervalMs: interval, readinessProbeIntervalMs: Math.min(interval, 1000) }),
     ...(failures === undefined ? {} : { maxFailedProbes: failures }),
     ...(grace === undefined ? {} : { killGraceMs: grace }),
