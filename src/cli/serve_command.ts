@@ -68,8 +68,33 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
 
   const worker = io.env["IOCLENS_WORKER"] === "1";
   const log = createLogger({ level, format: format as LogFormat, write: io.stderr, now: Date.now, name: worker ? "worker" : values["no-watchdog"] ? undefined : "watchdog" });
-  if (values["no-watchdog"]) return runService(config, configPath, log, io);
+  if (values["no-watchdog"]) return runService(config, configPath, log, io, worker ? stopWithWatchdog(io, log) : io.signal);
   return runWatchdog(config, argv, log, io);
+}
+
+/**
+ * A worker's stop signal: SIGTERM/SIGINT as always, or the end of stdin. The watchdog gives its
+ * worker a pipe as stdin and never writes to it; the pipe ends only when the watchdog is gone,
+ * even by SIGKILL (the kernel closes its end), and a worker without its watchdog must stop
+ * rather than keep the ports from the next `ioclens serve`.
+ */
+function stopWithWatchdog(io: CliIo, log: Logger): AbortSignal {
+  const stop = new AbortController();
+  if (io.signal.aborted) stop.abort();
+  io.signal.addEventListener("abort", () => stop.abort(), { once: true });
+  void (async () => {
+    try {
+      for await (const _ of io.stdin) {
+        // The watchdog writes nothing: only the end matters.
+      }
+    } catch {
+      // A read error means the pipe is gone too.
+    }
+    if (stop.signal.aborted) return;
+    log("warn", "the watchdog is gone (its pipe to this worker closed): stopping");
+    stop.abort();
+  })();
+  return stop.signal;
 }
 
 /** Checks what a config needs to start but a parser cannot see: regexes, addresses, the token rule. */
@@ -112,12 +137,12 @@ async function openFeed(config: ServiceConfig, filename: string): Promise<FeedIn
   return createReadStream(path) as AsyncIterable<Uint8Array>;
 }
 
-/** The service in this process, until SIGTERM/SIGINT. */
-async function runService(config: ServiceConfig, configPath: string | undefined, log: Logger, io: CliIo): Promise<number> {
+/** The service in this process, until `stop` (SIGTERM/SIGINT, or the watchdog gone). */
+async function runService(config: ServiceConfig, configPath: string | undefined, log: Logger, io: CliIo, stop: AbortSignal): Promise<number> {
   let service;
   const fileLimit = openFileLimit();
   try {
-    service = await startLookupService(config, {
+    const starting = startLookupService(config, {
       now: Date.now,
       log,
       openFeed,
@@ -135,6 +160,14 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
         return (await stat(isAbsolute(filename) ? filename : join(current.service.basesDir, filename))).mtimeMs;
       },
     });
+    service = await untilAborted(starting, stop);
+    if (service === undefined) {
+      // Stopped while loading feeds: nothing is served yet, so stop now rather than listen
+      // first (a worker whose watchdog died would take the port from its successor).
+      void starting.then((late) => late.close(), () => {});
+      log("info", "stopped while loading feeds");
+      return EXIT.ok;
+    }
   } catch (error) {
     if (error instanceof ServiceStartError) throw new CliError(error.message, EXIT.io);
     throw error;
@@ -165,14 +198,24 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
   // A worker under the watchdog reports its address so tests and the watchdog can find it.
   io.stdout(`${SERVING_ANNOUNCEMENT} ${service.address}\n`);
   await new Promise<void>((resolve) => {
-    if (io.signal.aborted) resolve();
-    io.signal.addEventListener("abort", () => resolve(), { once: true });
+    if (stop.aborted) resolve();
+    stop.addEventListener("abort", () => resolve(), { once: true });
   });
   process.off("SIGHUP", onHup);
   log("info", "stopping");
   await http?.stop();
   await service.close();
   return EXIT.ok;
+}
+
+/** What `task` resolves to, or undefined as soon as `signal` aborts. */
+function untilAborted<T>(task: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    task.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 /** The watchdog: runs `serve --no-watchdog` as a child, probes it, restarts it. */
@@ -218,9 +261,10 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
       }),
     spawnWorker: ({ restarts }) => {
       const child = spawn(childArgs[0]!, childArgs.slice(1), {
+        // stdin is a pipe we never write to: its end tells the worker we are gone (stopWithWatchdog).
         // stdout is read for the worker's "serving on" line: only then does a PONG on the port
         // come from our worker (and not from whatever else may hold the port).
-        stdio: ["ignore", "pipe", "inherit"],
+        stdio: ["pipe", "pipe", "inherit"],
         env: { ...process.env, IOCLENS_WORKER: "1", IOCLENS_RESTARTS: String(restarts) },
         // Its own process group: a terminal's Ctrl+C reaches only the watchdog, which then sends
         // one SIGTERM. Sharing the group, the worker got SIGINT and SIGTERM, and a second signal
@@ -247,6 +291,7 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
         if (pending.includes(SERVING_ANNOUNCEMENT)) currentAnnounced = true;
       });
       child.once("exit", () => {
+        child.stdin?.destroy();
         if (current === handle) current = undefined;
       });
       return handle;

@@ -1,6 +1,7 @@
 /**
  * Signals to the real binary's watchdog: SIGTERM and Ctrl+C stop both processes cleanly, a
- * second Ctrl+C stops at once, SIGHUP reloads the worker's feeds.
+ * second Ctrl+C stops at once, SIGHUP reloads the worker's feeds, and a SIGKILL leaves no
+ * worker behind.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -108,5 +109,26 @@ describe("ioclens serve (watchdog signals)", () => {
     await serve.waitForLog(/\[worker\] reload done\n/, from);
     expect([await hits("198.51.100.7"), await hits("198.51.100.8")]).toEqual([["198.51.100.7"], ["198.51.100.8"]]);
     expect(serve.stderr().slice(from)).not.toMatch(/Worker (started|exited)/);
+  });
+
+  test("SIGKILL of the watchdog: the worker stops on its own, and a new serve starts on the same ports", async () => {
+    await using output = await startCollector();
+    await using alerts = await startCollector();
+    const { dir, ports } = await serviceDir(root, output, alerts);
+    await using first = startServe(["-c", "kl_feed_service.conf"], dir);
+    await first.waitReady(ports.input);
+    const worker = Number((await first.waitForLog(workerStarted(0)))[1]);
+
+    process.kill(first.pid, "SIGKILL");
+    expect(await stillRunningAfter(worker, 10_000)).toBe(false);
+    // The worker wrote to the watchdog's stderr, which closes only once the worker has exited.
+    expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
+    expect(first.stderr()).toMatch(/\[worker\] the watchdog is gone \(its pipe to this worker closed\): stopping\n(.*\n)*.*\[worker\] stopped events=0 detections=0\n/);
+    expect(await alerts.waitForLine(/ alert=KL_ALERT_ServiceStopped$/)).toContain("KL_ALERT_ServiceStopped");
+
+    await using second = startServe(["-c", "kl_feed_service.conf"], dir);
+    await second.waitReady(ports.input);
+    await second.waitForLog(workerStarted(0));
+    expect(second.stderr()).not.toContain("address already in use");
   });
 });
