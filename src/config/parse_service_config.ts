@@ -9,6 +9,7 @@ import { endpointProblem, hostPortProblem, isLoopbackHostPort, targetProblem } f
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
 import { DEFAULT_CONNECTION_LIMITS, DEFAULT_FEED_LIMITS, FEED_LIMIT_ATTRIBUTES } from "./types.ts";
+import { VALUE_ESCAPES, type ValueEscape } from "../events/value_escapes.ts";
 import type {
   ActionableField,
   FeedConfig,
@@ -18,6 +19,7 @@ import type {
   FeedFormat,
   FeedsSettings,
   InputSettings,
+  OutputFormatName,
   OutputSettings,
   RegexRule,
   RegexType,
@@ -39,6 +41,7 @@ const REGEX_TYPES: readonly RegexType[] = ["URL", "MD5", "SHA1", "SHA256", "HASH
 const FEED_FORMATS: readonly FeedFormat[] = ["kaspersky", "lines", "csv", "tsv", "maltrail", "zeek", "misp", "stix"];
 const FIELD_TYPES: readonly FeedFieldType[] = ["URL", "DOMAIN", "IP", "MD5", "SHA1", "SHA256", "HASH", "AUTO"];
 const UPDATE_FREQUENCIES = [0, 30, 60, 120, 240, 480, 960, 1440];
+const ESCAPES = Object.keys(VALUE_ESCAPES) as ValueEscape[];
 /** Names a regex may not take, because templates use them (spec §3.2). */
 const RESERVED_NAMES = [
   "SourceId",
@@ -245,14 +248,22 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
   let finishedEventFormat = { enabled: false, value: "LookupFinished" };
   const sendEventFilters: SendEventFilter[] = [];
   let queueSize = 10000;
+  const escapes: Partial<Record<OutputFormatName, ValueEscape>> = {};
+  /** A format's text; its `escape=` attribute (ours) goes to `escapes`. */
+  const format = (el: XmlElement, p: string, name: OutputFormatName, more: readonly string[] = []): string => {
+    reader.attributes(el, p, ["escape", ...more]);
+    const escape = reader.enumAttr(el, p, "escape", ESCAPES);
+    if (escape !== undefined && escape !== "none") escapes[name] = escape;
+    return reader.text(el, p);
+  };
   if (element === undefined) {
     return { eventFormat, recordFieldContextFormat, actionableFieldContextFormat, connectionString, finishedEventFormat, sendEventFilters, queueSize };
   }
   reader.children(element, path, {
-    EventFormat: (el, p) => (eventFormat = reader.text(el, p)),
-    RecordFieldContextFormat: (el, p) => (recordFieldContextFormat = reader.text(el, p)),
-    ActionableFieldContextFormat: (el, p) => (actionableFieldContextFormat = reader.text(el, p)),
-    AlertFormat: (el, p) => (alertFormat = reader.text(el, p)),
+    EventFormat: (el, p) => (eventFormat = format(el, p, "event")),
+    RecordFieldContextFormat: (el, p) => (recordFieldContextFormat = format(el, p, "recordField")),
+    ActionableFieldContextFormat: (el, p) => (actionableFieldContextFormat = format(el, p, "actionableField")),
+    AlertFormat: (el, p) => (alertFormat = format(el, p, "alert")),
     ConnectionString: (el, p) => (connectionString = readAddress(reader, el, p, targetProblem)),
     AlertConnectionString: (el, p) => {
       reader.attributes(el, p, ["enabled"]);
@@ -260,10 +271,10 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
       alertConnectionString = { enabled, value: enabled ? readAddress(reader, el, p, targetProblem) : reader.value(el, p) };
     },
     FinishedEventFormat: (el, p) => {
-      reader.attributes(el, p, ["enabled", "enable"]);
+      const value = format(el, p, "finished", ["enabled", "enable"]);
       // The reference says `enabled`, the ReplyBack page `enable` (spec §2.5): accept both.
       const enabled = reader.boolAttr(el, p, "enabled") ?? reader.boolAttr(el, p, "enable") ?? true;
-      finishedEventFormat = { enabled, value: reader.text(el, p) };
+      finishedEventFormat = { enabled, value };
     },
     SendEventFilters: (el, p) =>
       reader.children(
@@ -289,6 +300,7 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
     finishedEventFormat,
     sendEventFilters,
     queueSize,
+    ...(Object.keys(escapes).length > 0 ? { escapes } : {}),
   };
 }
 

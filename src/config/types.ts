@@ -4,6 +4,8 @@
  * every other folder consumes them and never sees XML.
  */
 
+import type { ValueEscape } from "../events/value_escapes.ts";
+
 /** Value kinds a regex can extract (spec cybertrace-service.md §3.2). */
 export type RegexType = "URL" | "MD5" | "SHA1" | "SHA256" | "HASH" | "IP" | "DOMAIN" | "CONTEXT";
 
@@ -63,7 +65,12 @@ export interface OutputSettings {
   readonly sendEventFilters: readonly SendEventFilter[];
   /** Ours: how many output lines may wait while the target is down. */
   readonly queueSize: number;
+  /** Ours: how each format writes its placeholders' values (its `escape=` attribute); absent = `none`. */
+  readonly escapes?: Readonly<Partial<Record<OutputFormatName, ValueEscape>>>;
 }
+
+/** The templates of OutputSettings, by the names `escapes` uses. */
+export type OutputFormatName = "event" | "recordField" | "actionableField" | "alert" | "finished";
 
 /** Formats a feed file can be in; `kaspersky` is a JSON array of records. */
 export type FeedFormat = "kaspersky" | "lines" | "csv" | "tsv" | "maltrail" | "zeek" | "misp" | "stix";

@@ -4,6 +4,8 @@
 import type { ActionableField, FeedConfig, OutputSettings } from "../config/types.ts";
 import { ALERT_NAMES, DETECTION_NAMES, FIELD_NAMES, FINISHED_NAMES } from "./_codes.ts";
 import { compileTemplate, type Template } from "./compile_template.ts";
+import { templateKeys } from "./_template_keys.ts";
+import { VALUE_ESCAPES } from "./value_escapes.ts";
 
 /** The compiled templates the renderers take. */
 export interface OutputTemplates {
@@ -22,7 +24,9 @@ export interface OutputTemplates {
  * Compiles `output`'s templates. `slotNames` are the regex names of the input settings
  * (`CompiledSources.slotNames`): `%NAME%` renders that regex's value. Each unknown placeholder
  * is reported once through `warn` and renders empty. An empty FinishedEventFormat falls back to
- * `%RecordContext%` so a finished event is never a blank line.
+ * `%RecordContext%` so a finished event is never a blank line. Each template carries its
+ * `escape=` and, for the three line templates, the keys it writes itself (record fields of those
+ * names are renamed, docs/configuration.md).
  */
 export function compileOutputTemplates(
   output: OutputSettings,
@@ -38,12 +42,23 @@ export function compileOutputTemplates(
     return m;
   };
   const reported = new Set<string>();
-  const compile = (what: string, text: string, known: ReadonlyMap<string, number>): Template =>
-    compileTemplate(text, known, (name) => {
+  const escapes = output.escapes ?? {};
+  const compile = (
+    what: string,
+    text: string,
+    known: ReadonlyMap<string, number>,
+    escape: ((s: string) => string) | undefined,
+    withKeys: boolean,
+  ): Template => {
+    const t = compileTemplate(text, known, (name) => {
       if (reported.has(`${what}\0${name}`)) return;
       reported.add(`${what}\0${name}`);
       warn(`${what} has an unknown placeholder: found %${name}%, expected a pattern or a regex name; it renders empty`);
     });
+    const keys = withKeys ? templateKeys(t.literals, output.recordFieldContextFormat) : undefined;
+    return { ...t, ...(escape ? { escape } : {}), ...(keys ? { keys } : {}) };
+  };
+  const esc = (name: keyof typeof escapes) => VALUE_ESCAPES[escapes[name] ?? "none"];
   const actionable = new Map<string, readonly ActionableField[]>();
   for (const f of feeds) {
     if (f.actionableFields.length === 0) continue;
@@ -52,11 +67,11 @@ export function compileOutputTemplates(
     if (dot > 0 && !actionable.has(f.filename.slice(0, dot))) actionable.set(f.filename.slice(0, dot), f.actionableFields);
   }
   return {
-    event: compile("EventFormat", output.eventFormat, withSlots(DETECTION_NAMES)),
-    recordField: compile("RecordFieldContextFormat", output.recordFieldContextFormat, FIELD_NAMES),
-    actionableField: compile("ActionableFieldContextFormat", output.actionableFieldContextFormat, FIELD_NAMES),
-    finished: compile("FinishedEventFormat", output.finishedEventFormat.value || "%RecordContext%", withSlots(FINISHED_NAMES)),
-    alert: output.alertFormat === undefined ? undefined : compile("AlertFormat", output.alertFormat, ALERT_NAMES),
+    event: compile("EventFormat", output.eventFormat, withSlots(DETECTION_NAMES), esc("event"), true),
+    recordField: compile("RecordFieldContextFormat", output.recordFieldContextFormat, FIELD_NAMES, esc("recordField"), false),
+    actionableField: compile("ActionableFieldContextFormat", output.actionableFieldContextFormat, FIELD_NAMES, esc("actionableField"), false),
+    finished: compile("FinishedEventFormat", output.finishedEventFormat.value || "%RecordContext%", withSlots(FINISHED_NAMES), esc("finished"), true),
+    alert: output.alertFormat === undefined ? undefined : compile("AlertFormat", output.alertFormat, ALERT_NAMES, esc("alert"), true),
     actionable,
   };
 }

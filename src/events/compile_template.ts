@@ -11,6 +11,10 @@ import { EMPTY } from "./_codes.ts";
 export interface Template {
   readonly literals: readonly string[];
   readonly codes: readonly number[];
+  /** How placeholder values are written (the format's `escape=`); undefined: verbatim. */
+  readonly escape?: (value: string) => string;
+  /** Keys the template writes itself: record fields of these names are renamed, not repeated. */
+  readonly keys?: ReadonlySet<string>;
 }
 
 /** Placeholder names are word characters, dots and dashes; any other `%` is literal text. */

@@ -1,7 +1,7 @@
 /** Renders a service alert (`KL_ALERT_*`) through AlertFormat (spec cybertrace-service.md §7.1). */
 import type { Fields } from "../matching/types.ts";
 import * as C from "./_codes.ts";
-import { renderField } from "./_render_field.ts";
+import { fieldName, renderField } from "./_render_field.ts";
 import type { OutputTemplates } from "./compile_output_templates.ts";
 import { formatSyslogDate } from "./format_syslog_date.ts";
 
@@ -17,14 +17,15 @@ import { formatSyslogDate } from "./format_syslog_date.ts";
  */
 export function renderAlert(t: OutputTemplates, alert: string, fields: Fields, now: number): string | undefined {
   if (t.alert === undefined) return undefined;
-  const { literals, codes } = t.alert;
+  const { literals, codes, escape, keys } = t.alert;
+  const esc = (v: string) => (escape === undefined ? v : escape(v));
   let s = literals[0]!;
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i]!;
-    if (c === C.DATE) s += formatSyslogDate(now);
-    else if (c === C.ALERT) s += alert;
+    if (c === C.DATE) s += esc(formatSyslogDate(now));
+    else if (c === C.ALERT) s += esc(alert);
     else if (c === C.RECORD_CONTEXT) {
-      for (const [name, value] of fields) s = renderField(t.recordField, s, name, value);
+      for (const [name, value] of fields) s = renderField(t.recordField, s, fieldName(name, keys, fields), value);
     }
     s += literals[i + 1]!;
   }

@@ -1,7 +1,7 @@
 /** Renders one detection event through EventFormat (spec cybertrace-service.md §6.2). */
 import type { MatchedRecord } from "../matching/types.ts";
 import * as C from "./_codes.ts";
-import { renderField } from "./_render_field.ts";
+import { fieldName, renderField } from "./_render_field.ts";
 import type { OutputTemplates } from "./compile_output_templates.ts";
 import type { EventRenderContext } from "./event_render_context.ts";
 import { formatSyslogDate } from "./format_syslog_date.ts";
@@ -15,7 +15,9 @@ function fieldValue(record: MatchedRecord, name: string): string {
 /**
  * Renders the detection of `record`, found by the value `value` that regex slot `slot` extracted.
  * `%<slot's name>%` renders `value`; other regex placeholders render their regex's first value.
- * `%IndicatorInfo%` renders empty and `%Retroscan%` renders `false` (no retroscan yet).
+ * `%IndicatorInfo%` renders empty and `%Retroscan%` renders `false` (no retroscan yet). Values
+ * are escaped as EventFormat's `escape=` asks; a record field whose name EventFormat writes as a
+ * key itself is renamed `record_<name>`.
  *
  * @example
  * ```ts
@@ -29,32 +31,37 @@ export function renderDetection(
   slot: number,
   value: string,
 ): string {
-  const { literals, codes } = t.event;
+  const { literals, codes, escape, keys } = t.event;
   let s = literals[0]!;
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i]!;
+    let v: string;
     if (c >= 0) {
-      s += c === slot ? value : (ctx.regexValues[c] ?? "");
+      v = c === slot ? value : (ctx.regexValues[c] ?? "");
     } else {
       switch (c) {
         case C.DATE:
-          s += ctx.date ??= formatSyslogDate(ctx.now);
+          v = ctx.date ??= formatSyslogDate(ctx.now);
           break;
         case C.CATEGORY:
-          s += record.category;
+          v = record.category;
           break;
         case C.MATCHED_INDICATOR:
-          s += record.indicator;
+          v = record.indicator;
           break;
         case C.SOURCE_ID:
-          s += ctx.sourceId;
+          v = ctx.sourceId;
           break;
-        case C.RECORD_CONTEXT:
-          for (let f = 0; f < record.fields.length; f++) {
-            const field = record.fields[f]!;
-            s = renderField(t.recordField, s, field[0], field[1]);
+        case C.RECORD_CONTEXT: {
+          // Already rendered (and escaped) by RecordFieldContextFormat.
+          const fields = record.fields;
+          for (let f = 0; f < fields.length; f++) {
+            const field = fields[f]!;
+            s = renderField(t.recordField, s, fieldName(field[0], keys, fields), field[1]);
           }
+          v = "";
           break;
+        }
         case C.ACTIONABLE_FIELDS: {
           const list = t.actionable.get(record.feed.name);
           if (list !== undefined) {
@@ -63,22 +70,25 @@ export function renderDetection(
               s = renderField(t.actionableField, s, a.outputName || a.name, fieldValue(record, a.name));
             }
           }
+          v = "";
           break;
         }
         case C.CONFIDENCE:
-          s += record.feed.confidence;
+          v = String(record.feed.confidence);
           break;
         case C.EVENT_RECEIVED_DATE:
-          s += ctx.receivedDate ??= formatSyslogDate(ctx.receivedAt);
+          v = ctx.receivedDate ??= formatSyslogDate(ctx.receivedAt);
           break;
         case C.RETROSCAN:
-          s += "false";
+          v = "false";
           break;
         default:
           // INDICATOR_INFO and unknown placeholders render empty.
+          v = "";
           break;
       }
     }
+    if (v !== "") s += escape === undefined ? v : escape(v);
     s += literals[i + 1]!;
   }
   return s;

@@ -1,6 +1,6 @@
 /** Renders the per-input "LookupFinished" event (spec cybertrace-service.md §2.5). */
 import * as C from "./_codes.ts";
-import { renderField } from "./_render_field.ts";
+import { fieldName, renderField } from "./_render_field.ts";
 import type { OutputTemplates } from "./compile_output_templates.ts";
 import type { EventRenderContext } from "./event_render_context.ts";
 import { formatSyslogDate } from "./format_syslog_date.ts";
@@ -22,20 +22,22 @@ export function renderFinishedEvent(
   sent: number,
   byCategory: ReadonlyMap<string, number>,
 ): string {
-  const { literals, codes } = t.finished;
+  const { literals, codes, escape, keys } = t.finished;
   let s = literals[0]!;
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i]!;
-    if (c >= 0) s += ctx.regexValues[c] ?? "";
+    let v = "";
+    if (c >= 0) v = ctx.regexValues[c] ?? "";
     else if (c === C.RECORD_CONTEXT) {
       let total = "";
       for (const [category, count] of byCategory) total += `${category}:${count};`;
-      s = renderField(t.recordField, s, "alert", "LookupFinished");
-      s = renderField(t.recordField, s, "sent_events", String(sent));
-      s = renderField(t.recordField, s, "total", total);
-    } else if (c === C.DATE) s += ctx.date ??= formatSyslogDate(ctx.now);
-    else if (c === C.EVENT_RECEIVED_DATE) s += ctx.receivedDate ??= formatSyslogDate(ctx.receivedAt);
-    else if (c === C.SOURCE_ID) s += ctx.sourceId;
+      s = renderField(t.recordField, s, fieldName("alert", keys), "LookupFinished");
+      s = renderField(t.recordField, s, fieldName("sent_events", keys), String(sent));
+      s = renderField(t.recordField, s, fieldName("total", keys), total);
+    } else if (c === C.DATE) v = ctx.date ??= formatSyslogDate(ctx.now);
+    else if (c === C.EVENT_RECEIVED_DATE) v = ctx.receivedDate ??= formatSyslogDate(ctx.receivedAt);
+    else if (c === C.SOURCE_ID) v = ctx.sourceId;
+    if (v !== "") s += escape === undefined ? v : escape(v);
     s += literals[i + 1]!;
   }
   return s;

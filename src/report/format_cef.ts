@@ -2,15 +2,11 @@
 import type { ReportRecord } from "./record.ts";
 import { recordTimeMs } from "./_time.ts";
 import { CEF_HEADER } from "./_siem_identity.ts";
+import { escapeCefValue } from "../events/value_escapes.ts";
 
 /** Header fields: backslash and pipe are escaped; a header cannot hold a line break. */
 export function escapeCefHeader(s: string): string {
   return s.replace(/[\\|]/g, "\\$&").replace(/\r\n|[\r\n]/g, " ");
-}
-
-/** Extension values: backslash and `=` are escaped, line breaks become `\n` / `\r`; pipes stay. */
-export function escapeCefValue(s: string): string {
-  return s.replace(/[\\=]/g, "\\$&").replace(/\r\n|\n/g, "\\n").replace(/\r/g, "\\r");
 }
 
 /**

@@ -1,6 +1,7 @@
 /** Renders a record as one LEEF 1.0 or 2.0 line. */
 import type { ReportRecord } from "./record.ts";
 import { LEEF_HEADER } from "./_siem_identity.ts";
+import { escapeLeefValue } from "../events/value_escapes.ts";
 
 /** LEEF version and, for 2.0, the attribute delimiter (one character; tab when absent). */
 export interface LeefOptions {
@@ -43,7 +44,7 @@ export function formatLeef(r: ReportRecord, options: LeefOptions): string {
   let body = "";
   for (let i = 0; i < attrs.length; i++) {
     const [k, v] = attrs[i]!;
-    body += `${i === 0 ? "" : delimiter}${cleanKey(k)}=${cleanValue(v, delimiter)}`;
+    body += `${i === 0 ? "" : delimiter}${cleanKey(k)}=${escapeLeefValue(v, delimiter)}`;
   }
   return header + delimField + body;
 }
@@ -56,10 +57,4 @@ function delimiterField(d: string): string {
 
 function cleanKey(k: string): string {
   return k.replace(/[^\w.-]/g, "_");
-}
-
-function cleanValue(v: string, delimiter: string): string {
-  let s = v.replace(/\r\n|[\r\n]/g, " ");
-  if (s.includes(delimiter)) s = s.split(delimiter).join(" ");
-  return s;
 }

@@ -172,6 +172,21 @@ describe("parseServiceConfig()", () => {
     });
   });
 
+  test("reads escape= on every format element (ours); none is the default and is not stored", () => {
+    const { config, warnings } = conf(`<OutputSettings>
+<EventFormat escape="json">{"c":"%Category%"%RecordContext%}</EventFormat>
+<RecordFieldContextFormat escape="JSON"><![CDATA[,"%ParamName%":"%ParamValue%"]]></RecordFieldContextFormat>
+<ActionableFieldContextFormat escape="none"> %ParamName%:%ParamValue%</ActionableFieldContextFormat>
+<AlertFormat escape="cef">CEF:0|V|P|1|1|A|4| reason=%Alert%</AlertFormat>
+<FinishedEventFormat enabled="false" escape="leef">LEEF:1.0|V|P|1|LookupFinished|</FinishedEventFormat>
+</OutputSettings>`);
+    expect(warnings).toEqual([]);
+    expect([config.output.escapes, config.output.finishedEventFormat]).toEqual([
+      { event: "json", recordField: "json", alert: "cef", finished: "leef" },
+      { enabled: false, value: "LEEF:1.0|V|P|1|LookupFinished|" },
+    ]);
+  });
+
   test("reads feeds with their fields, actionable fields and our additions", () => {
     const { config, warnings } = conf(`<Feeds per_scan_detect_limit="500" update_frequency="60" registry="../etc/kl_feed_info.conf">
 <Feed filename="Botnet_CnC_URL_Data_Feed.json" confidence="80" outdated_alert_period="120" indicator_lifetime="0">
@@ -322,6 +337,7 @@ describe("parseServiceConfig()", () => {
     ['Configuration > ServiceSettings > EventSendingRetriesTimeout must be an integer from 0 to 60, got "61"', 3, "<ServiceSettings>\n<EventSendingRetriesTimeout>61</EventSendingRetriesTimeout></ServiceSettings>"],
     ['Configuration > ServiceSettings > FeedsRollbackEnabled must be true or false, got "yes"', 3, "<ServiceSettings>\n<FeedsRollbackEnabled>yes</FeedsRollbackEnabled></ServiceSettings>"],
     ['Configuration > ServiceSettings > StatusEndpoint needs a Token when Listen is not a loopback address: found Listen "0.0.0.0:9997" and no Token', 3, "<ServiceSettings>\n<StatusEndpoint><Listen>0.0.0.0:9997</Listen></StatusEndpoint></ServiceSettings>"],
+    ['Configuration > OutputSettings > EventFormat attribute escape must be one of none, json, cef, leef, got "xml"', 3, "<OutputSettings>\n<EventFormat escape='xml'>x</EventFormat></OutputSettings>"],
     ['Configuration > Feeds > Feed attribute confidence must be an integer from 1 to 100, got "0"', 3, "<Feeds>\n<Feed filename='a.json' confidence='0'/></Feeds>"],
     ["Configuration > Feeds > Feed needs a non-empty filename attribute: found none", 3, "<Feeds>\n<Feed confidence='50'/></Feeds>"],
     ['Configuration > Feeds > Feed attribute format must be one of kaspersky, lines, csv, tsv, maltrail, zeek, misp, stix, got "xml"', 3, "<Feeds>\n<Feed filename='a' format='xml'/></Feeds>"],

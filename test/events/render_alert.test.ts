@@ -27,3 +27,29 @@ describe("renderAlert()", () => {
     expect(renderAlert(t, "KL_ALERT_ServiceStarted", [], APR_16)).toBeUndefined();
   });
 });
+
+describe("renderAlert(): AlertFormat's keys and escape=", () => {
+  test("renames an alert field named like a key of AlertFormat", () => {
+    const t = compileOutputTemplates(outputSettings({ alertFormat: "alert=%Alert% feed=x%RecordContext%" }), [], []);
+    expect(renderAlert(t, "KL_ALERT_UpdatedFeed", [["feed", "a.json"], ["records", "2"]], APR_16)).toBe(
+      "alert=KL_ALERT_UpdatedFeed feed=x record_feed=a.json records=2",
+    );
+  });
+
+  test("escapes the alert's values for a JSON AlertFormat", () => {
+    const t = compileOutputTemplates(
+      outputSettings({
+        alertFormat: '{"action":"%Alert%","labels":{"alert":"%Alert%"%RecordContext%}}',
+        recordFieldContextFormat: ',"%ParamName%":"%ParamValue%"',
+        escapes: { alert: "json", recordField: "json" },
+      }),
+      [],
+      [],
+    );
+    const line = renderAlert(t, "KL_ALERT_FailedToUpdateFeed", [["feed", "a.json"], ["error", 'bad "quote"\nline']], APR_16)!;
+    expect(JSON.parse(line)).toEqual({
+      action: "KL_ALERT_FailedToUpdateFeed",
+      labels: { alert: "KL_ALERT_FailedToUpdateFeed", feed: "a.json", error: 'bad "quote"\nline' },
+    });
+  });
+});

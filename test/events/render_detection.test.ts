@@ -3,6 +3,7 @@ import type { FeedConfig } from "../../src/config/types.ts";
 import { compileOutputTemplates } from "../../src/events/compile_output_templates.ts";
 import type { EventRenderContext } from "../../src/events/event_render_context.ts";
 import { renderDetection } from "../../src/events/render_detection.ts";
+import type { ValueEscape } from "../../src/events/value_escapes.ts";
 import { FEB_02, outputSettings, record } from "./_fixtures.ts";
 
 const slotNames = ["RE_URL", "RE_IP", "RE_USERNAME"];
@@ -93,5 +94,104 @@ describe("renderDetection()", () => {
       "EventFormat has an unknown placeholder: found %RE_NOPE%, expected a pattern or a regex name; it renders empty",
       "EventFormat has an unknown placeholder: found %Alert%, expected a pattern or a regex name; it renders empty",
     ]);
+  });
+});
+
+describe("renderDetection(): a record field named like a key of EventFormat", () => {
+  const ipRecord = record({
+    category: "KL_IP_Reputation",
+    indicator: "192.0.2.0",
+    fields: [["threat_score", "75"], ["category", "test"], ["popularity", "5"]],
+  });
+
+  test("is written as record_<name>, so the service's category is the only category=", () => {
+    const t = compileOutputTemplates(
+      outputSettings({ eventFormat: "eventName=%Category% matchedIndicator=%MatchedIndicator% category=%Category%%RecordContext%" }),
+      [],
+      slotNames,
+    );
+    expect(renderDetection(t, ctx([]), ipRecord, 1, "192.0.2.0")).toBe(
+      "eventName=KL_IP_Reputation matchedIndicator=192.0.2.0 category=KL_IP_Reputation threat_score=75 record_category=test popularity=5",
+    );
+  });
+
+  test("takes one more prefix when the record already has a field of the new name", () => {
+    const t = compileOutputTemplates(outputSettings({ eventFormat: "category=%Category%%RecordContext%" }), [], slotNames);
+    const both = record({ fields: [["category", "a"], ["record_category", "b"]] });
+    expect(renderDetection(t, ctx([]), both, 0, "v")).toBe("category=KL_Malicious_URL record_record_category=a record_category=b");
+  });
+
+  test("keeps its name when the item format does not write it as a key", () => {
+    const t = compileOutputTemplates(
+      outputSettings({ eventFormat: "category=%Category% cs6=%RecordContext%", recordFieldContextFormat: " %ParamName%:%ParamValue%" }),
+      [],
+      slotNames,
+    );
+    expect(renderDetection(t, ctx([]), ipRecord, 1, "v")).toBe("category=KL_IP_Reputation cs6= threat_score:75 category:test popularity:5");
+  });
+
+  test("is renamed against the member names of a JSON template", () => {
+    const t = compileOutputTemplates(
+      outputSettings({
+        eventFormat: '{"labels":{"category":"%Category%"%RecordContext%}}',
+        recordFieldContextFormat: ',"%ParamName%":"%ParamValue%"',
+        escapes: { event: "json", recordField: "json" },
+      }),
+      [],
+      slotNames,
+    );
+    const line = renderDetection(t, ctx([]), ipRecord, 1, "v");
+    expect(JSON.parse(line)).toEqual({ labels: { category: "KL_IP_Reputation", threat_score: "75", record_category: "test", popularity: "5" } });
+  });
+});
+
+describe("renderDetection(): escape=", () => {
+  const tricky = record({
+    indicator: 'bad.example/a"b\\c',
+    fields: [["note", "line one\nline two\ttab"], ['we"ird', "x=y"]],
+  });
+  /** EventFormat and RecordFieldContextFormat, both with `escape`. */
+  const render = (eventFormat: string, recordFieldContextFormat: string, escape: ValueEscape, value = "v") =>
+    renderDetection(
+      compileOutputTemplates(outputSettings({ eventFormat, recordFieldContextFormat, escapes: { event: escape, recordField: escape } }), [], slotNames),
+      ctx([]),
+      tricky,
+      0,
+      value,
+    );
+
+  test("json writes every placeholder value, and each field name and value, as JSON string content", () => {
+    const line = render(
+      '{"indicator":"%MatchedIndicator%","url":"%RE_URL%","labels":{"category":"%Category%"%RecordContext%}}',
+      ',"%ParamName%":"%ParamValue%"',
+      "json",
+      'http://x.example/?q="1"',
+    );
+    expect(line).not.toContain("\n");
+    expect(JSON.parse(line)).toEqual({
+      indicator: 'bad.example/a"b\\c',
+      url: 'http://x.example/?q="1"',
+      labels: { category: "KL_Malicious_URL", note: "line one\nline two\ttab", 'we"ird': "x=y" },
+    });
+  });
+
+  test.each<[string, string, string, ValueEscape, string]>([
+    [
+      "cef escapes backslash, = and line breaks in values, not in the template's own text",
+      "CEF:0|V|P|1|2|N|8| cs5=%MatchedIndicator% cs6=%RecordContext%",
+      " %ParamName%\\=%ParamValue%",
+      "cef",
+      'CEF:0|V|P|1|2|N|8| cs5=bad.example/a"b\\\\c cs6= note\\=line one\\nline two\ttab we"ird\\=x\\=y',
+    ],
+    [
+      "leef turns tabs and line breaks inside values into spaces, keeping the template's tabs",
+      "LEEF:1.0|V|P|1|%Category%|cat=%Category%%RecordContext%",
+      "\t%ParamName%=%ParamValue%",
+      "leef",
+      'LEEF:1.0|V|P|1|KL_Malicious_URL|cat=KL_Malicious_URL\tnote=line one line two tab\twe"ird=x=y',
+    ],
+    ["none (the default) copies values as CyberTrace does", "m=%MatchedIndicator%%RecordContext%", " %ParamName%=%ParamValue%", "none", 'm=bad.example/a"b\\c note=line one\nline two\ttab we"ird=x=y'],
+  ])("%s", (_name, eventFormat, recordField, escape, expected) => {
+    expect(render(eventFormat, recordField, escape)).toBe(expected);
   });
 });

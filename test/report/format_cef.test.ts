@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { escapeCefHeader, escapeCefValue, formatCef } from "../../src/report/format_cef.ts";
+import { escapeCefValue } from "../../src/events/value_escapes.ts";
+import { escapeCefHeader, formatCef } from "../../src/report/format_cef.ts";
 import { parseReportLine } from "../../src/report/parse_report_line.ts";
 import type { ReportRecord } from "../../src/report/record.ts";
 import { NOW } from "./_run.ts";
