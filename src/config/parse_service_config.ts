@@ -72,7 +72,7 @@ const WELL_KNOWN_TYPES: Readonly<Record<string, RegexType>> = {
 const CYRILLIC_TIMEOUT = "EventSendingRetriesTim\u0435out";
 
 const DEFAULT_EVENT_FORMAT =
-  "%Date% category=%Category% matchedIndicator=%MatchedIndicator% url=%RE_URL% domain=%RE_DOMAIN% ip=%RE_IP% md5=%RE_MD5% sha1=%RE_SHA1% sha256=%RE_SHA256%%RecordContext%";
+  "%Date% eventName=%Category% matchedIndicator=%MatchedIndicator% category=%Category% url=%RE_URL% domain=%RE_DOMAIN% ip=%RE_IP% md5=%RE_MD5% sha1=%RE_SHA1% sha256=%RE_SHA256%%RecordContext%";
 
 /**
  * Parses a service config. Missing elements get documented defaults (the excerpt in Kaspersky's

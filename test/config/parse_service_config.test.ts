@@ -45,7 +45,7 @@ describe("parseServiceConfig()", () => {
         },
         output: {
           eventFormat:
-            "%Date% category=%Category% matchedIndicator=%MatchedIndicator% url=%RE_URL% domain=%RE_DOMAIN% ip=%RE_IP% md5=%RE_MD5% sha1=%RE_SHA1% sha256=%RE_SHA256%%RecordContext%",
+            "%Date% eventName=%Category% matchedIndicator=%MatchedIndicator% category=%Category% url=%RE_URL% domain=%RE_DOMAIN% ip=%RE_IP% md5=%RE_MD5% sha1=%RE_SHA1% sha256=%RE_SHA256%%RecordContext%",
           recordFieldContextFormat: " %ParamName%=%ParamValue%",
           actionableFieldContextFormat: " %ParamName%:%ParamValue%",
           connectionString: "127.0.0.1:9998",

@@ -148,3 +148,79 @@ describe("ioclens scan over a Unix socket", () => {
     expect(service.address).toBe(socketPath);
   });
 });
+
+/** Runs `ioclens report ARGS` in `cwd`. */
+async function report(argv: string[], cwd: string) {
+  const io = recordingIo({ cwd });
+  const code = await main(["report", ...argv], io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+/**
+ * A stand-in for a CyberTrace service that writes a record's own `category` after the service's
+ * (`category=KL_IP_Reputation … category=test`), as CyberTrace does: answers every request line
+ * with that detection and a finished event.
+ */
+async function cyberTraceTwin(): Promise<{ port: number } & AsyncDisposable> {
+  const { createServer } = await import("node:net");
+  const server = createServer((socket) => {
+    let carry = "";
+    socket.on("data", (chunk: Buffer) => {
+      const parts = (carry + chunk.toString("utf8")).replace(/^X-KF-[A-Za-z]+?(?=ip=)/, "").split("\n");
+      carry = parts.pop()!;
+      for (const line of parts) {
+        const ip = /ip=(\S+)/.exec(line)?.[1];
+        if (ip) socket.write(`Dec 04 15:03:44 category=KL_IP_Reputation matchedIndicator=${ip} ip=${ip} threat_score=75 category=test popularity=5\n`);
+        socket.write("Dec 04 15:03:44 alert=LookupFinished sent_events=1 total=KL_IP_Reputation:1;\n");
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return { port, [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe("ioclens scan, then report: a record's own category field", () => {
+  test("from a CyberTrace that writes category twice, the sidecar and every report format keep the service's category", async () => {
+    await using twin = await cyberTraceTwin();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, twin.port);
+    const scanned = await scan(["-r", "-c", config, "-i", "192.0.2.0"], dir.path);
+    expect([scanned.code, scanned.err]).toEqual([0, ""]);
+    const reportPath = /^Report: (.+)$/m.exec(scanned.out)![1]!;
+    const sidecar = (await readFile(reportPath.replace(/\.txt$/, ".ndjson"), "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(sidecar[0].fields).toEqual({
+      time: expect.any(String),
+      category: "KL_IP_Reputation",
+      matchedIndicator: "192.0.2.0",
+      ip: "192.0.2.0",
+      threat_score: "75",
+      record_category: "test",
+      popularity: "5",
+    });
+
+    const reports = join(dir.path, "reports");
+    const json = await report(["--format", "json", reports], dir.path);
+    const records = JSON.parse(json.out) as { category: string; context: Record<string, string> }[];
+    expect(records.map((r) => [r.category, r.context.record_category])).toEqual([["KL_IP_Reputation", "test"]]);
+    const csv = await report(["--format", "csv", reports], dir.path);
+    expect(csv.out.split("\n")[1]).toContain(",KL_IP_Reputation,");
+    expect((await report(["--format", "cef", reports], dir.path)).out).toContain(" reason=KL_IP_Reputation ");
+    expect((await report(["--format", "leef", reports], dir.path)).out).toContain("|KL_IP_Reputation|cat=KL_IP_Reputation\t");
+    const filtered = await Promise.all(["test", "KL_IP_Reputation"].map((c) => report(["--format", "json", "--filter", `category=${c}`, reports], dir.path)));
+    expect(filtered.map((r) => (JSON.parse(r.out) as unknown[]).length)).toEqual([0, 1]);
+  });
+
+  test("from ioclens's embedded config the record's field arrives as record_category, the category once", async () => {
+    await using service = await startTestService();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, service.port);
+    const scanned = await scan(["-r", "-c", config, "-i", "192.0.2.0"], dir.path);
+    expect([scanned.code, scanned.err]).toEqual([0, ""]);
+    const text = await readFile(/^Report: (.+)$/m.exec(scanned.out)![1]!, "utf8");
+    const line = text.split("\n")[0]!;
+    expect(line.match(/ category=\S+/g)).toEqual([" category=KL_IP_Reputation"]);
+    expect(line).toContain(" eventName=KL_IP_Reputation matchedIndicator=192.0.2.0 ");
+    expect(line).toContain(" record_category=test ");
+  });
+});
