@@ -55,7 +55,7 @@ export function compileOutputTemplates(
       reported.add(`${what}\0${name}`);
       warn(`${what} has an unknown placeholder: found %${name}%, expected a pattern or a regex name; it renders empty`);
     });
-    const keys = withKeys ? templateKeys(t.literals, output.recordFieldContextFormat) : undefined;
+    const keys = withKeys ? templateKeys(t, output.recordFieldContextFormat) : undefined;
     return { ...t, ...(escape ? { escape } : {}), ...(keys ? { keys } : {}) };
   };
   const esc = (name: keyof typeof escapes) => VALUE_ESCAPES[escapes[name] ?? "none"];

@@ -130,10 +130,10 @@ describe("renderDetection(): a record field named like a key of EventFormat", ()
     expect(renderDetection(t, ctx([]), ipRecord, 1, "v")).toBe("category=KL_IP_Reputation cs6= threat_score:75 category:test popularity:5");
   });
 
-  test("is renamed against the member names of a JSON template", () => {
+  test("is renamed against the members of the JSON object it is written into, before and after it", () => {
     const t = compileOutputTemplates(
       outputSettings({
-        eventFormat: '{"labels":{"category":"%Category%"%RecordContext%}}',
+        eventFormat: '{"event":{"code":"%Category%"},"popularity":"x","labels":{"category":"%Category%"%RecordContext%,"threat_score":"0"}}',
         recordFieldContextFormat: ',"%ParamName%":"%ParamValue%"',
         escapes: { event: "json", recordField: "json" },
       }),
@@ -141,7 +141,11 @@ describe("renderDetection(): a record field named like a key of EventFormat", ()
       slotNames,
     );
     const line = renderDetection(t, ctx([]), ipRecord, 1, "v");
-    expect(JSON.parse(line)).toEqual({ labels: { category: "KL_IP_Reputation", threat_score: "75", record_category: "test", popularity: "5" } });
+    expect(JSON.parse(line)).toEqual({
+      event: { code: "KL_IP_Reputation" },
+      popularity: "x",
+      labels: { category: "KL_IP_Reputation", record_threat_score: "75", record_category: "test", popularity: "5", threat_score: "0" },
+    });
   });
 });
 
