@@ -1,4 +1,5 @@
 /** Usage texts. Every example here is a command that works as written. */
+import { SIEM_NAMES } from "../config/siem_profiles.ts";
 
 export const MAIN_HELP = `ioclens — threat-intelligence lookup service and log scanner (CyberTrace-compatible)
 
@@ -36,6 +37,8 @@ Options:
   -c, --config FILE      service config (kl_feed_service.conf dialect)
       --check-config     validate the config (and FILE given with -c or as argument) and exit 0 or 3
       --print-config     print the effective config XML (a template to start from) and exit
+      --siem NAME        with --print-config: the output formats one SIEM reads (docs/siem.md):
+                         ${SIEM_NAMES.join(", ")}; default splunk
       --no-watchdog      run the service in this process, without the supervisor
       --log-level LEVEL  debug, info (default), warn or error (or IOCLENS_LOG_LEVEL)
       --log-format FMT   text (default) or json lines (or IOCLENS_LOG_FORMAT)
@@ -47,6 +50,7 @@ SIGHUP reloads the config and feeds (the old ones serve until the new ones are r
 Examples:
   ioclens serve
   ioclens serve --print-config > kl_feed_service.conf
+  ioclens serve --print-config --siem qradar > kl_feed_service.conf
   ioclens serve --check-config kl_feed_service.conf
   ioclens serve -c /etc/ioclens/kl_feed_service.conf --no-watchdog
   printf 'X-KF-ReplyBackPING' | nc 127.0.0.1 9999        # health probe: answers PONG

@@ -13,7 +13,8 @@ import { EXIT } from "./exit_codes.ts";
 import { parseArgs } from "./parse_args.ts";
 import { loadServiceConfig } from "../config/load_config.ts";
 import { ConfigError } from "../config/config_error.ts";
-import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES, EMBEDDED_FEEDS } from "../config/embedded_defaults.ts";
+import { EMBEDDED_BASES, EMBEDDED_FEEDS } from "../config/embedded_defaults.ts";
+import { isSiemName, SIEM_NAMES, siemConfigText } from "../config/siem_profiles.ts";
 import type { ServiceConfig } from "../config/types.ts";
 import { compilePipeline } from "../service/process_event.ts";
 import { startLookupService, ServiceStartError } from "../service/lookup_service.ts";
@@ -36,6 +37,7 @@ const OPTIONS = {
   config: { type: "string", short: "c" },
   "check-config": { type: "boolean" },
   "print-config": { type: "boolean" },
+  siem: { type: "string" },
   "no-watchdog": { type: "boolean" },
   "log-level": { type: "string" },
   "log-format": { type: "string" },
@@ -53,8 +55,14 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const format = (values["log-format"] as string | undefined) ?? io.env["IOCLENS_LOG_FORMAT"] ?? "text";
   if (format !== "text" && format !== "json") throw usageError(`--log-format must be text or json: got "${format}"`);
 
+  const siem = values["siem"] as string | undefined;
+  if (siem !== undefined) {
+    if (!isSiemName(siem)) throw usageError(`unknown SIEM for --siem: got "${siem}", expected one of ${SIEM_NAMES.join(", ")}`);
+    if (!values["print-config"]) throw usageError(`--siem selects the config --print-config prints: got --siem ${siem} without --print-config`);
+    if (configPath !== undefined) throw usageError(`--siem prints a built-in config: got --siem ${siem} with the config file ${configArg}`);
+  }
   if (values["print-config"]) {
-    io.stdout(configPath ? await readFile(configPath, "utf8").catch((e) => { throw new ConfigError(configPath, undefined, `cannot read config file: ${(e as Error).message}`); }) : DEFAULT_SERVICE_CONFIG_TEXT);
+    io.stdout(configPath ? await readFile(configPath, "utf8").catch((e) => { throw new ConfigError(configPath, undefined, `cannot read config file: ${(e as Error).message}`); }) : siemConfigText(siem ?? "splunk"));
     return EXIT.ok;
   }
 

@@ -1,6 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
+import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
+import { SIEM_NAMES } from "../../src/config/siem_profiles.ts";
 import { recordingIo } from "./_io_fixture.ts";
 
 const fixtures = join(import.meta.dir, "..", "fixtures", "config");
@@ -75,5 +79,35 @@ describe("main()", () => {
     const { code, out } = await run(["serve", "--print-config"]);
     expect(code).toBe(0);
     expect(out).toContain("<ConnectionString>127.0.0.1:9999</ConnectionString>");
+  });
+});
+
+describe("serve --print-config --siem NAME", () => {
+  test.each(SIEM_NAMES)("%s: prints a config that passes --check-config with no warning", async (name) => {
+    const printed = await run(["serve", "--print-config", "--siem", name]);
+    expect([printed.code, printed.err]).toEqual([0, ""]);
+    const dir = await mkdtemp(join(tmpdir(), "ioclens-siem-"));
+    try {
+      const file = join(dir, `${name}.conf`);
+      await writeFile(file, printed.out);
+      expect(await run(["serve", "--check-config", file])).toEqual({ code: 0, out: `${file}: ok (listen 127.0.0.1:9999, 14 feeds, 1 sources)\n`, err: "" });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("splunk is the built-in config, which --print-config prints without --siem", async () => {
+    const [plain, splunk] = await Promise.all([run(["serve", "--print-config"]), run(["serve", "--print-config", "--siem", "splunk"])]);
+    expect(splunk).toEqual(plain);
+    expect(plain.out).toBe(DEFAULT_SERVICE_CONFIG_TEXT);
+  });
+
+  test.each([
+    [["--siem", "syslog"], `ioclens: unknown SIEM for --siem: got "syslog", expected one of ${SIEM_NAMES.join(", ")}\n`],
+    [["--siem", "kuma"], "ioclens: --siem selects the config --print-config prints: got --siem kuma without --print-config\n"],
+    [["--print-config", "--siem", "kuma", "-c", "my.conf"], "ioclens: --siem prints a built-in config: got --siem kuma with the config file my.conf\n"],
+  ])("serve %p exits 2 naming the problem", async (argv, firstLine) => {
+    const { code, out, err } = await run(["serve", ...(argv as string[])]);
+    expect([code, out, err.split("\n")[0] + "\n"]).toEqual([2, "", firstLine]);
   });
 });
