@@ -2,7 +2,9 @@
 # Installs the Debian packages the system tests (test/system/*.system.ts) run against:
 #   chromium           headless browser for the HTML report test
 #   fonts-dejavu-core  so the screenshot has real glyphs on a bare machine
-#   liblognorm-utils   lognormalizer, the independent CEF parser for the CEF test
+#   jq                 the independent JSON reader for the elastic SIEM profile test
+#   liblognorm-utils   lognormalizer, the independent CEF and LEEF parser for the report and
+#                      SIEM profile tests
 #   systemd            systemd-analyze, which verifies docs/ioclens.service (test/e2e)
 # Idempotent: does nothing when all are present. Needs root (apt-get). Quiet unless it fails;
 # exits non-zero when anything could not be installed.
@@ -12,6 +14,7 @@ set -euo pipefail
 WANTED=(
   "chromium:/usr/bin/chromium"
   "fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+  "jq:/usr/bin/jq"
   "liblognorm-utils:/usr/bin/lognormalizer"
   "systemd:/usr/bin/systemd-analyze"
 )
