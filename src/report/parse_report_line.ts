@@ -139,7 +139,45 @@ function parseJsonLine(text: string, options: ParseLineOptions): ParsedLine {
     };
   }
   if (typeof o.category === "string" && typeof o.indicator === "string") return ownRecord(o, options);
-  return { kind: "raw" };
+  return ecsLine(o, text, options) ?? { kind: "raw" };
+}
+
+/** Labels the elastic profile's template writes itself; the record's fields are the other labels. */
+const ECS_TEMPLATE_LABELS = new Set(["category", "confidence", "ip", "domain", "source_id"]);
+
+/**
+ * A line of the elastic SIEM profile (src/config/siem_profiles.ts, `event.module: ioclens`): the
+ * category in event.code, the matched indicator in threat.enrichments, the record's fields in
+ * labels. Undefined for any other JSON.
+ */
+function ecsLine(o: Record<string, unknown>, raw: string, options: ParseLineOptions): ParsedLine | undefined {
+  const event = object(o.event);
+  if (event.module !== "ioclens") return undefined;
+  if (event.dataset === "ioclens.lookup") return { kind: "finished" };
+  if (event.dataset === "ioclens.alert" && typeof event.action === "string") return { kind: "alert", name: event.action };
+  if (event.dataset !== "ioclens.detection") return undefined;
+  const enrichments = object(o.threat).enrichments;
+  const enrichment = object(Array.isArray(enrichments) ? enrichments[0] : undefined);
+  const labels = strings(o.labels);
+  const hash = strings(object(o.file).hash);
+  const pairs: [string, string][] = [
+    ["category", str(event.code) ?? ""],
+    ["matchedIndicator", str(object(enrichment.indicator).name) ?? str(object(enrichment.matched).atomic) ?? ""],
+    ["confidence", labels.confidence ?? ""],
+    ["url", str(object(o.url).original) ?? ""],
+    ["ip", labels.ip ?? ""],
+    ["domain", labels.domain ?? ""],
+    ["md5", hash.md5 ?? ""],
+    ["sha1", hash.sha1 ?? ""],
+    ["sha256", hash.sha256 ?? ""],
+  ];
+  const context = Object.entries(labels).filter(([k]) => !ECS_TEMPLATE_LABELS.has(k));
+  const record = buildRecord(pairs, { dialect: "json", raw, now: options.now, origin: options.origin, context });
+  return record ? { kind: "detection", record } : { kind: "raw" };
+}
+
+function object(v: unknown): Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 function sidecarDetection(o: Record<string, unknown>, options: ParseLineOptions): ParsedLine {

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { SIEM_NAMES } from "../../src/config/siem_profiles.ts";
+import { siemExample } from "../config/_siem_examples.ts";
 import { parseReportLine } from "../../src/report/parse_report_line.ts";
 import type { ReportRecord } from "../../src/report/record.ts";
 import { NOW } from "./_run.ts";
@@ -92,5 +94,17 @@ describe("parseReportLine()", () => {
       sent: "url=http://bad.example/a b", dialect: "sidecar",
       raw: "Apr 15 10:02:11 category=KL_Malicious_URL matchedIndicator=bad.example/* url=http://bad.example/a b",
     });
+  });
+});
+
+describe("parseReportLine() on the lines of each SIEM profile", () => {
+  test.each(SIEM_NAMES)("%s: both verification detections come back with category, indicator and the record's fields; the finished event is one", async (name) => {
+    const example = await siemExample(name);
+    const read = example.detections.map((line) => parseReportLine(line, { now: NOW }));
+    expect(read.map((p) => (p.kind === "detection" ? [p.record.category, p.record.indicator, p.record.context.threat_score ?? p.record.context.threat] : p.kind))).toEqual([
+      ["KL_Malicious_URL", "fakess123.nu", "Test record of Malicious_URL_Data_Feed"],
+      ["KL_IP_Reputation", "192.0.2.0", "75"],
+    ]);
+    expect(parseReportLine(example.finished, { now: NOW }).kind).toBe("finished");
   });
 });
