@@ -91,16 +91,22 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
 
   const fileArgs = paths.filter((p) => p !== "-");
   const readStdin = paths.includes("-");
-  const { files, totalBytes, problems } = await listInputs(
+  const { files, totalBytes, problems, loops, interrupted } = await listInputs(
     fileArgs.map((p) => resolve(io.cwd, p)),
-    { recursive: Boolean(values["recursive"]), include: strings("include"), exclude: strings("exclude") },
+    { recursive: Boolean(values["recursive"]), include: strings("include"), exclude: strings("exclude"), signal: io.signal },
   );
+  if (interrupted) {
+    io.stderr("ioclens: scan interrupted while listing the inputs; nothing was sent\n");
+    return EXIT.interrupted;
+  }
   const display = (absolute: string) => {
+    if (absolute === io.cwd) return ".";
     const rel = absolute.startsWith(io.cwd + "/") ? absolute.slice(io.cwd.length + 1) : absolute;
     return rel;
   };
   let skippedInputs = problems.length;
   for (const problem of problems) io.stderr(`ioclens: ${display(problem.path)}: ${problem.message}, skipped\n`);
+  for (const loop of loops) io.stderr(`ioclens: warning: ${display(loop.path)}: leads back to ${display(loop.target)} (a directory loop), not followed\n`);
 
   const progress = new ProgressMeter({ files: files.length + (readStdin ? 1 : 0), bytes: totalBytes, now: Date.now });
   const binary = Boolean(values["binary"]);

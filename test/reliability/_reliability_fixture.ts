@@ -94,13 +94,13 @@ export interface Child {
 
 const children = new Set<Child>();
 
-/** Runs `bun src/main.ts ...args` from the repository root; `openFiles` sets its `ulimit -n`. */
-export function spawnIoclens(args: readonly string[], env: Record<string, string> = {}, options: { openFiles?: number } = {}): Child {
+/** Runs `bun src/main.ts ...args` in `cwd` (default: the repository root); `openFiles` sets its `ulimit -n`. */
+export function spawnIoclens(args: readonly string[], env: Record<string, string> = {}, options: { openFiles?: number; cwd?: string } = {}): Child {
   const argv = [process.execPath, resolve(REPO, "src/main.ts"), ...args];
   // `exec` keeps the pid, so the child is still ioclens itself.
   const [program, ...rest] = options.openFiles === undefined ? argv : ["bash", "-c", `ulimit -n ${options.openFiles} && exec "$@"`, "bash", ...argv];
   const child = spawn(program!, rest, {
-    cwd: REPO,
+    cwd: options.cwd ?? REPO,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, IOCLENS_LOG_LEVEL: "info", ...env },
   });
