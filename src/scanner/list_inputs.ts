@@ -1,7 +1,9 @@
 /**
  * Expands the -p arguments into the files to scan: a file is taken as is, a folder gives its
  * files (sub-folders only with --recursive), filtered by --include/--exclude globs on the base
- * name, in name order so that reports are reproducible.
+ * name, in name order so that reports are reproducible. A FIFO (process substitution included)
+ * or a device named with -p is read as a stream like `-p -`; one met inside a folder is named
+ * as skipped, since reading it could block or never end.
  *
  * Symbolic links are followed, so the same file or folder can be met under several names; each
  * is identified by its device and inode and listed once. A link back to a folder being listed
@@ -109,15 +111,33 @@ export async function listInputs(paths: readonly string[], options: ListInputsOp
       open.delete(key);
       return;
     }
-    if (info.isFile() && (explicit || wanted(basename(path))) && !seen.has(key)) {
-      seen.add(key);
-      files.push(path);
-      totalBytes += Number(info.size);
+    if (!explicit && !wanted(basename(path))) return;
+    const kind = specialKind(info);
+    // Inside a folder a FIFO could block the scan for good and a device never end: named, not read.
+    const readable = kind === undefined || (explicit && kind !== "a socket");
+    if (!readable) {
+      problems.push({ path, message: `not a regular file (${kind})` });
+      return;
     }
+    if (seen.has(key)) return;
+    seen.add(key);
+    files.push(path);
+    // A FIFO, process substitution or device named with -p is read as a stream, of unknown size.
+    if (kind === undefined) totalBytes += Number(info.size);
   }
 
   for (const path of paths) await visit(path, true);
   return { files, totalBytes, problems, loops, interrupted: signal?.aborted ?? false };
+}
+
+/** What a path that is neither a folder nor a regular file is, in words; undefined for a regular file. */
+function specialKind(info: BigIntStats): string | undefined {
+  if (info.isFile()) return undefined;
+  if (info.isFIFO()) return "a FIFO";
+  if (info.isCharacterDevice()) return "a character device";
+  if (info.isBlockDevice()) return "a block device";
+  if (info.isSocket()) return "a socket";
+  return "an unknown kind of file";
 }
 
 /** `permission denied`, `no such file or directory`: the OS reason without the stack. */

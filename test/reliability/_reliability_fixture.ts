@@ -99,8 +99,13 @@ export function spawnIoclens(args: readonly string[], env: Record<string, string
   const argv = [process.execPath, resolve(REPO, "src/main.ts"), ...args];
   // `exec` keeps the pid, so the child is still ioclens itself.
   const [program, ...rest] = options.openFiles === undefined ? argv : ["bash", "-c", `ulimit -n ${options.openFiles} && exec "$@"`, "bash", ...argv];
-  const child = spawn(program!, rest, {
-    cwd: options.cwd ?? REPO,
+  return spawnChild(program!, rest, env, options.cwd);
+}
+
+/** Runs `program ...args` in `cwd` like {@link spawnIoclens} (e.g. bash, to give ioclens a process substitution). */
+export function spawnChild(program: string, args: readonly string[], env: Record<string, string> = {}, cwd: string = REPO): Child {
+  const child = spawn(program, args, {
+    cwd,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, IOCLENS_LOG_LEVEL: "info", ...env },
   });

@@ -4,11 +4,14 @@
  * against an in-process service on port 0 and asserts what the user sees.
  */
 import { afterEach, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { closeSync, constants, openSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTestService } from "../service/_service_fixture.ts";
-import { killChildren, spawnIoclens } from "./_reliability_fixture.ts";
+import { killChildren, REPO, spawnChild, spawnIoclens } from "./_reliability_fixture.ts";
 
 afterEach(killChildren);
 
@@ -84,5 +87,61 @@ describe("scan --recursive and symbolic links", () => {
     });
     expect(await detectedAt(stdout)).toEqual(["logs/a.log:1", "logs/a.log:2", "logs/a.log:3"]);
     expect(await readdir(join(ws.dir, "reports"))).toHaveLength(2);
+  });
+});
+
+describe("scan -p and files that are not regular files", () => {
+  test("a process substitution named with -p is read as a stream, like -p -", async () => {
+    await using service = await startTestService();
+    await using ws = await workspace(service.port);
+    // bash hands ioclens /dev/fd/63, a pipe; `exec` keeps the pid, so the test can clean it up.
+    const child = spawnChild(
+      "bash",
+      ["-c", `exec "$0" "$1" scan -r -c "$2" -p <(printf 'url=http://fakess123.nu\\nip=192.0.2.0\\n')`, process.execPath, join(REPO, "src/main.ts"), ws.config],
+      {},
+      ws.dir,
+    );
+    const code = await child.exited;
+    // Before: "0 objects sent", exit 0 - a false "clean".
+    expect({ code, stderr: child.stderr(), counts: counts(child.stdout()) }).toEqual({ code: 0, stderr: "", counts: [2, 2] });
+    expect(await detectedAt(child.stdout())).toEqual([expect.stringMatching(/^\/(dev|proc\/self)\/fd\/\d+:1$/), expect.stringMatching(/:2$/)]);
+  });
+
+  test("a FIFO named with -p is read until its writer closes it", async () => {
+    await using service = await startTestService();
+    await using ws = await workspace(service.port);
+    const fifo = join(ws.dir, "feed.pipe");
+    expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+    const child = spawnIoclens(["scan", "-r", "-c", ws.config, "-p", "feed.pipe"], {}, { cwd: ws.dir });
+    // Opening for writing waits for the scanner to open it for reading: no race, no sleep.
+    const written = writeFile(fifo, THREE_DETECTIONS);
+    const code = await child.exited;
+    // A scanner that never opened the FIFO would leave that write waiting for good: be its reader.
+    closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
+    await written;
+    expect({ code, stderr: child.stderr(), counts: counts(child.stdout()) }).toEqual({ code: 0, stderr: "", counts: [3, 3] });
+    expect(await detectedAt(child.stdout())).toEqual(["feed.pipe:1", "feed.pipe:2", "feed.pipe:3"]);
+  });
+
+  test("a FIFO and a socket met inside a folder are named as skipped, and the scan says it was partial", async () => {
+    await using service = await startTestService();
+    await using ws = await workspace(service.port);
+    const logs = join(ws.dir, "logs");
+    await mkdir(logs);
+    await writeFile(join(logs, "a.log"), THREE_DETECTIONS);
+    expect(spawnSync("mkfifo", [join(logs, "b.pipe")]).status).toBe(0);
+    const listener = createServer();
+    await new Promise<void>((done) => listener.listen(join(logs, "c.sock"), done));
+    try {
+      const { code, stdout, stderr } = await scan(ws, ["-p", "logs"]);
+      // Before: both vanished without a word, exit 0.
+      expect({ code, stderr, counts: counts(stdout) }).toEqual({
+        code: 6,
+        stderr: "ioclens: logs/b.pipe: not a regular file (a FIFO), skipped\nioclens: logs/c.sock: not a regular file (a socket), skipped\n",
+        counts: [3, 3],
+      });
+    } finally {
+      await new Promise<void>((done) => listener.close(() => done()));
+    }
   });
 });

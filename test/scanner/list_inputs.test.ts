@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,6 +55,20 @@ describe("listInputs()", () => {
       totalBytes: 2,
       problems: [],
       loops: [{ path: join(dir.path, "sub", "up"), target: dir.path }],
+      interrupted: false,
+    });
+  });
+
+  test("a device named on the command line is listed as a stream of unknown size; a FIFO inside a folder is named as a problem", async () => {
+    await using dir = await tempDir();
+    expect(spawnSync("mkfifo", [join(dir.path, "in.pipe")]).status).toBe(0);
+    await writeFile(join(dir.path, "a.log"), "x\n");
+    const listed = await listInputs(["/dev/null", dir.path], { recursive: false, include: [], exclude: [] });
+    expect(listed).toEqual({
+      files: ["/dev/null", join(dir.path, "a.log")],
+      totalBytes: 2,
+      problems: [{ path: join(dir.path, "in.pipe"), message: "not a regular file (a FIFO)" }],
+      loops: [],
       interrupted: false,
     });
   });
