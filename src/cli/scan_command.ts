@@ -148,7 +148,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     const output = values["output"] as string | undefined;
     const outputDir = isAbsolute(config.outputDir) ? config.outputDir : resolve(binaryDir(), config.outputDir);
     try {
-      writer = await ReportWriter.open(reportPaths(outputDir, output === undefined ? undefined : resolve(io.cwd, output), format_, startedAt), format_, parseDetectionFields);
+      writer = await ReportWriter.open(reportPaths(outputDir, output === undefined ? undefined : resolve(io.cwd, output), format_, startedAt), format_, parseDetectionFields, {
+        unique: output === undefined,
+      });
     } catch (error) {
       if (error instanceof ReportWriteError) throw new CliError(error.message, EXIT.io);
       throw error;

@@ -1,6 +1,8 @@
 /**
  * Where a scan's report goes: `log_scanner_report<YYYYMMDD_HHMMSS>.txt` in OutputDir (local
- * time, like the rest of the report), its `.ndjson` sidecar beside it, or --output FILE.
+ * time, like the rest of the report), its `.ndjson` sidecar beside it, or --output FILE. When a
+ * name is taken (two scans started in the same second), the report writer moves both files on
+ * to `…-2.txt`/`…-2.ndjson`, `-3`, … (see {@link numberedPaths}).
  */
 import { join } from "node:path";
 
@@ -35,8 +37,30 @@ const EXTENSION: Readonly<Record<ReportFormat, string>> = { text: ".txt", json: 
 export function reportPaths(outputDir: string, output: string | undefined, format: ReportFormat, startedAt: Date): ReportPaths {
   const report = output ?? join(outputDir, `log_scanner_report${reportTimestamp(startedAt)}${EXTENSION[format]}`);
   if (format !== "text") return { report };
-  const dot = report.lastIndexOf(".");
-  const slash = Math.max(report.lastIndexOf("/"), report.lastIndexOf("\\"));
-  const stem = dot > slash ? report.slice(0, dot) : report;
-  return { report, sidecar: `${stem}.ndjson` };
+  return { report, sidecar: `${splitExtension(report)[0]}.ndjson` };
+}
+
+/**
+ * The `n`-th choice of names when the plain ones are taken: `-n` before each file's extension,
+ * the report and its sidecar alike so that they stay a pair.
+ *
+ * @example
+ * ```ts
+ * numberedPaths({ report: "/r/log_scanner_report20261128_101500.txt", sidecar: "/r/log_scanner_report20261128_101500.ndjson" }, 2);
+ * // { report: "/r/log_scanner_report20261128_101500-2.txt", sidecar: "/r/log_scanner_report20261128_101500-2.ndjson" }
+ * ```
+ */
+export function numberedPaths(paths: ReportPaths, n: number): ReportPaths {
+  const numbered = (path: string) => {
+    const [stem, extension] = splitExtension(path);
+    return `${stem}-${n}${extension}`;
+  };
+  return paths.sidecar === undefined ? { report: numbered(paths.report) } : { report: numbered(paths.report), sidecar: numbered(paths.sidecar) };
+}
+
+/** `["/r/x", ".txt"]` for `/r/x.txt`; `["/r/x", ""]` for a name without an extension. */
+function splitExtension(path: string): [string, string] {
+  const dot = path.lastIndexOf(".");
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return dot > slash ? [path.slice(0, dot), path.slice(dot)] : [path, ""];
 }

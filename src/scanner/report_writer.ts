@@ -5,9 +5,9 @@
  * summary record (shape: src/report/sidecar.ts).
  */
 import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
-import type { ReportFormat, ReportPaths } from "./report_files.ts";
+import { mkdir, unlink } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { numberedPaths, type ReportFormat, type ReportPaths } from "./report_files.ts";
 import { Output } from "../io/output.ts";
 import { formatSummaryLines } from "../report/summary_lines.ts";
 import type { SidecarDetection, SidecarSummary } from "../report/sidecar.ts";
@@ -47,23 +47,31 @@ export class ReportWriter {
     this.#parseFields = parseFields;
   }
 
-  /** Creates the report file(s); throws ReportWriteError naming the path when it cannot. */
-  static async open(paths: ReportPaths, format: ReportFormat, parseFields: (text: string) => Readonly<Record<string, string>>): Promise<ReportWriter> {
-    const writer = new ReportWriter(paths, format, parseFields);
+  /**
+   * Creates the report file(s); throws ReportWriteError naming the path when it cannot. With
+   * `unique` (a generated name) no file is ever overwritten: both files are created exclusively,
+   * and when either name is taken the pair moves on to `-2`, `-3`, … (`numberedPaths`). Without
+   * it (--output FILE, named by the user) the files are replaced.
+   */
+  static async open(paths: ReportPaths, format: ReportFormat, parseFields: (text: string) => Readonly<Record<string, string>>, options: { unique?: boolean } = {}): Promise<ReportWriter> {
+    let files: { paths: ReportPaths; report: WriteStream; sidecar?: WriteStream } | undefined;
     try {
       await mkdir(dirname(paths.report), { recursive: true });
-      const report = await openStream(paths.report);
-      report.on("error", (error) => (writer.#error ??= error));
-      writer.#report = reportFile(report);
-      if (paths.sidecar) {
-        const sidecar = await openStream(paths.sidecar);
-        sidecar.on("error", (error) => (writer.#error ??= error));
-        writer.#sidecar = reportFile(sidecar);
+      for (let n = 1; files === undefined; n++) {
+        if (n > MAX_NUMBER) throw new Error(`every name from ${basename(paths.report)} to ${basename(numberedPaths(paths, MAX_NUMBER).report)} is taken`);
+        files = await openPair(n === 1 ? paths : numberedPaths(paths, n), options.unique ? "wx" : "w");
       }
     } catch (error) {
       throw new ReportWriteError(`cannot create report ${paths.report}: ${(error as Error).message}`);
     }
-    if (format === "json") writer.#report!.out.write('{"detections":[');
+    const writer = new ReportWriter(files.paths, format, parseFields);
+    files.report.on("error", (error) => (writer.#error ??= error));
+    writer.#report = reportFile(files.report);
+    if (files.sidecar) {
+      files.sidecar.on("error", (error) => (writer.#error ??= error));
+      writer.#sidecar = reportFile(files.sidecar);
+    }
+    if (format === "json") writer.#report.out.write('{"detections":[');
     writer.#flushTimer = setInterval(() => {
       void writer.#report?.out.flush();
       void writer.#sidecar?.out.flush();
@@ -112,9 +120,38 @@ export class ReportWriter {
   }
 }
 
-function openStream(path: string): Promise<WriteStream> {
+/** Numbered names tried before giving up (two scans a second for a whole day would not reach it). */
+const MAX_NUMBER = 100_000;
+
+/**
+ * Opens the report and its sidecar; undefined when `flags` is "wx" and either name is taken (the
+ * report created here is then removed again, so the next pair can be tried).
+ */
+async function openPair(paths: ReportPaths, flags: "w" | "wx"): Promise<{ paths: ReportPaths; report: WriteStream; sidecar?: WriteStream } | undefined> {
+  const report = await openStream(paths.report, flags).catch(unlessTaken);
+  if (report === undefined) return undefined;
+  if (paths.sidecar === undefined) return { paths, report };
+  let sidecar: WriteStream | undefined;
+  try {
+    sidecar = await openStream(paths.sidecar, flags).catch(unlessTaken);
+  } finally {
+    if (sidecar === undefined) {
+      await closeStream(report);
+      await unlink(paths.report);
+    }
+  }
+  return sidecar === undefined ? undefined : { paths, report, sidecar };
+}
+
+/** undefined for "the file exists" (EEXIST); any other error is thrown on. */
+function unlessTaken(error: unknown): undefined {
+  if ((error as { code?: string }).code === "EEXIST") return undefined;
+  throw error;
+}
+
+function openStream(path: string, flags: "w" | "wx"): Promise<WriteStream> {
   return new Promise((resolve, reject) => {
-    const stream = createWriteStream(path, { flags: "w" });
+    const stream = createWriteStream(path, { flags });
     stream.once("open", () => {
       stream.off("error", reject);
       resolve(stream);
