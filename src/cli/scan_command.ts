@@ -15,11 +15,13 @@ import { loadScannerConfig } from "../config/load_config.ts";
 import { binaryDir } from "../runtime/runtime.ts";
 import { parseEndpoint, formatEndpoint, EndpointError } from "../service/parse_endpoint.ts";
 import { fillPattern, type SingleValueKind } from "../scanner/fill_pattern.ts";
-import { listInputs, describeFsError } from "../scanner/list_inputs.ts";
+import { listInputs } from "../scanner/list_inputs.ts";
+import { describeFsError } from "../io/describe_fs_error.ts";
 import { readLines, BinaryInputError, MAX_LINE_BYTES } from "../scanner/read_lines.ts";
 import { runScan, type ScanItem } from "../scanner/run_scan.ts";
-import { reportPaths, type ReportFormat } from "../scanner/report_files.ts";
-import { ReportWriter, ReportWriteError } from "../scanner/report_writer.ts";
+import type { ReportFormat } from "../scanner/report_files.ts";
+import { openReport } from "../scanner/open_report.ts";
+import { type ReportWriter, ReportWriteError } from "../scanner/report_writer.ts";
 import { formatSummaryLines } from "../report/summary_lines.ts";
 import { parseDetectionFields } from "../scanner/parse_detection_fields.ts";
 import { ProgressMeter } from "../scanner/progress_meter.ts";
@@ -148,9 +150,11 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     const output = values["output"] as string | undefined;
     const outputDir = isAbsolute(config.outputDir) ? config.outputDir : resolve(binaryDir(), config.outputDir);
     try {
-      writer = await ReportWriter.open(reportPaths(outputDir, output === undefined ? undefined : resolve(io.cwd, output), format_, startedAt), format_, parseDetectionFields, {
-        unique: output === undefined,
+      const opened = await openReport({
+        outputDir, cwd: io.cwd, output: output === undefined ? undefined : resolve(io.cwd, output), format: format_, startedAt, parseFields: parseDetectionFields,
       });
+      writer = opened.writer;
+      if (opened.notice) io.stderr(`ioclens: notice: ${opened.notice}\n`);
     } catch (error) {
       if (error instanceof ReportWriteError) throw new CliError(error.message, EXIT.io);
       throw error;

@@ -15,6 +15,7 @@ import { readdir, stat } from "node:fs/promises";
 import type { BigIntStats } from "node:fs";
 import { basename, join } from "node:path";
 import { globToRegExp } from "./match_glob.ts";
+import { describeFsError } from "../io/describe_fs_error.ts";
 
 export interface ListInputsOptions {
   readonly recursive: boolean;
@@ -138,22 +139,4 @@ function specialKind(info: BigIntStats): string | undefined {
   if (info.isBlockDevice()) return "a block device";
   if (info.isSocket()) return "a socket";
   return "an unknown kind of file";
-}
-
-/** `permission denied`, `no such file or directory`: the OS reason without the stack. */
-export function describeFsError(error: unknown): string {
-  const code = (error as { code?: string }).code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file or directory";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "is a directory";
-    case "ELOOP":
-      return "too many levels of symbolic links";
-    default:
-      return error instanceof Error ? error.message : String(error);
-  }
 }

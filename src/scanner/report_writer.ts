@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, unlink } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { numberedPaths, type ReportFormat, type ReportPaths } from "./report_files.ts";
+import { describeFsError } from "../io/describe_fs_error.ts";
 import { Output } from "../io/output.ts";
 import { formatSummaryLines } from "../report/summary_lines.ts";
 import type { SidecarDetection, SidecarSummary } from "../report/sidecar.ts";
@@ -15,6 +16,13 @@ import type { SidecarDetection, SidecarSummary } from "../report/sidecar.ts";
 /** Thrown when a report file cannot be created or written; the scan exits 5. */
 export class ReportWriteError extends Error {
   override readonly name = "ReportWriteError";
+  /** The node:fs error code behind it (`EACCES`, `ENOSPC`, …), when there is one. */
+  readonly code: string | undefined;
+
+  constructor(message: string, cause?: unknown) {
+    super(message, { cause });
+    this.code = (cause as { code?: string } | undefined)?.code;
+  }
 }
 
 /** Pending text reaches the files at least this often (it goes at once in 64 KiB pieces). */
@@ -62,7 +70,7 @@ export class ReportWriter {
         files = await openPair(n === 1 ? paths : numberedPaths(paths, n), options.unique ? "wx" : "w");
       }
     } catch (error) {
-      throw new ReportWriteError(`cannot create report ${paths.report}: ${(error as Error).message}`);
+      throw new ReportWriteError(`cannot create report ${paths.report}: ${describeFsError(error)}`, error);
     }
     const writer = new ReportWriter(files.paths, format, parseFields);
     files.report.on("error", (error) => (writer.#error ??= error));
@@ -116,7 +124,7 @@ export class ReportWriter {
     void this.#report!.out.flush();
     void this.#sidecar?.out.flush();
     await Promise.all([closeStream(this.#report?.stream), closeStream(this.#sidecar?.stream)]);
-    if (this.#error) throw new ReportWriteError(`cannot write report ${this.#paths.report}: ${this.#error.message}`);
+    if (this.#error) throw new ReportWriteError(`cannot write report ${this.#paths.report}: ${describeFsError(this.#error)}`, this.#error);
   }
 }
 

@@ -99,15 +99,26 @@ export function spawnIoclens(args: readonly string[], env: Record<string, string
   const argv = [process.execPath, resolve(REPO, "src/main.ts"), ...args];
   // `exec` keeps the pid, so the child is still ioclens itself.
   const [program, ...rest] = options.openFiles === undefined ? argv : ["bash", "-c", `ulimit -n ${options.openFiles} && exec "$@"`, "bash", ...argv];
-  return spawnChild(program!, rest, env, options.cwd);
+  return spawnChild(program!, rest, { env, cwd: options.cwd });
 }
 
-/** Runs `program ...args` in `cwd` like {@link spawnIoclens} (e.g. bash, to give ioclens a process substitution). */
-export function spawnChild(program: string, args: readonly string[], env: Record<string, string> = {}, cwd: string = REPO): Child {
+/** Where and as whom {@link spawnChild} runs its program. */
+export interface SpawnOptions {
+  readonly env?: Record<string, string>;
+  /** Default: the repository root. */
+  readonly cwd?: string;
+  /** Run as this user and group (needs root), e.g. to meet a permission a root test would pass. */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** Runs `program ...args` like {@link spawnIoclens}: bash for a process substitution, the built binary. */
+export function spawnChild(program: string, args: readonly string[], options: SpawnOptions = {}): Child {
   const child = spawn(program, args, {
-    cwd,
+    cwd: options.cwd ?? REPO,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, IOCLENS_LOG_LEVEL: "info", ...env },
+    env: { ...process.env, IOCLENS_LOG_LEVEL: "info", ...options.env },
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid }),
   });
   let out = "";
   let err = "";

@@ -1,15 +1,17 @@
 /**
- * Where `ioclens scan -r` puts its report when the obvious place is taken: names used by an
- * earlier scan in the same second. Runs the real scanner process against an in-process service on
- * port 0.
+ * Where `ioclens scan -r` puts its report when the obvious place is taken (names used by an
+ * earlier scan in the same second) or not writable (the binary's folder, for a user who is not
+ * root). Runs the real scanner - the built binary where its folder matters - against an
+ * in-process service on port 0.
  */
-import { afterEach, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { chmod, copyFile, link, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reportTimestamp } from "../../src/scanner/report_files.ts";
+import { BINARY, ensureBinary } from "../e2e/_binary.ts";
 import { startTestService } from "../service/_service_fixture.ts";
-import { killChildren, spawnIoclens } from "./_reliability_fixture.ts";
+import { killChildren, spawnChild, spawnIoclens } from "./_reliability_fixture.ts";
 
 afterEach(killChildren);
 
@@ -70,5 +72,71 @@ describe("report names", () => {
     const found = await Promise.all(results.map(async (r) => JSON.parse((await readFile(reportOf(r.stdout)!.replace(/\.txt$/, ".ndjson"), "utf8")).split("\n")[0]!).sent as string));
     expect(found).toEqual(values.map(([, value]) => expect.stringContaining(`=${value}`)));
     expect(await readdir(join(dir.path, "reports"))).toHaveLength(8);
+  });
+});
+
+/**
+ * `root/bin/ioclens` (the built binary) in a folder its user cannot write, as /usr/local/bin is
+ * for anyone but root, `root/home` (writable) and `root/ro` (not) to run it from, and a scanner
+ * config for the service on `port` without OutputDir (CyberTrace's rule: the binary's folder).
+ * A test running as root runs the binary as nobody, for whom the folder modes hold.
+ */
+async function installedBinary(port: number): Promise<{ bin: string; home: string; ro: string; scan(cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> } & AsyncDisposable> {
+  const root = await mkdtemp(join(tmpdir(), "ioclens-installed-"));
+  const [bin, home, ro] = ["bin", "home", "ro"].map((name) => join(root, name)) as [string, string, string];
+  await Promise.all([mkdir(bin), mkdir(home), mkdir(ro)]);
+  // A hard link costs nothing; a copy when the temp folder is on another file system.
+  await link(BINARY, join(bin, "ioclens")).catch(() => copyFile(BINARY, join(bin, "ioclens")));
+  await chmod(join(bin, "ioclens"), 0o755);
+  await Promise.all([chmod(root, 0o755), chmod(bin, 0o555), chmod(home, 0o777), chmod(ro, 0o555)]);
+  const config = join(root, "log_scanner.conf");
+  await writeFile(config, `<Settings><ThreadsCount>2</ThreadsCount><Connection>127.0.0.1:${port}</Connection></Settings>\n`);
+  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+  return {
+    bin, home, ro,
+    scan: async (cwd) => {
+      const child = spawnChild(join(bin, "ioclens"), ["scan", "-r", "-c", config, "-i", "192.0.2.0"], { cwd, env: { IOCLENS_LOG_FORMAT: "text" }, ...asUser });
+      const code = await child.exited;
+      return { code, stdout: child.stdout(), stderr: child.stderr() };
+    },
+    [Symbol.asyncDispose]: async () => {
+      await Promise.all([chmod(bin, 0o755), chmod(ro, 0o755)]);
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+describe("report folder", () => {
+  beforeAll(ensureBinary, 120_000);
+
+  test("OutputDir next to a binary the user cannot write: the report goes to the working directory, with a notice", async () => {
+    await using service = await startTestService();
+    await using installed = await installedBinary(service.port);
+
+    const { code, stdout, stderr } = await installed.scan(installed.home);
+
+    // Before: exit 5, "cannot create report …: EACCES: permission denied, open …" and no hint.
+    expect({ code, stderr, report: reportOf(stdout) }).toEqual({
+      code: 0,
+      stderr: `ioclens: notice: cannot write in OutputDir ${installed.bin} (permission denied): the report goes to the working directory ${installed.home}\n`,
+      report: expect.stringMatching(new RegExp(`^${installed.home}/log_scanner_report\\d{8}_\\d{6}\\.txt$`)),
+    });
+    expect(await readFile(reportOf(stdout)!, "utf8")).toContain("Total number of detects received from KTFS: 1\n");
+  });
+
+  test("neither the binary's folder nor the working directory writable: exit 5, one line naming both and --output / OutputDir", async () => {
+    await using service = await startTestService();
+    await using installed = await installedBinary(service.port);
+
+    const { code, stdout, stderr } = await installed.scan(installed.ro);
+
+    expect({ code, stdout, stderr }).toEqual({
+      code: 5,
+      stdout: "",
+      stderr:
+        `ioclens: cannot create a report in OutputDir ${installed.bin} (permission denied) nor in the working directory ${installed.ro} (permission denied); ` +
+        "name a writable file with --output FILE, or a folder with OutputDir in log_scanner.conf\n",
+    });
+    expect([...(await readdir(installed.bin)), ...(await readdir(installed.ro))]).toEqual(["ioclens"]);
   });
 });

@@ -98,8 +98,7 @@ describe("scan -p and files that are not regular files", () => {
     const child = spawnChild(
       "bash",
       ["-c", `exec "$0" "$1" scan -r -c "$2" -p <(printf 'url=http://fakess123.nu\\nip=192.0.2.0\\n')`, process.execPath, join(REPO, "src/main.ts"), ws.config],
-      {},
-      ws.dir,
+      { cwd: ws.dir },
     );
     const code = await child.exited;
     // Before: "0 objects sent", exit 0 - a false "clean".
