@@ -11,6 +11,7 @@ import { serveCommand } from "./serve_command.ts";
 import { scanCommand } from "./scan_command.ts";
 import { reportCommand, REPORT_USAGE } from "./report_command.ts";
 import { ConfigError } from "../config/config_error.ts";
+import { escapeControl } from "../io/escape_control.ts";
 
 type Command = (argv: string[], io: CliIo) => Promise<number>;
 
@@ -54,17 +55,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
 
 /** Prints `error` as one line (plus usage for usage errors) and picks the exit code. */
 function reportError(error: unknown, usage: string, io: CliIo): number {
+  // Messages name paths and values from outside: escaped, so they cannot forge a line.
   if (error instanceof CliError) {
-    io.stderr(`ioclens: ${error.message}\n`);
+    io.stderr(`ioclens: ${escapeControl(error.message)}\n`);
     if (error.showUsage) io.stderr(`\n${usage}`);
     return error.code;
   }
   if (error instanceof ConfigError) {
-    io.stderr(`ioclens: ${error.message}\n`);
+    io.stderr(`ioclens: ${escapeControl(error.message)}\n`);
     return EXIT.config;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`ioclens: internal error: ${message}\n`);
+  io.stderr(`ioclens: internal error: ${escapeControl(message)}\n`);
   if (io.env["IOCLENS_DEBUG"] && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
   return EXIT.io;
 }

@@ -17,6 +17,7 @@ import { parseEndpoint, formatEndpoint, EndpointError } from "../service/parse_e
 import { fillPattern, type SingleValueKind } from "../scanner/fill_pattern.ts";
 import { listInputs } from "../scanner/list_inputs.ts";
 import { describeFsError } from "../io/describe_fs_error.ts";
+import { escapeControl } from "../io/escape_control.ts";
 import { readLines, BinaryInputError, MAX_LINE_BYTES } from "../scanner/read_lines.ts";
 import { runScan, type ScanItem } from "../scanner/run_scan.ts";
 import type { ReportFormat } from "../scanner/report_files.ts";
@@ -61,9 +62,16 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const useDefault = configPath === undefined && (await stat(defaultPath).then((s) => s.isFile(), () => false));
   const { config, warnings } = await loadScannerConfig(configPath ?? (useDefault ? defaultPath : undefined), binaryDir(), configPath !== undefined);
   const quiet = Boolean(values["quiet"]);
-  for (const warning of warnings) io.stderr(`ioclens: warning: ${warning}\n`);
+  const showProgress = io.stderrIsTTY && !quiet;
+  /**
+   * One line on stderr, over the progress line when there is one. Control characters (from file
+   * names) are escaped, so a name cannot forge a line or drive the terminal; event text never
+   * goes here, only where it came from.
+   */
+  const say = (message: string) => io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${escapeControl(message)}\n`);
+  for (const warning of warnings) say(`warning: ${warning}`);
   if (values["check-config"]) {
-    io.stdout(`${config.source}: ok (connection ${config.connection}, ${config.threadsCount} threads, output ${config.outputDir})\n`);
+    io.stdout(`${escapeControl(`${config.source}: ok (connection ${config.connection}, ${config.threadsCount} threads, output ${config.outputDir})`)}\n`);
     return EXIT.ok;
   }
 
@@ -107,8 +115,8 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     return rel;
   };
   let skippedInputs = problems.length;
-  for (const problem of problems) io.stderr(`ioclens: ${display(problem.path)}: ${problem.message}, skipped\n`);
-  for (const loop of loops) io.stderr(`ioclens: warning: ${display(loop.path)}: leads back to ${display(loop.target)} (a directory loop), not followed\n`);
+  for (const problem of problems) say(`${display(problem.path)}: ${problem.message}, skipped`);
+  for (const loop of loops) say(`warning: ${display(loop.path)}: leads back to ${display(loop.target)} (a directory loop), not followed`);
 
   const progress = new ProgressMeter({ files: files.length + (readStdin ? 1 : 0), bytes: totalBytes, now: Date.now });
   const binary = Boolean(values["binary"]);
@@ -126,7 +134,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
           for (const { text, lineNo: no, cut } of lines) {
             lineNo = no;
             if (cut?.last) {
-              io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${shown}:${no}: line is longer than ${MAX_LINE_BYTES} bytes: sent in ${cut.piece} pieces\n`);
+              say(`${shown}:${no}: line is longer than ${MAX_LINE_BYTES} bytes: sent in ${cut.piece} pieces`);
             }
             // An empty line is no event for the service (it sends no answer): do not send it.
             if (text.length === 0) continue;
@@ -135,8 +143,8 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
         }
       } catch (error) {
         skippedInputs++;
-        if (error instanceof BinaryInputError) io.stderr(`ioclens: ${shown}: binary file (NUL bytes), skipped; use --binary to send it\n`);
-        else io.stderr(`ioclens: ${shown}:${lineNo + 1}: ${describeFsError(error)}, rest of file skipped\n`);
+        if (error instanceof BinaryInputError) say(`${shown}: binary file (NUL bytes), skipped; use --binary to send it`);
+        else say(`${shown}:${lineNo + 1}: ${describeFsError(error)}, rest of file skipped`);
       }
       progress.fileDone();
     }
@@ -154,14 +162,13 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
         outputDir, cwd: io.cwd, output: output === undefined ? undefined : resolve(io.cwd, output), format: format_, startedAt, parseFields: parseDetectionFields,
       });
       writer = opened.writer;
-      if (opened.notice) io.stderr(`ioclens: notice: ${opened.notice}\n`);
+      if (opened.notice) say(`notice: ${opened.notice}`);
     } catch (error) {
       if (error instanceof ReportWriteError) throw new CliError(error.message, EXIT.io);
       throw error;
     }
   }
 
-  const showProgress = io.stderrIsTTY && !quiet;
   const ticker = showProgress ? setInterval(() => io.stderr(`\r${progress.render()}`), 250) : undefined;
   const outcome = await runScan(
     items(),
@@ -177,10 +184,10 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
         if (writer && detections.length > 0) writer.addDetections(item.source, item.line, item.text, detections);
       },
       onLineFailed: (item, losses) => {
-        io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${item.source}:${item.line}: no answer: the service was lost all ${losses} times this line was sent, the last time alone; skipped\n`);
+        say(`${item.source}:${item.line}: no answer: the service was lost all ${losses} times this line was sent, the last time alone; skipped`);
       },
       onLog: (message) => {
-        if (config.verbose > 0 && !quiet) io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${message}\n`);
+        if (config.verbose > 0 && !quiet) say(message);
       },
     },
     io.signal,
@@ -200,7 +207,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (!quiet) {
     io.stdout(formatSummaryLines({ objectsSent: outcome.sent, detectsReceived: outcome.detections, scanTimeMs: elapsed }) + "\n");
-    if (writer) io.stdout(`Report: ${writer.paths.report}\n`);
+    if (writer) io.stdout(`Report: ${escapeControl(writer.paths.report)}\n`);
   }
   if (!outcome.complete) {
     if (io.signal.aborted) {

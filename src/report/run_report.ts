@@ -16,6 +16,7 @@ import { createRecordFilter, type FilterSpec, parseFilter } from "./record_filte
 import { REPORT_HELP } from "./report_help.ts";
 import { formatSummaryLines, type SummaryFacts } from "./summary_lines.ts";
 import { SendError, SyslogSender } from "./syslog_sender.ts";
+import { escapeControl } from "../io/escape_control.ts";
 import { Output } from "../io/output.ts";
 import { parseTimeOption } from "./_time.ts";
 import type { RecordWriter } from "./_writer.ts";
@@ -81,7 +82,7 @@ export async function runReport(argv: string[], io: ReportIo): Promise<number> {
   try {
     settings = parseSettings(argv, io.isTTY);
   } catch (e) {
-    io.stderr(`report: ${usageText(e)}\n`);
+    say(io, `${usageText(e)}`);
     return EXIT.usage;
   }
   if (settings === "help") {
@@ -164,7 +165,7 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
     stat: io.stat ?? stat,
     readDir: io.readDir ?? ((p) => readdir(p)),
   };
-  const out = new Output(io.stdout);
+  const out = new Output(terminalSafe(io, s.format));
   const writerOptions: WriterOptions = { hostname: s.hostname ?? io.hostname ?? osHostname(), now, leefDelimiter: s.leefDelimiter };
   const keep = createRecordFilter(s.filters, { since: s.since, until: s.until });
   const seen = s.dedupe ? new Set<string>() : undefined;
@@ -202,7 +203,7 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
   const problem = (where: string, what: string) => {
     badLines++;
     if (s.quiet) return;
-    if (named < MAX_NAMED_PROBLEMS) io.stderr(`report: ${where}: ${what}\n`);
+    if (named < MAX_NAMED_PROBLEMS) say(io, `${where}: ${what}`);
     named++;
   };
 
@@ -215,7 +216,7 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
       }
       if (item.kind === "unreadable") {
         unreadable++;
-        io.stderr(`report: cannot read ${item.name}: ${item.reason}\n`);
+        say(io, `cannot read ${item.name}: ${item.reason}`);
         continue;
       }
       const p = item.parsed;
@@ -255,7 +256,7 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
           objectsSent += p.summary.objectsSent;
           sawObjectsSent = true;
           scanTimeMs += p.summary.scanTimeMs;
-          if (p.summary.partial && !s.quiet) io.stderr(`report: ${item.where}: the scan was interrupted: its results are partial\n`);
+          if (p.summary.partial && !s.quiet) say(io, `${item.where}: the scan was interrupted: its results are partial`);
           break;
         case "raw":
           rawLines++;
@@ -271,7 +272,7 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
     }
   } catch (e) {
     if (e instanceof SendError) {
-      io.stderr(`report: ${e.message}\n`);
+      say(io, `${e.message}`);
       await sender?.close();
       return EXIT.unreachable;
     }
@@ -294,13 +295,33 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
   if (sender) {
     await sender.close();
     const t = s.send!;
-    io.stderr(`report: sent ${sender.sent} ${sender.sent === 1 ? "record" : "records"} to ${t.protocol}://${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}\n`);
+    say(io, `sent ${sender.sent} ${sender.sent === 1 ? "record" : "records"} to ${t.protocol}://${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`);
   }
-  if (named > MAX_NAMED_PROBLEMS) io.stderr(`report: … and ${named - MAX_NAMED_PROBLEMS} more bad lines\n`);
-  if (badLines > 0) io.stderr(`report: ${badLines} bad ${badLines === 1 ? "line" : "lines"} skipped or repaired\n`);
-  if (rawLines > 0) io.stderr(`report: ${rawLines} ${rawLines === 1 ? "line" : "lines"} not understood, kept as raw${s.includeRaw ? "" : " (--include-raw shows them)"}\n`);
-  if (noTime > 0) io.stderr(`report: ${noTime} ${noTime === 1 ? "record has no readable time and was" : "records have no readable time and were"} left out by --since/--until\n`);
+  if (named > MAX_NAMED_PROBLEMS) say(io, `… and ${named - MAX_NAMED_PROBLEMS} more bad lines`);
+  if (badLines > 0) say(io, `${badLines} bad ${badLines === 1 ? "line" : "lines"} skipped or repaired`);
+  if (rawLines > 0) say(io, `${rawLines} ${rawLines === 1 ? "line" : "lines"} not understood, kept as raw${s.includeRaw ? "" : " (--include-raw shows them)"}`);
+  if (noTime > 0) say(io, `${noTime} ${noTime === 1 ? "record has no readable time and was" : "records have no readable time and were"} left out by --since/--until`);
   return opened === 0 && unreadable > 0 ? EXIT.io : EXIT.ok;
+}
+
+/**
+ * One line on stderr. Control characters are escaped: messages name report files and quote
+ * their lines' problems, and neither may forge a line or drive the terminal.
+ */
+function say(io: ReportIo, message: string): void {
+  io.stderr(`report: ${escapeControl(message)}\n`);
+}
+
+/**
+ * Standard output as given, or on a terminal with control characters escaped (LF, CR LF and TAB
+ * kept): csv, cef, leef, syslog, markdown and html carry indicators and context verbatim, and an
+ * ESC or BEL from a hostile log must not reach the terminal. JSON keeps its own escapes valid.
+ * Written to a file or a pipe, the output stays byte for byte what the format says.
+ */
+function terminalSafe(io: ReportIo, format: ReportFormat): (s: string) => void | Promise<void> {
+  if (!io.isTTY) return io.stdout;
+  const json = format === "json" || format === "ndjson";
+  return (s) => io.stdout(escapeControl(s, { lines: true, json }));
 }
 
 function usageText(e: unknown): string {

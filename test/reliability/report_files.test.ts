@@ -11,14 +11,9 @@ import { join } from "node:path";
 import { reportTimestamp } from "../../src/scanner/report_files.ts";
 import { BINARY, ensureBinary } from "../e2e/_binary.ts";
 import { startTestService } from "../service/_service_fixture.ts";
-import { killChildren, spawnChild, spawnIoclens } from "./_reliability_fixture.ts";
+import { killChildren, spawnChild, spawnIoclens, tempDir } from "./_reliability_fixture.ts";
 
 afterEach(killChildren);
-
-async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
-  const path = await mkdtemp(join(tmpdir(), "ioclens-reports-"));
-  return { path, [Symbol.asyncDispose]: () => rm(path, { recursive: true, force: true }) };
-}
 
 /** A scanner config for the service on `port` with `OutputDir` as given. */
 async function scannerConfig(dir: string, port: number, outputDir: string): Promise<string> {
@@ -38,7 +33,7 @@ const reportOf = (stdout: string) => /^Report: (.+)$/m.exec(stdout)?.[1];
 describe("report names", () => {
   test("a scan started in the same second as an earlier one writes beside it, never over it", async () => {
     await using service = await startTestService();
-    await using dir = await tempDir();
+    await using dir = await tempDir("ioclens-reports-");
     const reports = join(dir.path, "reports");
     await mkdir(reports);
     const config = await scannerConfig(dir.path, service.port, reports);
@@ -63,7 +58,7 @@ describe("report names", () => {
 
   test("four scans started together each keep their own report pair", async () => {
     await using service = await startTestService();
-    await using dir = await tempDir();
+    await using dir = await tempDir("ioclens-reports-");
     const config = await scannerConfig(dir.path, service.port, join(dir.path, "reports"));
     // Four indicators of the demo feeds, one per scan.
     const values = [["-i", "192.0.2.0"], ["-i", "192.0.2.4"], ["-u", "http://fakess123.nu"], ["-s", "C912705B4BBB14EC7E78FA8B370532C9"]];
