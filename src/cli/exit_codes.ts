@@ -14,7 +14,11 @@ export const EXIT = {
   unreachable: 4,
   /** Local I/O error: cannot read input or write the report. */
   io: 5,
-  /** scan: completed, but some inputs were skipped (unreadable or binary files, FIFOs or devices inside a folder) or lines given up (the service was lost each time they were sent). */
+  /**
+   * scan: completed, but some inputs were skipped (unreadable or binary files, FIFOs or devices
+   * inside a folder) or lines given up (the service was lost each time they were sent).
+   * report --summary: an input is a truncated report or of an interrupted scan.
+   */
   partial: 6,
   /** Interrupted by SIGINT/SIGTERM before finishing. */
   interrupted: 130,

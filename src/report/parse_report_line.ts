@@ -37,6 +37,9 @@ const CEF = /(?:^|\s)CEF:\d+\|/;
 const KUMA = /(?:^|[\s|])Category=[^|]*\|MatchedIndicator=/;
 // RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD, then the message (our --format syslog and --send).
 const RFC5424 = /^<\d{1,3}>1 (\S+) \S+ \S+ \S+ \S+ (?:-|(?:\[(?:[^\]"\\]|\\.|"(?:[^"\\]|\\.)*")*\])+)(?: |$)/;
+/** How a scan's `--format json` report opens and ends (src/scanner/report_writer.ts): one detection a line between. */
+const JSON_REPORT_START = '{"detections":[';
+const JSON_REPORT_END = '],"summary":';
 const DIALECTS = new Set<ReportDialect>(["kv", "kuma", "leef1", "leef2", "cef", "sidecar", "json"]);
 
 /**
@@ -51,8 +54,10 @@ const DIALECTS = new Set<ReportDialect>(["kv", "kuma", "leef1", "leef2", "cef", 
  */
 export function parseReportLine(line: string, options: ParseLineOptions): ParsedLine {
   const text = line.trim();
-  if (text === "" || text === "[" || text === "]" || text === "PONG") return { kind: "empty" };
+  if (text === "" || text === "[" || text === "]" || text === "PONG" || text === JSON_REPORT_START) return { kind: "empty" };
   if (text.charCodeAt(0) === 123) return parseJsonLine(text.endsWith(",") ? text.slice(0, -1) : text, options);
+  // The last line of a scan's --format json report: its summary record, then the closing brace.
+  if (text.startsWith(JSON_REPORT_END) && text.endsWith("}")) return parseJsonLine(text.slice(JSON_REPORT_END.length, -1), options);
   const summary = parseSummary(text);
   if (summary !== undefined) return summary;
   if (FINISHED.test(text)) return { kind: "finished" };

@@ -14,10 +14,15 @@ export interface ReportFs {
   readDir(path: string): Promise<string[]>;
 }
 
-/** What the reader produces, in input order (in batches: one per chunk read). */
+/**
+ * What the reader produces, in input order (in batches: one per chunk read): per input an
+ * `input`, its lines, and an `end` saying whether its last byte was a line end (a report cut
+ * off mid-write is not).
+ */
 export type ReportItem =
   | { kind: "line"; parsed: ParsedLine; text: string; where: string; problem?: string }
   | { kind: "input"; name: string; via?: string }
+  | { kind: "end"; name: string; terminated: boolean }
   | { kind: "unreadable"; name: string; reason: string };
 
 export interface ReadReportOptions {
@@ -29,6 +34,8 @@ export interface ReadReportOptions {
   /** Longest line kept, in bytes (default 4 MiB; the service itself cuts events at 64 KiB). */
   readonly maxLineBytes?: number;
 }
+
+const LF = 0x0a;
 
 /** The name stdin is reported under. */
 export const STDIN_NAME = "<stdin>";
@@ -85,6 +92,19 @@ export async function* readReportItems(inputs: readonly string[], options: ReadR
 }
 
 async function* readStream(name: string, chunks: AsyncIterable<Uint8Array>, now: number, maxLineBytes: number): AsyncGenerator<ReportItem[]> {
+  // An empty input counts as ended with a line end: nothing in it was cut.
+  let lastByte = LF;
+  const watched = (async function* () {
+    for await (const chunk of chunks) {
+      if (chunk.length > 0) lastByte = chunk[chunk.length - 1]!;
+      yield chunk;
+    }
+  })();
+  yield* readLines(name, watched, now, maxLineBytes);
+  yield [{ kind: "end", name, terminated: lastByte === LF }];
+}
+
+async function* readLines(name: string, chunks: AsyncIterable<Uint8Array>, now: number, maxLineBytes: number): AsyncGenerator<ReportItem[]> {
   for await (const lines of splitLines(chunks, { maxLineBytes })) {
     const items: ReportItem[] = new Array(lines.length);
     for (let i = 0; i < lines.length; i++) {

@@ -38,7 +38,8 @@ Other
   -h, --help              show this help
 
 Exit status: 0 done (bad lines are counted, not fatal), 2 usage error, 4 --send target
-unreachable after the retries, 5 nothing could be read.
+unreachable after the retries, 5 nothing could be read, 6 --summary of a truncated report or
+of an interrupted scan (the counts cover only part of it).
 
 Examples
   ioclens report out/log_scanner_report20240415_100211.txt

@@ -11,6 +11,7 @@ import { createWriter, lineFormatter, REPORT_FORMATS, type ReportFormat, type Wr
 import { formatSyslog } from "./format_syslog.ts";
 import { formatGroups, GROUP_FORMATS, GROUP_KEYS, GroupCounter, type GroupKey, ownCopy } from "./group_records.ts";
 import { readReportItems, type ReportFs } from "./read_report_items.ts";
+import { ReportCompleteness } from "./report_completeness.ts";
 import type { ReportRecord } from "./record.ts";
 import { createRecordFilter, type FilterSpec, parseFilter } from "./record_filter.ts";
 import { REPORT_HELP } from "./report_help.ts";
@@ -39,8 +40,8 @@ export interface ReportIo {
   hostname?: string;
 }
 
-/** Exit codes (the project's table: 2 usage, 4 unreachable, 5 I/O). */
-const EXIT = { ok: 0, usage: 2, unreachable: 4, io: 5 } as const;
+/** Exit codes (the project's table: 2 usage, 4 unreachable, 5 I/O, 6 partial: --summary of a truncated or interrupted scan's report). */
+const EXIT = { ok: 0, usage: 2, unreachable: 4, io: 5, partial: 6 } as const;
 const MAX_NAMED_PROBLEMS = 20;
 
 class UsageError extends TypeError {}
@@ -200,6 +201,9 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
   let scanTimeMs = 0;
   // Detections without file and line each stand for one object sent, at least.
   let unplaced = 0;
+  // Scan reports cut off before their summary, or of an interrupted scan.
+  const completeness = new ReportCompleteness();
+  let incomplete = 0;
   const problem = (where: string, what: string) => {
     badLines++;
     if (s.quiet) return;
@@ -212,6 +216,14 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
       if (item.kind === "input") {
         opened++;
         inputs.push(item.name);
+        completeness.start(item.name);
+        continue;
+      }
+      if (item.kind === "end") {
+        const wrong = completeness.end(item.terminated);
+        if (wrong === undefined) continue;
+        incomplete++;
+        if (!s.quiet) say(io, `${item.name}: ${wrong}`);
         continue;
       }
       if (item.kind === "unreadable") {
@@ -220,6 +232,7 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
         continue;
       }
       const p = item.parsed;
+      completeness.line(p);
       if (item.problem !== undefined) problem(item.where, item.problem);
       switch (p.kind) {
         case "detection": {
@@ -256,7 +269,6 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
           objectsSent += p.summary.objectsSent;
           sawObjectsSent = true;
           scanTimeMs += p.summary.scanTimeMs;
-          if (p.summary.partial && !s.quiet) say(io, `${item.where}: the scan was interrupted: its results are partial`);
           break;
         case "raw":
           rawLines++;
@@ -301,7 +313,9 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
   if (badLines > 0) say(io, `${badLines} bad ${badLines === 1 ? "line" : "lines"} skipped or repaired`);
   if (rawLines > 0) say(io, `${rawLines} ${rawLines === 1 ? "line" : "lines"} not understood, kept as raw${s.includeRaw ? "" : " (--include-raw shows them)"}`);
   if (noTime > 0) say(io, `${noTime} ${noTime === 1 ? "record has no readable time and was" : "records have no readable time and were"} left out by --since/--until`);
-  return opened === 0 && unreadable > 0 ? EXIT.io : EXIT.ok;
+  if (opened === 0 && unreadable > 0) return EXIT.io;
+  // The summary claims a scan's totals: from a truncated or partial report it must not pass for them.
+  return s.summary && incomplete > 0 ? EXIT.partial : EXIT.ok;
 }
 
 /**

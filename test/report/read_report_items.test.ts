@@ -23,7 +23,7 @@ async function collect(inputs: string[], fs: ReportFs, maxLineBytes?: number): P
   const out: unknown[] = [];
   for await (const batch of readReportItems(inputs, { fs, stdin: stdinOf(), now: NOW, maxLineBytes })) for (const item of batch as ReportItem[]) {
     if (item.kind === "line") out.push([item.where, item.parsed.kind === "detection" ? item.parsed.record.indicator : item.parsed.kind, item.problem ?? null]);
-    else out.push([item.kind, item.name]);
+    else if (item.kind !== "end") out.push([item.kind, item.name]);
   }
   return out;
 }
@@ -63,6 +63,19 @@ describe("readReportItems()", () => {
     const fs = memoryFs({ "r.txt": [D("192.0.2.1")] });
     expect(await collect(["nope.txt", "r.txt"], fs)).toEqual([
       ["unreadable", "nope.txt"], ["input", "r.txt"], ["r.txt:1", "192.0.2.1", null],
+    ]);
+  });
+
+  test("ends each input with whether its last byte was a line end", async () => {
+    const fs = memoryFs({ "whole.txt": [`${D("192.0.2.1")}\n`], "cut.txt": [`${D("192.0.2.1")}\n`, "Total number of obj"], "empty.txt": [] });
+    const ends: unknown[] = [];
+    for await (const batch of readReportItems(["whole.txt", "cut.txt", "empty.txt"], { fs, stdin: stdinOf(), now: NOW })) {
+      for (const item of batch) if (item.kind === "end") ends.push(item);
+    }
+    expect(ends).toEqual([
+      { kind: "end", name: "whole.txt", terminated: true },
+      { kind: "end", name: "cut.txt", terminated: false },
+      { kind: "end", name: "empty.txt", terminated: true },
     ]);
   });
 });

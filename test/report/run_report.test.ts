@@ -174,15 +174,16 @@ describe("runReport()", () => {
     expect(stdout.trim().split("\n")).toHaveLength(1);
     expect(stderr).toBe(
       `report: ${join(FIXTURES, "half_written.ndjson")}:2: line is not valid JSON: a half-written sidecar line?\n` +
+        `report: ${join(FIXTURES, "half_written.ndjson")}: the report is truncated: its last line is cut off\n` +
         "report: 1 bad line skipped or repaired\n",
     );
   });
 
-  test("says when the sidecar comes from an interrupted scan", async () => {
+  test("says when the sidecar comes from an interrupted scan, and --summary exits 6", async () => {
     const { code, stderr } = await run(["--summary", "-"], {
       stdin: stdinOf('{"type":"summary","objectsSent":9,"detectsReceived":0,"scanTimeMs":5,"startedAt":"2024-04-15T10:00:00Z","partial":true}\n'),
     });
-    expect([code, stderr]).toEqual([0, "report: <stdin>:1: the scan was interrupted: its results are partial\n"]);
+    expect([code, stderr]).toEqual([6, "report: <stdin>: the scan was interrupted: its results are partial\n"]);
   });
 
   test("reads a line that is not UTF-8 with replacement characters and names it", async () => {
