@@ -3,8 +3,7 @@
  * (spec log-scanner.md §2) plus our additions. Builds the list of lines, runs the scan engine
  * and writes the report.
  */
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import type { CliIo } from "./cli_io.ts";
@@ -101,7 +100,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
 
   const fileArgs = paths.filter((p) => p !== "-");
   const readStdin = paths.includes("-");
-  const { files, totalBytes, problems, loops, interrupted } = await listInputs(
+  const { files, totalBytes, problems, loops, missing, interrupted } = await listInputs(
     fileArgs.map((p) => resolve(io.cwd, p)),
     { recursive: Boolean(values["recursive"]), include: strings("include"), exclude: strings("exclude"), signal: io.signal },
   );
@@ -114,6 +113,12 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     const rel = absolute.startsWith(io.cwd + "/") ? absolute.slice(io.cwd.length + 1) : absolute;
     return rel;
   };
+  if (missing.length > 0) {
+    // A typo, most likely: scanning the rest would end in exit 6 and a report that looks whole.
+    const typed = new Map(fileArgs.map((arg) => [resolve(io.cwd, arg), arg]));
+    const named = missing.map((path) => `-p ${typed.get(path) ?? display(path)}`).join(", ");
+    throw new CliError(`${named}: no such file or directory`, EXIT.usage);
+  }
   let skippedInputs = problems.length;
   for (const problem of problems) say(`${display(problem.path)}: ${problem.message}, skipped`);
   for (const loop of loops) say(`warning: ${display(loop.path)}: leads back to ${display(loop.target)} (a directory loop), not followed`);
@@ -124,13 +129,23 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   async function* items(): AsyncGenerator<ScanItem> {
     let n = 0;
     for (const line of singleLines) yield { source: "<command line>", line: ++n, text: line };
-    const sources: [string, () => AsyncIterable<Uint8Array>][] = files.map((file) => [file, () => createReadStream(file) as AsyncIterable<Uint8Array>]);
-    if (readStdin) sources.push(["-", () => io.stdin]);
-    for (const [name, open] of sources) {
+    const sources: [string, () => Promise<AsyncIterable<Uint8Array>>][] = files.map((file) => [file, async () => (await open(file)).createReadStream()]);
+    if (readStdin) sources.push(["-", async () => io.stdin]);
+    for (const [name, openSource] of sources) {
       const shown = name === "-" ? "<stdin>" : display(name);
+      let source: AsyncIterable<Uint8Array>;
+      try {
+        source = await openSource();
+      } catch (error) {
+        // Nothing was read, so no line is to blame: the file as a whole is skipped.
+        skippedInputs++;
+        say(`${shown}: cannot open: ${describeFsError(error)}; skipped`);
+        progress.fileDone();
+        continue;
+      }
       let lineNo = 0;
       try {
-        for await (const lines of readLines(progress.countBytes(open()), name, { binary })) {
+        for await (const lines of readLines(progress.countBytes(source), name, { binary })) {
           for (const { text, lineNo: no, cut } of lines) {
             lineNo = no;
             if (cut?.last) {

@@ -53,6 +53,11 @@ export interface ListedInputs {
   readonly problems: InputProblem[];
   /** Directory loops met and not followed: named, but nothing was lost. */
   readonly loops: InputLoop[];
+  /**
+   * Paths named on the command line that do not exist (a typo, most likely). When there are any,
+   * nothing else is listed: the caller stops with a usage error instead of scanning the rest.
+   */
+  readonly missing: string[];
   /** The signal fired before the listing was complete. */
   readonly interrupted: boolean;
 }
@@ -80,11 +85,12 @@ export async function listInputs(paths: readonly string[], options: ListInputsOp
   const open = new Map<string, string>();
   const signal = options.signal;
 
-  async function visit(path: string, explicit: boolean): Promise<void> {
+  /** Lists `path`; `known` is its stat when the caller has it already (a command-line path). */
+  async function visit(path: string, explicit: boolean, known?: BigIntStats): Promise<void> {
     if (signal?.aborted) return;
     let info: BigIntStats;
     try {
-      info = await fs.stat(path);
+      info = known ?? (await fs.stat(path));
     } catch (error) {
       problems.push({ path, message: describeFsError(error) });
       return;
@@ -127,8 +133,20 @@ export async function listInputs(paths: readonly string[], options: ListInputsOp
     if (kind === undefined) totalBytes += Number(info.size);
   }
 
-  for (const path of paths) await visit(path, true);
-  return { files, totalBytes, problems, loops, interrupted: signal?.aborted ?? false };
+  // Every command-line path first: a missing one stops the scan before anything is listed.
+  const roots: [string, BigIntStats | undefined][] = [];
+  const missing: string[] = [];
+  for (const path of paths) {
+    const info = await fs.stat(path).catch((error: unknown) => {
+      const code = (error as { code?: string }).code;
+      if (code === "ENOENT" || code === "ENOTDIR") missing.push(path);
+      // Any other failure is met again, and named, when the path is visited.
+      return undefined;
+    });
+    roots.push([path, info]);
+  }
+  if (missing.length === 0) for (const [path, info] of roots) await visit(path, true, info);
+  return { files, totalBytes, problems, loops, missing, interrupted: signal?.aborted ?? false };
 }
 
 /** What a path that is neither a folder nor a regular file is, in words; undefined for a regular file. */

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { closeSync, constants, openSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,5 +142,36 @@ describe("scan -p and files that are not regular files", () => {
     } finally {
       await new Promise<void>((done) => listener.close(() => done()));
     }
+  });
+});
+
+describe("scan -p and paths that cannot be read", () => {
+  test("a path that does not exist is a usage error: exit 2, one line naming it, nothing sent, no report", async () => {
+    await using service = await startTestService();
+    await using ws = await workspace(service.port);
+    await writeFile(join(ws.dir, "a.log"), THREE_DETECTIONS);
+
+    const { code, stdout, stderr } = await scan(ws, ["-p", "a.log", "-p", "nope.log"]);
+
+    // Before: a.log was scanned, "nope.log: no such file or directory, skipped", exit 6 and a report.
+    expect({ code, stdout, stderr }).toEqual({ code: 2, stdout: "", stderr: "ioclens: -p nope.log: no such file or directory\n" });
+    expect(await readdir(ws.dir)).not.toContain("reports");
+    expect(service.status().events.total).toBe(0);
+  });
+
+  test("a file that cannot be opened is named without a line number and skipped; the others are scanned", async () => {
+    await using service = await startTestService();
+    await using ws = await workspace(service.port);
+    await writeFile(join(ws.dir, "a.log"), THREE_DETECTIONS);
+    await writeFile(join(ws.dir, "b.log"), THREE_DETECTIONS);
+    await chmod(join(ws.dir, "b.log"), 0o000);
+    // Root opens any file: run the scan as nobody, who may read the folder and write reports.
+    await Promise.all([chmod(ws.dir, 0o755), mkdir(join(ws.dir, "reports"), { mode: 0o777 }).then(() => chmod(join(ws.dir, "reports"), 0o777))]);
+    const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const child = spawnChild(process.execPath, [join(REPO, "src/main.ts"), "scan", "-r", "-c", ws.config, "-p", "a.log", "-p", "b.log"], { cwd: ws.dir, ...asUser });
+    const code = await child.exited;
+
+    // Before: "ioclens: b.log:1: permission denied, rest of file skipped" - as if line 1 were to blame.
+    expect({ code, stderr: child.stderr(), counts: counts(child.stdout()) }).toEqual({ code: 6, stderr: "ioclens: b.log: cannot open: permission denied; skipped\n", counts: [3, 3] });
   });
 });

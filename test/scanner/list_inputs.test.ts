@@ -55,6 +55,7 @@ describe("listInputs()", () => {
       totalBytes: 2,
       problems: [],
       loops: [{ path: join(dir.path, "sub", "up"), target: dir.path }],
+      missing: [],
       interrupted: false,
     });
   });
@@ -69,8 +70,16 @@ describe("listInputs()", () => {
       totalBytes: 2,
       problems: [{ path: join(dir.path, "in.pipe"), message: "not a regular file (a FIFO)" }],
       loops: [],
+      missing: [],
       interrupted: false,
     });
+  });
+
+  test("a command-line path that does not exist is reported as missing, and nothing is listed", async () => {
+    await using dir = await tempDir();
+    await writeFile(join(dir.path, "a.log"), "x\n");
+    const listed = await listInputs([dir.path, join(dir.path, "nope.log"), join(dir.path, "a.log", "under-a-file")], { recursive: false, include: [], exclude: [] });
+    expect(listed).toEqual({ files: [], totalBytes: 0, problems: [], loops: [], missing: [join(dir.path, "nope.log"), join(dir.path, "a.log", "under-a-file")], interrupted: false });
   });
 
   test("a folder linked from two places that is no loop is listed once, without a warning", async () => {

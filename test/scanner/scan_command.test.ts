@@ -96,18 +96,15 @@ describe("ioclens scan", () => {
     expect(err).toMatch(/^ioclens: cannot connect to the lookup service: .*\(127\.0\.0\.1:1, waited 0 s\)\n$/);
   });
 
-  test("an unreadable file and a binary file are named and skipped, and the exit code says the scan was partial", async () => {
+  test("a binary file is named and skipped, and the exit code says the scan was partial", async () => {
     await using service = await startTestService();
     await using dir = await tempDir();
     const config = await scannerConfig(dir.path, service.port);
     await writeFile(join(dir.path, "ok.log"), "ip=192.0.2.0\n");
     await writeFile(join(dir.path, "blob.bin"), new Uint8Array([0x41, 0x00, 0x42, 0x0a]));
-    const { code, out, err } = await scan(["-r", "-c", config, "-p", "ok.log", "-p", "blob.bin", "-p", "missing.log"], dir.path);
+    const { code, out, err } = await scan(["-r", "-c", config, "-p", "ok.log", "-p", "blob.bin"], dir.path);
     expect(code).toBe(6);
-    expect(err.split("\n").filter(Boolean).sort()).toEqual([
-      "ioclens: blob.bin: binary file (NUL bytes), skipped; use --binary to send it",
-      "ioclens: missing.log: no such file or directory, skipped",
-    ]);
+    expect(err).toBe("ioclens: blob.bin: binary file (NUL bytes), skipped; use --binary to send it\n");
     expect(SUMMARY.exec(out)?.slice(1)).toEqual(["1", "1"]);
   });
 
