@@ -61,13 +61,14 @@ export const SCAN_HELP = `Usage: ioclens scan [options]
 
 Sends log lines (-p) or single values (-s/-u/-i) to the lookup service. With -r the answers
 come back on the same connection and are written to log_scanner_report<YYYYMMDD_HHMMSS>.txt
-in OutputDir (plus an .ndjson sidecar); without -r the service sends detections to its own
+in OutputDir (plus an .ndjson sidecar; -2, -3 … when the name is taken; the working directory
+when OutputDir cannot be written); without -r the service sends detections to its own
 configured target.
 
 Options (compatible with CyberTrace's log_scanner):
   -r, --report           write the report (ReplyBack mode)
   -c, --config FILE      scanner config (log_scanner.conf dialect); default ./log_scanner.conf
-  -p, --path PATH        a file or folder of logs; "-" reads standard input (repeatable)
+  -p, --path PATH        a file, folder, FIFO or device; "-" reads standard input (repeatable)
   -s, --hash VALUE       an MD5, SHA1 or SHA256 (kind by length) (repeatable)
   -u, --url VALUE        a URL (repeatable; quote it in the shell)
   -i, --ip VALUE         an IP address (repeatable)
