@@ -394,6 +394,7 @@ export async function runScan(
         }
       });
       socket.once("error", (error: Error) => {
+        if (settled) return;
         if (!connected) finish({ error: error.message });
         else {
           callbacks.onLog?.(`connection ${index + 1} lost: ${error.message}; resending its unanswered lines`);
@@ -401,6 +402,8 @@ export async function runScan(
         }
       });
       socket.once("close", () => {
+        // finish() destroys the socket itself: that close is ours, not the service's.
+        if (settled) return;
         if (!connected) finish({ error: "connection closed" });
         else if (allDone()) finish("done");
         else {

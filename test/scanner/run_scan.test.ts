@@ -22,6 +22,21 @@ async function* burstyLines(): AsyncGenerator<ScanItem> {
 }
 
 describe("runScan()", () => {
+  test("a short scan on more connections than lines logs no loss: closing its own idle connections is not the service's doing", async () => {
+    await using service = await startTestService();
+    const logs: string[] = [];
+    async function* three(): AsyncGenerator<ScanItem> {
+      for (let i = 1; i <= 3; i++) yield { source: "short.log", line: i, text: `line ${i} src=192.0.2.0` };
+    }
+    const outcome = await runScan(
+      three(),
+      { connect: () => createConnection({ port: service.port, host: "127.0.0.1" }), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+      { connections: 8, window: 2048, replyBack: false, connectionTimeoutMs: 10_000, replyTimeoutMs: 60_000 },
+      { onLineDone: () => {}, onLog: (message) => logs.push(message) },
+    );
+    expect({ ...outcome, logs }).toEqual({ sent: 3, detections: 3, failed: 0, complete: true, reconnects: 0, logs: [] });
+  });
+
   test("finishes when the reader pauses between bursts (connections that woke to nothing are woken again)", async () => {
     await using service = await startTestService();
     const done: number[] = [];
