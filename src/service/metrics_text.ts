@@ -73,6 +73,7 @@ export function metricsText(status: ServiceStatus): string {
   family("ioclens_output_queue_limit", "gauge", "Output lines that may wait before new ones are dropped.", one(o.queueLimit));
   family("ioclens_output_dropped_total", "counter", "Output lines dropped (queue full or retries exhausted).", one(o.dropped));
   family("ioclens_output_sent_total", "counter", "Output lines delivered to the detection target.", one(o.sent));
+  family("ioclens_output_down", "gauge", "1 while the detection target is down (reconnects exhausted, or the file cannot be written).", one(o.error === undefined ? 0 : 1));
 
   out.push("");
   return out.join("\n");

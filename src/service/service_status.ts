@@ -58,12 +58,17 @@ export interface ServiceStatus {
   readonly eps: { readonly m1: number; readonly m5: number; readonly m15: number };
   /** The outbound detection connection (non-ReplyBack mode, spec §2.3). */
   readonly output: {
+    /** `OutputSettings > ConnectionString`, as `127.0.0.1:9998`, `udp://…` or `file:PATH`. */
+    readonly target?: string;
     readonly queueDepth: number;
     readonly queueLimit: number;
     readonly dropped: number;
     readonly sent: number;
-    /** Whether the connection to the target is up (always true for UDP and file targets). */
+    /** Whether the target takes lines: TCP connected, the last file write succeeded (always
+     *  true for UDP); false too before the first line, when nothing has connected yet. */
     readonly connected?: boolean;
+    /** Why the target is down (reconnects exhausted, or the file cannot be written). */
+    readonly error?: string;
   };
   /** Times the supervisor restarted the worker. */
   readonly restarts: number;

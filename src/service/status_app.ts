@@ -32,7 +32,8 @@ const LOOKUP_VERSIONS = new Set(["1.0", "1.1", "1.2"]);
 const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 
 /**
- * Builds the status app. Routes: `GET /health` (no auth: 200 `{status:"ok"}` or 503
+ * Builds the status app. Routes: `GET /health` (no auth: 200 `{status:"ok"}`, 200
+ * `{status:"degraded", reason}` while the output target is down, or 503
  * `{status:"unavailable", reason}`), `GET /status` (the `ServiceStatus` as JSON),
  * `GET /metrics` (Prometheus text), `POST /reload`, `POST /api/{1.0,1.1,1.2}/lookup` and
  * `POST /api/1.3/General/lookup` (the one tenant).
@@ -69,11 +70,16 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
     });
   }
 
+  // 503 only when lookups do not work; a down output target degrades but stays 200 (the
+  // service still answers ReplyBack clients and REST lookups, and queues detections).
   app.all("/health", (c) => {
     if (!allow(c, "GET")) return notAllowed(c, "GET");
     const s = deps.getStatus();
-    if (s.ready && s.unhealthy === undefined) return c.json({ status: "ok" });
-    return c.json({ status: "unavailable", reason: s.unhealthy ?? "Feeds are still loading" }, 503);
+    if (!s.ready || s.unhealthy !== undefined) return c.json({ status: "unavailable", reason: s.unhealthy ?? "Feeds are still loading" }, 503);
+    if (s.output.error !== undefined) {
+      return c.json({ status: "degraded", reason: `Output target${s.output.target ? ` ${s.output.target}` : ""} is down: ${s.output.error}` });
+    }
+    return c.json({ status: "ok" });
   });
 
   app.all("/status", (c) => {

@@ -36,7 +36,17 @@ test("the SIEM down under load: every event up to the queue bound arrives in ord
     await collector.stop();
     await waitFor(() => service.status().output.connected === false, "the service to notice the SIEM is down");
     expect(await converse(service.port, ["X-KF-SendFinishedEventX-IOCLENS-FinishedBack", lines(0, 500)], 500).then((a) => a.length)).toBe(500);
-    expect(service.status().output).toEqual({ queueDepth: QUEUE, queueLimit: QUEUE, dropped: 300, sent: expect.any(Number), connected: false });
+    // Reported down once EventSendingRetriesCount reconnects failed (what /health degrades on).
+    await waitFor(() => service.status().output.error !== undefined, "the service to report the SIEM down");
+    expect(service.status().output).toEqual({
+      target: `127.0.0.1:${port}`,
+      queueDepth: QUEUE,
+      queueLimit: QUEUE,
+      dropped: 300,
+      sent: expect.any(Number),
+      connected: false,
+      error: expect.stringContaining("ECONNREFUSED"),
+    });
     expect(service.status().events.dropped).toBe(300);
 
     // Back up: the 200 queued arrive in order, then one alert counting the 300 dropped.

@@ -88,7 +88,7 @@ describe("lookup service: output target", () => {
     await second.until((lines) => lines.filter((l) => l.includes("category=KL_IP_Reputation")).length >= 100);
     await waitFor(() => service.status().output.queueDepth === 0, "the queue to drain");
     expect(second.lines.filter((l) => l.includes("category=KL_IP_Reputation"))).toHaveLength(100);
-    expect(service.status().output).toEqual({ queueDepth: 0, queueLimit: 100, dropped: 50, sent: expect.any(Number), connected: true });
+    expect(service.status().output).toEqual({ target: `127.0.0.1:${port}`, queueDepth: 0, queueLimit: 100, dropped: 50, sent: expect.any(Number), connected: true });
   });
 });
 

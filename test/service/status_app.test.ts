@@ -61,6 +61,16 @@ describe("createStatusApp()", () => {
       status: "unavailable",
       reason: "Self-probe failed: no PONG within 5000 ms",
     }],
+    ["the output target down (lookups still work)", {
+      output: { target: "file:/var/log/ioclens/detections.log", queueDepth: 9, queueLimit: 10000, dropped: 0, sent: 4401, connected: false, error: "ENOSPC: no space left on device, write" },
+    }, 200, {
+      status: "degraded",
+      reason: "Output target file:/var/log/ioclens/detections.log is down: ENOSPC: no space left on device, write",
+    }],
+    ["loading feeds with the output target down", { ready: false, output: { queueDepth: 0, queueLimit: 1, dropped: 0, sent: 0, error: "connect ECONNREFUSED" } }, 503, {
+      status: "unavailable",
+      reason: "Feeds are still loading",
+    }],
   ] as const)("GET /health reports %s", async (_name, status, code, body) => {
     const { app } = makeApp({ status });
     expect(await answer(await app.request("/health"))).toEqual({ status: code, body });
@@ -100,8 +110,9 @@ describe("createStatusApp()", () => {
       eps: families.get("ioclens_events_per_second")?.samples,
       restarts: families.get("ioclens_worker_restarts_total")?.samples,
       refused: families.get("ioclens_connections_refused_total")?.samples,
+      outputDown: families.get("ioclens_output_down")?.samples,
     }).toEqual({
-      count: 27,
+      count: 28,
       refused: [{ labels: {}, value: 5 }],
       feedRecords: {
         type: "gauge",
@@ -125,6 +136,7 @@ describe("createStatusApp()", () => {
         { labels: { window: "15m" }, value: 0.1 },
       ],
       restarts: [{ labels: {}, value: 1 }],
+      outputDown: [{ labels: {}, value: 0 }],
     });
   });
 
