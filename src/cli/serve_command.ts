@@ -183,8 +183,10 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
   let http: HttpServerHandle | undefined;
   if (config.status.enabled) {
     const listen = parseEndpoint(config.status.listen) as { host: string; port: number };
+    let url: string | undefined;
     const app = createStatusApp({
-      getStatus: () => service.status(),
+      // What only this layer knows: the config file and where each port ended up.
+      getStatus: () => ({ ...service.status(), config: config.source, listen: { events: service.address, ...(url ? { status: url } : {}) } }),
       reload: () => service.reload(),
       lookup: (values) => service.lookup(values),
       isLoopback: isLoopbackHost(listen.host),
@@ -192,7 +194,8 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
     });
     try {
       http = await serveHttp(listen.host, listen.port, app.fetch);
-      log("info", `status endpoint on http://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${http.port}/health`);
+      url = `http://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${http.port}`;
+      log("info", `status endpoint on ${url}/health`);
     } catch (error) {
       await service.close();
       throw new CliError(`cannot start the status endpoint on ${config.status.listen} (StatusEndpoint > Listen): ${(error as Error).message}`, EXIT.io);

@@ -107,12 +107,15 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promi
   // Drops load-time slack and builds the presence filters that let most misses skip the big tables.
   index.compact();
   const counts = index.counts();
-  const feeds: FeedStatus[] = reports.map((r) => ({
+  const loadedAt = new Date(deps.now()).toISOString();
+  const fileTimes = await Promise.all(reports.map((r) => deps.feedUpdatedAt?.(config, r.name).catch(() => undefined)));
+  const feeds: FeedStatus[] = reports.map((r, i) => ({
     name: r.name,
     records: counts.get(r.name) ?? r.loaded,
     skipped: r.skipped,
     loadMs: Math.round(r.ms),
-    ...(r.error ? { error: r.error } : {}),
+    ...(fileTimes[i] === undefined ? {} : { fileTime: new Date(fileTimes[i]).toISOString() }),
+    ...(r.error ? { error: r.error } : { loadedAt }),
   }));
   const eventDelimiter = config.input.eventDelimiter;
   const sessionView = { pipeline, index, ...(eventDelimiter ? { eventDelimiter } : {}) };
@@ -333,7 +336,9 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   alert("KL_ALERT_ServiceStarted");
 
   let reloading: Promise<{ ok: boolean; error?: string }> | undefined;
+  let lastReload: ServiceStatus["lastReload"];
   async function reload(): Promise<{ ok: boolean; error?: string }> {
+    const at = new Date(deps.now()).toISOString();
     reloading ??= (async () => {
       try {
         let config = state.config;
@@ -359,7 +364,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       } finally {
         reloading = undefined;
       }
-    })();
+    })().then((result) => ((lastReload = { at, ...result }), result));
     return reloading;
   }
 
@@ -412,6 +417,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         eps: eps.rates(),
         output: { target: formatEndpoint(outputEndpoint), queueDepth: sink?.queueDepth ?? 0, queueLimit: config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false, ...(sink?.error === undefined ? {} : { error: sink.error }) },
         restarts: deps.restarts ?? 0,
+        ...(lastReload ? { lastReload } : {}),
       };
     },
     reload,

@@ -40,6 +40,17 @@ export function metricsText(status: ServiceStatus): string {
   family("ioclens_feed_skipped_records", "gauge", "Feed records the loader could not use.", perFeed((f) => f.skipped));
   family("ioclens_feed_load_seconds", "gauge", "Duration of the last feed load.", perFeed((f) => f.loadMs / 1000));
   family("ioclens_feed_load_failed", "gauge", "1 when the last load of the feed failed.", perFeed((f) => (f.error === undefined ? 0 : 1)));
+  const seconds = (iso: string) => Date.parse(iso) / 1000;
+  const perFeedTime = (pick: (f: ServiceStatus["feeds"][number]) => string | undefined): readonly Sample[] =>
+    status.feeds.flatMap((f): Sample[] => {
+      const iso = pick(f);
+      return iso === undefined ? [] : [[[["feed", f.name]], seconds(iso)]];
+    });
+  family("ioclens_feed_file_timestamp_seconds", "gauge", "Modification time of the feed file in use, as loaded.", perFeedTime((f) => f.fileTime));
+  family("ioclens_feed_loaded_timestamp_seconds", "gauge", "When the feed contents in use were loaded.", perFeedTime((f) => f.loadedAt));
+  const reload = status.lastReload;
+  family("ioclens_reload_last_timestamp_seconds", "gauge", "When the last reload was asked for.", reload ? one(seconds(reload.at)) : []);
+  family("ioclens_reload_last_ok", "gauge", "1 when the last reload was applied, 0 when it was refused.", reload ? one(reload.ok ? 1 : 0) : []);
 
   const c = status.connections;
   family("ioclens_connections_active", "gauge", "Event connections being served.", one(c.active));

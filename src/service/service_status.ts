@@ -13,6 +13,11 @@ export interface FeedStatus {
   readonly skipped: number;
   /** Milliseconds the last load took. */
   readonly loadMs: number;
+  /** When the file in use was last modified (ISO 8601), read as it was loaded; absent for the
+   *  embedded demo feeds. */
+  readonly fileTime?: string;
+  /** When the contents in use were loaded (ISO 8601); absent while the feed never loaded. */
+  readonly loadedAt?: string;
   /** Why the last load failed (the previous contents, if any, stay in use). */
   readonly error?: string;
 }
@@ -72,6 +77,14 @@ export interface ServiceStatus {
   };
   /** Times the supervisor restarted the worker. */
   readonly restarts: number;
+  /** The last reload (SIGHUP, `POST /reload`, `update_frequency`): when it was asked for and how
+   *  it ended; a refused reload keeps the previous feeds, so `feeds` still describes those.
+   *  Absent until the first reload. */
+  readonly lastReload?: { readonly at: string; readonly ok: boolean; readonly error?: string };
+  /** The config file the service runs (`<embedded>` for the built-in one). */
+  readonly config?: string;
+  /** Where it listens: the event port and the status endpoint's URL. */
+  readonly listen?: { readonly events: string; readonly status?: string };
 }
 
 /** One matched category of a REST lookup answer. */

@@ -8,7 +8,7 @@ const STATUS: ServiceStatus = {
   uptimeSeconds: 3600,
   ready: true,
   feeds: [
-    { name: "Demo_Botnet_CnC_URL_Data_Feed.json", records: 120, skipped: 2, loadMs: 35 },
+    { name: "Demo_Botnet_CnC_URL_Data_Feed.json", records: 120, skipped: 2, loadMs: 35, fileTime: "2026-11-27T23:00:00.000Z", loadedAt: "2026-11-28T09:15:00.000Z" },
     { name: 'odd "name"\\with\nnewline.csv', records: 0, skipped: 0, loadMs: 1, error: "Feed unreadable: ENOENT" },
   ],
   connections: { active: 2, waiting: 0, limit: 9, open: 3, max: 1024, refused: 5, idleClosed: 1 },
@@ -17,6 +17,9 @@ const STATUS: ServiceStatus = {
   eps: { m1: 1.5, m5: 0.25, m15: 0.1 },
   output: { queueDepth: 4, queueLimit: 10000, dropped: 0, sent: 12 },
   restarts: 1,
+  lastReload: { at: "2026-11-28T10:00:00.000Z", ok: false, error: "Demo_Botnet_CnC_URL_Data_Feed.json: Unexpected end of JSON input" },
+  config: "/etc/ioclens/kl_feed_service.conf",
+  listen: { events: "0.0.0.0:9999", status: "http://127.0.0.1:9997" },
 };
 
 const DETECTED: LookupAnswer = {
@@ -85,7 +88,7 @@ describe("createStatusApp()", () => {
         uptimeSeconds: 3600,
         ready: true,
         feeds: [
-          { name: "Demo_Botnet_CnC_URL_Data_Feed.json", records: 120, skipped: 2, loadMs: 35 },
+          { name: "Demo_Botnet_CnC_URL_Data_Feed.json", records: 120, skipped: 2, loadMs: 35, fileTime: "2026-11-27T23:00:00.000Z", loadedAt: "2026-11-28T09:15:00.000Z" },
           { name: 'odd "name"\\with\nnewline.csv', records: 0, skipped: 0, loadMs: 1, error: "Feed unreadable: ENOENT" },
         ],
         connections: { active: 2, waiting: 0, limit: 9, open: 3, max: 1024, refused: 5, idleClosed: 1 },
@@ -94,6 +97,9 @@ describe("createStatusApp()", () => {
         eps: { m1: 1.5, m5: 0.25, m15: 0.1 },
         output: { queueDepth: 4, queueLimit: 10000, dropped: 0, sent: 12 },
         restarts: 1,
+        lastReload: { at: "2026-11-28T10:00:00.000Z", ok: false, error: "Demo_Botnet_CnC_URL_Data_Feed.json: Unexpected end of JSON input" },
+        config: "/etc/ioclens/kl_feed_service.conf",
+        listen: { events: "0.0.0.0:9999", status: "http://127.0.0.1:9997" },
       },
     });
   });
@@ -111,8 +117,11 @@ describe("createStatusApp()", () => {
       restarts: families.get("ioclens_worker_restarts_total")?.samples,
       refused: families.get("ioclens_connections_refused_total")?.samples,
       outputDown: families.get("ioclens_output_down")?.samples,
+      fileTimes: families.get("ioclens_feed_file_timestamp_seconds")?.samples,
+      loadTimes: families.get("ioclens_feed_loaded_timestamp_seconds")?.samples,
+      reload: [families.get("ioclens_reload_last_timestamp_seconds")?.samples, families.get("ioclens_reload_last_ok")?.samples],
     }).toEqual({
-      count: 28,
+      count: 32,
       refused: [{ labels: {}, value: 5 }],
       feedRecords: {
         type: "gauge",
@@ -137,6 +146,10 @@ describe("createStatusApp()", () => {
       ],
       restarts: [{ labels: {}, value: 1 }],
       outputDown: [{ labels: {}, value: 0 }],
+      // Only the feed that has a file time (embedded feeds have none, failed ones no load time).
+      fileTimes: [{ labels: { feed: "Demo_Botnet_CnC_URL_Data_Feed.json" }, value: Date.UTC(2026, 10, 27, 23) / 1000 }],
+      loadTimes: [{ labels: { feed: "Demo_Botnet_CnC_URL_Data_Feed.json" }, value: Date.UTC(2026, 10, 28, 9, 15) / 1000 }],
+      reload: [[{ labels: {}, value: Date.UTC(2026, 10, 28, 10) / 1000 }], [{ labels: {}, value: 0 }]],
     });
   });
 
