@@ -5,6 +5,7 @@
 #   jq                 the independent JSON reader for the elastic SIEM profile test
 #   liblognorm-utils   lognormalizer, the independent CEF and LEEF parser for the report and
 #                      SIEM profile tests
+#   openssl            makes the self-signed certificates of the HTTPS tests (npm test, deno smoke)
 #   systemd            systemd-analyze, which verifies docs/ioclens.service (test/e2e)
 # Idempotent: does nothing when all are present. Needs root (apt-get). Quiet unless it fails;
 # exits non-zero when anything could not be installed.
@@ -16,6 +17,7 @@ WANTED=(
   "fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
   "jq:/usr/bin/jq"
   "liblognorm-utils:/usr/bin/lognormalizer"
+  "openssl:/usr/bin/openssl"
   "systemd:/usr/bin/systemd-analyze"
 )
 

@@ -1,11 +1,16 @@
 /**
  * Runtime smoke: starts the lookup service and the status endpoint on port 0 with this
- * runtime's own HTTP server, checks PING/PONG, a ReplyBack lookup, /health and the REST
- * lookup, then stops. Run by scripts/deno-smoke.sh under Deno and by a test under Bun.
+ * runtime's own HTTPS server (a self-signed certificate made with openssl, Basic credentials),
+ * checks PING/PONG, a ReplyBack lookup, /health, a REST lookup without and with credentials,
+ * then stops. Run by scripts/deno-smoke.sh under Deno and by a test under Bun.
  *
  * Usage: deno run -A scripts/runtime_smoke.ts   |   bun scripts/runtime_smoke.ts
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:https";
 import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseServiceConfig } from "../src/config/parse_service_config.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_FEEDS } from "../src/config/embedded_defaults.ts";
 import { startLookupService } from "../src/service/lookup_service.ts";
@@ -13,6 +18,8 @@ import { createStatusApp } from "../src/service/status_app.ts";
 import { probeService, tcpProbeConnect } from "../src/service/probe.ts";
 import { serveHttp } from "../src/runtime/serve_http.ts";
 import { runtimeName } from "../src/runtime/runtime.ts";
+import { loadTlsFiles } from "../src/config/load_tls_files.ts";
+import { selfSignedCertificate } from "../test/_tls_fixture.ts";
 
 function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`runtime smoke failed: ${what}`);
@@ -25,8 +32,27 @@ const service = await startLookupService(config, {
   log: () => {},
   openFeed: async (_config, name) => EMBEDDED_FEEDS.get(name)!,
 });
-const app = createStatusApp({ getStatus: service.status, reload: service.reload, lookup: service.lookup, isLoopback: true });
-const http = await serveHttp("127.0.0.1", 0, app.fetch);
+const dir = mkdtempSync(join(tmpdir(), "ioclens-smoke-"));
+const certificate = selfSignedCertificate(dir);
+const tls = await loadTlsFiles({ certificateFile: certificate.certFile, certificateLine: 1, privateKeyFile: certificate.keyFile, privateKeyLine: 1 }, "<smoke>");
+const basicAuth = { user: "user", password: "password" };
+const app = createStatusApp({ getStatus: service.status, reload: service.reload, lookup: service.lookup, isLoopback: true, basicAuth });
+const http = await serveHttp("127.0.0.1", 0, app.fetch, tls);
+
+/** One HTTPS request that trusts only the test certificate; resolves status and body. */
+function https(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: http.port, servername: "localhost", ca: certificate.cert, method, path, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 try {
   check(await probeService(tcpProbeConnect({ host: "127.0.0.1", port: service.port }), 5000), "PING did not get PONG");
   const reply = await new Promise<string>((resolve, reject) => {
@@ -43,17 +69,22 @@ try {
     socket.on("connect", () => socket.write("X-KF-SendFinishedEventX-KF-ReplyBackurl=http://fakess123.nu\n"));
   });
   check(reply.includes("category=KL_Malicious_URL"), `no detection in ${JSON.stringify(reply)}`);
-  const health = await fetch(`http://127.0.0.1:${http.port}/health`);
+  const health = await https("GET", "/health", {});
   check(health.status === 200, `/health answered ${health.status}`);
-  const lookup = await fetch(`http://127.0.0.1:${http.port}/api/1.0/lookup`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "application/json" },
-    body: JSON.stringify([{ object: "192.0.2.0" }]),
-  });
-  const answer = (await lookup.json()) as { result: string }[];
-  check(answer[0]?.result === "detected", `REST lookup answered ${JSON.stringify(answer)}`);
-  console.log(`runtime smoke (${runtimeName}): ok — service port ${service.port}, status port ${http.port}`);
+  // CyberTrace's documented request: escaped slashes, Basic user:password.
+  const body = '[{"object":"http:\\/\\/fakess123.nu"},{"object":"192.0.2.0"}]';
+  const headers = { Accept: "application/json", "Content-Type": "application/json", "Content-Length": String(body.length) };
+  const refused = await https("POST", "/api/1.1/lookup", headers, body);
+  check(refused.status === 401, `REST lookup without credentials answered ${refused.status}`);
+  const lookup = await https("POST", "/api/1.1/lookup", { ...headers, Authorization: "Basic dXNlcjpwYXNzd29yZA==" }, body);
+  const answer = JSON.parse(lookup.body) as { object: string; result: string }[];
+  check(
+    answer.map((a) => `${a.object} ${a.result}`).join(", ") === "http://fakess123.nu detected, 192.0.2.0 detected",
+    `REST lookup answered ${lookup.status} ${lookup.body}`,
+  );
+  console.log(`runtime smoke (${runtimeName}): ok — service port ${service.port}, https status port ${http.port}`);
 } finally {
   await http.stop();
   await service.close();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -12,6 +12,7 @@ import { CliError, usageError } from "./cli_error.ts";
 import { EXIT } from "./exit_codes.ts";
 import { parseArgs } from "./parse_args.ts";
 import { loadServiceConfig } from "../config/load_config.ts";
+import { loadTlsFiles, type TlsPem } from "../config/load_tls_files.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { EMBEDDED_BASES, EMBEDDED_FEEDS } from "../config/embedded_defaults.ts";
 import { isSiemName, SIEM_NAMES, siemConfigText } from "../config/siem_profiles.ts";
@@ -69,6 +70,8 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const { config, warnings } = await loadServiceConfig(configPath);
   for (const warning of warnings) io.stderr(`ioclens: warning: ${warning}\n`);
   validateForStart(config);
+  // Read here, before the watchdog or the service starts: a missing or mismatched file exits 3.
+  const tls = config.status.enabled && config.status.tls ? await loadTlsFiles(config.status.tls, config.source) : undefined;
   if (checkOnly) {
     io.stdout(`${config.source}: ok (listen ${config.input.connectionString}, ${config.feeds.feeds.length} feeds, ${config.input.sources.length} sources)\n`);
     return EXIT.ok;
@@ -76,7 +79,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
 
   const worker = io.env["IOCLENS_WORKER"] === "1";
   const log = createLogger({ level, format: format as LogFormat, write: io.stderr, now: Date.now, name: worker ? "worker" : values["no-watchdog"] ? undefined : "watchdog" });
-  if (values["no-watchdog"]) return runService(config, configPath, log, io, worker ? stopWithWatchdog(io, log) : io.signal);
+  if (values["no-watchdog"]) return runService(config, configPath, tls, log, io, worker ? stopWithWatchdog(io, log) : io.signal);
   return runWatchdog(config, argv, log, io);
 }
 
@@ -126,8 +129,8 @@ function validateForStart(config: ServiceConfig): void {
   if (config.status.enabled) {
     const listen = parseEndpoint(config.status.listen);
     if (listen.kind !== "tcp") throw new ConfigError(config.source, undefined, `StatusEndpoint > Listen must be host:port: got "${config.status.listen}"`);
-    if (!isLoopbackHost(listen.host) && !config.status.token) {
-      throw new ConfigError(config.source, undefined, `StatusEndpoint > Token is required when Listen is not a loopback address: got Listen "${config.status.listen}" and no token`);
+    if (!isLoopbackHost(listen.host) && !config.status.token && !config.status.basicAuth) {
+      throw new ConfigError(config.source, undefined, `StatusEndpoint > Token or User and Password are required when Listen is not a loopback address: got Listen "${config.status.listen}" and no credentials`);
     }
   }
 }
@@ -146,7 +149,7 @@ async function openFeed(config: ServiceConfig, filename: string): Promise<FeedIn
 }
 
 /** The service in this process, until `stop` (SIGTERM/SIGINT, or the watchdog gone). */
-async function runService(config: ServiceConfig, configPath: string | undefined, log: Logger, io: CliIo, stop: AbortSignal): Promise<number> {
+async function runService(config: ServiceConfig, configPath: string | undefined, tls: TlsPem | undefined, log: Logger, io: CliIo, stop: AbortSignal): Promise<number> {
   let service;
   const fileLimit = openFileLimit();
   try {
@@ -191,10 +194,11 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
       lookup: (values) => service.lookup(values),
       isLoopback: isLoopbackHost(listen.host),
       ...(config.status.token ? { token: config.status.token } : {}),
+      ...(config.status.basicAuth ? { basicAuth: config.status.basicAuth } : {}),
     });
     try {
-      http = await serveHttp(listen.host, listen.port, app.fetch);
-      url = `http://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${http.port}`;
+      http = await serveHttp(listen.host, listen.port, app.fetch, tls);
+      url = `${tls ? "https" : "http"}://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${http.port}`;
       log("info", `status endpoint on ${url}/health`);
     } catch (error) {
       await service.close();

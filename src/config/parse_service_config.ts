@@ -457,7 +457,7 @@ function readServiceSettings(
         EventSendingRetriesCount: (el, p) => (eventSendingRetriesCount = reader.int(el, p, 0, 10)),
         EventSendingRetriesTimeout: (el, p) => (eventSendingRetriesTimeoutSeconds = reader.int(el, p, 0, 60)),
         FeedsRollbackEnabled: (el, p) => (feedsRollbackEnabled = reader.bool(el, p)),
-        StatusEndpoint: (el, p) => (status = readStatus(reader, el, p)),
+        StatusEndpoint: (el, p) => (status = readStatus(reader, el, p, baseDir)),
         MaxConnections: (el, p) => (max = reader.int(el, p, 1, 1_000_000)),
         IdleTimeout: (el, p) => (idleTimeoutSeconds = reader.int(el, p, 0, 86_400)),
         StopDrainTimeout: (el, p) => (drainTimeoutSeconds = reader.int(el, p, 0, 3_600)),
@@ -486,22 +486,57 @@ function readServiceSettings(
   };
 }
 
-function readStatus(reader: Reader, element: XmlElement, path: string): StatusSettings {
+function readStatus(reader: Reader, element: XmlElement, path: string, baseDir: string): StatusSettings {
   reader.attributes(element, path, ["enabled"]);
   const enabled = reader.boolAttr(element, path, "enabled") ?? true;
   let listen = "127.0.0.1:9997";
-  let token: string | undefined;
+  const text: Partial<Record<"Token" | "User" | "Password" | "CertificateFile" | "PrivateKeyFile", string>> = {};
+  const lines: Partial<Record<keyof typeof text, number>> = {};
+  const optional = (name: keyof typeof text) => (el: XmlElement, p: string) => {
+    const value = reader.value(el, p);
+    if (value === "") return;
+    text[name] = value;
+    lines[name] = el.line;
+  };
   reader.children(element, path, {
     Listen: (el, p) => (listen = readAddress(reader, el, p, hostPortProblem)),
-    Token: (el, p) => {
-      const value = reader.value(el, p);
-      token = value === "" ? undefined : value;
-    },
+    Token: optional("Token"),
+    User: optional("User"),
+    Password: optional("Password"),
+    CertificateFile: optional("CertificateFile"),
+    PrivateKeyFile: optional("PrivateKeyFile"),
   });
-  if (enabled && token === undefined && !isLoopbackHostPort(listen)) {
-    reader.fail(element.line, path, `needs a Token when Listen is not a loopback address: found Listen "${listen}" and no Token`);
+  const pair = (a: keyof typeof text, b: keyof typeof text, what: string): boolean => {
+    if ((text[a] === undefined) !== (text[b] === undefined)) {
+      const [given, missing] = text[a] === undefined ? [b, a] : [a, b];
+      reader.fail(element.line, path, `needs ${missing} with ${given}: ${what}, found ${given} and no ${missing}`);
+    }
+    return text[a] !== undefined;
+  };
+  const basic = pair("User", "Password", "Basic authentication takes both");
+  const tls = pair("CertificateFile", "PrivateKeyFile", "HTTPS takes both PEM files");
+  if (enabled && text.Token === undefined && !basic && !isLoopbackHostPort(listen)) {
+    reader.fail(element.line, path, `needs a Token or User and Password when Listen is not a loopback address: found Listen "${listen}" and no credentials`);
   }
-  return { enabled, listen, token };
+  if (enabled && !tls && (text.Token !== undefined || basic) && !isLoopbackHostPort(listen)) {
+    reader.warn(element.line, `${path}: credentials cross the network in clear text on ${listen}: set CertificateFile and PrivateKeyFile for HTTPS`);
+  }
+  return {
+    enabled,
+    listen,
+    ...(text.Token === undefined ? {} : { token: text.Token }),
+    ...(basic ? { basicAuth: { user: text.User!, password: text.Password! } } : {}),
+    ...(tls
+      ? {
+          tls: {
+            certificateFile: resolve(baseDir, text.CertificateFile!),
+            certificateLine: lines.CertificateFile!,
+            privateKeyFile: resolve(baseDir, text.PrivateKeyFile!),
+            privateKeyLine: lines.PrivateKeyFile!,
+          },
+        }
+      : {}),
+  };
 }
 
 function readAddress(reader: Reader, element: XmlElement, path: string, problem: (value: string) => string | undefined): string {

@@ -188,8 +188,21 @@ export interface StatusSettings {
   readonly enabled: boolean;
   /** `host:port`; default 127.0.0.1:9997 (port 0 picks one). */
   readonly listen: string;
-  /** Required when `listen` is not loopback. */
+  /** `Authorization: Bearer` (or Basic with it as password); this or `basicAuth` is required
+   *  when `listen` is not loopback. */
   readonly token?: string;
+  /** HTTP Basic credentials, the way CyberTrace's REST API authenticates its clients. */
+  readonly basicAuth?: { readonly user: string; readonly password: string };
+  /** HTTPS from PEM files (absolute paths); absent: plain HTTP. */
+  readonly tls?: StatusTlsFiles;
+}
+
+/** `StatusEndpoint > CertificateFile` and `PrivateKeyFile`, and the lines that name them. */
+export interface StatusTlsFiles {
+  readonly certificateFile: string;
+  readonly certificateLine: number;
+  readonly privateKeyFile: string;
+  readonly privateKeyLine: number;
 }
 
 export interface ServiceConfig {

@@ -19,6 +19,9 @@ export interface StatusAppDeps {
   /** When set, every route but `/health` requires `Authorization: Bearer <token>` or Basic
    *  auth with the token as password (any user name, as CyberTrace clients send Basic). */
   token?: string;
+  /** When set, Basic auth with this user and password is accepted too (CyberTrace's REST API
+   *  authenticates its clients this way); with no token, it is the only way in. */
+  basicAuth?: { readonly user: string; readonly password: string };
   /** Whether the app listens on a loopback address only. */
   isLoopback: boolean;
   /** Largest lookup body in bytes; default 64 MiB, CyberTrace's limit (spec §8). */
@@ -50,10 +53,11 @@ const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
  * ```
  */
 export function createStatusApp(deps: StatusAppDeps): Hono {
-  const { token } = deps;
+  const { token, basicAuth } = deps;
   if (token === "") throw new Error("Status app token is empty: expected a non-empty token or none");
-  if (!deps.isLoopback && token === undefined) {
-    throw new Error("Status app listens beyond loopback without a token: expected a token");
+  if (basicAuth && (basicAuth.user === "" || basicAuth.password === "")) throw new Error("Status app Basic credentials are empty: expected a user and a password");
+  if (!deps.isLoopback && token === undefined && basicAuth === undefined) {
+    throw new Error("Status app listens beyond loopback without credentials: expected a token or Basic credentials");
   }
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const app = new Hono();
@@ -61,9 +65,9 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
   app.onError((err, c) => c.json({ error: `Internal error: ${err.message}` }, 500));
   app.notFound((c) => c.json({ error: `Not found: ${c.req.method} ${c.req.path}` }, 404));
 
-  if (token !== undefined) {
+  if (token !== undefined || basicAuth !== undefined) {
     app.use(async (c, next) => {
-      if (c.req.path === "/health" || authorized(c.req.header("authorization"), token)) return next();
+      if (c.req.path === "/health" || authorized(c.req.header("authorization"), token, basicAuth)) return next();
       return c.json({ error: "Unauthorized: expected a Bearer token or Basic credentials" }, 401, {
         "WWW-Authenticate": 'Bearer realm="ioclens", Basic realm="ioclens"',
       });
@@ -149,13 +153,16 @@ function notAllowed(c: Context, method: "GET" | "POST"): Response {
   });
 }
 
-function authorized(header: string | undefined, token: string): boolean {
+/** Bearer with the token; Basic with the token as password (any user), or with the configured
+ *  user and password. Basic is `base64(user ":" password)`, UTF-8, split at the first colon
+ *  (RFC 7617; the user name cannot hold a colon, the password can). */
+function authorized(header: string | undefined, token: string | undefined, basic: StatusAppDeps["basicAuth"]): boolean {
   if (header === undefined) return false;
   const space = header.indexOf(" ");
   if (space < 0) return false;
   const scheme = header.slice(0, space).toLowerCase();
   const value = header.slice(space + 1).trim();
-  if (scheme === "bearer") return sameSecret(value, token);
+  if (scheme === "bearer") return token !== undefined && sameSecret(value, token);
   if (scheme !== "basic") return false;
   let decoded: string;
   try {
@@ -164,7 +171,13 @@ function authorized(header: string | undefined, token: string): boolean {
     return false;
   }
   const colon = decoded.indexOf(":");
-  return colon >= 0 && sameSecret(decoded.slice(colon + 1), token);
+  if (colon < 0) return false;
+  const password = decoded.slice(colon + 1);
+  // Every comparison runs, so the time taken does not tell which part was wrong.
+  const userOk = basic !== undefined ? sameSecret(decoded.slice(0, colon), basic.user) : false;
+  const passwordOk = basic !== undefined ? sameSecret(password, basic.password) : false;
+  const tokenOk = token !== undefined ? sameSecret(password, token) : false;
+  return (userOk && passwordOk) || tokenOk;
 }
 
 /** Compares in time independent of where the strings differ, so the token cannot be

@@ -278,7 +278,9 @@ describe("parseServiceConfig()", () => {
 <IdleTimeout>0</IdleTimeout>
 <StopDrainTimeout>20</StopDrainTimeout>
 </ServiceSettings>`);
-    expect(warnings).toEqual([]);
+    expect(warnings).toEqual([
+      `${SOURCE}:13: Configuration > ServiceSettings > StatusEndpoint: credentials cross the network in clear text on 0.0.0.0:9997: set CertificateFile and PrivateKeyFile for HTTPS`,
+    ]);
     expect([config.service, config.status]).toEqual([
       {
         scannersCount: 20,
@@ -295,6 +297,25 @@ describe("parseServiceConfig()", () => {
       },
       { enabled: true, listen: "0.0.0.0:9997", token: "s3cret" },
     ]);
+  });
+
+  test("reads the status endpoint's Basic credentials and HTTPS files, resolving the files against the config's folder", () => {
+    const { config, warnings } = conf(`<ServiceSettings><StatusEndpoint>
+<Listen>0.0.0.0:9997</Listen>
+<User>siem</User>
+<Password>p:ss word</Password>
+<CertificateFile>tls/cert.pem</CertificateFile>
+<PrivateKeyFile>/etc/ssl/private/ioclens.key</PrivateKeyFile>
+</StatusEndpoint></ServiceSettings>`);
+    expect({ status: config.status, warnings }).toEqual({
+      status: {
+        enabled: true,
+        listen: "0.0.0.0:9997",
+        basicAuth: { user: "siem", password: "p:ss word" },
+        tls: { certificateFile: "/etc/ioclens/tls/cert.pem", certificateLine: 6, privateKeyFile: "/etc/ssl/private/ioclens.key", privateKeyLine: 7 },
+      },
+      warnings: [],
+    });
   });
 
   test("accepts EventSendingRetriesTimeout spelled with a Cyrillic е, as in Kaspersky's examples", () => {
@@ -336,7 +357,9 @@ describe("parseServiceConfig()", () => {
     ['Configuration > ServiceSettings > EventSendingRetriesCount must be an integer from 0 to 10, got "11"', 3, "<ServiceSettings>\n<EventSendingRetriesCount>11</EventSendingRetriesCount></ServiceSettings>"],
     ['Configuration > ServiceSettings > EventSendingRetriesTimeout must be an integer from 0 to 60, got "61"', 3, "<ServiceSettings>\n<EventSendingRetriesTimeout>61</EventSendingRetriesTimeout></ServiceSettings>"],
     ['Configuration > ServiceSettings > FeedsRollbackEnabled must be true or false, got "yes"', 3, "<ServiceSettings>\n<FeedsRollbackEnabled>yes</FeedsRollbackEnabled></ServiceSettings>"],
-    ['Configuration > ServiceSettings > StatusEndpoint needs a Token when Listen is not a loopback address: found Listen "0.0.0.0:9997" and no Token', 3, "<ServiceSettings>\n<StatusEndpoint><Listen>0.0.0.0:9997</Listen></StatusEndpoint></ServiceSettings>"],
+    ['Configuration > ServiceSettings > StatusEndpoint needs a Token or User and Password when Listen is not a loopback address: found Listen "0.0.0.0:9997" and no credentials', 3, "<ServiceSettings>\n<StatusEndpoint><Listen>0.0.0.0:9997</Listen></StatusEndpoint></ServiceSettings>"],
+    ["Configuration > ServiceSettings > StatusEndpoint needs Password with User: Basic authentication takes both, found User and no Password", 3, "<ServiceSettings>\n<StatusEndpoint><User>siem</User></StatusEndpoint></ServiceSettings>"],
+    ["Configuration > ServiceSettings > StatusEndpoint needs CertificateFile with PrivateKeyFile: HTTPS takes both PEM files, found PrivateKeyFile and no CertificateFile", 3, "<ServiceSettings>\n<StatusEndpoint><PrivateKeyFile>key.pem</PrivateKeyFile></StatusEndpoint></ServiceSettings>"],
     ['Configuration > OutputSettings > EventFormat attribute escape must be one of none, json, cef, leef, got "xml"', 3, "<OutputSettings>\n<EventFormat escape='xml'>x</EventFormat></OutputSettings>"],
     ['Configuration > Feeds > Feed attribute confidence must be an integer from 1 to 100, got "0"', 3, "<Feeds>\n<Feed filename='a.json' confidence='0'/></Feeds>"],
     ["Configuration > Feeds > Feed needs a non-empty filename attribute: found none", 3, "<Feeds>\n<Feed confidence='50'/></Feeds>"],

@@ -285,11 +285,42 @@ describe("createStatusApp()", () => {
     });
   });
 
+  describe("with Basic credentials (CyberTrace's REST API)", () => {
+    const basic = (user: string, pass: string) => `Basic ${btoa(`${user}:${pass}`)}`;
+    const basicAuth = { user: "user", password: "pa:ss" };
+
+    test.each([
+      ["no credentials", undefined, undefined, 401],
+      ["the user and password", undefined, basic("user", "pa:ss"), 200],
+      // The documented example of CyberTrace's REST API: user "user", password "password".
+      ["CyberTrace's documented header for user:password", { user: "user", password: "password" }, "Basic dXNlcjpwYXNzd29yZA==", 200],
+      ["a wrong password", undefined, basic("user", "pa:sx"), 401],
+      ["a wrong user", undefined, basic("usex", "pa:ss"), 401],
+      ["the password alone as a bearer token", undefined, "Bearer pa:ss", 401],
+      ["the user with an empty password", undefined, basic("user", ""), 401],
+    ] as const)("GET /status with %s", async (_name, credentials, authorization, code) => {
+      const { app } = makeApp({ basicAuth: credentials ?? basicAuth, isLoopback: false });
+      const res = await app.request("/status", authorization === undefined ? {} : { headers: { Authorization: authorization } });
+      expect(res.status).toBe(code);
+    });
+
+    test("next to a token, both are accepted", async () => {
+      const { app } = makeApp({ basicAuth, token: "t0ken", isLoopback: false });
+      const statuses = await Promise.all(
+        [basic("user", "pa:ss"), "Bearer t0ken", basic("anyone", "t0ken"), basic("user", "t0kex")].map(
+          async (authorization) => (await app.request("/status", { headers: { Authorization: authorization } })).status,
+        ),
+      );
+      expect(statuses).toEqual([200, 200, 200, 401]);
+    });
+  });
+
   test.each([
-    ["beyond loopback without a token", { isLoopback: false }],
-    ["an empty token", { token: "" }],
-  ] as const)("refuses to build %s", (_name, over) => {
-    expect(() => makeApp(over)).toThrow(/token/);
+    ["beyond loopback without credentials", { isLoopback: false }, /without credentials/],
+    ["an empty token", { token: "" }, /token is empty/],
+    ["an empty Basic password", { basicAuth: { user: "user", password: "" } }, /Basic credentials are empty/],
+  ] as const)("refuses to build %s", (_name, over, message) => {
+    expect(() => makeApp(over)).toThrow(message);
   });
 });
 
