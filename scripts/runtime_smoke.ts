@@ -82,6 +82,11 @@ try {
     answer.map((a) => `${a.object} ${a.result}`).join(", ") === "http://fakess123.nu detected, 192.0.2.0 detected",
     `REST lookup answered ${lookup.status} ${lookup.body}`,
   );
+  // An answer over 4 MiB is streamed in parts, each slice looked up with the loop let go of.
+  const many = JSON.stringify(Array.from({ length: 70_000 }, (_, i) => ({ object: `198.51.${i >> 8}.${i & 255}` })));
+  const big = await https("POST", "/api/1.1/lookup", { ...headers, "Content-Length": String(many.length), Authorization: "Basic dXNlcjpwYXNzd29yZA==" }, many);
+  const bigAnswer = JSON.parse(big.body) as unknown[];
+  check(big.status === 200 && bigAnswer.length === 70_000, `big REST lookup answered ${big.status} with ${bigAnswer.length} answers`);
   console.log(`runtime smoke (${runtimeName}): ok — service port ${service.port}, https status port ${http.port}`);
 } finally {
   await http.stop();

@@ -195,6 +195,8 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
       isLoopback: isLoopbackHost(listen.host),
       ...(config.status.token ? { token: config.status.token } : {}),
       ...(config.status.basicAuth ? { basicAuth: config.status.basicAuth } : {}),
+      ...(config.status.lookupLimits ? { lookupLimits: config.status.lookupLimits } : {}),
+      log,
     });
     try {
       http = await serveHttp(listen.host, listen.port, app.fetch, tls);

@@ -498,8 +498,12 @@ function readStatus(reader: Reader, element: XmlElement, path: string, baseDir: 
     text[name] = value;
     lines[name] = el.line;
   };
+  const lookupLimits: { maxObjects?: number; maxBodyBytes?: number; maxConcurrent?: number } = {};
   reader.children(element, path, {
     Listen: (el, p) => (listen = readAddress(reader, el, p, hostPortProblem)),
+    MaxLookupObjects: (el, p) => (lookupLimits.maxObjects = reader.int(el, p, 1, 100_000_000)),
+    MaxLookupBodySize: (el, p) => (lookupLimits.maxBodyBytes = reader.int(el, p, 1024, 1024 * 1024 * 1024)),
+    MaxConcurrentLookups: (el, p) => (lookupLimits.maxConcurrent = reader.int(el, p, 1, 64)),
     Token: optional("Token"),
     User: optional("User"),
     Password: optional("Password"),
@@ -524,6 +528,7 @@ function readStatus(reader: Reader, element: XmlElement, path: string, baseDir: 
   return {
     enabled,
     listen,
+    ...(Object.keys(lookupLimits).length > 0 ? { lookupLimits } : {}),
     ...(text.Token === undefined ? {} : { token: text.Token }),
     ...(basic ? { basicAuth: { user: text.User!, password: text.Password! } } : {}),
     ...(tls

@@ -195,6 +195,18 @@ export interface StatusSettings {
   readonly basicAuth?: { readonly user: string; readonly password: string };
   /** HTTPS from PEM files (absolute paths); absent: plain HTTP. */
   readonly tls?: StatusTlsFiles;
+  /** Bounds of the REST lookup; absent: the defaults of src/service/rest_lookups.ts. */
+  readonly lookupLimits?: Partial<RestLookupLimits>;
+}
+
+/** `StatusEndpoint > MaxLookupObjects`, `MaxLookupBodySize`, `MaxConcurrentLookups`. */
+export interface RestLookupLimits {
+  /** Objects in one request; more is a 413. */
+  readonly maxObjects: number;
+  /** Bytes of one request body; more is a 413. */
+  readonly maxBodyBytes: number;
+  /** Requests looked up at once; more are answered 429. */
+  readonly maxConcurrent: number;
 }
 
 /** `StatusEndpoint > CertificateFile` and `PrivateKeyFile`, and the lines that name them. */

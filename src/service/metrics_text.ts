@@ -86,6 +86,17 @@ export function metricsText(status: ServiceStatus): string {
   family("ioclens_output_sent_total", "counter", "Output lines delivered to the detection target.", one(o.sent));
   family("ioclens_output_down", "gauge", "1 while the detection target is down (reconnects exhausted, or the file cannot be written).", one(o.error === undefined ? 0 : 1));
 
+  const r = status.restLookups;
+  if (r) {
+    family("ioclens_rest_lookups_active", "gauge", "REST lookups being answered now.", one(r.active));
+    family("ioclens_rest_lookups_total", "counter", "REST lookups answered 200.", one(r.answered));
+    family("ioclens_rest_lookup_objects_total", "counter", "Objects looked up through the REST API.", one(r.objects));
+    family("ioclens_rest_lookups_rejected_total", "counter", "REST lookups refused: too_large (413, objects or bytes) or busy (429).", [
+      [[["reason", "too_large"]], r.rejectedTooLarge],
+      [[["reason", "busy"]], r.rejectedBusy],
+    ]);
+  }
+
   out.push("");
   return out.join("\n");
 }

@@ -85,6 +85,21 @@ export interface ServiceStatus {
   readonly config?: string;
   /** Where it listens: the event port and the status endpoint's URL. */
   readonly listen?: { readonly events: string; readonly status?: string };
+  /** REST lookups, counted by the status endpoint (absent when it is off). */
+  readonly restLookups?: RestLookupStats;
+}
+
+/** REST lookups since start, and the limits they run under. */
+export interface RestLookupStats {
+  /** Being looked up now. */
+  readonly active: number;
+  /** Requests answered 200, and the objects they held. */
+  readonly answered: number;
+  readonly objects: number;
+  /** Refused with 413 (too many objects or bytes) and with 429 (too many at once). */
+  readonly rejectedTooLarge: number;
+  readonly rejectedBusy: number;
+  readonly limits: { readonly maxObjects: number; readonly maxBodyBytes: number; readonly maxConcurrent: number };
 }
 
 /** One matched category of a REST lookup answer. */

@@ -4,9 +4,11 @@
  */
 
 import { Hono, type Context } from "hono";
+import type { RestLookupLimits } from "../config/types.ts";
+import type { Logger } from "./logger.ts";
 import { METRICS_CONTENT_TYPE, metricsText } from "./metrics_text.ts";
+import { RestLookups } from "./rest_lookups.ts";
 import type { LookupAnswer, ServiceStatus } from "./service_status.ts";
-import { concatBytes } from "../io/concat_bytes.ts";
 
 /** What the status app needs from the running service. */
 export interface StatusAppDeps {
@@ -24,15 +26,19 @@ export interface StatusAppDeps {
   basicAuth?: { readonly user: string; readonly password: string };
   /** Whether the app listens on a loopback address only. */
   isLoopback: boolean;
-  /** Largest lookup body in bytes; default 64 MiB, CyberTrace's limit (spec §8). */
-  maxBodyBytes?: number;
+  /** Bounds of REST lookups; defaults in src/service/rest_lookups.ts (64 MiB is CyberTrace's
+   *  body limit, spec §7.4). */
+  lookupLimits?: Partial<RestLookupLimits>;
+  /** Where refused lookups are logged. */
+  log?: Logger;
+  /** How a long lookup lets the event loop run between slices; default a macrotask. */
+  yieldToLoop?: () => Promise<void>;
 }
 
 /** REST API versions whose lookup takes `[{"object": ...}]` for the General tenant (§7.4). */
 /** The tenant of CyberTrace 4.x's top-level settings, the only one ioclens has. */
 const GENERAL_TENANT = "General";
 const LOOKUP_VERSIONS = new Set(["1.0", "1.1", "1.2"]);
-const DEFAULT_MAX_BODY = 64 * 1024 * 1024;
 
 /**
  * Builds the status app. Routes: `GET /health` (no auth: 200 `{status:"ok"}`, 200
@@ -59,7 +65,14 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
   if (!deps.isLoopback && token === undefined && basicAuth === undefined) {
     throw new Error("Status app listens beyond loopback without credentials: expected a token or Basic credentials");
   }
-  const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const lookups = new RestLookups({
+    lookup: deps.lookup,
+    ...(deps.lookupLimits ? { limits: deps.lookupLimits } : {}),
+    ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.yieldToLoop ? { yieldToLoop: deps.yieldToLoop } : {}),
+  });
+  // The service's snapshot plus what only this app counts.
+  const status = (): ServiceStatus => ({ ...deps.getStatus(), restLookups: lookups.stats() });
   const app = new Hono();
 
   app.onError((err, c) => c.json({ error: `Internal error: ${err.message}` }, 500));
@@ -88,12 +101,12 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
 
   app.all("/status", (c) => {
     if (!allow(c, "GET")) return notAllowed(c, "GET");
-    return c.json(deps.getStatus());
+    return c.json(status());
   });
 
   app.all("/metrics", (c) => {
     if (!allow(c, "GET")) return notAllowed(c, "GET");
-    return c.body(metricsText(deps.getStatus()), 200, { "Content-Type": METRICS_CONTENT_TYPE });
+    return c.body(metricsText(status()), 200, { "Content-Type": METRICS_CONTENT_TYPE });
   });
 
   app.all("/reload", async (c) => {
@@ -131,11 +144,7 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
       return c.json({ error: `Unsupported Accept: ${c.req.header("accept")}, expected application/json` }, 406);
     }
     if (!deps.getStatus().ready) return c.json({ error: "Service is initializing: feeds are still loading" }, 425);
-    const body = await readCapped(c.req.raw, maxBody);
-    if (body === undefined) return c.json({ error: `Request body too large: expected at most ${maxBody} bytes` }, 413);
-    const values = parseLookupBody(body);
-    if (typeof values === "string") return c.json({ error: values }, 400);
-    return c.json(await deps.lookup(values));
+    return lookups.answer(c.req.raw);
   }
 
   return app;
@@ -195,50 +204,4 @@ function acceptsJson(accept: string | undefined): boolean {
     if (type === "application/json" || type === "application/*" || type === "*/*") return true;
   }
   return false;
-}
-
-/** Reads the body, giving up (undefined) as soon as it passes `max` bytes, so an oversized
- *  upload is never buffered whole. */
-async function readCapped(request: Request, max: number): Promise<Uint8Array | undefined> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > max) return undefined;
-  if (request.body === null) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks, size);
-}
-
-/** The values of `[{"object": "..."}, ...]`, or what is wrong with the body. Content-Type is
- *  not checked: clients that forget the header still send JSON. */
-function parseLookupBody(body: Uint8Array): string[] | string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
-  } catch (err) {
-    return `Malformed lookup body: ${err instanceof Error ? err.message : String(err)}`;
-  }
-  if (!Array.isArray(parsed) || parsed.length === 0) {
-    return 'Malformed lookup body: expected a non-empty array of {"object": "<value>"}';
-  }
-  const values: string[] = [];
-  for (let i = 0; i < parsed.length; i++) {
-    const item: unknown = parsed[i];
-    const value = typeof item === "object" && item !== null ? (item as { object?: unknown }).object : undefined;
-    if (typeof value !== "string") {
-      return `Malformed lookup body: item ${i} has no string "object", expected {"object": "<value>"}`;
-    }
-    values.push(value);
-  }
-  return values;
 }

@@ -39,10 +39,12 @@ async function httpsServiceDir(edit: (xml: string) => string = (x) => x): Promis
   return { dir, ports, certificate };
 }
 
-/** Writes `request` as is over TLS (trusting only the test certificate) and reads the whole answer. */
+/** Writes `request` as is over TLS (trusting only the test certificate) and reads the whole
+ *  answer, until the server closes (`Connection: close`); like real clients it does not
+ *  half-close its side first. */
 function replay(port: number, certificate: TestCertificate, request: string): Promise<{ statusLine: string; headers: Map<string, string>; body: string }> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: "127.0.0.1", port, servername: "localhost", ca: certificate.cert }, () => socket.end(request));
+    const socket = connect({ host: "127.0.0.1", port, servername: "localhost", ca: certificate.cert }, () => socket.write(request));
     const chunks: Buffer[] = [];
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
     socket.on("error", reject);

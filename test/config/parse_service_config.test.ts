@@ -299,18 +299,22 @@ describe("parseServiceConfig()", () => {
     ]);
   });
 
-  test("reads the status endpoint's Basic credentials and HTTPS files, resolving the files against the config's folder", () => {
+  test("reads the status endpoint's Basic credentials, HTTPS files (resolved against the config's folder) and lookup limits", () => {
     const { config, warnings } = conf(`<ServiceSettings><StatusEndpoint>
 <Listen>0.0.0.0:9997</Listen>
 <User>siem</User>
 <Password>p:ss word</Password>
 <CertificateFile>tls/cert.pem</CertificateFile>
 <PrivateKeyFile>/etc/ssl/private/ioclens.key</PrivateKeyFile>
+<MaxLookupObjects>50000</MaxLookupObjects>
+<MaxLookupBodySize>2097152</MaxLookupBodySize>
+<MaxConcurrentLookups>1</MaxConcurrentLookups>
 </StatusEndpoint></ServiceSettings>`);
     expect({ status: config.status, warnings }).toEqual({
       status: {
         enabled: true,
         listen: "0.0.0.0:9997",
+        lookupLimits: { maxObjects: 50_000, maxBodyBytes: 2_097_152, maxConcurrent: 1 },
         basicAuth: { user: "siem", password: "p:ss word" },
         tls: { certificateFile: "/etc/ioclens/tls/cert.pem", certificateLine: 6, privateKeyFile: "/etc/ssl/private/ioclens.key", privateKeyLine: 7 },
       },
@@ -358,6 +362,8 @@ describe("parseServiceConfig()", () => {
     ['Configuration > ServiceSettings > EventSendingRetriesTimeout must be an integer from 0 to 60, got "61"', 3, "<ServiceSettings>\n<EventSendingRetriesTimeout>61</EventSendingRetriesTimeout></ServiceSettings>"],
     ['Configuration > ServiceSettings > FeedsRollbackEnabled must be true or false, got "yes"', 3, "<ServiceSettings>\n<FeedsRollbackEnabled>yes</FeedsRollbackEnabled></ServiceSettings>"],
     ['Configuration > ServiceSettings > StatusEndpoint needs a Token or User and Password when Listen is not a loopback address: found Listen "0.0.0.0:9997" and no credentials', 3, "<ServiceSettings>\n<StatusEndpoint><Listen>0.0.0.0:9997</Listen></StatusEndpoint></ServiceSettings>"],
+    ['Configuration > ServiceSettings > StatusEndpoint > MaxConcurrentLookups must be an integer from 1 to 64, got "0"', 3, "<ServiceSettings>\n<StatusEndpoint><MaxConcurrentLookups>0</MaxConcurrentLookups></StatusEndpoint></ServiceSettings>"],
+    ['Configuration > ServiceSettings > StatusEndpoint > MaxLookupBodySize must be an integer from 1024 to 1073741824, got "64M"', 3, "<ServiceSettings>\n<StatusEndpoint><MaxLookupBodySize>64M</MaxLookupBodySize></StatusEndpoint></ServiceSettings>"],
     ["Configuration > ServiceSettings > StatusEndpoint needs Password with User: Basic authentication takes both, found User and no Password", 3, "<ServiceSettings>\n<StatusEndpoint><User>siem</User></StatusEndpoint></ServiceSettings>"],
     ["Configuration > ServiceSettings > StatusEndpoint needs CertificateFile with PrivateKeyFile: HTTPS takes both PEM files, found PrivateKeyFile and no CertificateFile", 3, "<ServiceSettings>\n<StatusEndpoint><PrivateKeyFile>key.pem</PrivateKeyFile></StatusEndpoint></ServiceSettings>"],
     ['Configuration > OutputSettings > EventFormat attribute escape must be one of none, json, cef, leef, got "xml"', 3, "<OutputSettings>\n<EventFormat escape='xml'>x</EventFormat></OutputSettings>"],

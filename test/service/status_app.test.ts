@@ -100,6 +100,14 @@ describe("createStatusApp()", () => {
         lastReload: { at: "2026-11-28T10:00:00.000Z", ok: false, error: "Demo_Botnet_CnC_URL_Data_Feed.json: Unexpected end of JSON input" },
         config: "/etc/ioclens/kl_feed_service.conf",
         listen: { events: "0.0.0.0:9999", status: "http://127.0.0.1:9997" },
+        restLookups: {
+          active: 0,
+          answered: 0,
+          objects: 0,
+          rejectedTooLarge: 0,
+          rejectedBusy: 0,
+          limits: { maxObjects: 1_000_000, maxBodyBytes: 67_108_864, maxConcurrent: 2 },
+        },
       },
     });
   });
@@ -120,8 +128,9 @@ describe("createStatusApp()", () => {
       fileTimes: families.get("ioclens_feed_file_timestamp_seconds")?.samples,
       loadTimes: families.get("ioclens_feed_loaded_timestamp_seconds")?.samples,
       reload: [families.get("ioclens_reload_last_timestamp_seconds")?.samples, families.get("ioclens_reload_last_ok")?.samples],
+      restRejected: families.get("ioclens_rest_lookups_rejected_total")?.samples,
     }).toEqual({
-      count: 32,
+      count: 36,
       refused: [{ labels: {}, value: 5 }],
       feedRecords: {
         type: "gauge",
@@ -150,6 +159,10 @@ describe("createStatusApp()", () => {
       fileTimes: [{ labels: { feed: "Demo_Botnet_CnC_URL_Data_Feed.json" }, value: Date.UTC(2026, 10, 27, 23) / 1000 }],
       loadTimes: [{ labels: { feed: "Demo_Botnet_CnC_URL_Data_Feed.json" }, value: Date.UTC(2026, 10, 28, 9, 15) / 1000 }],
       reload: [[{ labels: {}, value: Date.UTC(2026, 10, 28, 10) / 1000 }], [{ labels: {}, value: 0 }]],
+      restRejected: [
+        { labels: { reason: "too_large" }, value: 0 },
+        { labels: { reason: "busy" }, value: 0 },
+      ],
     });
   });
 
@@ -223,7 +236,7 @@ describe("createStatusApp()", () => {
   });
 
   test("answers 413 to a body over the limit without reading it all", async () => {
-    const { app, lookups } = makeApp({ maxBodyBytes: 1024 });
+    const { app, lookups } = makeApp({ lookupLimits: { maxBodyBytes: 1024 } });
     let pulled = 0;
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -236,7 +249,7 @@ describe("createStatusApp()", () => {
   });
 
   test("answers 413 at once when Content-Length is over the limit", async () => {
-    const { app } = makeApp({ maxBodyBytes: 10 });
+    const { app } = makeApp({ lookupLimits: { maxBodyBytes: 10 } });
     const res = await app.request("/api/1.0/lookup", json([{ object: "http://fakess123.nu" }]));
     expect(res.status).toBe(413);
   });
