@@ -164,7 +164,7 @@ describe("ioclens serve with a gzip bomb among its feeds", () => {
       const logged = serve.stderr().split("\n").filter((l) => l.includes("feed bomb.txt.gz"));
       expect(logged).toHaveLength(1);
       expect(logged[0]).toMatch(/^\S+ error feed bomb\.txt\.gz: decompressed size exceeds max_decompressed_size 1 MiB: stopped at byte \d+ loaded=0 skipped=0$/);
-      const status = (await (await fetch(`http://127.0.0.1:${service.statusPort}/status`)).json()) as { feeds: { name: string; records: number; skipped: number; loadMs: number; error?: string }[] };
+      const status = (await (await fetch(`http://127.0.0.1:${service.statusPort}/status`)).json()) as { feeds: { name: string; records: number; skipped: number; loadMs: number; error?: string; fileTime?: string; loadedAt?: string }[] };
       expect(status.feeds.map(({ loadMs: _, ...feed }) => feed)).toEqual([
         { name: "bomb.txt.gz", records: 0, skipped: 0, fileTime: expect.any(String), error: expect.stringMatching(/^bomb\.txt\.gz: decompressed size exceeds max_decompressed_size 1 MiB: stopped at byte \d+$/) },
         { name: "good.txt", records: 1, skipped: 0, fileTime: expect.any(String), loadedAt: expect.any(String) },
