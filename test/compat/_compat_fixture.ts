@@ -206,3 +206,22 @@ export async function startTallyListener(): Promise<TallyListener> {
     [Symbol.asyncDispose]: () => collector.stop(),
   };
 }
+
+/** What a forwarding run left behind, as one object for one `toEqual` against {@link cleanOutcome}. */
+export function forwardingOutcome(bytesBack: number, tally: OutputTally, status: ServiceStatus) {
+  return {
+    bytesBack,
+    finished: tally.finished,
+    detections: tally.detections,
+    sentEvents: tally.sentEvents,
+    unknown: tally.unknown,
+    events: status.events.total,
+    dropped: status.events.dropped,
+    outputDropped: status.output.dropped,
+  };
+}
+
+/** A run of `lines` input lines whose detections are `expected`: nothing back, nothing lost. */
+export function cleanOutcome(lines: number, expected: readonly string[]): ReturnType<typeof forwardingOutcome> {
+  return { bytesBack: 0, finished: lines, detections: [...expected], sentEvents: expected.length, unknown: [], events: lines, dropped: 0, outputDropped: 0 };
+}

@@ -12,7 +12,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { killChildren, waitFor } from "../reliability/_reliability_fixture.ts";
 import { tempDir } from "../system/_system.ts";
-import { startCountingRelay, startServe, startTallyListener, within } from "./_compat_fixture.ts";
+import { cleanOutcome, forwardingOutcome, startCountingRelay, startServe, startTallyListener, within } from "./_compat_fixture.ts";
 import { startRsyslog, startSyslogNg, stopDaemons, type ForwardJob, type Daemon } from "./_forwarder_daemons.ts";
 
 afterEach(stopDaemons);
@@ -69,23 +69,7 @@ describe.each([
       await waitFor(() => relay.open === 0, "the forwarder's connection to close", 10_000, 10);
       const status = await serve.status();
 
-      expect({
-        bytesBack: relay.backBytes,
-        finished: siem.tally.finished,
-        detections: siem.tally.detections,
-        sentEvents: siem.tally.sentEvents,
-        unknown: siem.tally.unknown,
-        events: status.events.total,
-        dropped: status.events.dropped,
-      }).toEqual({
-        bytesBack: 0,
-        finished: LINES,
-        detections: log.expected,
-        sentEvents: log.expected.length,
-        unknown: [],
-        events: LINES,
-        dropped: 0,
-      });
+      expect(forwardingOutcome(relay.backBytes, siem.tally, status)).toEqual(cleanOutcome(LINES, log.expected));
       expect(relay.connections).toBeGreaterThanOrEqual(1);
     },
     180_000,
