@@ -19,14 +19,17 @@ export interface TestService extends LookupService, AsyncDisposable {
   readonly logs: string[];
 }
 
-/** Starts the service; feeds come from the embedded set plus `extraFeeds` (filename → text). */
+/**
+ * Starts the service; feeds come from the embedded set plus `extraFeeds` (filename → text, read
+ * at each load, so a test can change a feed before `reload()`); `now` replaces the clock.
+ */
 export async function startTestService(
   config: ServiceConfig = testConfig(),
-  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number } = {},
+  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number; now?: () => number } = {},
 ): Promise<TestService> {
   const logs: string[] = [];
   const deps: LookupServiceDeps = {
-    now: Date.now,
+    now: options.now ?? Date.now,
     log: (level, message, fields) => logs.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`),
     openFeed: async (_config, filename): Promise<FeedInput> => {
       const text = options.extraFeeds?.get(filename) ?? EMBEDDED_FEEDS.get(filename);
