@@ -6,10 +6,12 @@
  * on `|` into `key=value` pairs (`Category`, `MatchedIndicator`, then the record's fields), and
  * hangs up. KUMA runs many of these at once (one per core of its collector).
  *
- * The service runs the KUMA formats of spec §2.6, written into the embedded config.
+ * The service runs the config `ioclens serve --print-config --siem kuma` prints.
  */
 import { describe, expect, test } from "bun:test";
-import { startTestService, testConfig } from "../service/_service_fixture.ts";
+import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
+import { siemConfigText } from "../../src/config/siem_profiles.ts";
+import { startTestService } from "../service/_service_fixture.ts";
 import { waitFor } from "../reliability/_reliability_fixture.ts";
 import { editedConfig } from "./_compat_fixture.ts";
 import { ReplaySocket } from "./_socket_replay.ts";
@@ -18,18 +20,10 @@ const PREAMBLE = "X-KF-ReplyBackX-KF-SendFinishedEvent";
 /** Each request must be answered within this (KUMA's own timeout is configurable). */
 const ANSWER_TIMEOUT_MS = 15_000;
 
-/** The embedded config with the KUMA formats of spec §2.6. */
+/** `serve --print-config --siem kuma` (spec §2.6's formats), listening on port 0. */
 function kumaConfig() {
-  return testConfig((xml) =>
-    editedConfig(
-      [
-        [/<EventFormat>.*<\/EventFormat>/, "<EventFormat><![CDATA[Category=%Category%|MatchedIndicator=%MatchedIndicator%%RecordContext%]]></EventFormat>"],
-        ["<RecordFieldContextFormat><![CDATA[ %ParamName%=%ParamValue%]]></RecordFieldContextFormat>", "<RecordFieldContextFormat><![CDATA[|%ParamName%=%ParamValue%]]></RecordFieldContextFormat>"],
-        [/<FinishedEventFormat .*<\/FinishedEventFormat>/, '<FinishedEventFormat enabled="true">LookupFinished</FinishedEventFormat>'],
-      ],
-      xml,
-    ),
-  );
+  const text = editedConfig([["<ConnectionString>127.0.0.1:9999</ConnectionString>", "<ConnectionString>127.0.0.1:0</ConnectionString>"]], siemConfigText("kuma"));
+  return parseServiceConfig(text, "<siem kuma>").config;
 }
 
 /** One enrichment as KUMA shows it: the fields of each answer line, split on `|` and `=`. */
