@@ -16,6 +16,7 @@
 import { describe, expect, test } from "bun:test";
 import { startTestService } from "../service/_service_fixture.ts";
 import { ReplaySocket } from "./_socket_replay.ts";
+import { TEST_RECORDS } from "./_test_records.ts";
 
 /** The app's preamble, sent as one write before any value. */
 const HEADER = "X-KF-SendFinishedEventX-KF-ReplyBack";
@@ -26,27 +27,6 @@ const BUFFER_SIZE = 32768;
  */
 const LOOKUP_TIMEOUT_MS = 10_000;
 const VERIFICATION_TIMEOUT_MS = 10_000;
-
-/** The feeds' test records the verification sends (spec §2.7), in the app's order. */
-const VERIFICATION_VALUES: readonly (readonly [string, string])[] = [
-  ["Malicious_URL_Data_Feed", "http://fakess123.nu"],
-  ["Phishing_URL_Data_Feed", "http://fakess123ap.nu"],
-  ["Botnet_C&C_URL_Data_Feed", "http://a7396d61caffe18a4cffbb3b428c9b60.com"],
-  ["IP_Reputation_Data_Feed", "192.0.2.0"],
-  ["Malicious_Hash_Data_Feed", "C912705B4BBB14EC7E78FA8B370532C9"],
-  ["Ransomware_URL_Data_Feed", "http://fakess123r.nu"],
-  ["Mobile_Malicious_Hash_Data_Feed", "60300A92E1D0A55C7FDD360EE40A9DC1"],
-  ["Mobile_Botnet_Data_Feed", "001F6251169E6916C455495050A3FB8D"],
-  ["DEMO Botnet_C&C_URL_Data_Feed", "http://5a015004f9fc05290d87e86d69c4b237.com"],
-  ["DEMO IP_Reputation_Data_Feed", "192.0.2.1"],
-  ["DEMO Malicious_Hash_Data_Feed", "776735A8CA96DB15B422879DA599F474"],
-  ["APT_URL_Data_Feed", "http://b046f5b25458638f6705d53539c79f62.com"],
-  ["APT_Hash_Data_Feed", "7A2E65A0F70EE0615EC0CA34240CF082"],
-  ["APT_IP_Data_Feed", "192.0.2.4"],
-  ["IoT_URL_Data_Feed", "http://e593461621ee0f9134c632d00bf108fd.com/.i"],
-  ["Vulnerability_Data_Feed", "D8C1F5B4AD32296649FF46027177C594"],
-  ["ICS_Hash_Data_Feed", "7A8F30B40C6564EFF95E678F7C43346C"],
-];
 
 /** What the lookup shows in Splunk: `_raw` and `LookupIndicator`. */
 interface LookupResult {
@@ -81,7 +61,7 @@ async function klsearchVerification(port: number): Promise<{ feed: string; statu
   try {
     await s.send(HEADER);
     const results: { feed: string; status: "OK" | "FALSE" }[] = [];
-    for (const [feed, value] of VERIFICATION_VALUES) {
+    for (const { feed, value } of TEST_RECORDS) {
       await s.send(`${value}\n`);
       const data = await s.recv(BUFFER_SIZE, VERIFICATION_TIMEOUT_MS);
       results.push({ feed, status: data !== undefined && data.includes("eventName") ? "OK" : "FALSE" });
@@ -119,7 +99,7 @@ describe("Splunk app klsearch verification, against the embedded config", () => 
   test("all 17 feeds' test records come back OK, each answer in one recv", async () => {
     await using service = await startTestService();
     const results = await klsearchVerification(service.port);
-    expect(results).toEqual(VERIFICATION_VALUES.map(([feed]) => ({ feed, status: "OK" })));
+    expect(results).toEqual(TEST_RECORDS.map(({ feed }) => ({ feed, status: "OK" })));
   });
 
   test("each test record's answer is its detection line followed by its finished event (what one recv reads)", async () => {
@@ -128,12 +108,12 @@ describe("Splunk app klsearch verification, against the embedded config", () => 
     try {
       await s.send(HEADER);
       const shapes: string[] = [];
-      for (const [, value] of VERIFICATION_VALUES) {
+      for (const { value } of TEST_RECORDS) {
         await s.send(`${value}\n`);
         const data = (await s.recv(BUFFER_SIZE, VERIFICATION_TIMEOUT_MS)) ?? "";
         shapes.push(data.split("\n").map((line) => (line.includes("LookupFinished") ? "finished" : line.includes("matchedIndicator=") ? "detection" : line)).join(","));
       }
-      expect(shapes).toEqual(VERIFICATION_VALUES.map(() => "detection,finished,"));
+      expect(shapes).toEqual(TEST_RECORDS.map(() => "detection,finished,"));
     } finally {
       s.close();
     }
