@@ -9,43 +9,77 @@
  *
  * Each pushes 1 M lines without blocking and receives 0 bytes, while every detection and every
  * finished event reaches the SIEM listener, in order. Before routing by preamble both stalled
- * for good (~152 k and ~190 k lines). The time each run takes is printed, not asserted.
+ * for good (~152 k and ~190 k lines). The forwarder is its own process
+ * (never_reading_forwarder-fixture.ts), so the SIEM listener here never waits for it. The time
+ * each run takes is printed, not asserted.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { createConnection, type Socket } from "node:net";
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
 import { killChildren } from "../reliability/_reliability_fixture.ts";
 import { tempDir } from "../system/_system.ts";
 import { cleanOutcome, forwardingOutcome, startServe, startTallyListener, within } from "./_compat_fixture.ts";
+import { maxPatrolLine } from "./_maxpatrol_lines.ts";
 
+const forwarders = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of forwarders) child.kill("SIGKILL");
+  forwarders.clear();
+});
 afterEach(killChildren);
 
 const LINES = 1_000_000;
-/** Lines are written in batches of about this many bytes; the byte stream is the same as one send per line. */
-const BATCH_BYTES = 64 * 1024;
 
-/**
- * Line `i` (from 1) as the forwarder formats a MaxPatrol event's IOC fields. Every 100th line
- * hits a demo feed, alternately 192.0.2.0 (KL_IP_Reputation) and an MD5
- * (KL_Malicious_Hash_MD5); `hit` names the matched indicator, if any.
- */
-function maxPatrolLine(i: number): { line: string; hit?: string } {
-  const base = `src.ip=10.0.${(i >> 8) & 255}.${i & 255} event_src.host=mp-collector-${i % 7} event_src.title=windows`;
-  if (i % 200 === 100) return { line: `${base} dst.ip=192.0.2.0 dst.port=443 dst.host=srv-${i % 97}.corp.example\n`, hit: "192.0.2.0" };
-  if (i % 200 === 0) return { line: `${base} object.path=C:\\Users\\u${i % 50}\\AppData\\x.exe object.hash=C912705B4BBB14EC7E78FA8B370532C9\n`, hit: "C912705B4BBB14EC7E78FA8B370532C9" };
-  return { line: `${base} dst.ip=10.20.${(i >> 8) & 255}.${i & 255} dst.port=443 dst.host=srv-${i % 97}.corp.example\n` };
+/** The detections the lines should give, as OutputTally writes them. */
+function expectedDetections(): string[] {
+  const expected: string[] = [];
+  for (let i = 1; i <= LINES; i++) {
+    const { hit } = maxPatrolLine(i);
+    if (hit !== undefined) expected.push(`${i}:${hit}`);
+  }
+  return expected;
 }
 
-/** Writes `text`, waiting for the socket to take it when its buffer is full (never for a read). */
-function write(socket: Socket, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: Error) => reject(error);
-    socket.once("error", onError);
-    const flushed = socket.write(text, () => {
-      socket.off("error", onError);
-      if (flushed) resolve();
-    });
-    if (!flushed) socket.once("drain", () => resolve());
+/**
+ * never_reading_forwarder-fixture.ts as a child process; `line(prefix)` resolves with the first
+ * stdout line starting with `prefix`, or rejects when the child exits without one.
+ */
+function startForwarder(port: number, preamble: string) {
+  const args = [join(import.meta.dir, "never_reading_forwarder-fixture.ts"), String(port), String(LINES), ...(preamble ? [preamble] : [])];
+  const child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "pipe"] });
+  forwarders.add(child);
+  let stdout = "";
+  let stderr = "";
+  let code: number | null | undefined;
+  const watchers = new Set<() => void>();
+  const notify = () => {
+    for (const watcher of watchers) watcher();
+  };
+  child.stdout!.setEncoding("utf8").on("data", (text: string) => {
+    stdout += text;
+    notify();
   });
+  child.stderr!.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("close", (exitCode) => {
+      code = exitCode;
+      notify();
+      resolve(exitCode);
+    }),
+  );
+  const line = (prefix: string) =>
+    new Promise<string>((resolve, reject) => {
+      const watch = () => {
+        const found = stdout.split("\n").find((l) => l.startsWith(prefix));
+        if (found === undefined && code === undefined) return;
+        watchers.delete(watch);
+        if (found !== undefined) resolve(found);
+        else reject(new Error(`forwarder exited ${code} before printing "${prefix}": ${stderr}`));
+      };
+      watchers.add(watch);
+      watch();
+    });
+  return { child, line, exited, stderr: () => stderr };
 }
 
 describe.each([
@@ -60,49 +94,21 @@ describe.each([
       await using serve = await startServe(dir.path, siem.port);
 
       const started = performance.now();
-      const socket = createConnection({ host: "127.0.0.1", port: serve.port });
-      await new Promise<void>((resolve, reject) => {
-        socket.once("connect", () => resolve());
-        socket.once("error", reject);
-      });
-      // A forwarder that never reads: anything the service sent would wait in the kernel, and
-      // once that filled up the service would stop reading us and the writes below would stall.
-      socket.pause();
-      let received = 0;
-      socket.on("data", (chunk: Buffer) => (received += chunk.length));
-
-      const expected: string[] = [];
-      let sentLines = 0;
-      const push = async () => {
-        if (preamble !== "") await write(socket, preamble);
-        let batch = "";
-        for (let i = 1; i <= LINES; i++) {
-          const { line, hit } = maxPatrolLine(i);
-          if (hit !== undefined) expected.push(`${i}:${hit}`);
-          batch += line;
-          if (batch.length >= BATCH_BYTES || i === LINES) {
-            await write(socket, batch);
-            sentLines = i;
-            batch = "";
-          }
-        }
-      };
-      await within(150_000, push(), () => `${name}: writing stalled after ${sentLines} lines (${received} bytes back); SIEM has ${siem.tally}`);
-      const pushed = performance.now();
+      const forwarder = startForwarder(serve.port, preamble);
+      const written = await within(150_000, forwarder.line("written "), () => `${name}: writing stalled; SIEM has ${siem.tally}; forwarder: ${forwarder.stderr()}`);
       await within(150_000, siem.until((t) => t.finished >= LINES), () => `${name}: all ${LINES} lines written, SIEM has ${siem.tally}`);
-      const done = performance.now();
+      const seconds = (performance.now() - started) / 1000;
 
-      // Read what the service may have sent, then close our side and let it close its side.
-      socket.resume();
-      socket.end();
-      await within(30_000, new Promise<void>((resolve) => socket.once("close", () => resolve())), () => `${name}: the service to close the connection`);
+      // Now the forwarder reads what the service may have sent, and both sides close.
+      forwarder.child.stdin!.end();
+      const received = await within(30_000, forwarder.line("received "), () => `${name}: the forwarder to finish`);
+      expect(await forwarder.exited).toBe(0);
       const status = await serve.status();
 
-      const seconds = (done - started) / 1000;
       console.log(
-        `compat: ${name}: ${LINES} lines written in ${((pushed - started) / 1000).toFixed(1)} s, all finished events at the SIEM after ${seconds.toFixed(1)} s (${Math.round(LINES / seconds)} events/s)`,
+        `compat: ${name}: ${LINES} lines written in ${(Number(written.split(" ")[2]) / 1000).toFixed(1)} s, all finished events at the SIEM after ${seconds.toFixed(1)} s (${Math.round(LINES / seconds)} events/s)`,
       );
-      expect(forwardingOutcome(received, siem.tally, status)).toEqual(cleanOutcome(LINES, expected));
+      expect(forwardingOutcome(Number(received.split(" ")[1]), siem.tally, status)).toEqual(cleanOutcome(LINES, expectedDetections()));
     },
     360_000,
   );
