@@ -19,14 +19,17 @@ export interface TestService extends LookupService, AsyncDisposable {
   readonly logs: string[];
 }
 
-/** Starts the service; feeds come from the embedded set plus `extraFeeds` (filename → text). */
+/**
+ * Starts the service; feeds come from the embedded set plus `extraFeeds` (filename → text, read
+ * at each load, so a test can change a feed before `reload()`); `now` replaces the clock.
+ */
 export async function startTestService(
   config: ServiceConfig = testConfig(),
-  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number } = {},
+  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number; now?: () => number } = {},
 ): Promise<TestService> {
   const logs: string[] = [];
   const deps: LookupServiceDeps = {
-    now: Date.now,
+    now: options.now ?? Date.now,
     log: (level, message, fields) => logs.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`),
     openFeed: async (_config, filename): Promise<FeedInput> => {
       const text = options.extraFeeds?.get(filename) ?? EMBEDDED_FEEDS.get(filename);
@@ -87,7 +90,11 @@ export interface LineCollector extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-export async function startCollector(port = 0): Promise<LineCollector> {
+/**
+ * Listens on `port` (0: a free one). With `onLine`, each line goes to it instead of being kept
+ * in `lines` (a million-line run need not hold them); `until` still fires on every arrival.
+ */
+export async function startCollector(port = 0, onLine?: (line: string) => void): Promise<LineCollector> {
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
   const sockets = new Set<Socket>();
@@ -95,10 +102,12 @@ export async function startCollector(port = 0): Promise<LineCollector> {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     let carry = "";
-    socket.on("data", (chunk: Buffer) => {
-      const parts = (carry + chunk.toString("utf8")).split("\n");
+    // setEncoding: a UTF-8 character split across two chunks is decoded whole.
+    socket.setEncoding("utf8").on("data", (text: string) => {
+      const parts = (carry + text).split("\n");
       carry = parts.pop()!;
-      lines.push(...parts);
+      if (onLine) for (const line of parts) onLine(line);
+      else lines.push(...parts);
       for (const wake of waiters.splice(0)) wake();
     });
     socket.on("error", () => {});

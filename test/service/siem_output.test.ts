@@ -8,27 +8,10 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEMO_REQUESTS, siemOutput, TRICKY_REQUEST } from "./_siem_output.ts";
+import { parseKeyValuePairs } from "./_strict_key_value.ts";
 
 /** `Mmm dd HH:MM:SS`, as %Date% renders. */
 const DATE = /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d$/;
-
-/**
- * Splits `body` into key/value pairs: a key is `[A-Za-z_][\w.]*=` at the start or right after
- * `separator`, and its value runs to the next key. Throws on a repeated key, so a line that
- * writes one key twice can never pass.
- */
-function strictKv(body: string, separator: " " | "|"): [string, string][] {
-  const key = separator === " " ? /(?:^| )([A-Za-z_][\w.]*)=/g : /(?:^|\|)([A-Za-z_][\w.]*)=/g;
-  const starts = [...body.matchAll(key)];
-  if (starts.length === 0 || starts[0]!.index !== 0) throw new Error(`no key at the start of: ${body}`);
-  const pairs: [string, string][] = starts.map((m, i) => [m[1]!, body.slice(m.index + m[0].length, starts[i + 1]?.index ?? body.length)]);
-  const seen = new Set<string>();
-  for (const [k] of pairs) {
-    if (seen.has(k)) throw new Error(`key ${k} appears twice in: ${body}`);
-    seen.add(k);
-  }
-  return pairs;
-}
 
 /** The demo records' own fields, as the feeds hold them (src/config/defaults). */
 const URL_RECORD: [string, string][] = [
@@ -49,20 +32,20 @@ describe("SIEM profiles: what the SIEM listener receives, read as that SIEM read
     const parsed = detections.map((line) => {
       const date = line.slice(0, 15);
       expect(date).toMatch(DATE);
-      return strictKv(line.slice(16), " ");
+      return parseKeyValuePairs(line.slice(16), " ");
     });
     expect(parsed).toEqual([
       [["eventName", "KL_Malicious_URL"], ["matchedIndicator", "fakess123.nu"], ["category", "KL_Malicious_URL"], ...SOURCE_VALUES("http://fakess123.nu", ""), ...URL_RECORD],
       [["eventName", "KL_IP_Reputation"], ["matchedIndicator", "192.0.2.0"], ["category", "KL_IP_Reputation"], ...SOURCE_VALUES("", "192.0.2.0"), ...renamed(IP_RECORD)],
     ]);
-    expect(strictKv(alerts.find((a) => a.includes("UpdatedFeed"))!.slice(16), " ")).toEqual([
+    expect(parseKeyValuePairs(alerts.find((a) => a.includes("UpdatedFeed"))!.slice(16), " ")).toEqual([
       ["alert", "KL_ALERT_UpdatedFeed"], ["feed", "Demo_Malicious_URL_Data_Feed.json"], ["records", "1"],
     ]);
   });
 
   test("kuma: Category and MatchedIndicator, then the record's fields, all split at |", async () => {
     const { detections } = await siemOutput("kuma", DEMO_REQUESTS);
-    expect(detections.map((line) => strictKv(line, "|"))).toEqual([
+    expect(detections.map((line) => parseKeyValuePairs(line, "|"))).toEqual([
       [["Category", "KL_Malicious_URL"], ["MatchedIndicator", "fakess123.nu"], ...URL_RECORD],
       [["Category", "KL_IP_Reputation"], ["MatchedIndicator", "192.0.2.0"], ...IP_RECORD],
     ]);
@@ -74,7 +57,7 @@ describe("SIEM profiles: what the SIEM listener receives, read as that SIEM read
     const read = (line: string) => {
       const m = header.exec(line);
       if (m === null) throw new Error(`no RFC 3164 header: ${line}`);
-      return [Number(m[1]), strictKv(line.slice(m[0].length), " ")] as const;
+      return [Number(m[1]), parseKeyValuePairs(line.slice(m[0].length), " ")] as const;
     };
     expect(detections.map(read)).toEqual([
       [12, [["eventName", "KL_Malicious_URL"], ["matchedIndicator", "fakess123.nu"], ...SOURCE_VALUES("http://fakess123.nu", ""), ...URL_RECORD]],
