@@ -348,7 +348,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         if (failed.length > 0) {
           for (const r of failed) alert("KL_ALERT_FailedToUpdateFeed", [["feed", r.name], ["error", r.error!]]);
           log("warn", `reload rejected: ${failed.length} feed(s) failed to load; the previous feeds stay in use`);
-          return { ok: false, error: failed.map((r) => `${r.name}: ${r.error}`).join("; ") };
+          return { ok: false, error: failed.map((r) => r.error!).join("; ") };
         }
         const configChanged = config !== state.config;
         state = next.state;

@@ -71,6 +71,8 @@ describe("ioclens serve: /status and /health for an operator", () => {
       feeds: first.feeds,
       lastReload: { at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), ok: false, error: expect.stringContaining(`${FEED}: `) },
     });
+    // The feed is named once, not "X.json: X.json: …".
+    expect(String((second.lastReload as { error: string }).error)).not.toContain(`${FEED}: ${FEED}`);
 
     // Fixed: the reload is applied and the new file time shows.
     copyFileSync(resolve(ROOT, "src/config/defaults", FEED), feed);
