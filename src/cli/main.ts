@@ -5,10 +5,10 @@
 import { CliError, usageError } from "./cli_error.ts";
 import type { CliIo } from "./cli_io.ts";
 import { EXIT } from "./exit_codes.ts";
-import { MAIN_HELP, SCAN_HELP, SERVE_HELP } from "./help.ts";
+import { MAIN_HELP } from "./help.ts";
 import { VERSION } from "../version.ts";
-import { serveCommand } from "./serve_command.ts";
-import { scanCommand } from "./scan_command.ts";
+import { serveCommand, SERVE_HELP } from "./serve_command.ts";
+import { scanCommand, SCAN_HELP } from "./scan_command.ts";
 import { reportCommand, REPORT_USAGE } from "./report_command.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { escapeControl } from "../io/escape_control.ts";

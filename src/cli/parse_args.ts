@@ -1,6 +1,7 @@
 /**
  * Command-line parsing: the one module wrapping `node:util` parseArgs (it plays the role of
- * @std/cli, which lives only on JSR). Turns its errors into one-line usage errors.
+ * @std/cli, which lives only on JSR). Option specs carry their own help text, so `--help` is
+ * generated from the same table that parses (src/cli/help.ts) and cannot drift from it.
  */
 import { parseArgs as nodeParseArgs } from "node:util";
 import { usageError } from "./cli_error.ts";
@@ -9,12 +10,26 @@ export interface OptionSpec {
   readonly type: "string" | "boolean";
   readonly short?: string;
   readonly multiple?: boolean;
+  /** What the option does, for `--help`; a `\n` continues on the next help line. */
+  readonly description: string;
+  /** The value's name in `--help` (`FILE`, `PATH`); string options only. */
+  readonly value?: string;
+  /** The `--help` heading this option is listed under; options without one come first. */
+  readonly group?: string;
 }
 
 export type OptionSpecs = Readonly<Record<string, OptionSpec>>;
 
-export interface ParsedArgs {
-  readonly values: Record<string, string | boolean | string[] | boolean[] | undefined>;
+/** The parsed value of one option, typed from its spec. */
+type OptionValue<S extends OptionSpec> = S["type"] extends "string"
+  ? S["multiple"] extends true ? string[] : string
+  : S["multiple"] extends true ? boolean[] : boolean;
+
+/** Parsed values, each typed from its spec; absent options are undefined. */
+export type ParsedValues<T extends OptionSpecs> = { -readonly [K in keyof T]?: OptionValue<T[K]> };
+
+export interface ParsedArgs<T extends OptionSpecs> {
+  readonly values: ParsedValues<T>;
   readonly positionals: string[];
 }
 
@@ -34,19 +49,18 @@ function normalizeDash(arg: string): string {
  *
  * @example Parse a repeatable flag
  * ```ts
- * const { values } = parseArgs(["-u", "a", "-u", "b"], { url: { type: "string", short: "u", multiple: true } });
+ * const { values } = parseArgs(["-u", "a", "-u", "b"], { url: { type: "string", short: "u", multiple: true, description: "a URL" } });
  * // values.url → ["a", "b"]
  * ```
  */
-export function parseArgs(argv: readonly string[], options: OptionSpecs, allowPositionals = false): ParsedArgs {
+export function parseArgs<T extends OptionSpecs>(argv: readonly string[], options: T, allowPositionals = false): ParsedArgs<T> {
+  const nodeOptions: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(options)) {
+    nodeOptions[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
+  }
   try {
-    const { values, positionals } = nodeParseArgs({
-      args: argv.map(normalizeDash),
-      options: options as Parameters<typeof nodeParseArgs>[0] extends infer T ? T extends { options?: infer O } ? O : never : never,
-      allowPositionals,
-      strict: true,
-    });
-    return { values: values as ParsedArgs["values"], positionals };
+    const { values, positionals } = nodeParseArgs({ args: argv.map(normalizeDash), options: nodeOptions, allowPositionals, strict: true });
+    return { values: values as ParsedValues<T>, positionals };
   } catch (error) {
     throw usageError(describeParseError(error));
   }

@@ -9,7 +9,8 @@ import { isAbsolute, resolve } from "node:path";
 import type { CliIo } from "./cli_io.ts";
 import { CliError, usageError } from "./cli_error.ts";
 import { EXIT } from "./exit_codes.ts";
-import { parseArgs } from "./parse_args.ts";
+import { formatHelp } from "./help.ts";
+import { parseArgs, type OptionSpecs } from "./parse_args.ts";
 import { loadScannerConfig } from "../config/load_config.ts";
 import { binaryDir } from "../runtime/runtime.ts";
 import { parseEndpoint, formatEndpoint, EndpointError } from "../service/parse_endpoint.ts";
@@ -26,41 +27,64 @@ import { formatSummaryLines } from "../report/summary_lines.ts";
 import { parseDetectionFields } from "../scanner/parse_detection_fields.ts";
 import { ProgressMeter } from "../scanner/progress_meter.ts";
 
-const OPTIONS = {
-  report: { type: "boolean", short: "r" },
-  config: { type: "string", short: "c" },
-  path: { type: "string", short: "p", multiple: true },
-  hash: { type: "string", short: "s", multiple: true },
-  url: { type: "string", short: "u", multiple: true },
-  ip: { type: "string", short: "i", multiple: true },
-  recursive: { type: "boolean" },
-  include: { type: "string", multiple: true },
-  exclude: { type: "string", multiple: true },
-  binary: { type: "boolean" },
-  output: { type: "string" },
-  format: { type: "string" },
-  "fail-on-detect": { type: "boolean" },
-  quiet: { type: "boolean" },
-  "check-config": { type: "boolean" },
-  window: { type: "string" },
-} as const;
+const CYBERTRACE = "Options (as in CyberTrace's log_scanner)";
+const OURS = "Ours";
+
+export const SCAN_OPTIONS = {
+  report: { type: "boolean", short: "r", group: CYBERTRACE, description: "write the report (ReplyBack mode)" },
+  config: { type: "string", short: "c", value: "FILE", group: CYBERTRACE, description: "scanner config (log_scanner.conf dialect); default ./log_scanner.conf" },
+  path: { type: "string", short: "p", multiple: true, value: "PATH", group: CYBERTRACE, description: 'a file, folder, FIFO or device; "-" reads standard input (repeatable)' },
+  hash: { type: "string", short: "s", multiple: true, value: "VALUE", group: CYBERTRACE, description: "an MD5, SHA1 or SHA256 (kind by length) (repeatable)" },
+  url: { type: "string", short: "u", multiple: true, value: "VALUE", group: CYBERTRACE, description: "a URL (repeatable; quote it in the shell)" },
+  ip: { type: "string", short: "i", multiple: true, value: "VALUE", group: CYBERTRACE, description: "an IP address (repeatable)" },
+  recursive: { type: "boolean", group: OURS, description: "descend into sub-folders of -p folders" },
+  include: { type: "string", multiple: true, value: "GLOB", group: OURS, description: "only files whose name matches (repeatable)" },
+  exclude: { type: "string", multiple: true, value: "GLOB", group: OURS, description: "skip files whose name matches (repeatable)" },
+  binary: { type: "boolean", group: OURS, description: "also send files that contain NUL bytes" },
+  output: { type: "string", value: "FILE", group: OURS, description: "write the report here instead of OutputDir" },
+  format: { type: "string", value: "FMT", group: OURS, description: "text (default), json or ndjson report" },
+  "fail-on-detect": { type: "boolean", group: OURS, description: "exit 1 when anything was detected" },
+  quiet: { type: "boolean", group: OURS, description: "print nothing but errors" },
+  window: { type: "string", value: "N", group: OURS, description: "lines in flight per connection, 1 to 65536 (default 2048)" },
+  "check-config": { type: "boolean", group: OURS, description: "validate the config (-c or argument) and exit 0 or 3" },
+  help: { type: "boolean", short: "h", group: OURS, description: "show this help" },
+} as const satisfies OptionSpecs;
+
+export const SCAN_HELP = formatHelp({
+  usage: "scan [options]",
+  intro: `Sends log lines (-p) or single values (-s/-u/-i) to the lookup service. With -r the answers
+come back on the same connection and are written to log_scanner_report<YYYYMMDD_HHMMSS>.txt
+in OutputDir (plus an .ndjson sidecar; -2, -3 … when the name is taken; the working directory
+when OutputDir cannot be written); without -r the service sends detections to its own
+configured target.`,
+  options: SCAN_OPTIONS,
+  sections: [
+    {
+      title: "Examples",
+      text: `ioclens scan -r -p logs/
+ioclens scan -r -p logs/ --recursive --include '*.log' --include '*.gz'
+ioclens scan -r -s C912705B4BBB14EC7E78FA8B370532C9 -u 'http://fakess123.nu' -i 192.0.2.0
+zcat access.log.gz | ioclens scan -r -p - --fail-on-detect
+ioclens scan --check-config log_scanner.conf`,
+    },
+  ],
+  exitCodes: "0 done, 1 detections (--fail-on-detect), 2 usage, 3 config, 4 service unreachable, 5 I/O error, 6 partial scan, 130 interrupted.",
+});
 
 const FORMATS: readonly ReportFormat[] = ["text", "json", "ndjson"];
 
 /** Runs a scan; returns the exit code (README "Exit codes"). */
 export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs(argv, OPTIONS, true);
-  const strings = (name: string) => (values[name] as string[] | undefined) ?? [];
-  const configArg = (values["config"] as string | undefined) ?? (values["check-config"] ? positionals[0] : undefined);
-  if (positionals.length > (values["check-config"] && !values["config"] ? 1 : 0)) {
-    throw usageError(`unexpected argument: ${positionals[values["check-config"] && !values["config"] ? 1 : 0]}`);
-  }
+  const { values, positionals } = parseArgs(argv, SCAN_OPTIONS, true);
+  const configArg = values.config ?? (values["check-config"] ? positionals[0] : undefined);
+  const allowedPositionals = values["check-config"] && values.config === undefined ? 1 : 0;
+  if (positionals.length > allowedPositionals) throw usageError(`unexpected argument: ${positionals[allowedPositionals]}`);
   const configPath = configArg === undefined ? undefined : resolve(io.cwd, configArg);
   const defaultPath = resolve(io.cwd, "log_scanner.conf");
   // Like log_scanner, a missing ./log_scanner.conf silently means the defaults.
   const useDefault = configPath === undefined && (await stat(defaultPath).then((s) => s.isFile(), () => false));
   const { config, warnings } = await loadScannerConfig(configPath ?? (useDefault ? defaultPath : undefined), binaryDir(), configPath !== undefined);
-  const quiet = Boolean(values["quiet"]);
+  const quiet = values.quiet === true;
   const showProgress = io.stderrIsTTY && !quiet;
   /**
    * One line on stderr, over the progress line when there is one. Control characters (from file
@@ -74,17 +98,17 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
 
-  const format = (values["format"] as string | undefined) ?? "text";
+  const format = values.format ?? "text";
   if (!FORMATS.includes(format as ReportFormat)) throw usageError(`--format must be one of ${FORMATS.join(", ")}: got "${format}"`);
-  const window = values["window"] === undefined ? 2048 : Number(values["window"]);
-  if (!Number.isInteger(window) || window < 1 || window > 65536) throw usageError(`--window must be an integer from 1 to 65536: got "${values["window"]}"`);
+  const window = values.window === undefined ? 2048 : Number(values.window);
+  if (!Number.isInteger(window) || window < 1 || window > 65536) throw usageError(`--window must be an integer from 1 to 65536: got "${values.window}"`);
   const singles: [SingleValueKind, string][] = [
-    ...strings("hash").map((v): [SingleValueKind, string] => ["hash", v.trim()]),
-    ...strings("url").map((v): [SingleValueKind, string] => ["url", v.trim()]),
-    ...strings("ip").map((v): [SingleValueKind, string] => ["ip", v.trim()]),
+    ...(values.hash ?? []).map((v): [SingleValueKind, string] => ["hash", v.trim()]),
+    ...(values.url ?? []).map((v): [SingleValueKind, string] => ["url", v.trim()]),
+    ...(values.ip ?? []).map((v): [SingleValueKind, string] => ["ip", v.trim()]),
   ];
   const singleLines = singles.map(([kind, value]) => fillPattern(config.pattern, kind, value));
-  const paths = strings("path");
+  const paths = values.path ?? [];
   if (singleLines.length === 0 && paths.length === 0) throw usageError("nothing to scan: give -p PATH, -s HASH, -u URL or -i IP");
 
   let endpoint;
@@ -102,7 +126,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const readStdin = paths.includes("-");
   const { files, totalBytes, problems, loops, missing, interrupted } = await listInputs(
     fileArgs.map((p) => resolve(io.cwd, p)),
-    { recursive: Boolean(values["recursive"]), include: strings("include"), exclude: strings("exclude"), signal: io.signal },
+    { recursive: values.recursive === true, include: values.include ?? [], exclude: values.exclude ?? [], signal: io.signal },
   );
   if (interrupted) {
     io.stderr("ioclens: scan interrupted while listing the inputs; nothing was sent\n");
@@ -124,7 +148,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   for (const loop of loops) say(`warning: ${display(loop.path)}: leads back to ${display(loop.target)} (a directory loop), not followed`);
 
   const progress = new ProgressMeter({ files: files.length + (readStdin ? 1 : 0), bytes: totalBytes, now: Date.now });
-  const binary = Boolean(values["binary"]);
+  const binary = values.binary === true;
 
   async function* items(): AsyncGenerator<ScanItem> {
     let n = 0;
@@ -169,8 +193,8 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const started = Date.now();
   const format_ = format as ReportFormat;
   let writer: ReportWriter | undefined;
-  if (values["report"]) {
-    const output = values["output"] as string | undefined;
+  if (values.report) {
+    const output = values.output;
     const outputDir = isAbsolute(config.outputDir) ? config.outputDir : resolve(binaryDir(), config.outputDir);
     try {
       const opened = await openReport({
@@ -192,7 +216,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
       now: Date.now,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     },
-    { connections: config.threadsCount, window, replyBack: Boolean(values["report"]), connectionTimeoutMs: config.connectionTimeoutSeconds * 1000, replyTimeoutMs: 120_000 },
+    { connections: config.threadsCount, window, replyBack: values.report === true, connectionTimeoutMs: config.connectionTimeoutSeconds * 1000, replyTimeoutMs: 120_000 },
     {
       onLineDone: (item, detections, count) => {
         progress.lineDone(count);

@@ -10,7 +10,8 @@ import { isAbsolute, join, resolve } from "node:path";
 import type { CliIo } from "./cli_io.ts";
 import { CliError, usageError } from "./cli_error.ts";
 import { EXIT } from "./exit_codes.ts";
-import { parseArgs } from "./parse_args.ts";
+import { formatHelp } from "./help.ts";
+import { parseArgs, type OptionSpecs } from "./parse_args.ts";
 import { loadServiceConfig } from "../config/load_config.ts";
 import { loadTlsFiles, type TlsPem } from "../config/load_tls_files.ts";
 import { ConfigError } from "../config/config_error.ts";
@@ -34,29 +35,57 @@ import type { FeedInput } from "../feeds/feed_reader.ts";
 /** What a worker prints once it listens; the watchdog waits for it before trusting PONGs. */
 const SERVING_ANNOUNCEMENT = "ioclens: serving on";
 
-const OPTIONS = {
-  config: { type: "string", short: "c" },
-  "check-config": { type: "boolean" },
-  "print-config": { type: "boolean" },
-  siem: { type: "string" },
-  "no-watchdog": { type: "boolean" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-} as const;
+export const SERVE_OPTIONS = {
+  config: { type: "string", short: "c", value: "FILE", description: "service config (kl_feed_service.conf dialect)" },
+  "check-config": { type: "boolean", description: "validate the config (FILE given with -c or as argument) and exit 0 or 3" },
+  "print-config": { type: "boolean", description: "print the effective config XML (a template to start from) and exit" },
+  siem: { type: "string", value: "NAME", description: `with --print-config: the output formats one SIEM reads (docs/siem.md):\n${SIEM_NAMES.join(", ")}; default splunk` },
+  "no-watchdog": { type: "boolean", description: "run the service in this process, without the supervisor" },
+  "log-level": { type: "string", value: "LEVEL", description: "debug, info (default), warn or error (or IOCLENS_LOG_LEVEL)" },
+  "log-format": { type: "string", value: "FMT", description: "text (default) or json lines (or IOCLENS_LOG_FORMAT)" },
+  help: { type: "boolean", short: "h", description: "show this help" },
+} as const satisfies OptionSpecs;
+
+export const SERVE_HELP = formatHelp({
+  usage: "serve [options]",
+  intro: `Runs the lookup service. Without -c it uses the embedded default config (listen on
+127.0.0.1:9999, ReplyBack with LookupFinished events, key=value detections) and the embedded
+demo feeds that hold CyberTrace's verification records (http://fakess123.nu, 192.0.2.0,
+C912705B4BBB14EC7E78FA8B370532C9, ...).`,
+  options: SERVE_OPTIONS,
+  sections: [
+    {
+      title: "Signals",
+      text: `SIGTERM/SIGINT stop cleanly (open work is answered, ServiceStopped is sent);
+SIGHUP reloads the config and feeds (the old ones serve until the new ones are ready).`,
+    },
+    {
+      title: "Examples",
+      text: `ioclens serve
+ioclens serve --print-config > kl_feed_service.conf
+ioclens serve --print-config --siem qradar > kl_feed_service.conf
+ioclens serve --check-config kl_feed_service.conf
+ioclens serve -c /etc/ioclens/kl_feed_service.conf --no-watchdog
+printf 'X-KF-ReplyBackPING' | nc 127.0.0.1 9999        # health probe: answers PONG
+curl -s http://127.0.0.1:9997/status                   # counters, feeds, queue (StatusEndpoint)`,
+    },
+  ],
+  exitCodes: "0 stopped cleanly, 2 usage, 3 config, 5 cannot listen or load, 130 interrupted.",
+});
 
 /** Runs `ioclens serve`; returns the exit code. */
 export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs(argv, OPTIONS, true);
-  const checkOnly = Boolean(values["check-config"]);
-  if (positionals.length > (checkOnly && values["config"] === undefined ? 1 : 0)) throw usageError(`unexpected argument: ${positionals.at(-1)}`);
-  const configArg = (values["config"] as string | undefined) ?? positionals[0];
+  const { values, positionals } = parseArgs(argv, SERVE_OPTIONS, true);
+  const checkOnly = values["check-config"] === true;
+  if (positionals.length > (checkOnly && values.config === undefined ? 1 : 0)) throw usageError(`unexpected argument: ${positionals.at(-1)}`);
+  const configArg = values.config ?? positionals[0];
   const configPath = configArg === undefined ? undefined : resolve(io.cwd, configArg);
-  const level = (values["log-level"] as string | undefined) ?? io.env["IOCLENS_LOG_LEVEL"] ?? "info";
+  const level = values["log-level"] ?? io.env["IOCLENS_LOG_LEVEL"] ?? "info";
   if (!isLogLevel(level)) throw usageError(`--log-level must be debug, info, warn or error: got "${level}"`);
-  const format = (values["log-format"] as string | undefined) ?? io.env["IOCLENS_LOG_FORMAT"] ?? "text";
+  const format = values["log-format"] ?? io.env["IOCLENS_LOG_FORMAT"] ?? "text";
   if (format !== "text" && format !== "json") throw usageError(`--log-format must be text or json: got "${format}"`);
 
-  const siem = values["siem"] as string | undefined;
+  const siem = values.siem;
   if (siem !== undefined) {
     if (!isSiemName(siem)) throw usageError(`unknown SIEM for --siem: got "${siem}", expected one of ${SIEM_NAMES.join(", ")}`);
     if (!values["print-config"]) throw usageError(`--siem selects the config --print-config prints: got --siem ${siem} without --print-config`);
