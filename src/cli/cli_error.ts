@@ -6,7 +6,7 @@ import { EXIT } from "./exit_codes.ts";
  */
 export class CliError extends Error {
   readonly code: number;
-  /** When true, `main` prints the command's usage after the message. */
+  /** When true, `main` says where the command's help is after the message. */
   readonly showUsage: boolean;
 
   constructor(message: string, code: number = EXIT.usage, showUsage = false) {
@@ -17,7 +17,7 @@ export class CliError extends Error {
   }
 }
 
-/** A usage error: one line, then the usage, exit 2. */
+/** A usage error: one line, then one pointing at `--help`, exit 2. */
 export function usageError(message: string): CliError {
   return new CliError(message, EXIT.usage, true);
 }

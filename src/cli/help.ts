@@ -56,6 +56,11 @@ function wrap(text: string): string {
   return [...lines, line].join("\n");
 }
 
+/** The line after a usage error, in place of the whole help that scrolled the error away. */
+export function helpHint(command: string | undefined): string {
+  return `Run 'ioclens${command === undefined ? "" : ` ${command}`} --help' for usage.\n`;
+}
+
 export const MAIN_HELP = `ioclens — threat-intelligence lookup service and log scanner (CyberTrace-compatible)
 
 Usage:

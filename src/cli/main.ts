@@ -5,7 +5,7 @@
 import { CliError, usageError } from "./cli_error.ts";
 import type { CliIo } from "./cli_io.ts";
 import { EXIT } from "./exit_codes.ts";
-import { MAIN_HELP } from "./help.ts";
+import { helpHint, MAIN_HELP } from "./help.ts";
 import { VERSION } from "../version.ts";
 import { serveCommand, SERVE_HELP } from "./serve_command.ts";
 import { scanCommand, SCAN_HELP } from "./scan_command.ts";
@@ -24,7 +24,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; help: () => string }>> =
 /** Runs ioclens with `argv` (without the program name) and returns the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [first, ...rest] = argv;
-  let usage = MAIN_HELP;
+  let commandName: string | undefined;
   try {
     if (first === undefined) {
       io.stderr(MAIN_HELP);
@@ -42,23 +42,23 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (!command) {
       throw usageError(first.startsWith("-") ? `unknown option: ${first}` : `unknown command: ${first}`);
     }
-    usage = command.help();
+    commandName = first;
     if (rest.includes("-h") || rest.includes("--help")) {
-      io.stdout(usage);
+      io.stdout(command.help());
       return EXIT.ok;
     }
     return await command.run(rest, io);
   } catch (error) {
-    return reportError(error, usage, io);
+    return reportError(error, commandName, io);
   }
 }
 
-/** Prints `error` as one line (plus usage for usage errors) and picks the exit code. */
-function reportError(error: unknown, usage: string, io: CliIo): number {
+/** Prints `error` as one line (plus, for usage errors, where the help is) and picks the exit code. */
+function reportError(error: unknown, command: string | undefined, io: CliIo): number {
   // Messages name paths and values from outside: escaped, so they cannot forge a line.
   if (error instanceof CliError) {
     io.stderr(`ioclens: ${escapeControl(error.message)}\n`);
-    if (error.showUsage) io.stderr(`\n${usage}`);
+    if (error.showUsage) io.stderr(helpHint(command));
     return error.code;
   }
   if (error instanceof ConfigError) {

@@ -27,3 +27,13 @@ describe("ioclens <command> --help", () => {
     if (command === "scan") expect(help.stdout).toContain("      --window N         lines in flight per connection, 1 to 65536 (default 2048)\n");
   });
 });
+
+describe("usage errors", () => {
+  test.each([
+    [["scan", "--bogus"], "ioclens: unknown option: --bogus\nRun 'ioclens scan --help' for usage.\n"],
+    [["serve", "-c"], "ioclens: option needs a value: -c, --config <value>\nRun 'ioclens serve --help' for usage.\n"],
+    [["scan", "-r"], "ioclens: nothing to scan: give -p PATH, -s HASH, -u URL or -i IP\nRun 'ioclens scan --help' for usage.\n"],
+  ])("%p prints the error and one line pointing at --help, not the whole help, and exits 2", async (args, stderr) => {
+    expect(await ioclens(args, dir)).toEqual({ code: 2, stdout: "", stderr });
+  });
+});
