@@ -12,7 +12,8 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runReport } from "../src/report/run_report.ts";
+import { main as ioclens } from "../src/cli/main.ts";
+import { processIo } from "../src/cli/process_io.ts";
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -26,12 +27,9 @@ function vmHwmKb(pid: number | "self"): number | undefined {
 }
 
 async function child(file: string): Promise<void> {
-  const code = await runReport(["--group-by", "category", "--format", "table", file], {
-    stdout: (s) => new Promise<void>((r) => process.stdout.write(s, () => r())),
-    stderr: (s) => void process.stderr.write(s),
-    stdin: process.stdin,
-    isTTY: false,
-  });
+  const io = processIo();
+  const code = await ioclens(["report", "--group-by", "category", "--format", "table", file], io);
+  await io.flush();
   process.stderr.write(`child VmHWM: ${vmHwmKb("self") ?? "?"} kB\n`);
   process.exitCode = code;
 }

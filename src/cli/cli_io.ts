@@ -1,3 +1,5 @@
+import type { ReportWorld } from "../report/run_report.ts";
+
 /**
  * What a command may touch of the outside world. Tests pass strings collectors; the entry
  * file passes the real process streams.
@@ -13,4 +15,6 @@ export interface CliIo {
   readonly cwd: string;
   /** Fires when the user asks the process to stop (SIGINT/SIGTERM). */
   readonly signal: AbortSignal;
+  /** Stand-ins for the files, clock and sockets `ioclens report` uses (tests); absent: the real ones. */
+  readonly report?: ReportWorld;
 }

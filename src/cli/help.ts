@@ -17,21 +17,18 @@ export interface CommandHelp {
   readonly exitCodes: string;
 }
 
-/** Column where option descriptions start. */
-const DESCRIPTION_COLUMN = 25;
-
 /** Renders a command's `--help`: usage, intro, options by group, sections, exit codes. */
 export function formatHelp(help: CommandHelp): string {
+  const flags = Object.entries(help.options).map(([name, spec]) => `  ${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.type === "string" ? ` ${spec.value ?? "VALUE"}` : ""}`);
+  // Descriptions line up two spaces after the longest option.
+  const column = Math.max(...flags.map((f) => f.length)) + 2;
   const groups = new Map<string, string[]>();
-  for (const [name, spec] of Object.entries(help.options)) {
-    const flags = `${spec.short ? `-${spec.short}, ` : "    "}--${name}${spec.type === "string" ? ` ${spec.value ?? "VALUE"}` : ""}`;
+  Object.values(help.options).forEach((spec, i) => {
     const [first, ...more] = spec.description.split("\n");
-    const left = `  ${flags}`;
-    const lines = [left.length < DESCRIPTION_COLUMN - 1 ? left.padEnd(DESCRIPTION_COLUMN) + first : `${left}\n${" ".repeat(DESCRIPTION_COLUMN)}${first}`];
-    for (const line of more) lines.push(" ".repeat(DESCRIPTION_COLUMN) + line);
+    const lines = [flags[i]!.padEnd(column) + first, ...more.map((line) => " ".repeat(column) + line)];
     const group = spec.group ?? "Options";
     groups.set(group, [...(groups.get(group) ?? []), ...lines]);
-  }
+  });
   const blocks = [`Usage: ioclens ${help.usage}`, help.intro.trimEnd()];
   for (const [title, lines] of groups) blocks.push(`${title}:\n${lines.join("\n")}`);
   for (const section of help.sections) blocks.push(`${section.title}:\n${indent(section.text.trimEnd())}`);

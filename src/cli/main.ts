@@ -9,7 +9,7 @@ import { helpHint, MAIN_HELP } from "./help.ts";
 import { VERSION } from "../version.ts";
 import { serveCommand, SERVE_HELP } from "./serve_command.ts";
 import { scanCommand, SCAN_HELP } from "./scan_command.ts";
-import { reportCommand, REPORT_USAGE } from "./report_command.ts";
+import { reportCommand, REPORT_HELP } from "./report_command.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { escapeControl } from "../io/escape_control.ts";
 
@@ -18,7 +18,7 @@ type Command = (argv: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Readonly<Record<string, { run: Command; help: () => string }>> = {
   serve: { run: serveCommand, help: () => SERVE_HELP },
   scan: { run: scanCommand, help: () => SCAN_HELP },
-  report: { run: reportCommand, help: () => REPORT_USAGE() },
+  report: { run: reportCommand, help: () => REPORT_HELP },
 };
 
 /** Runs ioclens with `argv` (without the program name) and returns the exit code. */

@@ -24,12 +24,12 @@ export function parseSyslogTarget(text: string): SyslogTarget {
   try {
     url = new URL(text);
   } catch {
-    throw new TypeError(`Invalid --send target: got "${text}", expected tcp://host:port or udp://host:port`);
+    throw new TypeError(`--send must be tcp://host:port or udp://host:port: got "${text}"`);
   }
   const protocol = url.protocol.slice(0, -1);
   const port = Number(url.port);
   if ((protocol !== "tcp" && protocol !== "udp") || url.hostname === "" || !Number.isInteger(port) || port < 1 || port > 65535 || url.port === "") {
-    throw new TypeError(`Invalid --send target: got "${text}", expected tcp://host:port or udp://host:port`);
+    throw new TypeError(`--send must be tcp://host:port or udp://host:port: got "${text}"`);
   }
   return { protocol, host: url.hostname.replace(/^\[|\]$/g, ""), port };
 }

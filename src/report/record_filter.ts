@@ -1,6 +1,6 @@
 /** `--filter`, `--since` and `--until` as one predicate over records. */
 import type { ReportRecord } from "./record.ts";
-import { recordTimeMs } from "./_time.ts";
+import { parseTimeOption, recordTimeMs } from "./_time.ts";
 
 /** Filter fields; `indicator` matches a substring, the others the whole value with `*` wildcards. */
 export const FILTER_KEYS = ["category", "type", "feed", "file", "indicator"] as const;
@@ -18,9 +18,19 @@ export function parseFilter(text: string): FilterSpec {
   if (eq < 0) return { key: "indicator", value: text };
   const key = text.slice(0, eq).trim();
   if (!(FILTER_KEYS as readonly string[]).includes(key)) {
-    throw new TypeError(`Unknown filter field: got "${key}", expected one of ${FILTER_KEYS.join(", ")}`);
+    throw new TypeError(`--filter field must be one of ${FILTER_KEYS.join(", ")}: got "${key}"`);
   }
   return { key: key as FilterKey, value: text.slice(eq + 1) };
+}
+
+/**
+ * Parses the value of `--since` (inclusive) or `--until` (exclusive) into epoch ms; a bare date in
+ * `--until` means through that day. Throws a TypeError naming the problem.
+ */
+export function parseTimeBound(option: "--since" | "--until", text: string): number {
+  const t = parseTimeOption(text);
+  if (t === undefined) throw new TypeError(`${option} must be an ISO date like 2024-04-15 or 2024-04-15T10:00:00Z: got "${text}"`);
+  return option === "--until" && t.dateOnly ? t.ms + 86_400_000 : t.ms;
 }
 
 /** Time window in epoch ms: `since` inclusive, `until` exclusive. */

@@ -1,172 +1,95 @@
 /**
  * `ioclens report`: reads saved results, applies filters and operations, and writes one output
- * format or replays the records to a SIEM. Returns the exit code; never exits the process.
+ * format or replays the records to a SIEM. Its command line is parsed by
+ * src/cli/report_command.ts; this module never prints a prefix or picks an exit code.
  */
 import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
-import { parseArgs } from "node:util";
-import { type ConnectSyslog, connectSyslog, parseSyslogTarget, type SyslogTarget } from "./connect_syslog.ts";
-import { createWriter, lineFormatter, REPORT_FORMATS, type ReportFormat, type WriterOptions } from "./create_writer.ts";
+import { type ConnectSyslog, connectSyslog, type SyslogTarget } from "./connect_syslog.ts";
+import { createWriter, lineFormatter, type ReportFormat, type WriterOptions } from "./create_writer.ts";
 import { formatSyslog } from "./format_syslog.ts";
-import { formatGroups, GROUP_FORMATS, GROUP_KEYS, GroupCounter, type GroupKey, ownCopy } from "./group_records.ts";
+import { formatGroups, GROUP_FORMATS, GroupCounter, type GroupKey, ownCopy } from "./group_records.ts";
 import { readReportItems, type ReportFs } from "./read_report_items.ts";
 import { ReportCompleteness } from "./report_completeness.ts";
 import type { ReportRecord } from "./record.ts";
-import { createRecordFilter, type FilterSpec, parseFilter } from "./record_filter.ts";
-import { REPORT_HELP } from "./report_help.ts";
+import { createRecordFilter, type FilterSpec } from "./record_filter.ts";
 import { formatSummaryLines, type SummaryFacts } from "./summary_lines.ts";
 import { SendError, SyslogSender } from "./syslog_sender.ts";
-import { escapeControl } from "../io/escape_control.ts";
 import { Output } from "../io/output.ts";
-import { parseTimeOption } from "./_time.ts";
 import type { RecordWriter } from "./_writer.ts";
 
-export { REPORT_HELP };
-
-/** The world `runReport` works in; everything after `isTTY` is optional and defaults to the real thing. */
-export interface ReportIo {
-  stdout: (s: string) => void | Promise<void>;
-  stderr: (s: string) => void;
-  stdin: AsyncIterable<Uint8Array>;
-  /** Whether stdout is a terminal: picks the default format and whether stdin is read without `-`. */
-  isTTY: boolean;
-  openFile?: ReportFs["openFile"];
-  stat?: ReportFs["stat"];
-  readDir?: ReportFs["readDir"];
-  connect?: ConnectSyslog;
-  sleep?: (ms: number) => Promise<void>;
-  now?: () => number;
-  hostname?: string;
+/** What a run of `ioclens report` does: parsed and validated by src/cli/report_command.ts. */
+export interface ReportSettings {
+  readonly inputs: readonly string[];
+  readonly format: ReportFormat;
+  readonly filters: readonly FilterSpec[];
+  readonly since?: number;
+  readonly until?: number;
+  readonly dedupe: boolean;
+  readonly groupBy?: GroupKey;
+  readonly top?: number;
+  readonly summary: boolean;
+  readonly send?: SyslogTarget;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly sidecar: boolean;
+  readonly includeRaw: boolean;
+  readonly quiet: boolean;
+  readonly leefDelimiter: string;
+  readonly hostname?: string;
 }
 
-/** Exit codes (the project's table: 2 usage, 4 unreachable, 5 I/O, 6 partial: --summary of a truncated or interrupted scan's report). */
-const EXIT = { ok: 0, usage: 2, unreachable: 4, io: 5, partial: 6 } as const;
+/** Pieces of the world a report run may be given instead of the real ones (tests pass fakes). */
+export interface ReportWorld {
+  readonly openFile?: ReportFs["openFile"];
+  readonly stat?: ReportFs["stat"];
+  readonly readDir?: ReportFs["readDir"];
+  readonly connect?: ConnectSyslog;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+  readonly hostname?: string;
+}
+
+/** The world `runReport` works in; the `ReportWorld` parts default to the real thing. */
+export interface ReportIo extends ReportWorld {
+  /** Takes the output as the format makes it; the caller escapes control characters for a terminal. */
+  readonly stdout: (s: string) => void | Promise<void>;
+  /**
+   * One diagnostic line (a bad input line, a count, where records were sent), without prefix or
+   * newline. It names report files and quotes their lines: the caller escapes control characters.
+   */
+  readonly note: (message: string) => void;
+  readonly stdin: AsyncIterable<Uint8Array>;
+}
+
+/** How a run ended, for the caller's exit code; a --send target lost for good throws SendError instead. */
+export interface ReportOutcome {
+  /** Inputs were named, and not one of them could be read. */
+  readonly readNothing: boolean;
+  /** An input is a scan report cut off before its summary, or of an interrupted scan (each was named). */
+  readonly incomplete: boolean;
+}
+
 const MAX_NAMED_PROBLEMS = 20;
 
-class UsageError extends TypeError {}
-
-interface Settings {
-  inputs: string[];
-  format: ReportFormat;
-  filters: FilterSpec[];
-  since?: number;
-  until?: number;
-  dedupe: boolean;
-  groupBy?: GroupKey;
-  top?: number;
-  summary: boolean;
-  send?: SyslogTarget;
-  retries: number;
-  retryDelayMs: number;
-  sidecar: boolean;
-  includeRaw: boolean;
-  quiet: boolean;
-  leefDelimiter: string;
-  hostname?: string;
-}
-
 /**
- * Runs `ioclens report` with `argv` (the words after `report`).
+ * Runs `ioclens report` with validated `settings`: reads, filters and writes or sends.
  *
+ * @throws {SendError} when the --send target stays unreachable after the retries.
  * @example Usage
  * ```ts
- * import { runReport } from "./run_report.ts";
- * const code = await runReport(["--format", "json", "report.txt"], {
- *   stdout: (s) => void process.stdout.write(s), stderr: (s) => void process.stderr.write(s),
- *   stdin: process.stdin, isTTY: Boolean(process.stdout.isTTY),
- * });
+ * const outcome = await runReport(settings, { stdout: (s) => void process.stdout.write(s), note: console.error, stdin: process.stdin });
  * ```
  */
-export async function runReport(argv: string[], io: ReportIo): Promise<number> {
-  let settings: Settings | "help";
-  try {
-    settings = parseSettings(argv, io.isTTY);
-  } catch (e) {
-    say(io, `${usageText(e)}`);
-    return EXIT.usage;
-  }
-  if (settings === "help") {
-    await io.stdout(REPORT_HELP);
-    return EXIT.ok;
-  }
-  return run(settings, io);
-}
-
-function parseSettings(argv: string[], isTTY: boolean): Settings | "help" {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      format: { type: "string", short: "f" },
-      filter: { type: "string", multiple: true },
-      since: { type: "string" },
-      until: { type: "string" },
-      dedupe: { type: "boolean" },
-      "group-by": { type: "string" },
-      top: { type: "string" },
-      summary: { type: "boolean" },
-      send: { type: "string" },
-      retries: { type: "string" },
-      "retry-delay": { type: "string" },
-      "no-sidecar": { type: "boolean" },
-      "include-raw": { type: "boolean" },
-      "leef-delimiter": { type: "string" },
-      hostname: { type: "string" },
-      quiet: { type: "boolean", short: "q" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return "help";
-  const send = values.send === undefined ? undefined : parseSyslogTarget(values.send);
-  const format = (values.format ?? (send ? "syslog" : isTTY ? "table" : "ndjson")) as ReportFormat;
-  if (!REPORT_FORMATS.includes(format)) throw new UsageError(`Unknown format: got "${values.format}", expected one of ${REPORT_FORMATS.join(", ")}`);
-  const groupBy = values["group-by"] as GroupKey | undefined;
-  if (groupBy !== undefined && !GROUP_KEYS.includes(groupBy)) {
-    throw new UsageError(`Unknown --group-by key: got "${groupBy}", expected one of ${GROUP_KEYS.join(", ")}`);
-  }
-  const top = values.top === undefined ? undefined : intOption("--top", values.top, 1, Number.MAX_SAFE_INTEGER);
-  if (top !== undefined && groupBy === undefined) throw new UsageError("--top needs --group-by: say what to rank, e.g. --group-by indicator --top 10");
-  if (groupBy !== undefined && !(GROUP_FORMATS as readonly string[]).includes(format)) {
-    throw new UsageError(`--group-by cannot be shown as ${format}: use ${GROUP_FORMATS.join(", ")}`);
-  }
-  if (values.summary && groupBy !== undefined) throw new UsageError("--summary and --group-by exclude each other: pick one");
-  if (send !== undefined) {
-    if (lineFormatter(format, { hostname: "", now: 0, leefDelimiter: "^" }) === undefined) {
-      throw new UsageError(`--send cannot carry format ${format}: use syslog, cef, leef, leef2, json or ndjson`);
-    }
-    if (groupBy !== undefined || values.summary) throw new UsageError("--send replays records: it cannot be combined with --group-by or --summary");
-  }
-  const since = timeOption("--since", values.since, false);
-  const until = timeOption("--until", values.until, true);
-  const filters = (values.filter ?? []).map((f) => {
-    try {
-      return parseFilter(f);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-  });
-  const leefDelimiter = delimiterOption(values["leef-delimiter"] ?? "^");
-  const inputs = positionals.length > 0 ? positionals : isTTY ? [] : ["-"];
-  if (inputs.length === 0) throw new UsageError("No input: name report files or folders, or pipe a report into stdin with -");
-  return {
-    inputs, format, filters, since, until, dedupe: values.dedupe === true, groupBy, top, summary: values.summary === true, send,
-    retries: values.retries === undefined ? 3 : intOption("--retries", values.retries, 0, 100),
-    retryDelayMs: values["retry-delay"] === undefined ? 1000 : secondsOption("--retry-delay", values["retry-delay"]),
-    sidecar: values["no-sidecar"] !== true, includeRaw: values["include-raw"] === true, quiet: values.quiet === true,
-    leefDelimiter, hostname: values.hostname,
-  };
-}
-
-async function run(s: Settings, io: ReportIo): Promise<number> {
+export async function runReport(s: ReportSettings, io: ReportIo): Promise<ReportOutcome> {
   const now = (io.now ?? Date.now)();
   const fs: ReportFs = {
     openFile: io.openFile ?? ((p) => createReadStream(p)),
     stat: io.stat ?? stat,
     readDir: io.readDir ?? ((p) => readdir(p)),
   };
-  const out = new Output(terminalSafe(io, s.format));
+  const out = new Output(io.stdout);
   const writerOptions: WriterOptions = { hostname: s.hostname ?? io.hostname ?? osHostname(), now, leefDelimiter: s.leefDelimiter };
   const keep = createRecordFilter(s.filters, { since: s.since, until: s.until });
   const seen = s.dedupe ? new Set<string>() : undefined;
@@ -207,7 +130,7 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
   const problem = (where: string, what: string) => {
     badLines++;
     if (s.quiet) return;
-    if (named < MAX_NAMED_PROBLEMS) say(io, `${where}: ${what}`);
+    if (named < MAX_NAMED_PROBLEMS) io.note(`${where}: ${what}`);
     named++;
   };
 
@@ -223,12 +146,12 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
         const wrong = completeness.end(item.terminated);
         if (wrong === undefined) continue;
         incomplete++;
-        if (!s.quiet) say(io, `${item.name}: ${wrong}`);
+        if (!s.quiet) io.note(`${item.name}: ${wrong}`);
         continue;
       }
       if (item.kind === "unreadable") {
         unreadable++;
-        say(io, `cannot read ${item.name}: ${item.reason}`);
+        io.note(`cannot read ${item.name}: ${item.reason}`);
         continue;
       }
       const p = item.parsed;
@@ -283,11 +206,7 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
       }
     }
   } catch (e) {
-    if (e instanceof SendError) {
-      say(io, `${e.message}`);
-      await sender?.close();
-      return EXIT.unreachable;
-    }
+    if (e instanceof SendError) await sender?.close();
     throw e;
   }
 
@@ -307,70 +226,11 @@ async function run(s: Settings, io: ReportIo): Promise<number> {
   if (sender) {
     await sender.close();
     const t = s.send!;
-    say(io, `sent ${sender.sent} ${sender.sent === 1 ? "record" : "records"} to ${t.protocol}://${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`);
+    io.note(`sent ${sender.sent} ${sender.sent === 1 ? "record" : "records"} to ${t.protocol}://${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`);
   }
-  if (named > MAX_NAMED_PROBLEMS) say(io, `… and ${named - MAX_NAMED_PROBLEMS} more bad lines`);
-  if (badLines > 0) say(io, `${badLines} bad ${badLines === 1 ? "line" : "lines"} skipped or repaired`);
-  if (rawLines > 0) say(io, `${rawLines} ${rawLines === 1 ? "line" : "lines"} not understood, kept as raw${s.includeRaw ? "" : " (--include-raw shows them)"}`);
-  if (noTime > 0) say(io, `${noTime} ${noTime === 1 ? "record has no readable time and was" : "records have no readable time and were"} left out by --since/--until`);
-  if (opened === 0 && unreadable > 0) return EXIT.io;
-  // The summary claims a scan's totals: from a truncated or partial report it must not pass for them.
-  return s.summary && incomplete > 0 ? EXIT.partial : EXIT.ok;
-}
-
-/**
- * One line on stderr. Control characters are escaped: messages name report files and quote
- * their lines' problems, and neither may forge a line or drive the terminal.
- */
-function say(io: ReportIo, message: string): void {
-  io.stderr(`report: ${escapeControl(message)}\n`);
-}
-
-/**
- * Standard output as given, or on a terminal with control characters escaped (LF, CR LF and TAB
- * kept): csv, cef, leef, syslog, markdown and html carry indicators and context verbatim, and an
- * ESC or BEL from a hostile log must not reach the terminal. JSON keeps its own escapes valid.
- * Written to a file or a pipe, the output stays byte for byte what the format says.
- */
-function terminalSafe(io: ReportIo, format: ReportFormat): (s: string) => void | Promise<void> {
-  if (!io.isTTY) return io.stdout;
-  const json = format === "json" || format === "ndjson";
-  return (s) => io.stdout(escapeControl(s, { lines: true, json }));
-}
-
-function usageText(e: unknown): string {
-  if (!(e instanceof Error)) return String(e);
-  const code = (e as { code?: string }).code;
-  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    const m = /'([^']+)'/.exec(e.message);
-    return `Unknown option: got ${m ? `"${m[1]}"` : "an option"}, see ioclens report --help`;
-  }
-  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") return `${e.message.split("\n")[0]!.replace(/\.$/, "")}`;
-  return e.message.split("\n")[0]!.replace(/\.$/, "");
-}
-
-function intOption(name: string, text: string, min: number, max: number): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) throw new UsageError(`Invalid ${name}: got "${text}", expected an integer from ${min} to ${max}`);
-  return n;
-}
-
-function secondsOption(name: string, text: string): number {
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isFinite(n) || n < 0 || n > 3600) throw new UsageError(`Invalid ${name}: got "${text}", expected seconds from 0 to 3600`);
-  return Math.round(n * 1000);
-}
-
-function timeOption(name: string, text: string | undefined, isUntil: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const t = parseTimeOption(text);
-  if (t === undefined) throw new UsageError(`Invalid ${name}: got "${text}", expected an ISO date like 2024-04-15 or 2024-04-15T10:00:00Z`);
-  // A bare date in --until means "through that day".
-  return isUntil && t.dateOnly ? t.ms + 86_400_000 : t.ms;
-}
-
-function delimiterOption(text: string): string {
-  if (/^0?x[0-9a-fA-F]{1,4}$/.test(text)) return String.fromCharCode(parseInt(text.replace(/^0?x/, ""), 16));
-  if ([...text].length === 1 && text !== "|" && text !== "=" && text !== "\n" && text !== "\r") return text;
-  throw new UsageError(`Invalid --leef-delimiter: got "${text}", expected one character other than | and = or a hex code like x09`);
+  if (named > MAX_NAMED_PROBLEMS) io.note(`… and ${named - MAX_NAMED_PROBLEMS} more bad lines`);
+  if (badLines > 0) io.note(`${badLines} bad ${badLines === 1 ? "line" : "lines"} skipped or repaired`);
+  if (rawLines > 0) io.note(`${rawLines} ${rawLines === 1 ? "line" : "lines"} not understood, kept as raw${s.includeRaw ? "" : " (--include-raw shows them)"}`);
+  if (noTime > 0) io.note(`${noTime} ${noTime === 1 ? "record has no readable time and was" : "records have no readable time and were"} left out by --since/--until`);
+  return { readNothing: opened === 0 && unreadable > 0, incomplete: incomplete > 0 };
 }

@@ -56,7 +56,7 @@ export class SyslogSender {
         if (failures > this.options.retries) {
           const { protocol, host, port } = this.target;
           const reason = e instanceof Error ? e.message : String(e);
-          throw new SendError(`Sending to ${protocol}://${host.includes(":") ? `[${host}]` : host}:${port} failed: ${reason} (${failures} attempts)`);
+          throw new SendError(`sending to ${protocol}://${host.includes(":") ? `[${host}]` : host}:${port} failed: ${reason} (${failures} ${failures === 1 ? "attempt" : "attempts"})`);
         }
         await this.options.sleep(this.options.retryDelayMs);
       }

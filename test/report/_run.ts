@@ -1,7 +1,8 @@
-/** Runs `runReport` in memory and collects what it printed. */
+/** Runs `ioclens report` in memory through the CLI's `main` and collects what it printed. */
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
-import { runReport, type ReportIo } from "../../src/report/run_report.ts";
+import { main } from "../../src/cli/main.ts";
+import type { ReportWorld } from "../../src/report/run_report.ts";
 
 export const FIXTURES = join(import.meta.dir, "../fixtures/report");
 /** Fixed clock: 2024-06-01, so year-less stamps land in 2024. */
@@ -24,22 +25,27 @@ export async function statWithoutTime(p: string) {
   return { isFile: () => st.isFile(), isDirectory: () => st.isDirectory() };
 }
 
-export async function run(argv: string[], io: Partial<ReportIo> = {}): Promise<RunResult> {
+/** What a test may set: stdin, whether stdout is a terminal, and stand-ins for the world. */
+export interface RunOptions extends ReportWorld {
+  readonly stdin?: AsyncIterable<Uint8Array>;
+  readonly isTTY?: boolean;
+}
+
+/** `ioclens report ARGV` with a fixed clock and host name, as `main` runs it. */
+export async function run(argv: string[], options: RunOptions = {}): Promise<RunResult> {
   let stdout = "";
   let stderr = "";
-  const code = await runReport(argv, {
-    stdout: (s) => {
-      stdout += s;
-    },
-    stderr: (s) => {
-      stderr += s;
-    },
-    stdin: stdinOf(),
-    isTTY: false,
-    now: () => NOW,
-    hostname: "relay01",
-    stat: statWithoutTime,
-    ...io,
+  const { stdin, isTTY, ...world } = options;
+  const code = await main(["report", ...argv], {
+    stdout: (s) => void (stdout += s),
+    stderr: (s) => void (stderr += s),
+    stdin: stdin ?? stdinOf(),
+    stdoutIsTTY: isTTY ?? false,
+    stderrIsTTY: false,
+    env: {},
+    cwd: process.cwd(),
+    signal: new AbortController().signal,
+    report: { now: () => NOW, hostname: "relay01", stat: statWithoutTime, ...world },
   });
   return { code, stdout, stderr };
 }

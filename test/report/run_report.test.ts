@@ -8,7 +8,7 @@ const SCAN_OUT = join(FIXTURES, "scan_out");
 const SIDECAR = join(SCAN_OUT, "log_scanner_report20240415_100211.ndjson");
 const TEXT_REPORT = join(SCAN_OUT, "log_scanner_report20240415_100211.txt");
 
-describe("runReport()", () => {
+describe("ioclens report", () => {
   test("gives, with --format json on a sidecar, the same records as the sidecar", async () => {
     const { code, stdout, stderr } = await run(["--format", "json", SIDECAR]);
     const sidecar = readFileSync(SIDECAR, "utf8").trim().split("\n").map((l) => JSON.parse(l));
@@ -47,7 +47,7 @@ describe("runReport()", () => {
       ["cef", "KL_Phishing_URL", "phish.test/login", "url"],
       ["kuma", "KL_Malicious_URL", "bad.example/*", "url"],
     ]);
-    expect([code, stderr]).toEqual([0, "report: 1 line not understood, kept as raw (--include-raw shows them)\n"]);
+    expect([code, stderr]).toEqual([0, "ioclens: 1 line not understood, kept as raw (--include-raw shows them)\n"]);
   });
 
   test("emits unknown lines with --include-raw", async () => {
@@ -95,7 +95,7 @@ describe("runReport()", () => {
 
   test("says how many records --since left out for having no time", async () => {
     const { stderr } = await run(["--format", "ndjson", "--since", "2024-01-01", MIXED]);
-    expect(stderr).toContain("report: 1 record has no readable time and was left out by --since/--until\n");
+    expect(stderr).toContain("ioclens: 1 record has no readable time and was left out by --since/--until\n");
   });
 
   test("counts per group, largest first, with --top", async () => {
@@ -173,9 +173,9 @@ describe("runReport()", () => {
     expect(code).toBe(0);
     expect(stdout.trim().split("\n")).toHaveLength(1);
     expect(stderr).toBe(
-      `report: ${join(FIXTURES, "half_written.ndjson")}:2: line is not valid JSON: a half-written sidecar line?\n` +
-        `report: ${join(FIXTURES, "half_written.ndjson")}: the report is truncated: its last line is cut off\n` +
-        "report: 1 bad line skipped or repaired\n",
+      `ioclens: ${join(FIXTURES, "half_written.ndjson")}:2: line is not valid JSON: a half-written sidecar line?\n` +
+        `ioclens: ${join(FIXTURES, "half_written.ndjson")}: the report is truncated: its last line is cut off\n` +
+        "ioclens: 1 bad line skipped or repaired\n",
     );
   });
 
@@ -183,7 +183,7 @@ describe("runReport()", () => {
     const { code, stderr } = await run(["--summary", "-"], {
       stdin: stdinOf('{"type":"summary","objectsSent":9,"detectsReceived":0,"scanTimeMs":5,"startedAt":"2024-04-15T10:00:00Z","partial":true}\n'),
     });
-    expect([code, stderr]).toEqual([6, "report: <stdin>: the scan was interrupted: its results are partial\n"]);
+    expect([code, stderr]).toEqual([6, "ioclens: <stdin>: the scan was interrupted: its results are partial\n"]);
   });
 
   test("reads a line that is not UTF-8 with replacement characters and names it", async () => {
@@ -191,34 +191,34 @@ describe("runReport()", () => {
     const { code, stdout, stderr } = await run(["--format", "ndjson", file]);
     expect(code).toBe(0);
     expect(stdout.trim().split("\n").map((l) => JSON.parse(l).context.geo ?? null)).toEqual(["caf\uFFFD", null]);
-    expect(stderr).toBe(`report: ${file}:1: line is not valid UTF-8: read with replacement characters\nreport: 1 bad line skipped or repaired\n`);
+    expect(stderr).toBe(`ioclens: ${file}:1: line is not valid UTF-8: read with replacement characters\nioclens: 1 bad line skipped or repaired\n`);
   });
 
   test("exits 5 when nothing could be read, 0 when something could", async () => {
     const none = await run(["/nonexistent/ioclens/report.txt"]);
-    expect(none).toEqual({ code: 5, stdout: "", stderr: "report: cannot read /nonexistent/ioclens/report.txt: no such file or folder\n" });
+    expect(none).toEqual({ code: 5, stdout: "", stderr: "ioclens: cannot read /nonexistent/ioclens/report.txt: no such file or folder\n" });
     const some = await run(["--summary", "/nonexistent/ioclens/report.txt", TEXT_REPORT, "--no-sidecar"]);
     expect(some.code).toBe(0);
   });
 
   test.each([
-    [["--format", "xml", "a.txt"], 'report: Unknown format: got "xml", expected one of table, json, ndjson, csv, cef, leef, leef2, syslog, markdown, html\n'],
-    [["--bogus"], 'report: Unknown option: got "--bogus", see ioclens report --help\n'],
-    [["--top", "3", "a.txt"], "report: --top needs --group-by: say what to rank, e.g. --group-by indicator --top 10\n"],
-    [["--group-by", "colour", "a.txt"], 'report: Unknown --group-by key: got "colour", expected one of category, indicator, type, file, feed\n'],
-    [["--group-by", "feed", "--format", "cef", "a.txt"], "report: --group-by cannot be shown as cef: use table, json, ndjson, csv, markdown\n"],
-    [["--filter", "colour=red", "a.txt"], 'report: Unknown filter field: got "colour", expected one of category, type, feed, file, indicator\n'],
-    [["--since", "yesterday", "a.txt"], 'report: Invalid --since: got "yesterday", expected an ISO date like 2024-04-15 or 2024-04-15T10:00:00Z\n'],
-    [["--send", "http://x:1", "a.txt"], 'report: Invalid --send target: got "http://x:1", expected tcp://host:port or udp://host:port\n'],
-    [["--send", "tcp://x:1", "--format", "html", "a.txt"], "report: --send cannot carry format html: use syslog, cef, leef, leef2, json or ndjson\n"],
-    [["--retries=-1", "a.txt"], 'report: Invalid --retries: got "-1", expected an integer from 0 to 100\n'],
-  ])("exits 2 with one line for %j", async (args, message) => {
-    expect(await run(args)).toEqual({ code: 2, stdout: "", stderr: message });
+    [["--format", "xml", "a.txt"], '--format must be one of table, json, ndjson, csv, cef, leef, leef2, syslog, markdown, html: got "xml"'],
+    [["--bogus"], "unknown option: --bogus"],
+    [["--top", "3", "a.txt"], "--top needs --group-by: say what to rank, e.g. --group-by indicator --top 10"],
+    [["--group-by", "colour", "a.txt"], '--group-by must be one of category, indicator, type, file, feed: got "colour"'],
+    [["--group-by", "feed", "--format", "cef", "a.txt"], "--group-by cannot be shown as cef: use table, json, ndjson, csv, markdown"],
+    [["--filter", "colour=red", "a.txt"], '--filter field must be one of category, type, feed, file, indicator: got "colour"'],
+    [["--since", "yesterday", "a.txt"], '--since must be an ISO date like 2024-04-15 or 2024-04-15T10:00:00Z: got "yesterday"'],
+    [["--send", "http://x:1", "a.txt"], '--send must be tcp://host:port or udp://host:port: got "http://x:1"'],
+    [["--send", "tcp://x:1", "--format", "html", "a.txt"], "--send cannot carry format html: use syslog, cef, leef, leef2, json or ndjson"],
+    [["--retries=-1", "a.txt"], '--retries must be an integer from 0 to 100: got "-1"'],
+  ])("exits 2 with the error and a pointer to --help for %j", async (args, message) => {
+    expect(await run(args)).toEqual({ code: 2, stdout: "", stderr: `ioclens: ${message}\nRun 'ioclens report --help' for usage.\n` });
   });
 
   test("exits 2 when given no input on a terminal", async () => {
     expect(await run([], { isTTY: true })).toEqual({
-      code: 2, stdout: "", stderr: "report: No input: name report files or folders, or pipe a report into stdin with -\n",
+      code: 2, stdout: "", stderr: "ioclens: no input: name report files or folders, or pipe a report into stdin with -\nRun 'ioclens report --help' for usage.\n",
     });
   });
 

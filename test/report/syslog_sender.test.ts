@@ -44,7 +44,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe("runReport() --send", () => {
+describe("ioclens report --send", () => {
   test("replays records as RFC 5424 lines over TCP, retrying a refused connect", async () => {
     const receiver = await startReceiver();
     try {
@@ -55,7 +55,7 @@ describe("runReport() --send", () => {
         connect, sleep: async (ms) => void sleeps.push(ms),
       });
       await receiver.received(3);
-      expect(result).toEqual({ code: 0, stdout: "", stderr: `report: sent 3 records to tcp://127.0.0.1:${receiver.port}\n` });
+      expect(result).toEqual({ code: 0, stdout: "", stderr: `ioclens: sent 3 records to tcp://127.0.0.1:${receiver.port}\n` });
       expect(sleeps).toEqual([250, 250]);
       expect(receiver.lines[0]).toBe(
         '<12>1 2024-04-15T10:02:11.000Z relay01 ioclens - detection [ioclens@32473 category="KL_Malicious_URL" indicator="bad.example/*" type="url" file="logs/proxy.log" line="12"] ' +
@@ -90,7 +90,7 @@ describe("runReport() --send", () => {
     const result = await run(["--send", `tcp://127.0.0.1:${port}`, "--retries", "2", SIDECAR], { sleep: async (ms) => void sleeps.push(ms) });
     expect(result.code).toBe(4);
     expect(result.stdout).toBe("");
-    expect(result.stderr).toMatch(new RegExp(`^report: Sending to tcp://127\\.0\\.0\\.1:${port} failed: .+ \\(3 attempts\\)\\n$`));
+    expect(result.stderr).toMatch(new RegExp(`^ioclens: sending to tcp://127\\.0\\.0\\.1:${port} failed: .+ \\(3 attempts\\)\\n$`));
     expect(sleeps).toEqual([1000, 1000]);
   });
 
