@@ -47,6 +47,7 @@ export const SCAN_OPTIONS = {
   quiet: { type: "boolean", group: OURS, description: "print nothing but errors" },
   window: { type: "string", value: "N", group: OURS, description: "lines in flight per connection, 1 to 65536 (default 2048)" },
   "check-config": { type: "boolean", group: OURS, description: "validate the config (-c or argument) and exit 0 or 3" },
+  strict: { type: "boolean", group: OURS, description: "unknown config elements and attributes are errors (exit 3), not warnings" },
   help: { type: "boolean", short: "h", group: OURS, description: "show this help" },
 } as const satisfies OptionSpecs;
 
@@ -83,7 +84,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const defaultPath = resolve(io.cwd, "log_scanner.conf");
   // Like log_scanner, a missing ./log_scanner.conf silently means the defaults.
   const useDefault = configPath === undefined && (await stat(defaultPath).then((s) => s.isFile(), () => false));
-  const { config, warnings } = await loadScannerConfig(configPath ?? (useDefault ? defaultPath : undefined), binaryDir(), configPath !== undefined);
+  const { config, warnings } = await loadScannerConfig(configPath ?? (useDefault ? defaultPath : undefined), binaryDir(), configPath !== undefined, undefined, { strict: values.strict === true });
   const quiet = values.quiet === true;
   const showProgress = io.stderrIsTTY && !quiet;
   /**

@@ -38,6 +38,7 @@ const SERVING_ANNOUNCEMENT = "ioclens: serving on";
 export const SERVE_OPTIONS = {
   config: { type: "string", short: "c", value: "FILE", description: "service config (kl_feed_service.conf dialect)" },
   "check-config": { type: "boolean", description: "validate the config (FILE given with -c or as argument) and exit 0 or 3" },
+  strict: { type: "boolean", description: "unknown config elements and attributes are errors (exit 3), not warnings" },
   "print-config": { type: "boolean", description: "print the effective config XML (a template to start from) and exit" },
   siem: { type: "string", value: "NAME", description: `with --print-config: the output formats one SIEM reads (docs/siem.md):\n${SIEM_NAMES.join(", ")}; default splunk` },
   "no-watchdog": { type: "boolean", description: "run the service in this process, without the supervisor" },
@@ -65,6 +66,7 @@ SIGHUP reloads the config and feeds (the old ones serve until the new ones are r
 ioclens serve --print-config > kl_feed_service.conf
 ioclens serve --print-config --siem qradar > kl_feed_service.conf
 ioclens serve --check-config kl_feed_service.conf
+ioclens serve --check-config --strict kl_feed_service.conf   # typos are errors
 ioclens serve -c /etc/ioclens/kl_feed_service.conf --no-watchdog
 printf 'X-KF-ReplyBackPING' | nc 127.0.0.1 9999        # health probe: answers PONG
 curl -s http://127.0.0.1:9997/status                   # counters, feeds, queue (StatusEndpoint)`,
@@ -96,7 +98,8 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
 
-  const { config, warnings } = await loadServiceConfig(configPath);
+  const strict = values.strict === true;
+  const { config, warnings } = await loadServiceConfig(configPath, undefined, { strict });
   for (const warning of warnings) io.stderr(`ioclens: warning: ${warning}\n`);
   validateForStart(config);
   // Read here, before the watchdog or the service starts: a missing or mismatched file exits 3.
@@ -108,7 +111,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
 
   const worker = io.env["IOCLENS_WORKER"] === "1";
   const log = createLogger({ level, format: format as LogFormat, write: io.stderr, now: Date.now, name: worker ? "worker" : values["no-watchdog"] ? undefined : "watchdog" });
-  if (values["no-watchdog"]) return runService(config, configPath, tls, log, io, worker ? stopWithWatchdog(io, log) : io.signal);
+  if (values["no-watchdog"]) return runService(config, configPath, strict, tls, log, io, worker ? stopWithWatchdog(io, log) : io.signal);
   return runWatchdog(config, argv, log, io);
 }
 
@@ -178,7 +181,7 @@ async function openFeed(config: ServiceConfig, filename: string): Promise<FeedIn
 }
 
 /** The service in this process, until `stop` (SIGTERM/SIGINT, or the watchdog gone). */
-async function runService(config: ServiceConfig, configPath: string | undefined, tls: TlsPem | undefined, log: Logger, io: CliIo, stop: AbortSignal): Promise<number> {
+async function runService(config: ServiceConfig, configPath: string | undefined, strict: boolean, tls: TlsPem | undefined, log: Logger, io: CliIo, stop: AbortSignal): Promise<number> {
   let service;
   const fileLimit = openFileLimit();
   try {
@@ -188,7 +191,7 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
       openFeed,
       readRegistry: (path) => readFile(path, "utf8"),
       reloadConfig: async () => {
-        const { config: next, warnings } = await loadServiceConfig(configPath);
+        const { config: next, warnings } = await loadServiceConfig(configPath, undefined, { strict });
         for (const warning of warnings) log("warn", warning);
         validateForStart(next);
         return next;

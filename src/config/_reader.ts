@@ -4,6 +4,7 @@
  */
 import { ConfigError } from "./config_error.ts";
 import { parseByteSize } from "./byte_size.ts";
+import { nearestName } from "./_nearest_name.ts";
 import { parseXml, type XmlElement } from "./parse_xml.ts";
 import { XmlSyntaxError } from "./xml_syntax_error.ts";
 
@@ -40,10 +41,16 @@ export interface ChildOptions {
   readonly other?: (child: XmlElement, path: string) => void;
 }
 
-/** One parse of one file: knows the source name and collects warnings. */
+/**
+ * One parse of one file: knows the source name and collects warnings. Unknown elements and
+ * attributes are warnings that name the nearest known name; `strict` makes them errors.
+ */
 export class Reader {
   readonly warnings: string[] = [];
-  constructor(readonly source: string) {}
+  constructor(
+    readonly source: string,
+    readonly strict = false,
+  ) {}
 
   fail(line: number, path: string, detail: string): never {
     throw new ConfigError(this.source, line, `${path} ${detail}`, { elementPath: path });
@@ -69,7 +76,7 @@ export class Reader {
         if (options.other) options.other(child, childPath);
         else if (options.silent?.includes(key)) continue;
         else if (options.unsupported?.includes(key)) this.warn(child.line, `unsupported element ${childPath} ignored`);
-        else this.warn(child.line, `unknown element ${childPath} ignored`);
+        else this.unknown(child.line, "element", path, child.name, [...Object.keys(handlers), ...Object.keys(options.aliases ?? {}), ...(options.unsupported ?? []), ...(options.silent ?? [])]);
         continue;
       }
       const firstLine = seen.get(key);
@@ -85,13 +92,27 @@ export class Reader {
   /** Warns about attributes this element does not use. */
   attributes(element: XmlElement, path: string, known: readonly string[]): void {
     for (const name of Object.keys(element.attributes)) {
-      if (!known.includes(name)) this.warn(element.line, `unknown attribute ${name} of ${path} ignored`);
+      if (!known.includes(name)) this.unknown(element.line, "attribute", path, name, known);
     }
+  }
+
+  /**
+   * An element or attribute `name` under `parent` that nothing reads: a warning (`… ignored: did
+   * you mean X?`), or with `strict` a ConfigError. `known` are the names that are read there.
+   */
+  unknown(line: number, kind: "element" | "attribute", parent: string, name: string, known: readonly string[]): void {
+    const guess = nearestName(name, known);
+    const what = kind === "element" ? `element ${parent} > ${name}` : `attribute ${name} of ${parent}`;
+    if (this.strict) {
+      const expected = guess !== undefined ? `did you mean ${guess}?` : known.length === 0 ? `expected none here` : `expected one of ${known.join(", ")}`;
+      throw new ConfigError(this.source, line, `unknown ${what} (--strict): ${expected}`, { elementPath: kind === "element" ? `${parent} > ${name}` : parent });
+    }
+    this.warn(line, `unknown ${what} ignored${guess === undefined ? "" : `: did you mean ${guess}?`}`);
   }
 
   /** The element's text with layout whitespace removed; child elements are warned about. */
   text(element: XmlElement, path: string): string {
-    for (const child of element.children) this.warn(child.line, `unknown element ${path} > ${child.name} ignored`);
+    for (const child of element.children) this.unknown(child.line, "element", path, child.name, []);
     return layoutTrim(element.text);
   }
 

@@ -17,6 +17,12 @@ export interface ConfigIo {
 
 const nodeIo: ConfigIo = { readFile: (path) => readFile(path, "utf8") };
 
+/** How strictly a config file is read. */
+export interface LoadOptions {
+  /** Unknown elements and attributes are errors (exit 3) instead of warnings: `--strict`. */
+  readonly strict?: boolean;
+}
+
 /**
  * Loads the service config from `path`, or the embedded default config when `path` is
  * undefined. Relative directories in the file are resolved against the file's folder.
@@ -32,15 +38,16 @@ const nodeIo: ConfigIo = { readFile: (path) => readFile(path, "utf8") };
 export async function loadServiceConfig(
   path: string | undefined,
   io: ConfigIo = nodeIo,
+  options: LoadOptions = {},
 ): Promise<{ config: ServiceConfig; warnings: string[] }> {
-  if (path === undefined) return parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES);
+  if (path === undefined) return parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES, options);
   let text: string;
   try {
     text = await io.readFile(path);
   } catch (e) {
     throw new ConfigError(path, undefined, `cannot read config file: ${describe(e)}`, { cause: e });
   }
-  return parseServiceConfig(text, path, { baseDir: dirname(resolve(path)) });
+  return parseServiceConfig(text, path, { ...options, baseDir: dirname(resolve(path)) });
 }
 
 /**
@@ -62,6 +69,7 @@ export async function loadScannerConfig(
   binaryDir: string,
   required = false,
   io: ConfigIo = nodeIo,
+  options: LoadOptions = {},
 ): Promise<{ config: ScannerConfig; warnings: string[] }> {
   const defaults = (source: string, warnings: string[]) => ({
     ...parseScannerConfig("<Settings/>", source, { binaryDir }),
@@ -77,7 +85,7 @@ export async function loadScannerConfig(
     }
     throw new ConfigError(path, undefined, `cannot read config file: ${describe(e)}`, { cause: e });
   }
-  return parseScannerConfig(text, path, { binaryDir });
+  return parseScannerConfig(text, path, { ...options, binaryDir });
 }
 
 function describe(error: unknown): string {

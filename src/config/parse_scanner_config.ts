@@ -11,6 +11,8 @@ import type { ScannerConfig } from "./types.ts";
 export interface ParseScannerConfigOptions {
   /** Folder of the scanner program: a relative `OutputDir` is resolved against it (spec §3.1). */
   readonly binaryDir: string;
+  /** Unknown elements are errors instead of warnings (`--strict`). */
+  readonly strict?: boolean;
 }
 
 /**
@@ -28,7 +30,7 @@ export const SCANNER_DEFAULTS = {
 
 /**
  * Parses a scanner config. The root is `<Settings>`, or any root holding a `<Settings>` child.
- * A missing element takes its default; unknown elements only produce warnings.
+ * A missing element takes its default; unknown elements produce warnings (errors when `strict`).
  *
  * @param source the file name used in messages and in `config.source`.
  * @throws {ConfigError} on malformed XML or a value of the wrong type or range.
@@ -48,7 +50,7 @@ export function parseScannerConfig(
   source: string,
   opts: ParseScannerConfigOptions,
 ): { config: ScannerConfig; warnings: string[] } {
-  const reader: Reader = new Reader(source);
+  const reader: Reader = new Reader(source, opts.strict);
   const root = readXml(text, source);
   let settings: XmlElement = root;
   let path = root.name;
@@ -56,7 +58,7 @@ export function parseScannerConfig(
     const inner = root.children.find((child) => child.name === "Settings");
     if (inner === undefined) reader.fail(root.line, root.name, "is not a scanner config: expected a <Settings> root or a <Settings> child, found none");
     for (const child of root.children) {
-      if (child !== inner) reader.warn(child.line, `unknown element ${root.name} > ${child.name} ignored`);
+      if (child !== inner) reader.unknown(child.line, "element", root.name, child.name, ["Settings"]);
     }
     settings = inner;
     path = `${root.name} > Settings`;

@@ -35,6 +35,8 @@ import type {
 export interface ParseServiceConfigOptions {
   /** Folder relative `Bases`/`BasesBackup`/`BasesDownload`/`TemporaryDir`/`registry` paths are resolved against (the config file's folder); default: the working directory. */
   readonly baseDir?: string;
+  /** Unknown elements and attributes are errors instead of warnings (`--strict`). */
+  readonly strict?: boolean;
 }
 
 const REGEX_TYPES: readonly RegexType[] = ["URL", "MD5", "SHA1", "SHA256", "HASH", "IP", "DOMAIN", "CONTEXT"];
@@ -76,7 +78,8 @@ const DEFAULT_EVENT_FORMAT =
 
 /**
  * Parses a service config. Missing elements get documented defaults (the excerpt in Kaspersky's
- * Log Scanner recommendations must load); unknown elements and attributes only produce warnings.
+ * Log Scanner recommendations must load); unknown elements and attributes produce warnings
+ * (errors when `strict`).
  *
  * @param source the file name used in messages and in `config.source`.
  * @throws {ConfigError} on malformed XML or a value of the wrong type or range.
@@ -97,7 +100,7 @@ export function parseServiceConfig(
   source: string,
   opts: ParseServiceConfigOptions = {},
 ): { config: ServiceConfig; warnings: string[] } {
-  const reader: Reader = new Reader(source);
+  const reader: Reader = new Reader(source, opts.strict);
   const root = readXml(text, source);
   const baseDir = opts.baseDir ?? ".";
   let input: InputSettings | undefined;

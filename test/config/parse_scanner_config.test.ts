@@ -105,6 +105,12 @@ describe("parseScannerConfig()", () => {
     ]);
   });
 
+  test("suggests the known element a typo meant, and --strict makes it an error", () => {
+    expect(settings("<Conection>127.0.0.1:1</Conection>").warnings).toEqual(["log_scanner.conf:2: unknown element Settings > Conection ignored: did you mean Connection?"]);
+    const error = thrown(() => parseScannerConfig("<Settings>\n<ThreadCount>2</ThreadCount>\n</Settings>", "log_scanner.conf", { binaryDir: BIN, strict: true }));
+    expect(error.message).toBe("log_scanner.conf:2: unknown element Settings > ThreadCount (--strict): did you mean ThreadsCount?");
+  });
+
   test("refuses a root that is not Settings", () => {
     expect(thrown(() => parse("<Configuration/>")).message).toBe(
       "log_scanner.conf:1: Configuration is not a scanner config: expected a <Settings> root or a <Settings> child, found none",

@@ -348,6 +348,37 @@ describe("parseServiceConfig()", () => {
     ]);
   });
 
+  test("names the nearest known element or attribute in the warning about a typo", () => {
+    const { config, warnings } = conf(`<InputSettings><ConectionString>127.0.0.1:1</ConectionString></InputSettings>
+<Feeds><Feed filname="a.json" filename="b.json"/></Feeds>
+<ServiceSettings><scannerscount>4</scannerscount><Colour>red</Colour></ServiceSettings>`);
+    expect(config.input.connectionString).toBe("127.0.0.1:9999");
+    expect(warnings).toEqual([
+      `${SOURCE}:2: unknown element Configuration > InputSettings > ConectionString ignored: did you mean ConnectionString?`,
+      `${SOURCE}:3: unknown attribute filname of Configuration > Feeds > Feed ignored: did you mean filename?`,
+      `${SOURCE}:4: unknown element Configuration > ServiceSettings > scannerscount ignored: did you mean ScannersCount?`,
+      `${SOURCE}:4: unknown element Configuration > ServiceSettings > Colour ignored`,
+    ]);
+  });
+
+  test.each([
+    ["<InputSettings><ConectionString>127.0.0.1:1</ConectionString></InputSettings>", "2: unknown element Configuration > InputSettings > ConectionString (--strict): did you mean ConnectionString?"],
+    ['<Feeds><Feed filname="a.json"/></Feeds>', "2: unknown attribute filname of Configuration > Feeds > Feed (--strict): did you mean filename?"],
+    ["<Frobnicate/>", "2: unknown element Configuration > Frobnicate (--strict): expected one of InputSettings, OutputSettings, Feeds, ServiceSettings, Domains, LookupSettings, RetroScan, Detections, GUISettings, HTTPServer, NotificationSettings, Plugins, EULA"],
+    ["<OutputSettings><QueueSize>5<Extra/></QueueSize></OutputSettings>", "2: unknown element Configuration > OutputSettings > QueueSize > Extra (--strict): expected none here"],
+  ])("strict: %s is a ConfigError", (inner, detail) => {
+    const error = thrown(() => parseServiceConfig(`<Configuration>\n${inner}\n</Configuration>`, SOURCE, { strict: true }));
+    expect([error instanceof ConfigError, error.message]).toEqual([true, `${SOURCE}:${detail}`]);
+  });
+
+  test("strict leaves unsupported and duplicate elements as warnings: they are known names", () => {
+    const { warnings } = parseServiceConfig(`<Configuration><RetroScan/><ServiceSettings><ScannersCount>5</ScannersCount><ScannersCount>6</ScannersCount></ServiceSettings></Configuration>`, SOURCE, { strict: true });
+    expect(warnings).toEqual([
+      `${SOURCE}:1: unsupported element Configuration > RetroScan ignored`,
+      `${SOURCE}:1: duplicate element Configuration > ServiceSettings > ScannersCount ignored: the one at line 1 is used`,
+    ]);
+  });
+
   test("warns about an update_frequency Kaspersky would not accept, and uses it", () => {
     const { config, warnings } = conf(`<Feeds update_frequency="45"/>`);
     expect(config.feeds.updateFrequencyMinutes).toBe(45);

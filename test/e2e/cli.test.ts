@@ -3,7 +3,7 @@
  * dialect for the three commands (issue 13).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SCAN_OPTIONS } from "../../src/cli/scan_command.ts";
@@ -74,5 +74,33 @@ describe("ioclens report speaks the same dialect as scan and serve", () => {
     expect(help.stdout).toMatch(/\nOutput:\n {2}-f, --format FMT +table \| json/);
     expect(help.stdout).toContain("\nExamples:\n  ioclens report out/log_scanner_report20240415_100211.txt\n");
     expect(help.stdout).toEndWith("\n\nExit codes: 0 done (bad lines are counted, not fatal), 2 usage, 4 --send target unreachable\nafter the retries, 5 nothing could be read.\n");
+  });
+});
+
+describe("config typos", () => {
+  test("serve --check-config names the element a typo meant; --strict makes it exit 3", async () => {
+    const conf = join(dir, "typo_service.conf");
+    writeFileSync(conf, "<Configuration>\n<InputSettings>\n<ConectionString>127.0.0.1:9</ConectionString>\n</InputSettings>\n</Configuration>\n");
+    const warned = await ioclens(["serve", "--check-config", conf], dir);
+    expect(warned).toEqual({
+      code: 0,
+      stdout: `${conf}: ok (listen 127.0.0.1:9999, 0 feeds, 1 sources)\n`,
+      stderr: `ioclens: warning: ${conf}:3: unknown element Configuration > InputSettings > ConectionString ignored: did you mean ConnectionString?\n`,
+    });
+    expect(await ioclens(["serve", "--check-config", "--strict", conf], dir)).toEqual({
+      code: 3,
+      stdout: "",
+      stderr: `ioclens: ${conf}:3: unknown element Configuration > InputSettings > ConectionString (--strict): did you mean ConnectionString?\n`,
+    });
+  });
+
+  test("scan --strict refuses an unknown element of log_scanner.conf with exit 3", async () => {
+    const conf = join(dir, "typo_scanner.conf");
+    writeFileSync(conf, "<Settings>\n<Conection>127.0.0.1:9</Conection>\n</Settings>\n");
+    expect(await ioclens(["scan", "--strict", "-c", conf, "-u", "http://fakess123.nu"], dir)).toEqual({
+      code: 3,
+      stdout: "",
+      stderr: `ioclens: ${conf}:2: unknown element Settings > Conection (--strict): did you mean Connection?\n`,
+    });
   });
 });
