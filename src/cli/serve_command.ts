@@ -101,7 +101,8 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const strict = values.strict === true;
   const { config, warnings } = await loadServiceConfig(configPath, undefined, { strict });
   for (const warning of warnings) io.stderr(`ioclens: warning: ${warning}\n`);
-  validateForStart(config);
+  // Template warnings are the running service's to log; --check-config prints them itself.
+  validateForStart(config, checkOnly ? (message) => io.stderr(`ioclens: warning: ${config.source}: ${message}\n`) : undefined);
   // Read here, before the watchdog or the service starts: a missing or mismatched file exits 3.
   const tls = config.status.enabled && config.status.tls ? await loadTlsFiles(config.status.tls, config.source) : undefined;
   if (checkOnly) {
@@ -140,10 +141,10 @@ function stopWithWatchdog(io: CliIo, log: Logger): AbortSignal {
   return stop.signal;
 }
 
-/** Checks what a config needs to start but a parser cannot see: regexes, addresses, the token rule. */
-function validateForStart(config: ServiceConfig): void {
+/** Checks what a config needs to start but a parser cannot see: regexes, templates, addresses, the token rule. */
+function validateForStart(config: ServiceConfig, warn?: (message: string) => void): void {
   try {
-    compilePipeline(config);
+    compilePipeline(config, warn);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError(config.source, undefined, (error as Error).message);

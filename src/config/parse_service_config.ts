@@ -70,6 +70,8 @@ const WELL_KNOWN_TYPES: Readonly<Record<string, RegexType>> = {
   RE_SHA256: "SHA256",
   RE_HASH: "HASH",
 };
+/** The regex names the default templates use (`%RE_DOMAIN%`): those of the embedded default Source. */
+const DEFAULT_REGEX_NAMES = Object.keys(WELL_KNOWN_TYPES);
 /** Kaspersky's own examples spell it with a Cyrillic `е` (U+0435), spec §3.5. */
 const CYRILLIC_TIMEOUT = "EventSendingRetriesTim\u0435out";
 
@@ -259,11 +261,28 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
     if (escape !== undefined && escape !== "none") escapes[name] = escape;
     return reader.text(el, p);
   };
+  let eventFormatGiven = false;
+  let finishedGiven = false;
+  /** The default templates' regex placeholders, which the user's Source may not define. */
+  const quietPlaceholders = (): { quietPlaceholders?: Record<string, readonly string[]> } => {
+    const quiet: Record<string, readonly string[]> = {};
+    for (const [element, given, text] of [
+      ["EventFormat", eventFormatGiven, eventFormat],
+      ["FinishedEventFormat", finishedGiven, finishedEventFormat.value],
+    ] as const) {
+      const names = given ? [] : DEFAULT_REGEX_NAMES.filter((name) => text.includes(`%${name}%`));
+      if (names.length > 0) quiet[element] = names;
+    }
+    return Object.keys(quiet).length === 0 ? {} : { quietPlaceholders: quiet };
+  };
   if (element === undefined) {
-    return { eventFormat, recordFieldContextFormat, actionableFieldContextFormat, connectionString, finishedEventFormat, sendEventFilters, queueSize };
+    return { eventFormat, recordFieldContextFormat, actionableFieldContextFormat, connectionString, finishedEventFormat, sendEventFilters, queueSize, ...quietPlaceholders() };
   }
   reader.children(element, path, {
-    EventFormat: (el, p) => (eventFormat = format(el, p, "event")),
+    EventFormat: (el, p) => {
+      eventFormat = format(el, p, "event");
+      eventFormatGiven = true;
+    },
     RecordFieldContextFormat: (el, p) => (recordFieldContextFormat = format(el, p, "recordField")),
     ActionableFieldContextFormat: (el, p) => (actionableFieldContextFormat = format(el, p, "actionableField")),
     AlertFormat: (el, p) => (alertFormat = format(el, p, "alert")),
@@ -278,6 +297,7 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
       // The reference says `enabled`, the ReplyBack page `enable` (spec §2.5): accept both.
       const enabled = reader.boolAttr(el, p, "enabled") ?? reader.boolAttr(el, p, "enable") ?? true;
       finishedEventFormat = { enabled, value };
+      finishedGiven = true;
     },
     SendEventFilters: (el, p) =>
       reader.children(
@@ -304,6 +324,7 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
     sendEventFilters,
     queueSize,
     ...(Object.keys(escapes).length > 0 ? { escapes } : {}),
+    ...quietPlaceholders(),
   };
 }
 

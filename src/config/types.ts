@@ -67,6 +67,13 @@ export interface OutputSettings {
   readonly queueSize: number;
   /** Ours: how each format writes its placeholders' values (its `escape=` attribute); absent = `none`. */
   readonly escapes?: Readonly<Partial<Record<OutputFormatName, ValueEscape>>>;
+  /**
+   * Per template element (`EventFormat`), the placeholders that render empty without a warning:
+   * the default regex names in a template the config left to its built-in default, which names
+   * `%RE_DOMAIN%` whether or not the config's Source defines it. A default must not warn about
+   * itself; the same placeholder written by the user still warns.
+   */
+  readonly quietPlaceholders?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The templates of OutputSettings, by the names `escapes` uses. */

@@ -23,7 +23,8 @@ export interface OutputTemplates {
 /**
  * Compiles `output`'s templates. `slotNames` are the regex names of the input settings
  * (`CompiledSources.slotNames`): `%NAME%` renders that regex's value. Each unknown placeholder
- * is reported once through `warn` and renders empty. An empty FinishedEventFormat falls back to
+ * renders empty and is reported once through `warn`, except the default regex names of a template
+ * the config left to its default (`output.quietPlaceholders`). An empty FinishedEventFormat falls back to
  * `%RecordContext%` so a finished event is never a blank line. Each template carries its
  * `escape=` and, for the three line templates, the keys it writes itself (record fields of those
  * names are renamed, docs/configuration.md).
@@ -51,7 +52,7 @@ export function compileOutputTemplates(
     withKeys: boolean,
   ): Template => {
     const t = compileTemplate(text, known, (name) => {
-      if (reported.has(`${what}\0${name}`)) return;
+      if (reported.has(`${what}\0${name}`) || output.quietPlaceholders?.[what]?.includes(name)) return;
       reported.add(`${what}\0${name}`);
       warn(`${what} has an unknown placeholder: found %${name}%, expected a pattern or a regex name; it renders empty`);
     });

@@ -52,6 +52,8 @@ describe("parseServiceConfig()", () => {
           finishedEventFormat: { enabled: true, value: "LookupFinished" },
           sendEventFilters: [],
           queueSize: 10000,
+          // The default EventFormat's regex placeholders: empty without a warning when undefined.
+          quietPlaceholders: { EventFormat: ["RE_URL", "RE_DOMAIN", "RE_IP", "RE_MD5", "RE_SHA1", "RE_SHA256"] },
         },
         feeds: { perScanDetectLimit: 10000, updateFrequencyMinutes: 30, feeds: [] },
         service: {

@@ -1,4 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import type { OutputSettings, RegexRule, SendEventFilter, ServiceConfig } from "../../src/config/types.ts";
 import { DEFAULT_CONNECTION_LIMITS } from "../../src/config/types.ts";
 import type { FeedInfo, IndexReader, LookupResult, LookupType, MatchedRecord } from "../../src/matching/types.ts";
@@ -242,6 +245,20 @@ describe("compilePipeline()", () => {
     compilePipeline(config({ eventFormat: "%Category% %RE_NONE%" }), (m) => warnings.push(m));
     expect(warnings).toEqual([
       "EventFormat has an unknown placeholder: found %RE_NONE%, expected a pattern or a regex name; it renders empty",
+    ]);
+  });
+  test("the seed config (no EventFormat, no RE_DOMAIN regex) compiles without a warning: a default does not warn about itself", () => {
+    const seed = readFileSync(join(import.meta.dir, "..", "fixtures", "config", "seed_service.conf"), "utf8");
+    const warningsOf = (text: string) => {
+      const warnings: string[] = [];
+      compilePipeline(parseServiceConfig(text, "seed_service.conf").config, (m) => warnings.push(m));
+      return warnings;
+    };
+    expect(warningsOf(seed)).toEqual([]);
+    // The same placeholder written by the user is still worth a warning.
+    const written = seed.replace("<OutputSettings>", "<OutputSettings><EventFormat>%Category% domain=%RE_DOMAIN%</EventFormat>");
+    expect(warningsOf(written)).toEqual([
+      "EventFormat has an unknown placeholder: found %RE_DOMAIN%, expected a pattern or a regex name; it renders empty",
     ]);
   });
 });

@@ -1,0 +1,45 @@
+/**
+ * What a new user meets in the first hour with the built binary (issue 13): the seed config,
+ * a service that is down, empty or demo-only feeds, and the default output target.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureBinary, freePort, ioclens, ROOT, startServe } from "./_binary.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "ioclens-first-hour-"));
+const SEED = readFileSync(join(ROOT, "test", "fixtures", "config", "seed_service.conf"), "utf8");
+
+beforeAll(ensureBinary, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The seed's service config listening on a free port, with `edit` applied; returns its path and port. */
+async function seedConfig(name: string, edit: (xml: string) => string = (x) => x): Promise<{ path: string; port: number }> {
+  const port = await freePort();
+  if (!SEED.includes("<ConnectionString>127.0.0.1:9999</ConnectionString>")) throw new Error("seed_service.conf has changed: expected it to listen on 127.0.0.1:9999");
+  const path = join(dir, name);
+  writeFileSync(path, edit(SEED.replace("<ConnectionString>127.0.0.1:9999</ConnectionString>", `<ConnectionString>127.0.0.1:${port}</ConnectionString>`)));
+  return { path, port };
+}
+
+describe("the seed's own config", () => {
+  test("serve starts without warning about the default EventFormat's %RE_DOMAIN%, which its Source does not define", async () => {
+    const { path, port } = await seedConfig("seed.conf");
+    await using serve = startServe(["--no-watchdog", "-c", path], dir);
+    await serve.waitForLog(/ listening on /);
+    await serve.waitReady(port);
+    process.kill(serve.pid, "SIGTERM");
+    expect((await serve.exited).code).toBe(0);
+    expect(serve.stderr()).not.toContain("placeholder");
+  });
+
+  test("a %RE_DOMAIN% the user wrote into EventFormat still warns, in --check-config too", async () => {
+    const { path } = await seedConfig("seed_written.conf", (xml) => xml.replace("<OutputSettings>", "<OutputSettings><EventFormat>%Category% domain=%RE_DOMAIN%</EventFormat>"));
+    expect(await ioclens(["serve", "--check-config", path], dir)).toEqual({
+      code: 0,
+      stdout: expect.stringContaining(`${path}: ok`),
+      stderr: `ioclens: warning: ${path}: EventFormat has an unknown placeholder: found %RE_DOMAIN%, expected a pattern or a regex name; it renders empty\n`,
+    });
+  });
+});
