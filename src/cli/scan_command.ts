@@ -3,7 +3,7 @@
  * (spec log-scanner.md §2) plus our additions. Builds the list of lines, runs the scan engine
  * and writes the report.
  */
-import { open, stat } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { createConnection } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import type { CliIo } from "./cli_io.ts";
@@ -80,11 +80,26 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const configArg = values.config ?? (values["check-config"] ? positionals[0] : undefined);
   const allowedPositionals = values["check-config"] && values.config === undefined ? 1 : 0;
   if (positionals.length > allowedPositionals) throw usageError(`unexpected argument: ${positionals[allowedPositionals]}`);
-  const configPath = configArg === undefined ? undefined : resolve(io.cwd, configArg);
-  const defaultPath = resolve(io.cwd, "log_scanner.conf");
-  // Like log_scanner, a missing ./log_scanner.conf silently means the defaults.
-  const useDefault = configPath === undefined && (await stat(defaultPath).then((s) => s.isFile(), () => false));
-  const { config, warnings } = await loadScannerConfig(configPath ?? (useDefault ? defaultPath : undefined), binaryDir(), configPath !== undefined, undefined, { strict: values.strict === true });
+  const checkOnly = values["check-config"] === true;
+  const format = values.format ?? "text";
+  const window = values.window === undefined ? 2048 : Number(values.window);
+  const singles: [SingleValueKind, string][] = [
+    ...(values.hash ?? []).map((v): [SingleValueKind, string] => ["hash", v.trim()]),
+    ...(values.url ?? []).map((v): [SingleValueKind, string] => ["url", v.trim()]),
+    ...(values.ip ?? []).map((v): [SingleValueKind, string] => ["ip", v.trim()]),
+  ];
+  const paths = values.path ?? [];
+  // Usage errors before the config is read: one line, not behind config warnings.
+  if (!checkOnly) {
+    if (!FORMATS.includes(format as ReportFormat)) throw usageError(`--format must be one of ${FORMATS.join(", ")}: got "${format}"`);
+    if (!Number.isInteger(window) || window < 1 || window > 65536) throw usageError(`--window must be an integer from 1 to 65536: got "${values.window}"`);
+    if (singles.length === 0 && paths.length === 0) throw usageError("nothing to scan: give -p PATH, -s HASH, -u URL or -i IP");
+  }
+
+  // Without -c, ./log_scanner.conf; when it is missing the defaults apply, with a warning
+  // saying so (docs/configuration.md), so a config left in another folder is not silently ignored.
+  const configPath = resolve(io.cwd, configArg ?? "log_scanner.conf");
+  const { config, warnings } = await loadScannerConfig(configPath, binaryDir(), configArg !== undefined, undefined, { strict: values.strict === true });
   const quiet = values.quiet === true;
   const showProgress = io.stderrIsTTY && !quiet;
   /**
@@ -94,23 +109,12 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
    */
   const say = (message: string) => io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${escapeControl(message)}\n`);
   for (const warning of warnings) say(`warning: ${warning}`);
-  if (values["check-config"]) {
+  if (checkOnly) {
     io.stdout(`${escapeControl(`${config.source}: ok (connection ${config.connection}, ${config.threadsCount} threads, output ${config.outputDir})`)}\n`);
     return EXIT.ok;
   }
 
-  const format = values.format ?? "text";
-  if (!FORMATS.includes(format as ReportFormat)) throw usageError(`--format must be one of ${FORMATS.join(", ")}: got "${format}"`);
-  const window = values.window === undefined ? 2048 : Number(values.window);
-  if (!Number.isInteger(window) || window < 1 || window > 65536) throw usageError(`--window must be an integer from 1 to 65536: got "${values.window}"`);
-  const singles: [SingleValueKind, string][] = [
-    ...(values.hash ?? []).map((v): [SingleValueKind, string] => ["hash", v.trim()]),
-    ...(values.url ?? []).map((v): [SingleValueKind, string] => ["url", v.trim()]),
-    ...(values.ip ?? []).map((v): [SingleValueKind, string] => ["ip", v.trim()]),
-  ];
   const singleLines = singles.map(([kind, value]) => fillPattern(config.pattern, kind, value));
-  const paths = values.path ?? [];
-  if (singleLines.length === 0 && paths.length === 0) throw usageError("nothing to scan: give -p PATH, -s HASH, -u URL or -i IP");
 
   let endpoint;
   try {

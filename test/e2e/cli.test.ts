@@ -104,3 +104,15 @@ describe("config typos", () => {
     });
   });
 });
+
+describe("scan without a log_scanner.conf", () => {
+  test("warns that the built-in defaults are used, as docs/configuration.md says", async () => {
+    const empty = mkdtempSync(join(dir, "no-config-"));
+    const check = await ioclens(["scan", "--check-config"], empty);
+    expect({ code: check.code, stderr: check.stderr, stdout: check.stdout.replace(/output \S+\)/, "output OUT)") }).toEqual({
+      code: 0,
+      stderr: `ioclens: warning: ${join(empty, "log_scanner.conf")}: config file not found, using the built-in defaults\n`,
+      stdout: `${join(empty, "log_scanner.conf")}: ok (connection 127.0.0.1:9999, 8 threads, output OUT)\n`,
+    });
+  });
+});
