@@ -361,6 +361,7 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
     "allowlist",
     "header",
     "delimiter",
+    "columns",
   ]);
   const filename = reader.requiredAttr(element, path, "filename").trim();
   const format = reader.enumAttr(element, path, "format", FEED_FORMATS) ?? formatFromFilename(filename);
@@ -401,6 +402,7 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
     header: reader.boolAttr(element, path, "header") ?? format === "csv",
     delimiter: readDelimiter(reader, element, path),
     ...limitsOf(readLimits(reader, element, path, feedsLimits ?? DEFAULT_FEED_LIMITS) ?? feedsLimits),
+    ...readColumns(reader, element, path),
     line: element.line,
   };
 }
@@ -421,6 +423,15 @@ function readLimits(reader: Reader, element: XmlElement, path: string, base: Fee
 
 function limitsOf(limits: FeedLimits | undefined): { limits?: FeedLimits } {
   return limits === undefined ? {} : { limits };
+}
+
+/** `columns="ip,score"`: names for the columns of a csv/tsv feed without a header row. */
+function readColumns(reader: Reader, element: XmlElement, path: string): { columns?: readonly string[] } {
+  const raw = reader.attr(element, "columns");
+  if (raw === undefined || raw.trim() === "") return {};
+  const columns = raw.split(",").map((name) => name.trim());
+  if (columns.some((name) => name === "")) reader.fail(element.line, path, `attribute columns must be comma-separated names such as "ip,score", got "${raw}"`);
+  return { columns };
 }
 
 function readField(reader: Reader, element: XmlElement, path: string, feedCategory: string): FeedField {

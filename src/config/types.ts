@@ -122,6 +122,8 @@ export interface FeedConfig {
   readonly delimiter?: string;
   /** Ours: set when the Feed or its Feeds element names a limit; undefined = {@link DEFAULT_FEED_LIMITS}. */
   readonly limits?: FeedLimits;
+  /** CSV/TSV without a header row (ours): names of the columns in order (`ip,score` for IPsum); the rest stay `colN`. */
+  readonly columns?: readonly string[];
   readonly line: number;
 }
 

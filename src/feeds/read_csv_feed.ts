@@ -25,15 +25,15 @@ interface Layout {
 /**
  * Hands over one entry per non-empty indicator cell. `config.fields` name the indicator columns by
  * header name or 1-based number (default: column 1, AUTO); every other column becomes a field
- * named by the header or `colN`. With `config.header`, the header is the first row, or a `#`
+ * named by the header, else by `config.columns`, else `colN`. With `config.header`, the header is the first row, or a `#`
  * comment line right before it when that comment has as many columns as the row (ThreatFox and
  * URLhaus write `# id,dateadded,url,...`). Lines starting with `#` and blank lines are skipped;
  * a row with another column count than the header (or the first row) is skipped as `line N`.
  *
  * @example IPsum
  * ```ts
- * const config = { ...feed, format: "tsv", header: false, fields: [] };
- * await readCsvFeed("192.0.2.7\t3\n", config, { onSkip, onEntry }); // IP, fields [["col2","3"]]
+ * const config = { ...feed, format: "tsv", header: false, columns: ["ip", "score"], fields: [] };
+ * await readCsvFeed("192.0.2.7\t3\n", config, { onSkip, onEntry }); // IP, fields [["score","3"]]
  * ```
  */
 export async function readCsvFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
@@ -137,10 +137,13 @@ function columnName(name: string): string {
 
 /** Resolves the indicator columns against the header (or the column count without one). */
 function plan(config: FeedConfig, header: readonly string[] | undefined, count = header?.length ?? 0): Layout {
-  const names = header ?? Array.from({ length: count }, (_, i) => `col${i + 1}`);
+  if (header === undefined && config.columns !== undefined && config.columns.length > count) {
+    throw new FeedError(`Too many column names for feed ${config.filename}: columns names ${config.columns.length}, its first row has ${count}`);
+  }
+  const names = header ?? Array.from({ length: count }, (_, i) => config.columns?.[i] ?? `col${i + 1}`);
   const fields = config.fields.length === 0 ? [DEFAULT_FIELD] : config.fields;
   const indicators = fields.map((field) => {
-    let index = header === undefined ? -1 : header.indexOf(field.name);
+    let index = header === undefined && config.columns === undefined ? -1 : names.indexOf(field.name);
     if (index < 0 && /^\d+$/.test(field.name)) index = Number(field.name) - 1;
     if (index < 0 || index >= names.length) {
       const expected = header === undefined ? `a column number from 1 to ${names.length}` : `one of ${header.slice(0, 20).map(columnName).join(", ")}${header.length > 20 ? ", ..." : ""} or a column number`;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureBinary, freePort, ioclens, ROOT, startServe } from "./_binary.ts";
+import { ensureBinary, freePort, ioclens, replyBackLookup, ROOT, startServe } from "./_binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-first-hour-"));
 const SEED = readFileSync(join(ROOT, "test", "fixtures", "config", "seed_service.conf"), "utf8");
@@ -41,5 +41,25 @@ describe("the seed's own config", () => {
       stdout: expect.stringContaining(`${path}: ok`),
       stderr: `ioclens: warning: ${path}: EventFormat has an unknown placeholder: found %RE_DOMAIN%, expected a pattern or a regex name; it renders empty\n`,
     });
+  });
+});
+
+describe("feed context", () => {
+  test("an IPsum feed read with columns=\"ip,score\" shows its count as score=, not col2=", async () => {
+    const bases = mkdtempSync(join(dir, "ipsum-"));
+    writeFileSync(join(bases, "ipsum.tsv"), readFileSync(join(ROOT, "test", "fixtures", "feeds", "ipsum.tsv")));
+    const port = await freePort();
+    const conf = join(bases, "ipsum.conf");
+    writeFileSync(conf, `<Configuration>
+<InputSettings><ConnectionString>127.0.0.1:${port}</ConnectionString></InputSettings>
+<OutputSettings><ConnectionString>127.0.0.1:9</ConnectionString><FinishedEventFormat enabled="true">%RecordContext%</FinishedEventFormat></OutputSettings>
+<Feeds><Feed filename="ipsum.tsv" format="tsv" category="IPsum" columns="ip,score"/></Feeds>
+<ServiceSettings><Bases>${bases}</Bases></ServiceSettings>
+</Configuration>
+`);
+    await using serve = startServe(["--no-watchdog", "-c", conf], dir);
+    await serve.waitReady(port);
+    const [detection] = await replyBackLookup(port, "ip=192.0.2.201");
+    expect(detection).toMatch(/ category=IPsum matchedIndicator=192\.0\.2\.201 .* score=10$/);
   });
 });

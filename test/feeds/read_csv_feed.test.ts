@@ -84,6 +84,19 @@ describe("readCsvFeed()", () => {
     expect(skips).toEqual([{ where: "line 3", reason: "wrong column count: got 1, expected 2" }]);
   });
 
+  test("names IPsum's count `score` with columns=\"ip,score\", and a Field may use a column's name", async () => {
+    const config = feedConfig({ format: "tsv", columns: ["ip", "score"] });
+    const { entries } = await run(readCsvFeed, fixture("ipsum.tsv"), config);
+    expect(entries.map((e) => e.fields)).toEqual([[["score", "10"]], [["score", "3"]]]);
+    const byName = await run(readCsvFeed, "10\t192.0.2.9\n", feedConfig({ format: "tsv", columns: ["score", "ip"], fields: [{ name: "ip", type: "IP", category: "" }] }));
+    expect(byName.entries).toEqual([{ kind: "IP", value: "192.0.2.9", fields: [["score", "10"]], category: undefined }]);
+  });
+
+  test("fails a feed whose columns attribute names more columns than its rows have", async () => {
+    const { entries, error } = await run(readCsvFeed, fixture("ipsum.tsv"), feedConfig({ filename: "ipsum.tsv", format: "tsv", columns: ["ip", "score", "seen"] }));
+    expect({ entries, error }).toEqual({ entries: [], error: "Too many column names for feed ipsum.tsv: columns names 3, its first row has 2" });
+  });
+
   test("maps columns by number, yields one entry per indicator column and skips rows with none", async () => {
     const text = "bad.example,5D41402ABC4B2A76B9719D911017C592\n,\n";
     const fields = [
