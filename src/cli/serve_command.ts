@@ -68,8 +68,8 @@ ioclens serve --print-config --siem qradar > kl_feed_service.conf
 ioclens serve --check-config kl_feed_service.conf
 ioclens serve --check-config --strict kl_feed_service.conf   # typos are errors
 ioclens serve -c /etc/ioclens/kl_feed_service.conf --no-watchdog
-printf 'X-KF-ReplyBackPING' | nc 127.0.0.1 9999        # health probe: answers PONG
-curl -s http://127.0.0.1:9997/status                   # counters, feeds, queue (StatusEndpoint)`,
+bash -c 'exec 3<>/dev/tcp/127.0.0.1/9999; printf X-KF-ReplyBackPING >&3; cat <&3'   # health probe: PONG
+curl -s http://127.0.0.1:9997/status   # counters, feeds, queue (StatusEndpoint)`,
     },
   ],
   exitCodes: "0 stopped cleanly, 2 usage, 3 config, 5 cannot listen or load, 130 interrupted.",

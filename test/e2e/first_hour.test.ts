@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureBinary, freePort, ioclens, replyBackLookup, ROOT, startServe } from "./_binary.ts";
+import { ensureBinary, freePort, ioclens, replyBackLookup, ROOT, run, startServe } from "./_binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-first-hour-"));
 const SEED = readFileSync(join(ROOT, "test", "fixtures", "config", "seed_service.conf"), "utf8");
@@ -61,5 +61,17 @@ describe("feed context", () => {
     await serve.waitReady(port);
     const [detection] = await replyBackLookup(port, "ip=192.0.2.201");
     expect(detection).toMatch(/ category=IPsum matchedIndicator=192\.0\.2\.201 .* score=10$/);
+  });
+});
+
+describe("serve --help", () => {
+  test("its health-probe example needs nothing but bash (no nc, which Debian does not install) and answers PONG", async () => {
+    const help = await ioclens(["serve", "--help"], dir);
+    const example = /^ {2}(.*X-KF-ReplyBackPING.*?) +# health probe/m.exec(help.stdout)?.[1];
+    expect(example).toStartWith("bash -c '");
+    const { path, port } = await seedConfig("probe.conf");
+    await using serve = startServe(["--no-watchdog", "-c", path], dir);
+    await serve.waitReady(port);
+    expect(await run("/bin/sh", ["-c", example!.replace("127.0.0.1/9999", `127.0.0.1/${port}`)], { cwd: dir })).toEqual({ code: 0, stdout: "PONG\n", stderr: "" });
   });
 });
