@@ -411,7 +411,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
         ready: !closing,
         feeds: state.feeds,
-        connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, open: sockets.size, max: limits.max, refused: counters.refused, idleClosed: counters.evicted },
+        connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: config.service.scannersCount - pool.limit, open: sockets.size, max: limits.max, refused: counters.refused, idleClosed: counters.evicted },
         events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
         detectionsByCategory: Object.fromEntries(counters.byCategory),
         eps: eps.rates(),

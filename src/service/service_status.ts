@@ -33,14 +33,16 @@ export interface ServiceStatus {
   readonly unhealthy?: string;
   readonly feeds: readonly FeedStatus[];
   /**
-   * Event connections: being served, waiting for a free scanner, and the scanner limit
-   * (ScannersCount − 1: one scanner is kept for the health probe); open in all, the
+   * Event connections: being served, waiting for a free scanner, and the scanner limit:
+   * ScannersCount minus `reservedForProbe`, the one scanner CyberTrace keeps free for the health
+   * probe (spec §1), so ScannersCount 9 shows limit 8 and reservedForProbe 1; open in all, the
    * MaxConnections cap, refused above it, and closed by the idle-slot timeout.
    */
   readonly connections: {
     readonly active: number;
     readonly waiting: number;
     readonly limit: number;
+    readonly reservedForProbe?: number;
     readonly open?: number;
     readonly max?: number;
     readonly refused?: number;

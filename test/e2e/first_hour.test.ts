@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureBinary, freePort, ioclens, replyBackLookup, ROOT, run, startServe } from "./_binary.ts";
+import { ensureBinary, freePort, getJson, ioclens, replyBackLookup, ROOT, run, serviceConfigText, startServe } from "./_binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-first-hour-"));
 const SEED = readFileSync(join(ROOT, "test", "fixtures", "config", "seed_service.conf"), "utf8");
@@ -73,5 +73,20 @@ describe("serve --help", () => {
     await using serve = startServe(["--no-watchdog", "-c", path], dir);
     await serve.waitReady(port);
     expect(await run("/bin/sh", ["-c", example!.replace("127.0.0.1/9999", `127.0.0.1/${port}`)], { cwd: dir })).toEqual({ code: 0, stdout: "PONG\n", stderr: "" });
+  });
+});
+
+describe("/status", () => {
+  test("connections.limit 8 beside ScannersCount 9 comes with its reason: one scanner reserved for the health probe", async () => {
+    const { text, ports } = await serviceConfigText("127.0.0.1:9");
+    const conf = join(dir, "status.conf");
+    writeFileSync(conf, text);
+    await using serve = startServe(["--no-watchdog", "-c", conf], dir);
+    await serve.waitReady(ports.input);
+    const { status, body } = await getJson(ports.status, "/status");
+    expect({ status, connections: (body as { connections: unknown }).connections }).toEqual({
+      status: 200,
+      connections: expect.objectContaining({ active: 0, waiting: 0, limit: 8, reservedForProbe: 1 }),
+    });
   });
 });
