@@ -13,7 +13,9 @@ import { formatHelp } from "./help.ts";
 import { parseArgs, type OptionSpecs } from "./parse_args.ts";
 import { loadScannerConfig } from "../config/load_config.ts";
 import { binaryDir } from "../runtime/runtime.ts";
-import { parseEndpoint, formatEndpoint, EndpointError } from "../service/parse_endpoint.ts";
+import { parseEndpoint, formatEndpoint, EndpointError, type Endpoint } from "../service/parse_endpoint.ts";
+import { probeServiceLine, tcpProbeConnect } from "../service/probe.ts";
+import { waitForService } from "../scanner/wait_for_service.ts";
 import { fillPattern, type SingleValueKind } from "../scanner/fill_pattern.ts";
 import { listInputs } from "../scanner/list_inputs.ts";
 import { describeFsError } from "../io/describe_fs_error.ts";
@@ -194,6 +196,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     }
   }
 
+  // The report is created only once the service answers: a service that is down leaves none.
+  await awaitService(endpoint, config.connectionTimeoutSeconds, quiet, io);
+
   const startedAt = new Date();
   const started = Date.now();
   const format_ = format as ReportFormat;
@@ -241,6 +246,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     io.stderr("\r\x1b[K");
   }
   const elapsed = Date.now() - started;
+  const lost = !outcome.complete && !io.signal.aborted;
+  // The error first: it is what the user must act on, and the summary below is partial.
+  if (lost) io.stderr(`ioclens: ${outcome.error} (${formatEndpoint(endpoint)}, waited ${config.connectionTimeoutSeconds} s)${writer ? "; the report holds the lines answered before, marked partial" : ""}\n`);
   if (writer) {
     try {
       await writer.finish({ objectsSent: outcome.sent, detectsReceived: outcome.detections, scanTimeMs: elapsed, startedAt: startedAt.toISOString(), partial: !outcome.complete });
@@ -253,13 +261,54 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdout(formatSummaryLines({ objectsSent: outcome.sent, detectsReceived: outcome.detections, scanTimeMs: elapsed }) + "\n");
     if (writer) io.stdout(`Report: ${escapeControl(writer.paths.report)}\n`);
   }
+  if (lost) return EXIT.unreachable;
   if (!outcome.complete) {
-    if (io.signal.aborted) {
-      io.stderr("ioclens: scan interrupted; the report holds the lines answered so far\n");
-      return EXIT.interrupted;
-    }
-    throw new CliError(`${outcome.error} (${formatEndpoint(endpoint)}, waited ${config.connectionTimeoutSeconds} s)`, EXIT.unreachable);
+    io.stderr("ioclens: scan interrupted; the report holds the lines answered so far\n");
+    return EXIT.interrupted;
   }
   if (values["fail-on-detect"] && outcome.detections > 0) return EXIT.detected;
   return skippedInputs > 0 || outcome.failed > 0 ? EXIT.partial : EXIT.ok;
+}
+
+/**
+ * Waits up to ConnectionTimeout for the service to answer PING, showing the wait: an updating
+ * line on a terminal, one line otherwise. Throws CliError (exit 4) when it never answers, or
+ * (exit 130) when interrupted.
+ */
+async function awaitService(endpoint: Endpoint, timeoutSeconds: number, quiet: boolean, io: CliIo): Promise<void> {
+  const address = formatEndpoint(endpoint);
+  const connect = tcpProbeConnect(endpoint.kind === "tcp" ? { host: endpoint.host, port: endpoint.port } : { path: (endpoint as { path: string }).path });
+  let shown = false;
+  const outcome = await waitForService(
+    {
+      probe: (ms) => probeServiceLine(connect, ms, io.signal),
+      now: Date.now,
+      sleep: (ms) => abortableSleep(ms, io.signal),
+    },
+    timeoutSeconds * 1000,
+    (waitedMs, reason) => {
+      if (quiet) return;
+      if (io.stderrIsTTY) io.stderr(`\r\x1b[Kioclens: waiting for ${address} … ${Math.floor(waitedMs / 1000)} s (up to ${timeoutSeconds} s)`);
+      else if (!shown) io.stderr(`ioclens: waiting up to ${timeoutSeconds} s for the lookup service at ${address}: ${reason}\n`);
+      shown = true;
+    },
+    io.signal,
+  );
+  if (shown && io.stderrIsTTY) io.stderr("\r\x1b[K");
+  if (outcome.ok) return;
+  if (outcome.interrupted) throw new CliError("scan interrupted while waiting for the lookup service; nothing was sent", EXIT.interrupted);
+  throw new CliError(`cannot connect to the lookup service at ${address}: ${outcome.reason} (waited ${Math.round(outcome.waitedMs / 1000)} s, ConnectionTimeout ${timeoutSeconds} s)`, EXIT.unreachable);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }

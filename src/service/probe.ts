@@ -1,5 +1,6 @@
 /**
- * The watchdog's liveness probe: `X-KF-ReplyBackPING` in, `PONG` out (spec §2.2, §7.3).
+ * The liveness probe: `X-KF-ReplyBackPING` in, `PONG` out (spec §2.2, §7.3), for the watchdog
+ * and for the scanner's wait for the service (which also wants the reason of a failure).
  */
 
 import { connect as netConnect } from "node:net";
@@ -17,7 +18,6 @@ export interface ProbeSocket {
 /** Opens a fresh connection to the service's event port. */
 export type ProbeConnect = () => ProbeSocket;
 
-
 /**
  * Sends the health probe on a new connection and resolves true once the reply contains
  * `PONG`; false on a connection error, a close without `PONG`, `timeoutMs` passing, or
@@ -29,37 +29,73 @@ export type ProbeConnect = () => ProbeSocket;
  * const alive = await probeService(tcpProbeConnect({ host: "127.0.0.1", port: 9999 }), 5000);
  * ```
  */
-export function probeService(connect: ProbeConnect, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    if (signal?.aborted) return resolve(false);
+export async function probeService(connect: ProbeConnect, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  return (await probe(connect, timeoutMs, signal, PING_PREAMBLE, false)).ok;
+}
+
+/** What one probe found: the line holding `PONG`, or why there was none. */
+export type ProbeResult = { readonly ok: true; readonly line: string } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Sends `preamble` (by default the plain PING) and resolves with the whole PONG line (read up
+ * to its newline, or to the close), or with why the service did not answer: the connection
+ * error, a close without PONG, the timeout, an abort. Never rejects.
+ *
+ * @example Why does the service not answer?
+ * ```ts
+ * const result = await probeServiceLine(tcpProbeConnect({ host: "127.0.0.1", port: 9999 }), 5000);
+ * if (!result.ok) console.error(result.reason); // "connect ECONNREFUSED 127.0.0.1:9999"
+ * ```
+ */
+export function probeServiceLine(connect: ProbeConnect, timeoutMs: number, signal?: AbortSignal, preamble = PING_PREAMBLE): Promise<ProbeResult> {
+  return probe(connect, timeoutMs, signal, preamble, true);
+}
+
+function probe(connect: ProbeConnect, timeoutMs: number, signal: AbortSignal | undefined, preamble: string, wholeLine: boolean): Promise<ProbeResult> {
+  return new Promise<ProbeResult>((resolve) => {
+    if (signal?.aborted) return resolve({ ok: false, reason: "interrupted" });
     let socket: ProbeSocket | undefined;
     let settled = false;
     let reply = "";
     const decoder = new TextDecoder();
-    const finish = (ok: boolean): void => {
+    const pongLine = (): string | undefined => {
+      const at = reply.indexOf("PONG");
+      if (at < 0) return undefined;
+      const end = reply.indexOf("\n", at);
+      return reply.slice(reply.lastIndexOf("\n", at) + 1, end < 0 ? undefined : end).replace(/\r$/, "");
+    };
+    const finish = (result: ProbeResult): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
       socket?.destroy();
-      resolve(ok);
+      resolve(result);
     };
-    const onAbort = (): void => finish(false);
-    const timer = setTimeout(onAbort, timeoutMs);
+    // A PONG without its newline still counts when the wait ends.
+    const ended = (reason: string): void => {
+      const line = pongLine();
+      finish(line === undefined ? { ok: false, reason } : { ok: true, line });
+    };
+    const onAbort = (): void => ended("interrupted");
+    const timer = setTimeout(() => ended(`no PONG within ${timeoutMs} ms`), timeoutMs);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       socket = connect();
-    } catch {
-      return finish(false);
+    } catch (error) {
+      return finish({ ok: false, reason: (error as Error).message });
     }
     socket.on("data", (chunk) => {
-      // Keep only a short tail: PONG may arrive split across reads.
-      reply = (reply + (typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true }))).slice(-64);
-      if (reply.includes("PONG")) finish(true);
+      reply += typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+      // Keep only a short tail while waiting for PONG (it may arrive split across reads); the
+      // rest of its line is short.
+      if (!reply.includes("PONG")) reply = reply.slice(-64);
+      else if (!wholeLine || reply.indexOf("\n", reply.indexOf("PONG")) >= 0) ended("");
+      else if (reply.length > 4096) ended("");
     });
-    socket.on("error", () => finish(false));
-    socket.on("close", () => finish(false));
-    socket.write(PING_PREAMBLE);
+    socket.on("error", (error) => ended(error.message));
+    socket.on("close", () => ended("the service closed the connection without PONG"));
+    socket.write(preamble);
   });
 }
 

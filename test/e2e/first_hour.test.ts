@@ -3,10 +3,11 @@
  * a service that is down, empty or demo-only feeds, and the default output target.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureBinary, freePort, getJson, ioclens, replyBackLookup, ROOT, run, serviceConfigText, startServe } from "./_binary.ts";
+import { BINARY, ensureBinary, freePort, getJson, ioclens, replyBackLookup, ROOT, run, serviceConfigText, startServe, type RunResult } from "./_binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-first-hour-"));
 const SEED = readFileSync(join(ROOT, "test", "fixtures", "config", "seed_service.conf"), "utf8");
@@ -88,5 +89,69 @@ describe("/status", () => {
       status: 200,
       connections: expect.objectContaining({ active: 0, waiting: 0, limit: 8, reservedForProbe: 1 }),
     });
+  });
+});
+
+/** A scanner config in a fresh folder: Connection to `port`, reports to its `reports` folder. */
+function scannerDir(name: string, port: number, timeoutSeconds: number): { dir: string; conf: string; reports: string } {
+  const folder = join(dir, name);
+  mkdirSync(join(folder, "reports"), { recursive: true });
+  const conf = join(folder, "log_scanner.conf");
+  writeFileSync(conf, `<Settings><Connection>127.0.0.1:${port}</Connection><ConnectionTimeout>${timeoutSeconds}</ConnectionTimeout><OutputDir>${join(folder, "reports")}</OutputDir></Settings>\n`);
+  return { dir: folder, conf, reports: join(folder, "reports") };
+}
+
+describe("scan when the service is down", () => {
+  test("shows the wait, then the error alone (exit 4), and leaves no report", async () => {
+    const port = await freePort();
+    const scan = scannerDir("down", port, 1);
+    const result = await ioclens(["scan", "-r", "-c", scan.conf, "-u", "http://fakess123.nu"], scan.dir);
+    const refused = `connect ECONNREFUSED 127.0.0.1:${port}`;
+    expect({ ...result, reports: readdirSync(scan.reports) }).toEqual({
+      code: 4,
+      stdout: "",
+      stderr:
+        `ioclens: waiting up to 1 s for the lookup service at 127.0.0.1:${port}: ${refused}\n` +
+        `ioclens: cannot connect to the lookup service at 127.0.0.1:${port}: ${refused} (waited 1 s, ConnectionTimeout 1 s)\n`,
+      reports: [],
+    });
+  });
+
+  test("on a terminal the wait is one updating line, cleared before the error", async () => {
+    const port = await freePort();
+    const scan = scannerDir("down-tty", port, 1);
+    // script(1) (util-linux) gives the scan a terminal; its output is the terminal's.
+    const result = await run("script", ["-qec", `${BINARY} scan -r -c ${scan.conf} -u http://fakess123.nu`, "/dev/null"], { cwd: scan.dir });
+    const shown = result.stdout.replaceAll("\r\n", "\n");
+    expect(result.code).toBe(4);
+    expect(shown).toStartWith(`\r\x1b[Kioclens: waiting for 127.0.0.1:${port} … 0 s (up to 1 s)\r\x1b[Kioclens: waiting for 127.0.0.1:${port} … `);
+    expect(shown).toEndWith(`\r\x1b[Kioclens: cannot connect to the lookup service at 127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port} (waited 1 s, ConnectionTimeout 1 s)\n`);
+    expect(readdirSync(scan.reports)).toEqual([]);
+  });
+
+  test("a service that comes up during the wait is scanned as usual", async () => {
+    const { text, ports } = await serviceConfigText("127.0.0.1:9");
+    writeFileSync(join(dir, "late.conf"), text);
+    const scan = scannerDir("late", ports.input, 60);
+    const child = spawn(BINARY, ["scan", "-r", "-c", scan.conf, "-u", "http://fakess123.nu"], { cwd: scan.dir, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (t: string) => (stdout += t));
+    const waiting = new Promise<void>((resolve) => child.stderr.setEncoding("utf8").on("data", (t: string) => ((stderr += t), stderr.includes("waiting up to 60 s") && resolve())));
+    const done = new Promise<RunResult>((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+    try {
+      await waiting;
+      await using serve = startServe(["--no-watchdog", "-c", "late.conf"], dir);
+      await serve.waitReady(ports.input);
+      const result = await done;
+      expect({ code: result.code, stderr: result.stderr }).toEqual({
+        code: 0,
+        stderr: expect.stringMatching(new RegExp(`^ioclens: waiting up to 60 s for the lookup service at 127\\.0\\.0\\.1:${ports.input}: [^\\n]+\\n$`)),
+      });
+      expect(result.stdout).toContain("Total number of detects received from KTFS: 1\n");
+      expect(readdirSync(scan.reports)).toHaveLength(2);
+    } finally {
+      child.kill("SIGKILL");
+    }
   });
 });
