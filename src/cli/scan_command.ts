@@ -14,7 +14,8 @@ import { parseArgs, type OptionSpecs } from "./parse_args.ts";
 import { loadScannerConfig } from "../config/load_config.ts";
 import { binaryDir } from "../runtime/runtime.ts";
 import { parseEndpoint, formatEndpoint, EndpointError, type Endpoint } from "../service/parse_endpoint.ts";
-import { probeServiceLine, tcpProbeConnect } from "../service/probe.ts";
+import { FACTS_PING, probeServiceLine, tcpProbeConnect } from "../service/probe.ts";
+import { nothingToFind, parsePingFacts } from "../service/ping_facts.ts";
 import { waitForService } from "../scanner/wait_for_service.ts";
 import { fillPattern, type SingleValueKind } from "../scanner/fill_pattern.ts";
 import { listInputs } from "../scanner/list_inputs.ts";
@@ -197,7 +198,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   }
 
   // The report is created only once the service answers: a service that is down leaves none.
-  await awaitService(endpoint, config.connectionTimeoutSeconds, quiet, io);
+  const facts = parsePingFacts(await awaitService(endpoint, config.connectionTimeoutSeconds, quiet, io));
 
   const startedAt = new Date();
   const started = Date.now();
@@ -259,6 +260,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (!quiet) {
     io.stdout(formatSummaryLines({ objectsSent: outcome.sent, detectsReceived: outcome.detections, scanTimeMs: elapsed }) + "\n");
+    const empty = facts === undefined ? undefined : nothingToFind(facts);
+    // The facts come from the service's PONG line: escaped like any text from outside.
+    if (empty !== undefined) io.stdout(`${escapeControl(`Note: the lookup service has nothing to find: ${empty}.`)}\n`);
     if (writer) io.stdout(`Report: ${escapeControl(writer.paths.report)}\n`);
   }
   if (lost) return EXIT.unreachable;
@@ -272,16 +276,16 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
 
 /**
  * Waits up to ConnectionTimeout for the service to answer PING, showing the wait: an updating
- * line on a terminal, one line otherwise. Throws CliError (exit 4) when it never answers, or
- * (exit 130) when interrupted.
+ * line on a terminal, one line otherwise, and returns its PONG line (an ioclens service puts its
+ * facts there). Throws CliError (exit 4) when it never answers, or (exit 130) when interrupted.
  */
-async function awaitService(endpoint: Endpoint, timeoutSeconds: number, quiet: boolean, io: CliIo): Promise<void> {
+async function awaitService(endpoint: Endpoint, timeoutSeconds: number, quiet: boolean, io: CliIo): Promise<string> {
   const address = formatEndpoint(endpoint);
   const connect = tcpProbeConnect(endpoint.kind === "tcp" ? { host: endpoint.host, port: endpoint.port } : { path: (endpoint as { path: string }).path });
   let shown = false;
   const outcome = await waitForService(
     {
-      probe: (ms) => probeServiceLine(connect, ms, io.signal),
+      probe: (ms) => probeServiceLine(connect, ms, io.signal, FACTS_PING),
       now: Date.now,
       sleep: (ms) => abortableSleep(ms, io.signal),
     },
@@ -295,7 +299,7 @@ async function awaitService(endpoint: Endpoint, timeoutSeconds: number, quiet: b
     io.signal,
   );
   if (shown && io.stderrIsTTY) io.stderr("\r\x1b[K");
-  if (outcome.ok) return;
+  if (outcome.ok) return outcome.line;
   if (outcome.interrupted) throw new CliError("scan interrupted while waiting for the lookup service; nothing was sent", EXIT.interrupted);
   throw new CliError(`cannot connect to the lookup service at ${address}: ${outcome.reason} (waited ${Math.round(outcome.waitedMs / 1000)} s, ConnectionTimeout ${timeoutSeconds} s)`, EXIT.unreachable);
 }

@@ -19,7 +19,7 @@ import { EMBEDDED_BASES, EMBEDDED_FEEDS } from "../config/embedded_defaults.ts";
 import { isSiemName, SIEM_NAMES, siemConfigText } from "../config/siem_profiles.ts";
 import type { ServiceConfig } from "../config/types.ts";
 import { compilePipeline } from "../service/process_event.ts";
-import { startLookupService, ServiceStartError } from "../service/lookup_service.ts";
+import { startLookupService, ServiceStartError, type LookupService } from "../service/lookup_service.ts";
 import { createLogger, isLogLevel, type LogFormat, type Logger, type LogLevel } from "../service/logger.ts";
 import { createStatusApp } from "../service/status_app.ts";
 import { runSupervisor, type WorkerHandle } from "../service/supervisor.ts";
@@ -27,6 +27,7 @@ import { watchdogTiming } from "../service/watchdog_timing.ts";
 import { probeService, tcpProbeConnect } from "../service/probe.ts";
 import { isLoopbackHost, parseEndpoint } from "../service/parse_endpoint.ts";
 import { OutputSink } from "../service/output_sink.ts";
+import { formatPingFacts, nothingToFind, pingFacts } from "../service/ping_facts.ts";
 import { renderAlert } from "../events/render_alert.ts";
 import { serveHttp, type HttpServerHandle } from "../runtime/serve_http.ts";
 import { openFileLimit, selfCommand } from "../runtime/runtime.ts";
@@ -183,7 +184,7 @@ async function openFeed(config: ServiceConfig, filename: string): Promise<FeedIn
 
 /** The service in this process, until `stop` (SIGTERM/SIGINT, or the watchdog gone). */
 async function runService(config: ServiceConfig, configPath: string | undefined, strict: boolean, tls: TlsPem | undefined, log: Logger, io: CliIo, stop: AbortSignal): Promise<number> {
-  let service;
+  let service: LookupService | undefined;
   const fileLimit = openFileLimit();
   try {
     const starting = startLookupService(config, {
@@ -203,6 +204,8 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
         if (current.service.basesDir === EMBEDDED_BASES) return undefined;
         return (await stat(isAbsolute(filename) ? filename : join(current.service.basesDir, filename))).mtimeMs;
       },
+      // Until startLookupService returns there is no status to tell: a plain PONG.
+      pongLine: () => (service === undefined ? "PONG" : formatPingFacts(pingFacts(service.status().feeds))),
     });
     service = await untilAborted(starting, stop);
     if (service === undefined) {
@@ -245,6 +248,8 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
     void service.reload().then((r) => log(r.ok ? "info" : "warn", r.ok ? "reload done" : `reload failed: ${r.error}`));
   };
   process.on("SIGHUP", onHup);
+  const emptyHanded = nothingToFind(pingFacts(service.status().feeds));
+  if (emptyHanded !== undefined) log("warn", `nothing to find: ${emptyHanded}; docs/feeds.md shows how to configure feeds`);
   // A worker under the watchdog reports its address so tests and the watchdog can find it.
   io.stdout(`${SERVING_ANNOUNCEMENT} ${service.address}\n`);
   await new Promise<void>((resolve) => {

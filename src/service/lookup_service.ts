@@ -44,6 +44,11 @@ export interface LookupServiceDeps {
   readonly slowEventMs?: number;
   /** The process's open-file limit, when known: MaxConnections is kept below it. */
   readonly openFileLimit?: number;
+  /**
+   * Ours: the PONG line for a PING that also carries X-KF-SendFinishedEvent (the facts a
+   * scanner reads, src/service/ping_facts.ts); without it, such a PING gets a plain PONG.
+   */
+  readonly pongLine?: () => string;
 }
 
 /** A running service. */
@@ -273,7 +278,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   function startSession(socket: Socket, preamble: Preamble, peerIp: string | undefined): void {
     if (preamble.ping) {
       // The health probe needs no scanner slot: it is the one ScannersCount keeps free.
-      socket.end("PONG\n");
+      socket.end(`${preamble.sendFinished && deps.pongLine ? deps.pongLine() : "PONG"}\n`);
       return;
     }
     socket.pause();

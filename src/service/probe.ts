@@ -19,6 +19,12 @@ export interface ProbeSocket {
 export type ProbeConnect = () => ProbeSocket;
 
 /**
+ * Ours: a PING that also asks for finished events gets the service's facts on its PONG line
+ * (`PONG feeds=14 indicators=18 demo_indicators=18`, src/service/ping_facts.ts). Other services
+ * answer a plain PONG, which clients search for as a substring (spec §2.2): safe to send anywhere.
+ */
+export const FACTS_PING = "X-KF-SendFinishedEventX-KF-ReplyBackPING";
+/**
  * Sends the health probe on a new connection and resolves true once the reply contains
  * `PONG`; false on a connection error, a close without `PONG`, `timeoutMs` passing, or
  * `signal` aborting. Never rejects. The connection is closed either way, since the spec does

@@ -62,6 +62,8 @@ describe("feed context", () => {
     await serve.waitReady(port);
     const [detection] = await replyBackLookup(port, "ip=192.0.2.201");
     expect(detection).toMatch(/ category=IPsum matchedIndicator=192\.0\.2\.201 .* score=10$/);
+    // Real indicators: no word of there being nothing to find.
+    expect(serve.stderr()).not.toContain("nothing to find");
   });
 });
 
@@ -100,6 +102,26 @@ function scannerDir(name: string, port: number, timeoutSeconds: number): { dir: 
   writeFileSync(conf, `<Settings><Connection>127.0.0.1:${port}</Connection><ConnectionTimeout>${timeoutSeconds}</ConnectionTimeout><OutputDir>${join(folder, "reports")}</OutputDir></Settings>\n`);
   return { dir: folder, conf, reports: join(folder, "reports") };
 }
+
+describe("nothing to find", () => {
+  test("a config without feeds: serve warns at start, and scan says so under its summary", async () => {
+    const { path, port } = await seedConfig("nofeeds.conf");
+    await using serve = startServe(["--no-watchdog", "-c", path], dir);
+    await serve.waitReady(port);
+    expect(serve.stderr()).toMatch(/ warn {2}nothing to find: no feeds are configured, so nothing can be detected; docs\/feeds\.md shows how to configure feeds\n/);
+    const scan = scannerDir("nofeeds", port, 5);
+    const result = await ioclens(["scan", "-r", "-c", scan.conf, "-u", "http://fakess123.nu"], scan.dir);
+    expect({ code: result.code, stderr: result.stderr, summary: result.stdout.split("\n").slice(1, 4) }).toEqual({
+      code: 0,
+      stderr: "",
+      summary: [
+        "Total number of detects received from KTFS: 0",
+        expect.stringMatching(/^Total scan time: /),
+        "Note: the lookup service has nothing to find: no feeds are configured, so nothing can be detected.",
+      ],
+    });
+  });
+});
 
 describe("scan when the service is down", () => {
   test("shows the wait, then the error alone (exit 4), and leaves no report", async () => {

@@ -25,7 +25,7 @@ export interface TestService extends LookupService, AsyncDisposable {
  */
 export async function startTestService(
   config: ServiceConfig = testConfig(),
-  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number; now?: () => number } = {},
+  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number; now?: () => number; pongLine?: () => string } = {},
 ): Promise<TestService> {
   const logs: string[] = [];
   const deps: LookupServiceDeps = {
@@ -38,6 +38,7 @@ export async function startTestService(
     },
     ...(options.reloadConfig ? { reloadConfig: options.reloadConfig } : {}),
     ...(options.slowEventMs !== undefined ? { slowEventMs: options.slowEventMs } : {}),
+    ...(options.pongLine ? { pongLine: options.pongLine } : {}),
   };
   const service = await startLookupService(config, deps);
   return Object.assign(service, { logs, [Symbol.asyncDispose]: () => service.close() });
