@@ -199,6 +199,13 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
 
   // The report is created only once the service answers: a service that is down leaves none.
   const facts = parsePingFacts(await awaitService(endpoint, config.connectionTimeoutSeconds, quiet, io));
+  // Said once, at start: without -r the detections are not ours to report.
+  if (!values.report && !quiet) {
+    const target = facts?.output;
+    if (target === undefined) io.stderr("ioclens: without -r, detections go to the service's own output target (its OutputSettings > ConnectionString); -r writes them to a report\n");
+    else if (target.up === "no") io.stderr(`ioclens: warning: without -r, detections go to the service's output target ${target.target}, where nothing listens: they reach no one; -r writes them to a report\n`);
+    else io.stderr(`ioclens: without -r, detections go to the service's output target ${target.target}; -r writes them to a report\n`);
+  }
 
   const startedAt = new Date();
   const started = Date.now();

@@ -28,6 +28,7 @@ import { probeService, tcpProbeConnect } from "../service/probe.ts";
 import { isLoopbackHost, parseEndpoint } from "../service/parse_endpoint.ts";
 import { OutputSink } from "../service/output_sink.ts";
 import { formatPingFacts, nothingToFind, pingFacts } from "../service/ping_facts.ts";
+import { checkOutputTarget, describeOutputTarget, outputTargetUp, type OutputTargetCheck } from "../service/output_target.ts";
 import { renderAlert } from "../events/render_alert.ts";
 import { serveHttp, type HttpServerHandle } from "../runtime/serve_http.ts";
 import { openFileLimit, selfCommand } from "../runtime/runtime.ts";
@@ -186,6 +187,7 @@ async function openFeed(config: ServiceConfig, filename: string): Promise<FeedIn
 async function runService(config: ServiceConfig, configPath: string | undefined, strict: boolean, tls: TlsPem | undefined, log: Logger, io: CliIo, stop: AbortSignal): Promise<number> {
   let service: LookupService | undefined;
   const fileLimit = openFileLimit();
+  let output: OutputTargetCheck | undefined;
   try {
     const starting = startLookupService(config, {
       now: Date.now,
@@ -205,7 +207,11 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
         return (await stat(isAbsolute(filename) ? filename : join(current.service.basesDir, filename))).mtimeMs;
       },
       // Until startLookupService returns there is no status to tell: a plain PONG.
-      pongLine: () => (service === undefined ? "PONG" : formatPingFacts(pingFacts(service.status().feeds))),
+      pongLine: () => {
+        if (service === undefined) return "PONG";
+        const status = service.status();
+        return formatPingFacts(pingFacts(status.feeds, output && { target: output.target, up: outputTargetUp(output, status.output) }));
+      },
     });
     service = await untilAborted(starting, stop);
     if (service === undefined) {
@@ -248,6 +254,10 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
     void service.reload().then((r) => log(r.ok ? "info" : "warn", r.ok ? "reload done" : `reload failed: ${r.error}`));
   };
   process.on("SIGHUP", onHup);
+  // Once, at start: where detections without ReplyBack go, and whether anything listens there.
+  output = await checkOutputTarget(parseEndpoint(config.output.connectionString), 2000);
+  const described = describeOutputTarget(output, !config.output.alertConnectionString?.enabled && config.output.alertFormat !== undefined, config.output.queueSize);
+  log(described.level, described.message);
   const emptyHanded = nothingToFind(pingFacts(service.status().feeds));
   if (emptyHanded !== undefined) log("warn", `nothing to find: ${emptyHanded}; docs/feeds.md shows how to configure feeds`);
   // A worker under the watchdog reports its address so tests and the watchdog can find it.

@@ -93,6 +93,8 @@ export class OutputSink {
   #fileBatch: FileBatch | undefined;
   #fileError: string | undefined;
   #fileFlush: Promise<void> | undefined;
+  /** Whether the target ever accepted a connection: if not, lines left at stop are no news (see close). */
+  #everConnected = false;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #idleWaiters: (() => void)[] = [];
 
@@ -147,7 +149,10 @@ export class OutputSink {
     const left = this.#queue.length - this.#head;
     if (left > 0) {
       this.#dropped += left;
-      this.#options.log?.("warn", `${left} queued lines were not delivered before stopping: ${formatEndpoint(this.#endpoint)} is unreachable`);
+      // A target that never took a connection was reported when the service started (and as
+      // down since); lines left for it are counted, and said without a second alarm.
+      if (this.#everConnected) this.#options.log?.("warn", `${left} queued lines were not delivered before stopping: ${formatEndpoint(this.#endpoint)} is unreachable`);
+      else this.#options.log?.("info", `${left} queued lines dropped at stop: nothing listened there since the start`);
       this.#queue = [];
       this.#head = 0;
     }
@@ -225,6 +230,7 @@ export class OutputSink {
     socket.once("connect", () => {
       this.#connecting = false;
       this.#socket = socket;
+      this.#everConnected = true;
       this.#failures = 0;
       if (this.#reportedDown) {
         this.#reportedDown = false;

@@ -1,10 +1,11 @@
 /**
  * The facts an ioclens service puts on its PONG line when a PING also carries
  * `X-KF-SendFinishedEvent` (ours, docs/protocol.md §1), and the warnings they lead to: a service
- * with no indicators, or with only demo feeds, has nothing to find in real logs. The service
- * logs that at start; the scanner reads the facts and says it under its summary.
+ * with no indicators, or with only demo feeds, has nothing to find in real logs (the service
+ * logs that at start; the scanner says it under its summary), and detections without ReplyBack
+ * go to an output target where nothing may listen (the scanner says so at start without -r).
  *
- * `PONG feeds=14 indicators=18 demo_indicators=18`
+ * `PONG feeds=14 indicators=18 demo_indicators=18 output_up=no output=127.0.0.1:9998`
  */
 import type { FeedStatus } from "./service_status.ts";
 
@@ -16,6 +17,8 @@ export interface PingFacts {
   readonly indicators: number;
   /** Those of them from demo feeds, which hold only test records. */
   readonly demoIndicators: number;
+  /** Where detections without ReplyBack go, and whether it takes them (`unknown` for UDP). */
+  readonly output?: { readonly target: string; readonly up: "yes" | "no" | "unknown" };
 }
 
 /** A feed is a demo feed when its file name starts with `Demo_` (any case), as Kaspersky names them and ours. */
@@ -24,20 +27,21 @@ export function isDemoFeed(filename: string): boolean {
   return base.toLowerCase().startsWith("demo_");
 }
 
-/** The facts of a running service, from its feeds' status. */
-export function pingFacts(feeds: readonly FeedStatus[]): PingFacts {
+/** The facts of a running service, from its feeds' status and its output target's state. */
+export function pingFacts(feeds: readonly FeedStatus[], output?: PingFacts["output"]): PingFacts {
   let indicators = 0;
   let demoIndicators = 0;
   for (const feed of feeds) {
     indicators += feed.records;
     if (isDemoFeed(feed.name)) demoIndicators += feed.records;
   }
-  return { feeds: feeds.length, indicators, demoIndicators };
+  return { feeds: feeds.length, indicators, demoIndicators, ...(output ? { output } : {}) };
 }
 
-/** The PONG line for `facts`, without its newline. */
+/** The PONG line for `facts`, without its newline. The target goes last: a socket path may hold spaces. */
 export function formatPingFacts(facts: PingFacts): string {
-  return `PONG feeds=${facts.feeds} indicators=${facts.indicators} demo_indicators=${facts.demoIndicators}`;
+  const output = facts.output ? ` output_up=${facts.output.up} output=${facts.output.target}` : "";
+  return `PONG feeds=${facts.feeds} indicators=${facts.indicators} demo_indicators=${facts.demoIndicators}${output}`;
 }
 
 /**
@@ -51,9 +55,10 @@ export function formatPingFacts(facts: PingFacts): string {
  * ```
  */
 export function parsePingFacts(line: string): PingFacts | undefined {
-  const match = /PONG feeds=(\d+) indicators=(\d+) demo_indicators=(\d+)/.exec(line);
+  const match = /PONG feeds=(\d+) indicators=(\d+) demo_indicators=(\d+)(?: output_up=(yes|no|unknown) output=(.+))?$/.exec(line);
   if (!match) return undefined;
-  return { feeds: Number(match[1]), indicators: Number(match[2]), demoIndicators: Number(match[3]) };
+  const facts = { feeds: Number(match[1]), indicators: Number(match[2]), demoIndicators: Number(match[3]) };
+  return match[5] === undefined ? facts : { ...facts, output: { target: match[5], up: match[4] as "yes" | "no" | "unknown" } };
 }
 
 /**

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARY, ensureBinary, freePort, getJson, ioclens, replyBackLookup, ROOT, run, serviceConfigText, startServe, type RunResult } from "./_binary.ts";
+import { BINARY, ensureBinary, freePort, getJson, ioclens, replyBackLookup, ROOT, run, serviceConfigText, startCollector, startServe, type RunResult } from "./_binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-first-hour-"));
 const SEED = readFileSync(join(ROOT, "test", "fixtures", "config", "seed_service.conf"), "utf8");
@@ -120,6 +120,48 @@ describe("nothing to find", () => {
         "Note: the lookup service has nothing to find: no feeds are configured, so nothing can be detected.",
       ],
     });
+  });
+});
+
+describe("the output target", () => {
+  test("nothing listens on it: serve says so once at start, scan without -r warns, and the stop is quiet", async () => {
+    const target = await freePort();
+    const { text, ports } = await serviceConfigText(`127.0.0.1:${target}`);
+    const conf = join(dir, "no-siem.conf");
+    writeFileSync(conf, text);
+    await using serve = startServe(["--no-watchdog", "-c", conf], dir);
+    await serve.waitReady(ports.input);
+    const scan = scannerDir("no-siem", ports.input, 5);
+    const result = await ioclens(["scan", "-c", scan.conf, "-u", "http://fakess123.nu"], scan.dir);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 0,
+      stderr: `ioclens: warning: without -r, detections go to the service's output target 127.0.0.1:${target}, where nothing listens: they reach no one; -r writes them to a report\n`,
+    });
+    process.kill(serve.pid, "SIGTERM");
+    expect((await serve.exited).code).toBe(0);
+    const said = serve.stderr().split("\n").filter((line) => line.includes(`127.0.0.1:${target}`) || / warn /.test(line));
+    expect(said).toEqual([
+      expect.stringMatching(new RegExp(` warn {2}detections of connections without ReplyBack, and service alerts, go to 127\\.0\\.0\\.1:${target} \\(OutputSettings > ConnectionString\\), but nothing listens there \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${target}\\): they wait in a queue of up to 10000 lines and are dropped at stop \\(ReplyBack clients such as scan -r are not affected\\)$`)),
+      expect.stringMatching(/ warn {2}nothing to find: only demo feeds are loaded/),
+      expect.stringMatching(new RegExp(` info {2}output 127\\.0\\.0\\.1:${target}: \\d+ queued lines dropped at stop: nothing listened there since the start$`)),
+    ]);
+  });
+
+  test("a listening target is named once at start as info, and scan without -r names it", async () => {
+    await using siem = await startCollector();
+    const { text, ports } = await serviceConfigText(`127.0.0.1:${siem.port}`);
+    const conf = join(dir, "siem.conf");
+    writeFileSync(conf, text);
+    await using serve = startServe(["--no-watchdog", "-c", conf], dir);
+    await serve.waitReady(ports.input);
+    expect(serve.stderr()).toMatch(new RegExp(` info {2}detections of connections without ReplyBack, and service alerts, go to 127\\.0\\.0\\.1:${siem.port} \\(OutputSettings > ConnectionString\\)\\n`));
+    const scan = scannerDir("siem", ports.input, 5);
+    const result = await ioclens(["scan", "-c", scan.conf, "-u", "http://fakess123.nu"], scan.dir);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 0,
+      stderr: `ioclens: without -r, detections go to the service's output target 127.0.0.1:${siem.port}; -r writes them to a report\n`,
+    });
+    await siem.waitForLine(/category=KL_Malicious_URL/);
   });
 });
 

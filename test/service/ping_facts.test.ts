@@ -23,6 +23,9 @@ describe("formatPingFacts() and parsePingFacts()", () => {
     expect(formatPingFacts(facts)).toBe("PONG feeds=14 indicators=18 demo_indicators=18");
     expect(parsePingFacts(formatPingFacts(facts))).toEqual(facts);
     expect([parsePingFacts("PONG"), parsePingFacts("PONG feeds=x")]).toEqual([undefined, undefined]);
+    const withOutput: PingFacts = { ...facts, output: { target: "/run/siem socket", up: "no" } };
+    expect(formatPingFacts(withOutput)).toBe("PONG feeds=14 indicators=18 demo_indicators=18 output_up=no output=/run/siem socket");
+    expect(parsePingFacts(formatPingFacts(withOutput))).toEqual(withOutput);
   });
 });
 
