@@ -4,7 +4,7 @@
  */
 
 import { connect as netConnect } from "node:net";
-import { PING_PREAMBLE } from "./preamble.ts";
+import { buildPreamble, PING_PREAMBLE } from "./preamble.ts";
 
 /** The part of a `node:net` Socket the probe uses. */
 export interface ProbeSocket {
@@ -23,7 +23,7 @@ export type ProbeConnect = () => ProbeSocket;
  * (`PONG feeds=14 indicators=18 demo_indicators=18`, src/service/ping_facts.ts). Other services
  * answer a plain PONG, which clients search for as a substring (spec §2.2): safe to send anywhere.
  */
-export const FACTS_PING = "X-KF-SendFinishedEventX-KF-ReplyBackPING";
+export const FACTS_PING = buildPreamble({ sendFinished: true, replyBack: true, ping: true });
 /**
  * Sends the health probe on a new connection and resolves true once the reply contains
  * `PONG`; false on a connection error, a close without `PONG`, `timeoutMs` passing, or

@@ -61,7 +61,7 @@ describe("feed context", () => {
     await using serve = startServe(["--no-watchdog", "-c", conf], dir);
     await serve.waitReady(port);
     const [detection] = await replyBackLookup(port, "ip=192.0.2.201");
-    expect(detection).toMatch(/ category=IPsum matchedIndicator=192\.0\.2\.201 .* score=10$/);
+    expect(detection).toMatch(/ matchedIndicator=192\.0\.2\.201 category=IPsum .* score=10$/);
     // Real indicators: no word of there being nothing to find.
     expect(serve.stderr()).not.toContain("nothing to find");
   });

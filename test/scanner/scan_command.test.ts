@@ -163,6 +163,8 @@ async function cyberTraceTwin(): Promise<{ port: number } & AsyncDisposable> {
   const server = createServer((socket) => {
     let carry = "";
     socket.on("data", (chunk: Buffer) => {
+      // The health probe, which CyberTrace answers too (spec §2.2): the scanner sends it first.
+      if (/^(?:X-KF-[A-Za-z]+?)+PING/.test(carry + chunk.toString("utf8"))) return void socket.end("PONG\n");
       const parts = (carry + chunk.toString("utf8")).replace(/^X-KF-[A-Za-z]+?(?=ip=)/, "").split("\n");
       carry = parts.pop()!;
       for (const line of parts) {
