@@ -73,7 +73,11 @@ describe("ioclens report speaks the same dialect as scan and serve", () => {
     expect(help.stdout).toStartWith("Usage: ioclens report [options] [FILE|FOLDER|-]...\n\n");
     expect(help.stdout).toMatch(/\nOutput:\n {2}-f, --format FMT +table \| json/);
     expect(help.stdout).toContain("\nExamples:\n  ioclens report out/log_scanner_report20240415_100211.txt\n");
-    expect(help.stdout).toEndWith("\n\nExit codes: 0 done (bad lines are counted, not fatal), 2 usage, 4 --send target unreachable\nafter the retries, 5 nothing could be read.\n");
+    expect(help.stdout).toEndWith(
+      "\n\nExit codes: 0 done (bad lines are counted, not fatal), 2 usage, 4 --send target unreachable\n" +
+        "after the retries, 5 nothing could be read, 6 --summary of a truncated report or of an\n" +
+        "interrupted scan (the counts cover only part of it).\n",
+    );
   });
 });
 

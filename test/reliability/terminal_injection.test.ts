@@ -84,6 +84,6 @@ describe("ioclens report on a terminal escapes control characters", () => {
   test("file names in its messages are escaped too", async () => {
     await using dir = await tempDir("ioclens-injection-");
     const report = spawnIoclens(["report", "--format", "csv", "gone\x1b[2J\n.log"], {}, { cwd: dir.path });
-    expect({ code: await report.exited, stderr: report.stderr() }).toEqual({ code: 5, stderr: "report: cannot read gone\\x1b[2J\\n.log: no such file or folder\n" });
+    expect({ code: await report.exited, stderr: report.stderr() }).toEqual({ code: 5, stderr: "ioclens: cannot read gone\\x1b[2J\\n.log: no such file or folder\n" });
   });
 });

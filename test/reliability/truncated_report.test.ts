@@ -80,13 +80,13 @@ describe("report --summary on a truncated report", () => {
     expect({ code, stdout, truncated: stderr.split("\n").filter((l) => l.includes(": the report is truncated")) }).toEqual({
       code: 6,
       stdout: expect.stringMatching(SUMMARY),
-      truncated: [`report: ${path}: the report is truncated: ${why}`],
+      truncated: [`ioclens: ${path}: the report is truncated: ${why}`],
     });
   });
 
   test("a cut report read without --summary is named too, but converts with exit 0", async () => {
     const path = await cutCopy(files.text, "log_scanner_report20261128_101500.txt", (t) => t.indexOf("Total number"));
     const { code, stderr } = await runIoclens(["report", "--format", "csv", path]);
-    expect({ code, stderr }).toEqual({ code: 0, stderr: `report: ${path}: the report is truncated: it ends before its summary\n` });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: `ioclens: ${path}: the report is truncated: it ends before its summary\n` });
   });
 });
