@@ -1,7 +1,8 @@
 /**
  * The README's main job: build ioclens if needed, start `dist/ioclens serve` on its embedded
  * defaults (127.0.0.1:9999, demo feeds), scan the bundled sample log with a report, print the
- * report, then stop the service.
+ * report, then stop the service. The scan gets samples/log_scanner.conf with -c, so it does not
+ * depend on (or warn about) a log_scanner.conf in the working directory.
  *
  * Usage: npm run demo
  */
@@ -54,7 +55,7 @@ if (!(await waitReady())) {
   status = 1;
 } else {
   console.log("demo: scanning samples/demo.log\n");
-  const scan = spawnSync(binary, ["scan", "-r", "-p", join(root, "samples", "demo.log")], { encoding: "utf8" });
+  const scan = spawnSync(binary, ["scan", "-r", "-c", join(root, "samples", "log_scanner.conf"), "-p", join(root, "samples", "demo.log")], { encoding: "utf8" });
   process.stderr.write(scan.stderr);
   process.stdout.write(scan.stdout);
   const report = /^Report: (.+)$/m.exec(scan.stdout)?.[1];
