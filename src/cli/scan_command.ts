@@ -199,12 +199,13 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
 
   // The report is created only once the service answers: a service that is down leaves none.
   const facts = parsePingFacts(await awaitService(endpoint, config.connectionTimeoutSeconds, quiet, io));
-  // Said once, at start: without -r the detections are not ours to report.
+  // Said once, at start: without -r the detections are not ours to report. The target comes
+  // from the service's PONG line, so it goes through say() and its escaping.
   if (!values.report && !quiet) {
     const target = facts?.output;
-    if (target === undefined) io.stderr("ioclens: without -r, detections go to the service's own output target (its OutputSettings > ConnectionString); -r writes them to a report\n");
-    else if (target.up === "no") io.stderr(`ioclens: warning: without -r, detections go to the service's output target ${target.target}, where nothing listens: they reach no one; -r writes them to a report\n`);
-    else io.stderr(`ioclens: without -r, detections go to the service's output target ${target.target}; -r writes them to a report\n`);
+    if (target === undefined) say("without -r, detections go to the service's own output target (its OutputSettings > ConnectionString); -r writes them to a report");
+    else if (target.up === "no") say(`warning: without -r, detections go to the service's output target ${target.target}, where nothing listens: they reach no one; -r writes them to a report`);
+    else say(`without -r, detections go to the service's output target ${target.target}; -r writes them to a report`);
   }
 
   const startedAt = new Date();
@@ -256,7 +257,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const elapsed = Date.now() - started;
   const lost = !outcome.complete && !io.signal.aborted;
   // The error first: it is what the user must act on, and the summary below is partial.
-  if (lost) io.stderr(`ioclens: ${outcome.error} (${formatEndpoint(endpoint)}, waited ${config.connectionTimeoutSeconds} s)${writer ? "; the report holds the lines answered before, marked partial" : ""}\n`);
+  if (lost) say(`${outcome.error} (${formatEndpoint(endpoint)}, waited ${config.connectionTimeoutSeconds} s)${writer ? "; the report holds the lines answered before, marked partial" : ""}`);
   if (writer) {
     try {
       await writer.finish({ objectsSent: outcome.sent, detectsReceived: outcome.detections, scanTimeMs: elapsed, startedAt: startedAt.toISOString(), partial: !outcome.complete });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, readdir, rm, writeFile, chmod } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { main } from "../../src/cli/main.ts";
@@ -129,6 +130,47 @@ describe("ioclens scan", () => {
     const code = await main(["scan", "-c", config, "-p", "-"], io);
     expect(code).toBe(0);
     expect(SUMMARY.exec(io.out())?.slice(1)).toEqual(["2", "1"]);
+  });
+});
+
+/**
+ * A stand-in service: answers a PING with `pong`, and each line sent on another connection with
+ * a finished event and no detection (what scan without -r waits for, docs/protocol.md §2).
+ */
+async function startPongService(pong: string): Promise<{ port: number } & AsyncDisposable> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {});
+    let head = "";
+    socket.on("data", (chunk) => {
+      const text = chunk.toString("latin1");
+      head = (head + text).slice(-64);
+      if (head.includes("PING")) socket.end(`${pong}\n`);
+      else socket.write("LookupFinished sent_events=0\n".repeat(text.split("\n").length - 1));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    [Symbol.asyncDispose]: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe("ioclens scan without -r names the service's output target", () => {
+  test("escaped: the target comes from the service's PONG line and cannot drive the terminal", async () => {
+    await using service = await startPongService("PONG feeds=1 indicators=5 demo_indicators=0 output_up=no output=siem\x1b]0;pwned\x07.example:514");
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, service.port);
+    const { code, err } = await scan(["-c", config, "-u", "http://fakess123.nu"], dir.path);
+    expect({ code, err }).toEqual({
+      code: 0,
+      err: "ioclens: warning: without -r, detections go to the service's output target siem\\x1b]0;pwned\\x07.example:514, where nothing listens: they reach no one; -r writes them to a report\n",
+    });
   });
 });
 
