@@ -149,9 +149,10 @@ export class OutputSink {
     const left = this.#queue.length - this.#head;
     if (left > 0) {
       this.#dropped += left;
-      // A target that never took a connection was reported when the service started (and as
-      // down since); lines left for it are counted, and said without a second alarm.
-      if (this.#everConnected) this.#options.log?.("warn", `${left} queued lines were not delivered before stopping: ${formatEndpoint(this.#endpoint)} is unreachable`);
+      // A connection target that never took a connection was reported when the service started
+      // (and as down since); lines left for it are counted, and said without a second alarm. A
+      // file is never "connected": lines it could not take (a full disk) stay a warning.
+      if (this.#everConnected || kind === "file") this.#options.log?.("warn", `${left} queued lines were not delivered before stopping: ${formatEndpoint(this.#endpoint)} is unreachable`);
       else this.#options.log?.("info", `${left} queued lines dropped at stop: nothing listened there since the start`);
       this.#queue = [];
       this.#head = 0;

@@ -97,6 +97,19 @@ describe("file: output on a full disk", () => {
     expect(sent).toBeGreaterThan(80);
   });
 
+  test("lines the full disk left at stop are a warning, not the quiet note for a target nothing ever listened on", async () => {
+    const { openFile } = fullDisk(5000);
+    const log: string[] = [];
+    const sink = fileSink(openFile, log);
+    for (const line of numbered(300)) sink.send(line);
+    await waitFor(() => sink.stats().connected === false, "the sink to notice the full disk");
+    await sink.close();
+    const { dropped } = sink.stats();
+    expect(log.filter((line) => line.includes("queued lines"))).toEqual([
+      `warn ${dropped} queued lines were not delivered before stopping: file:/var/log/ioclens/detections.log is unreachable`,
+    ]);
+  });
+
   test("a file that can never be written (/dev/full) is connected: false in /status and degrades /health", async () => {
     const config = testConfig((xml) =>
       xml
