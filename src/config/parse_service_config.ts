@@ -8,6 +8,7 @@ import { ConfigError } from "./config_error.ts";
 import { endpointProblem, hostPortProblem, isLoopbackHostPort, targetProblem } from "./_endpoint.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
+import { FEED_FORMATS, type FeedFormat } from "./feed_formats.ts";
 import { DEFAULT_CONNECTION_LIMITS, DEFAULT_FEED_LIMITS, FEED_LIMIT_ATTRIBUTES } from "./types.ts";
 import { VALUE_ESCAPES, type ValueEscape } from "../events/value_escapes.ts";
 import type {
@@ -16,7 +17,6 @@ import type {
   FeedField,
   FeedLimits,
   FeedFieldType,
-  FeedFormat,
   FeedsSettings,
   InputSettings,
   OutputFormatName,
@@ -40,7 +40,7 @@ export interface ParseServiceConfigOptions {
 }
 
 const REGEX_TYPES: readonly RegexType[] = ["URL", "MD5", "SHA1", "SHA256", "HASH", "IP", "DOMAIN", "CONTEXT"];
-const FEED_FORMATS: readonly FeedFormat[] = ["kaspersky", "lines", "csv", "tsv", "maltrail", "zeek", "misp", "stix"];
+const FORMAT_NAMES = Object.keys(FEED_FORMATS) as FeedFormat[];
 const FIELD_TYPES: readonly FeedFieldType[] = ["URL", "DOMAIN", "IP", "MD5", "SHA1", "SHA256", "HASH", "AUTO"];
 const UPDATE_FREQUENCIES = [0, 30, 60, 120, 240, 480, 960, 1440];
 const ESCAPES = Object.keys(VALUE_ESCAPES) as ValueEscape[];
@@ -364,7 +364,7 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
     "columns",
   ]);
   const filename = reader.requiredAttr(element, path, "filename").trim();
-  const format = reader.enumAttr(element, path, "format", FEED_FORMATS) ?? formatFromFilename(filename);
+  const format = reader.enumAttr(element, path, "format", FORMAT_NAMES) ?? formatFromFilename(filename);
   const category = reader.attr(element, "category")?.trim() || stem(filename);
   const fields: FeedField[] = [];
   const actionableFields: ActionableField[] = [];
@@ -608,16 +608,6 @@ function stem(filename: string): string {
 
 function formatFromFilename(filename: string): FeedFormat {
   const extension = /\.([^./\\]+)$/.exec(filename.toLowerCase().replace(/\.gz$/, ""))?.[1];
-  switch (extension) {
-    case "json":
-      return "kaspersky";
-    case "csv":
-      return "csv";
-    case "tsv":
-      return "tsv";
-    case "intel":
-      return "zeek";
-    default:
-      return "lines";
-  }
+  const byExtension = FORMAT_NAMES.find((format) => (FEED_FORMATS[format].extensions as readonly string[]).includes(extension ?? ""));
+  return byExtension ?? "lines";
 }

@@ -5,6 +5,9 @@
  */
 
 import type { ValueEscape } from "../events/value_escapes.ts";
+import type { FeedFormat } from "./feed_formats.ts";
+
+export type { FeedFormat };
 
 /** Value kinds a regex can extract (spec cybertrace-service.md §3.2). */
 export type RegexType = "URL" | "MD5" | "SHA1" | "SHA256" | "HASH" | "IP" | "DOMAIN" | "CONTEXT";
@@ -79,8 +82,6 @@ export interface OutputSettings {
 /** The templates of OutputSettings, by the names `escapes` uses. */
 export type OutputFormatName = "event" | "recordField" | "actionableField" | "alert" | "finished";
 
-/** Formats a feed file can be in; `kaspersky` is a JSON array of records. */
-export type FeedFormat = "kaspersky" | "lines" | "csv" | "tsv" | "maltrail" | "zeek" | "misp" | "stix";
 
 /** Concrete indicator kinds a feed field can hold. */
 export type FeedFieldType = "URL" | "DOMAIN" | "IP" | "MD5" | "SHA1" | "SHA256" | "HASH" | "AUTO";
