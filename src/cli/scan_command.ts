@@ -23,7 +23,7 @@ import { describeFsError } from "../io/describe_fs_error.ts";
 import { escapeControl } from "../io/escape_control.ts";
 import { readLines, BinaryInputError, MAX_LINE_BYTES } from "../scanner/read_lines.ts";
 import { runScan, type ScanItem } from "../scanner/run_scan.ts";
-import type { ReportFormat } from "../scanner/report_files.ts";
+import { SCAN_REPORT_FORMATS, type ScanReportFormat } from "../scanner/report_files.ts";
 import { openReport } from "../scanner/open_report.ts";
 import { type ReportWriter, ReportWriteError } from "../scanner/report_writer.ts";
 import { formatSummaryLines } from "../report/summary_lines.ts";
@@ -75,7 +75,6 @@ ioclens scan --check-config log_scanner.conf`,
   exitCodes: "0 done, 1 detections (--fail-on-detect), 2 usage, 3 config, 4 service unreachable, 5 I/O error, 6 partial scan, 130 interrupted.",
 });
 
-const FORMATS: readonly ReportFormat[] = ["text", "json", "ndjson"];
 
 /** Runs a scan; returns the exit code (README "Exit codes"). */
 export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
@@ -94,7 +93,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const paths = values.path ?? [];
   // Usage errors before the config is read: one line, not behind config warnings.
   if (!checkOnly) {
-    if (!FORMATS.includes(format as ReportFormat)) throw usageError(`--format must be one of ${FORMATS.join(", ")}: got "${format}"`);
+    if (!SCAN_REPORT_FORMATS.includes(format as ScanReportFormat)) throw usageError(`--format must be one of ${SCAN_REPORT_FORMATS.join(", ")}: got "${format}"`);
     if (!Number.isInteger(window) || window < 1 || window > 65536) throw usageError(`--window must be an integer from 1 to 65536: got "${values.window}"`);
     if (singles.length === 0 && paths.length === 0) throw usageError("nothing to scan: give -p PATH, -s HASH, -u URL or -i IP");
   }
@@ -210,7 +209,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
 
   const startedAt = new Date();
   const started = Date.now();
-  const format_ = format as ReportFormat;
+  const format_ = format as ScanReportFormat;
   let writer: ReportWriter | undefined;
   if (values.report) {
     const output = values.output;

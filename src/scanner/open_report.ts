@@ -8,7 +8,7 @@
  */
 import { resolve } from "node:path";
 import { describeFsError } from "../io/describe_fs_error.ts";
-import { type ReportFormat, reportPaths } from "./report_files.ts";
+import { type ScanReportFormat, reportPaths } from "./report_files.ts";
 import { ReportWriteError, ReportWriter } from "./report_writer.ts";
 
 /** Error codes that mean "this folder is not ours to write", as opposed to a full or broken disk. */
@@ -24,7 +24,7 @@ export interface OpenReportOptions {
   readonly cwd: string;
   /** Resolved --output FILE, if given. */
   readonly output: string | undefined;
-  readonly format: ReportFormat;
+  readonly format: ScanReportFormat;
   readonly startedAt: Date;
   readonly parseFields: (text: string) => Readonly<Record<string, string>>;
   /** Creates the files (`ReportWriter.open`; tests pass one that refuses some folders). */

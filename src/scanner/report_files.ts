@@ -22,9 +22,14 @@ export interface ReportPaths {
   readonly sidecar?: string;
 }
 
-export type ReportFormat = "text" | "json" | "ndjson";
+/** The file extension of each scan report format; the formats `scan --format` accepts are its keys. */
+const EXTENSION = { text: ".txt", json: ".json", ndjson: ".ndjson" } as const;
 
-const EXTENSION: Readonly<Record<ReportFormat, string>> = { text: ".txt", json: ".json", ndjson: ".ndjson" };
+/** A format of the scan's own report file (not `ioclens report`'s output formats, `ReportFormat`). */
+export type ScanReportFormat = keyof typeof EXTENSION;
+
+/** The names `scan --format` accepts, in the order its messages list them. */
+export const SCAN_REPORT_FORMATS = Object.keys(EXTENSION) as ScanReportFormat[];
 
 /**
  * @example
@@ -34,7 +39,7 @@ const EXTENSION: Readonly<Record<ReportFormat, string>> = { text: ".txt", json: 
  * //   sidecar: "/opt/ioclens/reports/log_scanner_report20261128_101500.ndjson" }
  * ```
  */
-export function reportPaths(outputDir: string, output: string | undefined, format: ReportFormat, startedAt: Date): ReportPaths {
+export function reportPaths(outputDir: string, output: string | undefined, format: ScanReportFormat, startedAt: Date): ReportPaths {
   const report = output ?? join(outputDir, `log_scanner_report${reportTimestamp(startedAt)}${EXTENSION[format]}`);
   if (format !== "text") return { report };
   return { report, sidecar: `${splitExtension(report)[0]}.ndjson` };

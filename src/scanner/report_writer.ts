@@ -7,7 +7,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, unlink } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { numberedPaths, type ReportFormat, type ReportPaths } from "./report_files.ts";
+import { numberedPaths, type ScanReportFormat, type ReportPaths } from "./report_files.ts";
 import { describeFsError } from "../io/describe_fs_error.ts";
 import { Output } from "../io/output.ts";
 import { formatSummaryLines } from "../report/summary_lines.ts";
@@ -39,7 +39,7 @@ function reportFile(stream: WriteStream): ReportFile {
 }
 
 export class ReportWriter {
-  readonly #format: ReportFormat;
+  readonly #format: ScanReportFormat;
   readonly #paths: ReportPaths;
   readonly #parseFields: (text: string) => Readonly<Record<string, string>>;
   #report: ReportFile | undefined;
@@ -49,7 +49,7 @@ export class ReportWriter {
   #first = true;
   #error: Error | undefined;
 
-  private constructor(paths: ReportPaths, format: ReportFormat, parseFields: (text: string) => Readonly<Record<string, string>>) {
+  private constructor(paths: ReportPaths, format: ScanReportFormat, parseFields: (text: string) => Readonly<Record<string, string>>) {
     this.#paths = paths;
     this.#format = format;
     this.#parseFields = parseFields;
@@ -61,7 +61,7 @@ export class ReportWriter {
    * and when either name is taken the pair moves on to `-2`, `-3`, … (`numberedPaths`). Without
    * it (--output FILE, named by the user) the files are replaced.
    */
-  static async open(paths: ReportPaths, format: ReportFormat, parseFields: (text: string) => Readonly<Record<string, string>>, options: { unique?: boolean } = {}): Promise<ReportWriter> {
+  static async open(paths: ReportPaths, format: ScanReportFormat, parseFields: (text: string) => Readonly<Record<string, string>>, options: { unique?: boolean } = {}): Promise<ReportWriter> {
     let files: { paths: ReportPaths; report: WriteStream; sidecar?: WriteStream } | undefined;
     try {
       await mkdir(dirname(paths.report), { recursive: true });
