@@ -25,7 +25,8 @@ import { createStatusApp } from "../service/status_app.ts";
 import { runSupervisor, type WorkerHandle } from "../service/supervisor.ts";
 import { watchdogTiming } from "../service/watchdog_timing.ts";
 import { probeService, tcpProbeConnect } from "../service/probe.ts";
-import { isLoopbackHost, parseEndpoint } from "../service/parse_endpoint.ts";
+import { parseEndpoint } from "../service/parse_endpoint.ts";
+import { isLoopbackHost } from "../config/is_loopback_host.ts";
 import { OutputSink } from "../service/output_sink.ts";
 import { formatPingFacts, nothingToFind, pingFacts } from "../service/ping_facts.ts";
 import { checkOutputTarget, describeOutputTarget, outputTargetUp, type OutputTargetCheck } from "../service/output_target.ts";
@@ -143,7 +144,10 @@ function stopWithWatchdog(io: CliIo, log: Logger): AbortSignal {
   return stop.signal;
 }
 
-/** Checks what a config needs to start but a parser cannot see: regexes, templates, addresses, the token rule. */
+/**
+ * Checks what a config needs to start but a parser cannot see: regexes, templates, addresses.
+ * The status endpoint's token rule is the parser's (readStatus), checked there once.
+ */
 function validateForStart(config: ServiceConfig, warn?: (message: string) => void): void {
   try {
     compilePipeline(config, warn);
@@ -164,9 +168,6 @@ function validateForStart(config: ServiceConfig, warn?: (message: string) => voi
   if (config.status.enabled) {
     const listen = parseEndpoint(config.status.listen);
     if (listen.kind !== "tcp") throw new ConfigError(config.source, undefined, `StatusEndpoint > Listen must be host:port: got "${config.status.listen}"`);
-    if (!isLoopbackHost(listen.host) && !config.status.token && !config.status.basicAuth) {
-      throw new ConfigError(config.source, undefined, `StatusEndpoint > Token or User and Password are required when Listen is not a loopback address: got Listen "${config.status.listen}" and no credentials`);
-    }
   }
 }
 

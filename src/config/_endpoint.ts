@@ -28,9 +28,3 @@ export function targetProblem(value: string): string | undefined {
     ? undefined
     : "host:port, [IPv6]:port, tcp://host:port, udp://host:port, file:PATH, a Unix socket path or \\\\.\\pipe\\name";
 }
-
-/** True for `localhost`, 127.0.0.0/8 and `[::1]` listen addresses. */
-export function isLoopbackHostPort(value: string): boolean {
-  const host = value.slice(0, value.lastIndexOf(":"));
-  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}

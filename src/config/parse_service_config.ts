@@ -5,7 +5,8 @@
 import { resolve } from "node:path";
 import { compilePattern } from "./compile_pattern.ts";
 import { ConfigError } from "./config_error.ts";
-import { endpointProblem, hostPortProblem, isLoopbackHostPort, targetProblem } from "./_endpoint.ts";
+import { endpointProblem, hostPortProblem, targetProblem } from "./_endpoint.ts";
+import { isLoopbackHost } from "./is_loopback_host.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
 import { FEED_FORMATS, type FeedFormat } from "./feed_formats.ts";
@@ -554,10 +555,11 @@ function readStatus(reader: Reader, element: XmlElement, path: string, baseDir: 
   };
   const basic = pair("User", "Password", "Basic authentication takes both");
   const tls = pair("CertificateFile", "PrivateKeyFile", "HTTPS takes both PEM files");
-  if (enabled && text.Token === undefined && !basic && !isLoopbackHostPort(listen)) {
+  const loopback = isLoopbackHost(listen.slice(0, listen.lastIndexOf(":")));
+  if (enabled && text.Token === undefined && !basic && !loopback) {
     reader.fail(element.line, path, `needs a Token or User and Password when Listen is not a loopback address: found Listen "${listen}" and no credentials`);
   }
-  if (enabled && !tls && (text.Token !== undefined || basic) && !isLoopbackHostPort(listen)) {
+  if (enabled && !tls && (text.Token !== undefined || basic) && !loopback) {
     reader.warn(element.line, `${path}: credentials cross the network in clear text on ${listen}: set CertificateFile and PrivateKeyFile for HTTPS`);
   }
   return {

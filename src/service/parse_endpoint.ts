@@ -65,11 +65,6 @@ function splitHostPort(rest: string, original: string): { host: string; port: nu
   return { host, port: Number(portText) };
 }
 
-/** True for 127.0.0.0/8, ::1 and localhost: addresses only this machine can reach. */
-export function isLoopbackHost(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.") || host === "::ffff:127.0.0.1";
-}
-
 /** `host:port` text for messages, with brackets for IPv6. */
 export function formatEndpoint(endpoint: Endpoint): string {
   if (endpoint.kind === "tcp" || endpoint.kind === "udp") {
