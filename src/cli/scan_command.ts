@@ -17,7 +17,7 @@ import { parseEndpoint, formatEndpoint, EndpointError, type Endpoint } from "../
 import { FACTS_PING, probeServiceLine, tcpProbeConnect } from "../service/probe.ts";
 import { nothingToFind, parsePingFacts } from "../service/ping_facts.ts";
 import { waitForService } from "../scanner/wait_for_service.ts";
-import { fillPattern, type SingleValueKind } from "../scanner/fill_pattern.ts";
+import { fillPattern, type SingleValueKind } from "./fill_pattern.ts";
 import { listInputs } from "../scanner/list_inputs.ts";
 import { describeFsError } from "../io/describe_fs_error.ts";
 import { escapeControl } from "../io/escape_control.ts";

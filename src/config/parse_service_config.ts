@@ -11,7 +11,7 @@ import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
 import { FEED_FORMATS, type FeedFormat } from "./feed_formats.ts";
 import { DEFAULT_CONNECTION_LIMITS, DEFAULT_FEED_LIMITS, FEED_LIMIT_ATTRIBUTES } from "./types.ts";
-import { VALUE_ESCAPES, type ValueEscape } from "../events/value_escapes.ts";
+import { VALUE_ESCAPES, type ValueEscape } from "../io/value_escapes.ts";
 import type {
   ActionableField,
   FeedConfig,

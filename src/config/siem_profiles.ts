@@ -2,7 +2,7 @@
  * The output formats each SIEM's CyberTrace integration reads, as complete service configs for
  * `ioclens serve --print-config --siem NAME` (docs/siem.md shows the lines they produce).
  */
-import type { ValueEscape } from "../events/value_escapes.ts";
+import type { ValueEscape } from "../io/value_escapes.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "./embedded_defaults.ts";
 
 /** One format element's text and its `escape=` (absent: none). */

@@ -4,7 +4,7 @@
  * every other folder consumes them and never sees XML.
  */
 
-import type { ValueEscape } from "../events/value_escapes.ts";
+import type { ValueEscape } from "../io/value_escapes.ts";
 import type { FeedFormat } from "./feed_formats.ts";
 
 export type { FeedFormat };

@@ -5,7 +5,7 @@ import type { ActionableField, FeedConfig, OutputSettings } from "../config/type
 import { ALERT_NAMES, DETECTION_NAMES, FIELD_NAMES, FINISHED_NAMES } from "./_codes.ts";
 import { compileTemplate, type Template } from "./compile_template.ts";
 import { templateKeys } from "./_template_keys.ts";
-import { VALUE_ESCAPES } from "./value_escapes.ts";
+import { VALUE_ESCAPES } from "../io/value_escapes.ts";
 
 /** The compiled templates the renderers take. */
 export interface OutputTemplates {

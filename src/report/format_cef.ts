@@ -2,7 +2,7 @@
 import type { ReportRecord } from "./record.ts";
 import { recordTimeMs } from "./_time.ts";
 import { CEF_HEADER } from "./_siem_identity.ts";
-import { escapeCefValue } from "../events/value_escapes.ts";
+import { escapeCefValue } from "../io/value_escapes.ts";
 
 /** Header fields: backslash and pipe are escaped; a header cannot hold a line break. */
 export function escapeCefHeader(s: string): string {

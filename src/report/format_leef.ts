@@ -1,7 +1,7 @@
 /** Renders a record as one LEEF 1.0 or 2.0 line. */
 import type { ReportRecord } from "./record.ts";
 import { LEEF_HEADER } from "./_siem_identity.ts";
-import { escapeLeefValue } from "../events/value_escapes.ts";
+import { escapeLeefValue } from "../io/value_escapes.ts";
 
 /** LEEF version and, for 2.0, the attribute delimiter (one character; tab when absent). */
 export interface LeefOptions {

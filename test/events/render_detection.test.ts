@@ -3,7 +3,7 @@ import type { FeedConfig } from "../../src/config/types.ts";
 import { compileOutputTemplates } from "../../src/events/compile_output_templates.ts";
 import type { EventRenderContext } from "../../src/events/event_render_context.ts";
 import { renderDetection } from "../../src/events/render_detection.ts";
-import type { ValueEscape } from "../../src/events/value_escapes.ts";
+import type { ValueEscape } from "../../src/io/value_escapes.ts";
 import { FEB_02, outputSettings, record } from "./_fixtures.ts";
 
 const slotNames = ["RE_URL", "RE_IP", "RE_USERNAME"];

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { escapeCefValue } from "../../src/events/value_escapes.ts";
+import { escapeCefValue } from "../../src/io/value_escapes.ts";
 import { escapeCefHeader, formatCef } from "../../src/report/format_cef.ts";
 import { parseReportLine } from "../../src/report/parse_report_line.ts";
 import type { ReportRecord } from "../../src/report/record.ts";

@@ -3,7 +3,7 @@
  * (`ip=%IP% md5=%MD5% sha1=%SHA1% sha256=%SHA256% url=%URL%`): the value goes into its own
  * placeholder and every other placeholder is left empty (spec log-scanner.md §7 q8).
  */
-import { usageError } from "../cli/cli_error.ts";
+import { usageError } from "./cli_error.ts";
 
 export type SingleValueKind = "hash" | "url" | "ip";
 
