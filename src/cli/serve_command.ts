@@ -20,23 +20,21 @@ import { isSiemName, SIEM_NAMES, siemConfigText } from "../config/siem_profiles.
 import type { ServiceConfig } from "../config/types.ts";
 import { compilePipeline } from "../service/process_event.ts";
 import { startLookupService, ServiceStartError, type LookupService } from "../service/lookup_service.ts";
-import { createLogger, isLogLevel, type LogFormat, type Logger, type LogLevel } from "../service/logger.ts";
+import { createLogger, isLogLevel, type LogFormat, type Logger } from "../service/logger.ts";
 import { createStatusApp } from "../service/status_app.ts";
-import { runSupervisor, type WorkerHandle } from "../service/supervisor.ts";
-import { watchdogTiming } from "../service/watchdog_timing.ts";
+import { runWatchdog } from "../watchdog/run_watchdog.ts";
+import { sleep } from "../watchdog/sleep.ts";
+import { SERVING_ANNOUNCEMENT, spawnWorker, type SpawnWorkerDeps } from "../watchdog/spawn_worker.ts";
+import { WatchdogAlerts } from "../watchdog/watchdog_alerts.ts";
+import { watchdogTiming } from "../watchdog/watchdog_timing.ts";
 import { probeService, tcpProbeConnect } from "../service/probe.ts";
 import { parseEndpoint } from "../service/parse_endpoint.ts";
 import { isLoopbackHost } from "../config/is_loopback_host.ts";
-import { OutputSink } from "../service/output_sink.ts";
 import { formatPingFacts, nothingToFind, pingFacts } from "../service/ping_facts.ts";
 import { checkOutputTarget, describeOutputTarget, outputTargetUp, type OutputTargetCheck } from "../service/output_target.ts";
-import { renderAlert } from "../events/render_alert.ts";
 import { serveHttp, type HttpServerHandle } from "../runtime/serve_http.ts";
 import { openFileLimit, selfCommand } from "../runtime/runtime.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
-
-/** What a worker prints once it listens; the watchdog waits for it before trusting PONGs. */
-const SERVING_ANNOUNCEMENT = "ioclens: serving on";
 
 export const SERVE_OPTIONS = {
   config: { type: "string", short: "c", value: "FILE", description: "service config (kl_feed_service.conf dialect)" },
@@ -116,7 +114,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const worker = io.env["IOCLENS_WORKER"] === "1";
   const log = createLogger({ level, format: format as LogFormat, write: io.stderr, now: Date.now, name: worker ? "worker" : values["no-watchdog"] ? undefined : "watchdog" });
   if (values["no-watchdog"]) return runService(config, configPath, strict, tls, log, io, worker ? stopWithWatchdog(io, log) : io.signal);
-  return runWatchdog(config, argv, log, io);
+  return watchdog(config, argv, log, io);
 }
 
 /**
@@ -285,7 +283,7 @@ function untilAborted<T>(task: Promise<T>, signal: AbortSignal): Promise<T | und
 }
 
 /** The watchdog: runs `serve --no-watchdog` as a child, probes it, restarts it. */
-async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, io: CliIo): Promise<number> {
+async function watchdog(config: ServiceConfig, argv: string[], log: Logger, io: CliIo): Promise<number> {
   let timing;
   try {
     timing = watchdogTiming(io.env);
@@ -294,88 +292,25 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
   }
   const listen = parseEndpoint(config.input.connectionString);
   const probeAddress = listen.kind === "tcp" ? { host: listen.host === "0.0.0.0" ? "127.0.0.1" : listen.host === "::" ? "::1" : listen.host, port: listen.port } : { path: (listen as { path: string }).path };
-  const templates = compilePipeline(config).templates;
-  const alertTarget = config.output.alertConnectionString?.enabled ? config.output.alertConnectionString.value : config.output.connectionString;
-  let alertSink: OutputSink | undefined;
-  // The running worker, cleared when it exits: between a death and the restart there is no
-  // one to reload (the next worker loads fresh feeds anyway), and its pid may be reused.
-  let current: WorkerHandle | undefined;
-  const onHup = () => {
-    if (current?.pid === undefined) return log("warn", "SIGHUP: no worker running to reload");
-    try {
-      process.kill(current.pid, "SIGHUP");
-    } catch (error) {
-      log("warn", `SIGHUP: cannot signal the worker: ${(error as Error).message}`);
-    }
+  const alerts = new WatchdogAlerts(config, log, Date.now);
+  const [self, ...selfArgs] = selfCommand();
+  const worker: SpawnWorkerDeps = {
+    spawn: (command, args, options) => spawn(command, args, options),
+    command: [self!, ...selfArgs, "serve", "--no-watchdog", ...argv.filter((a) => a !== "--no-watchdog")],
+    env: process.env,
+    platform: process.platform,
+    stdout: io.stdout,
+    log,
+    spawnErrorCode: EXIT.io,
   };
-  process.on("SIGHUP", onHup);
-  // In its own process group the worker would outlive a watchdog that exits at once (a second
-  // Ctrl+C, an internal error): take it along.
-  const killWorker = () => current?.kill("SIGKILL");
-  process.on("exit", killWorker);
-  let currentAnnounced = false;
-  const childArgs = [...selfCommand(), "serve", "--no-watchdog", ...argv.filter((a) => a !== "--no-watchdog")];
-  const code = await runSupervisor({
+  const code = await runWatchdog({
     now: Date.now,
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, ms);
-        signal?.addEventListener("abort", () => {
-          clearTimeout(timer);
-          resolve();
-        }, { once: true });
-      }),
-    spawnWorker: ({ restarts }) => {
-      const child = spawn(childArgs[0]!, childArgs.slice(1), {
-        // stdin is a pipe we never write to: its end tells the worker we are gone (stopWithWatchdog).
-        // stdout is read for the worker's "serving on" line: only then does a PONG on the port
-        // come from our worker (and not from whatever else may hold the port).
-        stdio: ["pipe", "pipe", "inherit"],
-        env: { ...process.env, IOCLENS_WORKER: "1", IOCLENS_RESTARTS: String(restarts) },
-        // Its own process group: a terminal's Ctrl+C reaches only the watchdog, which then sends
-        // one SIGTERM. Sharing the group, the worker got SIGINT and SIGTERM, and a second signal
-        // means "stop now" (exit 130), cutting its drain short. On Windows `detached` would open
-        // a new console instead, so not there.
-        detached: process.platform !== "win32",
-      });
-      const exited = new Promise<number | null>((resolve) => {
-        child.once("exit", (code) => resolve(code));
-        child.once("error", (error) => {
-          log("error", `cannot start the service process: ${error.message}`);
-          resolve(EXIT.io);
-        });
-      });
-      const handle: WorkerHandle = { exited, pid: child.pid, kill: (signal) => void child.kill(signal) };
-      current = handle;
-      currentAnnounced = false;
-      let pending = "";
-      child.stdout?.on("data", (chunk: Buffer) => {
-        const text = chunk.toString("utf8");
-        io.stdout(text);
-        if (currentAnnounced || current !== handle) return;
-        pending = (pending + text).slice(-4096);
-        if (pending.includes(SERVING_ANNOUNCEMENT)) currentAnnounced = true;
-      });
-      child.once("exit", () => {
-        child.stdin?.destroy();
-        if (current === handle) current = undefined;
-      });
-      return handle;
-    },
-    probe: () => (currentAnnounced ? probeService(tcpProbeConnect(probeAddress), timing.probeTimeoutMs) : Promise.resolve(false)),
-    listening: () => currentAnnounced,
-    log: (level, message, fields) => log(level as LogLevel, message, fields),
-    alert: (name, fields) => {
-      const line = renderAlert(templates, name, fields ?? [], Date.now());
-      log("warn", `alert ${name}`);
-      if (line === undefined) return;
-      alertSink ??= new OutputSink(parseEndpoint(alertTarget), {
-        queueLimit: 1000,
-        retriesCount: config.service.eventSendingRetriesCount,
-        retryDelayMs: Math.max(100, config.service.eventSendingRetriesTimeoutSeconds * 1000),
-      });
-      alertSink.send(line);
-    },
+    sleep,
+    spawnWorker: (restarts) => spawnWorker(worker, restarts),
+    probe: () => probeService(tcpProbeConnect(probeAddress), timing.probeTimeoutMs),
+    process,
+    log,
+    alert: (name, fields) => alerts.send(name, fields),
     stopSignal: io.signal,
   }, {
     // A first worker that cannot start (bad config, port in use) is a failure to report, not to
@@ -383,9 +318,7 @@ async function runWatchdog(config: ServiceConfig, argv: string[], log: Logger, i
     fatalStartupExitCodes: [EXIT.usage, EXIT.config, EXIT.io],
     ...timing.options,
   });
-  process.off("SIGHUP", onHup);
-  process.off("exit", killWorker);
-  await alertSink?.close(2000);
+  await alerts.close();
   if (code === EXIT.config || code === EXIT.usage || code === EXIT.io) return code;
   return io.signal.aborted ? EXIT.ok : (code ?? EXIT.io);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { runSupervisor, type SupervisorDeps, type SupervisorOptions, type WorkerHandle } from "../../src/service/supervisor.ts";
+import { runSupervisor, type SupervisorDeps, type SupervisorOptions, type WorkerHandle } from "../../src/watchdog/supervisor.ts";
 
 /** A clock whose timers fire only when the test advances it. */
 class FakeClock {

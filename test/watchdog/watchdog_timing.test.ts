@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { watchdogTiming } from "../../src/service/watchdog_timing.ts";
+import { watchdogTiming } from "../../src/watchdog/watchdog_timing.ts";
 
 describe("watchdogTiming()", () => {
   test("keeps the supervisor's defaults when nothing is set", () => {
