@@ -3,7 +3,6 @@
  * events, processes them, and routes what they produce — to the client with `X-KF-ReplyBack`,
  * otherwise to the configured output, never both (docs/protocol.md §2).
  */
-import type { Socket } from "node:net";
 import { renderFinishedEvent } from "../events/render_finished_event.ts";
 import type { EventRenderContext } from "../events/event_render_context.ts";
 import type { IndexReader } from "../matching/types.ts";
@@ -25,6 +24,26 @@ export interface SessionHost {
   onCut(lines: number): void;
 }
 
+/**
+ * What a session uses of its connection: a `node:net` Socket is one; tests pass an in-memory
+ * fake, so the session's routing, framing and backpressure are tested without sockets.
+ */
+export interface SessionSocket {
+  on(event: "data", listener: (chunk: Uint8Array) => void): unknown;
+  once(event: "end" | "close" | "drain", listener: () => void): unknown;
+  /** Returns false when the chunk was queued past the high-water mark: wait for "drain". */
+  write(chunk: string): boolean;
+  /** Half-closes after flushing what was written; `callback` runs once that is done. */
+  end(callback?: () => void): unknown;
+  destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  readonly writable: boolean;
+  /** Bytes written but not yet flushed. */
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+}
+
 const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
 
 /**
@@ -36,7 +55,7 @@ const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
  *   finished events come back instead of going to the output.
  */
 export class Session {
-  readonly socket: Socket;
+  readonly socket: SessionSocket;
   /** `now()` when bytes last arrived, for the idle-slot timeout. */
   lastActive: number;
   readonly #host: SessionHost;
@@ -56,7 +75,7 @@ export class Session {
   #stopping = false;
   #aborted = false;
 
-  constructor(socket: Socket, preamble: Preamble, peerIp: string | undefined, host: SessionHost) {
+  constructor(socket: SessionSocket, preamble: Preamble, peerIp: string | undefined, host: SessionHost) {
     this.socket = socket;
     this.#host = host;
     this.lastActive = host.now();
