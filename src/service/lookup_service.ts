@@ -19,6 +19,8 @@ import { SlotPool } from "./slot_pool.ts";
 import { OutputSink } from "./output_sink.ts";
 import { parseEndpoint, formatEndpoint, type Endpoint } from "./parse_endpoint.ts";
 import { EpsMeter } from "./eps_meter.ts";
+import { DropAlerts } from "./drop_alerts.ts";
+import { OutdatedFeeds } from "./outdated_feeds.ts";
 import type { FeedStatus, LookupAnswer, ServiceStatus } from "./service_status.ts";
 import type { Logger } from "./logger.ts";
 import { detectLookupType } from "./_detect_lookup_type.ts";
@@ -153,29 +155,19 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       onDrop: (total) => {
         // One warning per power of two keeps a flood of drops from flooding the log.
         if ((total & (total - 1)) === 0 || total % 10000 === 0) log("warn", `${what}: queue full, ${total} lines dropped so far`, { queueLimit: config.output.queueSize });
-        dropsUnreported++;
-        dropsTotal++;
-        reportDrops();
+        drops.dropped();
       },
-      onSent: () => {
-        if (dropsUnreported > 0) reportDrops();
-      },
+      onSent: () => drops.sent(),
     });
-  // KL_ALERT_EventsDropped (ours, docs/protocol.md): at most one per DROP_ALERT_PERIOD_MS on the
-  // injected clock, and only once the alert's own queue has room, or it would be dropped too;
-  // drops in between are carried into the next alert's count.
-  let dropsUnreported = 0;
-  let dropsTotal = 0;
-  let dropAlertAt = Number.NEGATIVE_INFINITY;
-  const reportDrops = () => {
-    if (deps.now() - dropAlertAt < DROP_ALERT_PERIOD_MS) return;
-    const target = alertOutput().stats();
-    if (target.queueDepth >= target.queueLimit) return;
-    const count = dropsUnreported;
-    dropsUnreported = 0;
-    dropAlertAt = deps.now();
-    alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(dropsTotal)]]);
-  };
+  const drops = new DropAlerts({
+    now: deps.now,
+    periodMs: DROP_ALERT_PERIOD_MS,
+    hasRoom: () => {
+      const target = alertOutput().stats();
+      return target.queueDepth < target.queueLimit;
+    },
+    alert: (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]),
+  });
   // Built lazily: a ReplyBack-only deployment never connects to the output target.
   let outputSink: OutputSink | undefined;
   const output = () => (outputSink ??= makeSink(outputEndpoint, `output ${formatEndpoint(outputEndpoint)}`));
@@ -357,7 +349,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         }
         const configChanged = config !== state.config;
         state = next.state;
-        markLoaded(next.reports);
+        outdated.markLoaded(next.reports);
         if (configChanged) alert("KL_ALERT_ConfigurationUpdated");
         for (const r of next.reports) reportFeed(r, alert, log);
         return { ok: true };
@@ -373,31 +365,9 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     return reloading;
   }
 
-  const loadedAt = new Map<string, number>();
-  const markLoaded = (reports: readonly FeedLoadReport[]) => {
-    const now = deps.now();
-    for (const r of reports) if (!r.error) loadedAt.set(r.name, now);
-  };
-  markLoaded(reports);
-  /** feed name → the update time it was reported outdated at, so it is alerted once. */
-  const reportedOutdated = new Map<string, number>();
-  async function checkOutdatedFeeds(): Promise<string[]> {
-    const outdated: string[] = [];
-    const current = state.config;
-    const now = deps.now();
-    for (const feed of current.feeds.feeds) {
-      if (!feed.enabled) continue;
-      const hours = feed.outdatedAlertPeriodHours ?? current.service.outdatedBasesAlertPeriodHours;
-      if (!hours) continue;
-      const updated = (await deps.feedUpdatedAt?.(current, feed.filename).catch(() => undefined)) ?? loadedAt.get(feed.filename);
-      if (updated === undefined || now - updated < hours * 3_600_000) continue;
-      if (reportedOutdated.get(feed.filename) === updated) continue;
-      reportedOutdated.set(feed.filename, updated);
-      outdated.push(feed.filename);
-      alert("KL_ALERT_OutdatedFeed", [["feed", feed.filename], ["last_updated", new Date(updated).toISOString()]]);
-    }
-    return outdated;
-  }
+  const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt: deps.feedUpdatedAt, alert });
+  outdated.markLoaded(reports);
+  const checkOutdatedFeeds = (): Promise<string[]> => outdated.check(state.config);
   const outdatedTimer = setInterval(() => void checkOutdatedFeeds(), 10 * 60_000);
   outdatedTimer.unref?.();
   void checkOutdatedFeeds();
