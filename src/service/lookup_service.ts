@@ -4,7 +4,7 @@
  * ReplyBack or output target, one finished event per input line. Also owns the counters behind
  * /status, service alerts, hot reload and the clean stop.
  */
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server } from "node:net";
 import { unlink } from "node:fs/promises";
 import type { ConnectionLimits, ServiceConfig } from "../config/types.ts";
 import { IndicatorIndex } from "../matching/indicator_index.ts";
@@ -13,8 +13,8 @@ import { loadFeeds, type FeedLoadReport } from "../feeds/load_feeds.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
 import { renderAlert } from "../events/render_alert.ts";
 import { compilePipeline, type Pipeline } from "./process_event.ts";
-import { Session, type SessionHost } from "./session.ts";
-import { PreambleParser, type Preamble } from "./preamble.ts";
+import type { SessionHost } from "./session.ts";
+import { Connections } from "./connections.ts";
 import { SlotPool } from "./slot_pool.ts";
 import { OutputSink } from "./output_sink.ts";
 import { parseEndpoint, formatEndpoint, type Endpoint } from "./parse_endpoint.ts";
@@ -196,11 +196,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
 
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
   const limits = effectiveLimits(config.service.connections, deps.openFileLimit, log);
-  const sockets = new Set<Socket>();
-  const sessions = new Set<Session>();
-  const sessionSockets = new WeakSet<Socket>();
   let closing = false;
-  let refusedLogged = 0;
 
   const sessionHost: SessionHost = {
     current: () => state.sessionView,
@@ -224,98 +220,13 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     onCut: (lines) => (counters.cut += lines),
   };
 
-  const server: Server = createServer({ noDelay: true }, (socket) => handleConnection(socket));
+  const connections = new Connections({ now: deps.now, log, limits, pool, host: sessionHost, counters, pongLine: deps.pongLine });
+  const server: Server = createServer({ noDelay: true }, (socket) => connections.accept(socket));
   // Errors before listening reject the start below (one message); later ones are logged.
   let listening = false;
   server.on("error", (error) => {
     if (listening) log("error", `listener: ${error.message}`);
   });
-
-  function handleConnection(socket: Socket): void {
-    socket.on("error", (error) => log("debug", `connection: ${error.message}`));
-    if (closing) {
-      socket.destroy();
-      return;
-    }
-    if (sockets.size >= limits.max) {
-      // Refused at once, so idle connections cannot use up the worker's file descriptors.
-      counters.refused++;
-      if (counters.refused >= refusedLogged * 2) {
-        refusedLogged = counters.refused;
-        log("warn", `connection refused: ${sockets.size} open, ServiceSettings > MaxConnections is ${limits.max}; ${counters.refused} refused so far`);
-      }
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    const peerIp = normalizePeer(socket.remoteAddress);
-    const parser = new PreambleParser();
-    const onPreambleData = (chunk: Uint8Array) => {
-      const decided = parser.push(chunk);
-      if (decided) {
-        socket.off("data", onPreambleData);
-        socket.off("end", onPreambleEnd);
-        startSession(socket, decided, peerIp);
-      }
-    };
-    const onPreambleEnd = () => {
-      socket.off("data", onPreambleData);
-      startSession(socket, parser.end(), peerIp);
-    };
-    socket.on("data", onPreambleData);
-    socket.once("end", onPreambleEnd);
-  }
-
-  function startSession(socket: Socket, preamble: Preamble, peerIp: string | undefined): void {
-    if (preamble.ping) {
-      // The health probe needs no scanner slot: it is the one ScannersCount keeps free.
-      socket.end(`${preamble.sendFinished && deps.pongLine ? deps.pongLine() : "PONG"}\n`);
-      return;
-    }
-    socket.pause();
-    const abort = new AbortController();
-    socket.once("close", () => abort.abort());
-    pool.acquire(abort.signal).then(
-      (release) => {
-        socket.once("close", release);
-        if (closing) return void socket.destroy();
-        const session = new Session(socket, preamble, peerIp, sessionHost);
-        sessions.add(session);
-        sessionSockets.add(socket);
-        socket.once("close", () => {
-          sessions.delete(session);
-          if (session.abort()) dropPartialLine("the connection closed");
-        });
-      },
-      () => socket.destroy(),
-    );
-    if (pool.waiting > 0) evictIdle();
-  }
-
-  const dropPartialLine = (why: string) => {
-    counters.dropped++;
-    log("warn", `a partial line was dropped: ${why} before its end of line; ${counters.dropped} dropped so far`);
-  };
-
-  /**
-   * Idle-slot timeout (issue 12 #8): while clients wait for a slot, a session that has sent
-   * nothing for IdleTimeout seconds gives its slot up — the longest idle first. Without waiters
-   * an idle connection is left alone (a forwarder may be quiet for hours).
-   */
-  function evictIdle(): void {
-    const idleMs = limits.idleTimeoutSeconds * 1000;
-    if (idleMs <= 0) return;
-    const now = deps.now();
-    const idle = [...sessions].filter((s) => now - s.lastActive >= idleMs && !s.socket.destroyed).sort((a, b) => a.lastActive - b.lastActive);
-    for (const session of idle.slice(0, pool.waiting)) {
-      counters.evicted++;
-      log("warn", `idle connection closed: it sent nothing for ${Math.round((now - session.lastActive) / 1000)} s (ServiceSettings > IdleTimeout ${limits.idleTimeoutSeconds} s) while ${pool.waiting} waited for a scanner; ${counters.evicted} closed so far`);
-      if (session.abort()) dropPartialLine("its connection was closed as idle");
-    }
-  }
-  const idleTimer = limits.idleTimeoutSeconds > 0 ? setInterval(() => pool.waiting > 0 && evictIdle(), Math.max(50, (limits.idleTimeoutSeconds * 1000) / 4)) : undefined;
-  idleTimer?.unref?.();
 
   const listenOn = parseListen(config.input.connectionString);
   await new Promise<void>((resolve, reject) => {
@@ -386,7 +297,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
         ready: !closing,
         feeds: state.feeds,
-        connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: config.service.scannersCount - pool.limit, open: sockets.size, max: limits.max, refused: counters.refused, idleClosed: counters.evicted },
+        connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: config.service.scannersCount - pool.limit, open: connections.open, max: limits.max, refused: counters.refused, idleClosed: counters.evicted },
         events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
         detectionsByCategory: Object.fromEntries(counters.byCategory),
         eps: eps.rates(),
@@ -409,29 +320,14 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       if (closing) return;
       closing = true;
       if (updateTimer) clearInterval(updateTimer);
-      if (idleTimer) clearInterval(idleTimer);
       clearInterval(outdatedTimer);
-      // The stop sequence (docs/operations.md): stop accepting; close each connection once it
-      // holds no partial line and no unwritten answer; at the drain deadline close the rest,
-      // counting their partial lines as dropped. Clients that never close their side (SIEM
-      // forwarders) no longer keep the worker alive until the watchdog's SIGKILL.
+      connections.stopAccepting();
+      // The stop sequence (docs/operations.md): stop accepting, then drain the connections.
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) if (!sessionSockets.has(socket)) socket.destroy();
-      const drained = Promise.all([...sessions].map((s) => s.stop()));
-      const drainMs = limits.drainTimeoutSeconds * 1000;
-      let deadline: ReturnType<typeof setTimeout> | undefined;
-      const timedOut = await Promise.race([
-        drained.then(() => false),
-        new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), drainMs))),
-      ]);
-      clearTimeout(deadline);
-      if (timedOut) {
-        log("warn", `stop: ${sessions.size} connection(s) still busy after ServiceSettings > StopDrainTimeout ${limits.drainTimeoutSeconds} s: closing them`);
-        for (const session of sessions) if (session.abort()) dropPartialLine("the service stopped");
-        for (const socket of sockets) socket.destroy();
-      }
+      await connections.drain();
       await listenerClosed;
       alert("KL_ALERT_ServiceStopped");
+      const drainMs = limits.drainTimeoutSeconds * 1000;
       await Promise.all([outputSink?.close(drainMs), alertSink?.close(drainMs)]);
       if (listenOn.kind === "unix") await unlink(listenOn.path).catch(() => {});
       log("info", "stopped", { events: counters.events, detections: counters.detections });
@@ -480,10 +376,4 @@ function parseListen(text: string): { kind: "tcp"; host: string; port: number } 
   if (endpoint.kind === "tcp") return endpoint;
   if (endpoint.kind === "unix" || endpoint.kind === "pipe") return { kind: "unix", path: endpoint.path };
   throw new ServiceStartError(`InputSettings > ConnectionString must be host:port, a Unix socket or a pipe: got "${text}"`);
-}
-
-/** `::ffff:192.0.2.7` → `192.0.2.7`, so Source ip= rules written in IPv4 match. */
-function normalizePeer(address: string | undefined): string | undefined {
-  if (!address) return undefined;
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

@@ -1,64 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { EventEmitter } from "node:events";
 import type { FeedInfo, IndexReader, LookupResult, LookupType } from "../../src/matching/types.ts";
 import type { Preamble } from "../../src/service/preamble.ts";
 import { compilePipeline } from "../../src/service/process_event.ts";
-import { Session, type SessionHost, type SessionSocket } from "../../src/service/session.ts";
+import { Session, type SessionHost } from "../../src/service/session.ts";
+import { FakeSocket } from "./_fake_socket.ts";
 import { testConfig } from "./_service_fixture.ts";
-
-/** An in-memory connection: the test plays the client (`send`, `endInput`) and the kernel (`drain`). */
-class FakeSocket extends EventEmitter implements SessionSocket {
-  readonly written: string[] = [];
-  /** What `write` answers; false is a full send buffer. */
-  writeReturns = true;
-  writable = true;
-  writableLength = 0;
-  destroyed = false;
-  paused = true;
-  ended = false;
-  write(chunk: string): boolean {
-    this.written.push(chunk);
-    if (!this.writeReturns) this.writableLength += chunk.length;
-    return this.writeReturns;
-  }
-  end(callback?: () => void): this {
-    this.ended = true;
-    this.writable = false;
-    // The flush finishes later, as on a real socket.
-    if (callback) queueMicrotask(callback);
-    return this;
-  }
-  destroy(): this {
-    if (this.destroyed) return this;
-    this.destroyed = true;
-    this.writable = false;
-    queueMicrotask(() => this.emit("close"));
-    return this;
-  }
-  pause(): this {
-    this.paused = true;
-    return this;
-  }
-  resume(): this {
-    this.paused = false;
-    return this;
-  }
-  send(text: string): void {
-    this.emit("data", new TextEncoder().encode(text));
-  }
-  endInput(): void {
-    this.emit("end");
-  }
-  /** The client caught up: the send buffer is empty again. */
-  drain(): void {
-    this.writableLength = 0;
-    this.emit("drain");
-  }
-  /** Everything written, as lines. */
-  lines(): string[] {
-    return this.written.join("").split("\n").filter((l) => l !== "");
-  }
-}
 
 const FEED: FeedInfo = { name: "IP_Reputation_Data_Feed.json", category: "KL_IP_Reputation", confidence: 100, allowList: false, loadedAt: 0, indicatorLifetimeMinutes: 0 };
 const BAD_IP = "192.0.2.7";
