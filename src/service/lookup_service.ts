@@ -16,10 +16,12 @@ import { compilePipeline, type Pipeline } from "./process_event.ts";
 import type { SessionHost } from "./session.ts";
 import { Connections } from "./connections.ts";
 import { SlotPool } from "./slot_pool.ts";
-import { OutputSink } from "./output_sink.ts";
-import { parseEndpoint, formatEndpoint, type Endpoint } from "./parse_endpoint.ts";
+import { formatEndpoint } from "./parse_endpoint.ts";
 import { EpsMeter } from "./eps_meter.ts";
-import { DropAlerts } from "./drop_alerts.ts";
+import { ServiceCounters } from "./service_counters.ts";
+import { ServiceOutputs } from "./service_outputs.ts";
+import { ServiceStartError } from "./service_start_error.ts";
+import { startEndpoint } from "./_start_endpoint.ts";
 import { OutdatedFeeds } from "./outdated_feeds.ts";
 import type { FeedStatus, LookupAnswer, ServiceStatus } from "./service_status.ts";
 import type { Logger } from "./logger.ts";
@@ -82,24 +84,7 @@ interface State {
   readonly sessionView: ReturnType<SessionHost["current"]>;
 }
 
-/** Thrown when the service cannot start (address in use, bad output address, unloadable state). */
-export class ServiceStartError extends Error {
-  override readonly name = "ServiceStartError";
-}
-
-/** Counters, kept as plain numbers (the hot path increments them per event). */
-class Counters {
-  events = 0;
-  eventsWithDetections = 0;
-  detections = 0;
-  suppressed = 0;
-  dropped = 0;
-  cut = 0;
-  slow = 0;
-  refused = 0;
-  evicted = 0;
-  byCategory = new Map<string, number>();
-}
+export { ServiceStartError };
 
 async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promise<{ state: State; reports: FeedLoadReport[] }> {
   const warn = (message: string) => deps.log("warn", message);
@@ -141,58 +126,18 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promi
  */
 export async function startLookupService(config: ServiceConfig, deps: LookupServiceDeps): Promise<LookupService> {
   const started = deps.now();
-  const counters = new Counters();
   const eps = new EpsMeter(deps.now);
   const log = deps.log;
-
-  const outputEndpoint = endpointOf(config.output.connectionString, "OutputSettings > ConnectionString");
-  const makeSink = (endpoint: Endpoint, what: string) =>
-    new OutputSink(endpoint, {
-      queueLimit: config.output.queueSize,
-      retriesCount: config.service.eventSendingRetriesCount,
-      retryDelayMs: Math.max(100, config.service.eventSendingRetriesTimeoutSeconds * 1000),
-      log: (level, message) => log(level, `${what}: ${message}`),
-      onDrop: (total) => {
-        // One warning per power of two keeps a flood of drops from flooding the log.
-        if ((total & (total - 1)) === 0 || total % 10000 === 0) log("warn", `${what}: queue full, ${total} lines dropped so far`, { queueLimit: config.output.queueSize });
-        drops.dropped();
-      },
-      onSent: () => drops.sent(),
-    });
-  const drops = new DropAlerts({
-    now: deps.now,
-    periodMs: DROP_ALERT_PERIOD_MS,
-    hasRoom: () => {
-      const target = alertOutput().stats();
-      return target.queueDepth < target.queueLimit;
-    },
-    alert: (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]),
-  });
-  // Built lazily: a ReplyBack-only deployment never connects to the output target.
-  let outputSink: OutputSink | undefined;
-  const output = () => (outputSink ??= makeSink(outputEndpoint, `output ${formatEndpoint(outputEndpoint)}`));
-  const alertTarget = config.output.alertConnectionString?.enabled ? endpointOf(config.output.alertConnectionString.value, "OutputSettings > AlertConnectionString") : undefined;
-  let alertSink: OutputSink | undefined;
-  const alertOutput = () => (alertTarget ? (alertSink ??= makeSink(alertTarget, `alerts ${formatEndpoint(alertTarget)}`)) : output());
+  const counters = new ServiceCounters(log, deps.slowEventMs ?? SLOW_EVENT_MS, () => eps.mark());
+  const outputs = new ServiceOutputs(config, log, deps.now, (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]));
 
   let { state, reports } = await buildState(config, deps);
   const alert = (name: string, fields: readonly (readonly [string, string])[] = []) => {
     const line = renderAlert(state.pipeline.templates, name, fields, deps.now());
     log("debug", `alert ${name}`, Object.fromEntries(fields));
-    if (line !== undefined) alertOutput().send(line);
+    if (line !== undefined) outputs.sendAlert(line);
   };
   for (const report of reports) reportFeed(report, alert, log);
-
-  /** An event over the time limit cannot be interrupted (JS regexes cannot), only counted and named. */
-  const slowEventMs = deps.slowEventMs ?? SLOW_EVENT_MS;
-  const slowEvent = (event: string, ms: number) => {
-    counters.slow++;
-    if ((counters.slow & (counters.slow - 1)) === 0) {
-      // Event text stays out of logs at info and above (docs/operations.md): it goes to debug.
-      log("warn", `event took ${ms} ms (limit ${slowEventMs} ms): a regex may backtrack catastrophically on it; ${counters.slow} slow so far`, { length: event.length });
-      log("debug", "slow event", { event: event.slice(0, 120) });
-    }
-  };
 
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
   const limits = effectiveLimits(config.service.connections, deps.openFileLimit, log);
@@ -201,18 +146,8 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const sessionHost: SessionHost = {
     current: () => state.sessionView,
     now: deps.now,
-    toOutput: (line) => output().send(line),
-    onEvent: (event, result, ms) => {
-      if (ms >= slowEventMs) slowEvent(event, ms);
-      counters.events++;
-      eps.mark();
-      counters.suppressed += result.suppressed;
-      if (result.detections > 0) {
-        counters.eventsWithDetections++;
-        counters.detections += result.detections;
-        for (const [category, n] of result.byCategory) counters.byCategory.set(category, (counters.byCategory.get(category) ?? 0) + n);
-      }
-    },
+    toOutput: (line) => outputs.send(line),
+    onEvent: (event, result, ms) => counters.event(event, result, ms),
     onError: (error) => {
       log("error", `event processing failed: ${error.message}`);
       counters.dropped++;
@@ -291,7 +226,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     port,
     address,
     status: () => {
-      const sink = outputSink?.stats();
+      const sink = outputs.stats();
       return {
         version: VERSION,
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
@@ -301,7 +236,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
         detectionsByCategory: Object.fromEntries(counters.byCategory),
         eps: eps.rates(),
-        output: { target: formatEndpoint(outputEndpoint), queueDepth: sink?.queueDepth ?? 0, queueLimit: config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false, ...(sink?.error === undefined ? {} : { error: sink.error }) },
+        output: { target: formatEndpoint(outputs.target), queueDepth: sink?.queueDepth ?? 0, queueLimit: config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false, ...(sink?.error === undefined ? {} : { error: sink.error }) },
         restarts: deps.restarts ?? 0,
         ...(lastReload ? { lastReload } : {}),
       };
@@ -328,7 +263,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       await listenerClosed;
       alert("KL_ALERT_ServiceStopped");
       const drainMs = limits.drainTimeoutSeconds * 1000;
-      await Promise.all([outputSink?.close(drainMs), alertSink?.close(drainMs)]);
+      await outputs.close(drainMs);
       if (listenOn.kind === "unix") await unlink(listenOn.path).catch(() => {});
       log("info", "stopped", { events: counters.events, detections: counters.detections });
     },
@@ -337,8 +272,6 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
 
 /** Per-event time limit: slower events are counted in status().events.slow and logged. */
 const SLOW_EVENT_MS = 1000;
-/** KL_ALERT_EventsDropped is raised at most once a minute. */
-const DROP_ALERT_PERIOD_MS = 60_000;
 
 function reportFeed(report: FeedLoadReport, alert: (name: string, fields?: readonly (readonly [string, string])[]) => void, log: Logger): void {
   if (report.error) {
@@ -363,16 +296,8 @@ function effectiveLimits(limits: ConnectionLimits, fileLimit: number | undefined
   return { ...limits, max };
 }
 
-function endpointOf(text: string, element: string): Endpoint {
-  try {
-    return parseEndpoint(text);
-  } catch (error) {
-    throw new ServiceStartError(`${element}: ${(error as Error).message}`);
-  }
-}
-
 function parseListen(text: string): { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string } {
-  const endpoint = endpointOf(text, "InputSettings > ConnectionString");
+  const endpoint = startEndpoint(text, "InputSettings > ConnectionString");
   if (endpoint.kind === "tcp") return endpoint;
   if (endpoint.kind === "unix" || endpoint.kind === "pipe") return { kind: "unix", path: endpoint.path };
   throw new ServiceStartError(`InputSettings > ConnectionString must be host:port, a Unix socket or a pipe: got "${text}"`);
