@@ -23,6 +23,8 @@ import { ServiceOutputs } from "./service_outputs.ts";
 import { ServiceStartError } from "./service_start_error.ts";
 import { startEndpoint } from "./_start_endpoint.ts";
 import { OutdatedFeeds } from "./outdated_feeds.ts";
+import { reportFeed } from "./report_feed.ts";
+import { ServiceReloader } from "./service_reloader.ts";
 import type { FeedStatus, LookupAnswer, ServiceStatus } from "./service_status.ts";
 import type { Logger } from "./logger.ts";
 import { detectLookupType } from "./_detect_lookup_type.ts";
@@ -178,38 +180,19 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   log("info", `listening on ${address}`, { feeds: state.feeds.length, indicators: state.feeds.reduce((n, f) => n + f.records, 0) });
   alert("KL_ALERT_ServiceStarted");
 
-  let reloading: Promise<{ ok: boolean; error?: string }> | undefined;
-  let lastReload: ServiceStatus["lastReload"];
-  async function reload(): Promise<{ ok: boolean; error?: string }> {
-    const at = new Date(deps.now()).toISOString();
-    reloading ??= (async () => {
-      try {
-        let config = state.config;
-        if (deps.reloadConfig) config = await deps.reloadConfig();
-        const next = await buildState(config, deps);
-        const failed = next.reports.filter((r) => r.error);
-        if (failed.length > 0) {
-          for (const r of failed) alert("KL_ALERT_FailedToUpdateFeed", [["feed", r.name], ["error", r.error!]]);
-          log("warn", `reload rejected: ${failed.length} feed(s) failed to load; the previous feeds stay in use`);
-          return { ok: false, error: failed.map((r) => r.error!).join("; ") };
-        }
-        const configChanged = config !== state.config;
-        state = next.state;
-        outdated.markLoaded(next.reports);
-        if (configChanged) alert("KL_ALERT_ConfigurationUpdated");
-        for (const r of next.reports) reportFeed(r, alert, log);
-        return { ok: true };
-      } catch (error) {
-        const message = (error as Error).message;
-        alert("KL_ALERT_FailedToUpdateFeed", [["feed", "*"], ["error", message]]);
-        log("warn", `reload failed, the previous config and feeds stay in use: ${message}`);
-        return { ok: false, error: message };
-      } finally {
-        reloading = undefined;
-      }
-    })().then((result) => ((lastReload = { at, ...result }), result));
-    return reloading;
-  }
+  const reloader = new ServiceReloader({
+    now: deps.now,
+    log,
+    alert,
+    reloadConfig: deps.reloadConfig,
+    build: (next) => buildState(next, deps),
+    current: () => state,
+    swap: (next, loaded) => {
+      state = next;
+      outdated.markLoaded(loaded);
+    },
+  });
+  const reload = () => reloader.reload();
 
   const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt: deps.feedUpdatedAt, alert });
   outdated.markLoaded(reports);
@@ -238,7 +221,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         eps: eps.rates(),
         output: { target: formatEndpoint(outputs.target), queueDepth: sink?.queueDepth ?? 0, queueLimit: config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false, ...(sink?.error === undefined ? {} : { error: sink.error }) },
         restarts: deps.restarts ?? 0,
-        ...(lastReload ? { lastReload } : {}),
+        ...(reloader.last ? { lastReload: reloader.last } : {}),
       };
     },
     reload,
@@ -272,18 +255,6 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
 
 /** Per-event time limit: slower events are counted in status().events.slow and logged. */
 const SLOW_EVENT_MS = 1000;
-
-function reportFeed(report: FeedLoadReport, alert: (name: string, fields?: readonly (readonly [string, string])[]) => void, log: Logger): void {
-  if (report.error) {
-    // report.error starts with the feed's name: `feed big.txt.gz: decompressed size exceeds …`
-    log("error", `feed ${report.error}`, { loaded: report.loaded, skipped: report.skipped });
-    alert("KL_ALERT_FailedToUpdateFeed", [["feed", report.name], ["error", report.error]]);
-    return;
-  }
-  for (const warning of report.warnings) log("warn", warning);
-  log("info", `feed ${report.name} loaded`, { records: report.loaded, skipped: report.skipped, ms: Math.round(report.ms) });
-  alert("KL_ALERT_UpdatedFeed", [["feed", report.name], ["records", String(report.loaded)]]);
-}
 
 /** Descriptors kept for feeds, the output and alert targets, the status endpoint and the runtime. */
 const RESERVED_FDS = 64;
