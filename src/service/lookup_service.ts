@@ -21,7 +21,7 @@ import { EpsMeter } from "./eps_meter.ts";
 import { ServiceCounters } from "./service_counters.ts";
 import { ServiceOutputs } from "./service_outputs.ts";
 import { ServiceStartError } from "./service_start_error.ts";
-import { startEndpoint } from "./_start_endpoint.ts";
+import { listenServer } from "./listen_server.ts";
 import { OutdatedFeeds } from "./outdated_feeds.ts";
 import { reportFeed } from "./report_feed.ts";
 import { ServiceReloader } from "./service_reloader.ts";
@@ -159,24 +159,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
 
   const connections = new Connections({ now: deps.now, log, limits, pool, host: sessionHost, counters, pongLine: deps.pongLine });
   const server: Server = createServer({ noDelay: true }, (socket) => connections.accept(socket));
-  // Errors before listening reject the start below (one message); later ones are logged.
-  let listening = false;
-  server.on("error", (error) => {
-    if (listening) log("error", `listener: ${error.message}`);
-  });
-
-  const listenOn = parseListen(config.input.connectionString);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(new ServiceStartError(`cannot listen on ${config.input.connectionString} (InputSettings > ConnectionString): ${error.code === "EADDRINUSE" ? "address already in use" : error.message}`)),
-    );
-    if (listenOn.kind === "tcp") server.listen({ host: listenOn.host, port: listenOn.port }, () => resolve());
-    else server.listen({ path: listenOn.path }, () => resolve());
-  });
-  listening = true;
-  const bound = server.address();
-  const port = typeof bound === "object" && bound ? bound.port : 0;
-  const address = typeof bound === "object" && bound ? formatEndpoint({ kind: "tcp", host: bound.address, port }) : String(bound);
+  const { port, address, socketPath } = await listenServer(server, config.input.connectionString, log);
   log("info", `listening on ${address}`, { feeds: state.feeds.length, indicators: state.feeds.reduce((n, f) => n + f.records, 0) });
   alert("KL_ALERT_ServiceStarted");
 
@@ -208,49 +191,98 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   return {
     port,
     address,
-    status: () => {
-      const sink = outputs.stats();
-      return {
-        version: VERSION,
+    status: () =>
+      statusOf({
+        config,
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
         ready: !closing,
         feeds: state.feeds,
-        connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: config.service.scannersCount - pool.limit, open: connections.open, max: limits.max, refused: counters.refused, idleClosed: counters.evicted },
-        events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
-        detectionsByCategory: Object.fromEntries(counters.byCategory),
+        pool,
+        open: connections.open,
+        max: limits.max,
+        counters,
         eps: eps.rates(),
-        output: { target: formatEndpoint(outputs.target), queueDepth: sink?.queueDepth ?? 0, queueLimit: config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false, ...(sink?.error === undefined ? {} : { error: sink.error }) },
+        outputs,
         restarts: deps.restarts ?? 0,
-        ...(reloader.last ? { lastReload: reloader.last } : {}),
-      };
-    },
+        lastReload: reloader.last,
+      }),
     reload,
     checkOutdatedFeeds,
-    lookup: async (values) => {
-      const now = deps.now();
-      return values.map((object): LookupAnswer => {
-        const result = state.index.lookup(detectLookupType(object.trim()), object.trim(), now);
-        const categories = result.records.map((r) => ({ category: r.category, detected_indicator: r.indicator, context: Object.fromEntries(r.fields) }));
-        return { object, result: categories.length > 0 ? "detected" : "not detected", categories };
-      });
-    },
+    lookup: async (values) => lookupValues(state.index, values, deps.now()),
     close: async () => {
       if (closing) return;
       closing = true;
       if (updateTimer) clearInterval(updateTimer);
       clearInterval(outdatedTimer);
-      connections.stopAccepting();
-      // The stop sequence (docs/operations.md): stop accepting, then drain the connections.
-      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await connections.drain();
-      await listenerClosed;
-      alert("KL_ALERT_ServiceStopped");
-      const drainMs = limits.drainTimeoutSeconds * 1000;
-      await outputs.close(drainMs);
-      if (listenOn.kind === "unix") await unlink(listenOn.path).catch(() => {});
+      await stopService({ server, connections, outputs, alert, drainMs: limits.drainTimeoutSeconds * 1000, ...(socketPath !== undefined ? { socketPath } : {}) });
       log("info", "stopped", { events: counters.events, detections: counters.detections });
     },
   };
+}
+
+/**
+ * The stop sequence (docs/operations.md): stop accepting, drain the connections, send
+ * KL_ALERT_ServiceStopped, give the sinks the drain time, remove the socket file.
+ */
+async function stopService(parts: {
+  readonly server: Server;
+  readonly connections: Connections;
+  readonly outputs: ServiceOutputs;
+  readonly alert: (name: string) => void;
+  readonly drainMs: number;
+  readonly socketPath?: string;
+}): Promise<void> {
+  parts.connections.stopAccepting();
+  const listenerClosed = new Promise<void>((resolve) => parts.server.close(() => resolve()));
+  await parts.connections.drain();
+  await listenerClosed;
+  parts.alert("KL_ALERT_ServiceStopped");
+  await parts.outputs.close(parts.drainMs);
+  if (parts.socketPath !== undefined) await unlink(parts.socketPath).catch(() => {});
+}
+
+/** What /status reports, gathered from the parts of a running service. */
+interface StatusSources {
+  readonly config: ServiceConfig;
+  readonly uptimeSeconds: number;
+  readonly ready: boolean;
+  readonly feeds: readonly FeedStatus[];
+  readonly pool: SlotPool;
+  /** Open connections and MaxConnections in effect. */
+  readonly open: number;
+  readonly max: number;
+  readonly counters: ServiceCounters;
+  readonly eps: ServiceStatus["eps"];
+  readonly outputs: ServiceOutputs;
+  readonly restarts: number;
+  readonly lastReload: ServiceStatus["lastReload"];
+}
+
+function statusOf(s: StatusSources): ServiceStatus {
+  const { pool, counters } = s;
+  const sink = s.outputs.stats();
+  return {
+    version: VERSION,
+    uptimeSeconds: s.uptimeSeconds,
+    ready: s.ready,
+    feeds: s.feeds,
+    connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: s.config.service.scannersCount - pool.limit, open: s.open, max: s.max, refused: counters.refused, idleClosed: counters.evicted },
+    events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
+    detectionsByCategory: Object.fromEntries(counters.byCategory),
+    eps: s.eps,
+    output: { target: formatEndpoint(s.outputs.target), queueDepth: sink?.queueDepth ?? 0, queueLimit: s.config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false, ...(sink?.error === undefined ? {} : { error: sink.error }) },
+    restarts: s.restarts,
+    ...(s.lastReload ? { lastReload: s.lastReload } : {}),
+  };
+}
+
+/** The REST lookup (POST /lookup): each value's type detected, looked up in `index` at `now`. */
+function lookupValues(index: IndexReader, values: readonly string[], now: number): LookupAnswer[] {
+  return values.map((object): LookupAnswer => {
+    const result = index.lookup(detectLookupType(object.trim()), object.trim(), now);
+    const categories = result.records.map((r) => ({ category: r.category, detected_indicator: r.indicator, context: Object.fromEntries(r.fields) }));
+    return { object, result: categories.length > 0 ? "detected" : "not detected", categories };
+  });
 }
 
 /** Per-event time limit: slower events are counted in status().events.slow and logged. */
@@ -265,11 +297,4 @@ function effectiveLimits(limits: ConnectionLimits, fileLimit: number | undefined
   const max = Math.max(1, fileLimit - RESERVED_FDS);
   log("warn", `ServiceSettings > MaxConnections ${limits.max} is above what the open-file limit ${fileLimit} allows: using ${max} (raise it with ulimit -n or LimitNOFILE=)`);
   return { ...limits, max };
-}
-
-function parseListen(text: string): { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string } {
-  const endpoint = startEndpoint(text, "InputSettings > ConnectionString");
-  if (endpoint.kind === "tcp") return endpoint;
-  if (endpoint.kind === "unix" || endpoint.kind === "pipe") return { kind: "unix", path: endpoint.path };
-  throw new ServiceStartError(`InputSettings > ConnectionString must be host:port, a Unix socket or a pipe: got "${text}"`);
 }
