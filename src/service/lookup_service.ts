@@ -150,10 +150,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     now: deps.now,
     toOutput: (line) => outputs.send(line),
     onEvent: (event, result, ms) => counters.event(event, result, ms),
-    onError: (error) => {
-      log("error", `event processing failed: ${error.message}`);
-      counters.dropped++;
-    },
+    onError: (error) => counters.failed(error),
     onCut: (lines) => (counters.cut += lines),
   };
 
@@ -175,18 +172,14 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       outdated.markLoaded(loaded);
     },
   });
-  const reload = () => reloader.reload();
 
   const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt: deps.feedUpdatedAt, alert });
   outdated.markLoaded(reports);
   const checkOutdatedFeeds = (): Promise<string[]> => outdated.check(state.config);
-  const outdatedTimer = setInterval(() => void checkOutdatedFeeds(), 10 * 60_000);
-  outdatedTimer.unref?.();
+  const outdatedTimer = every(10 * 60_000, () => void checkOutdatedFeeds());
   void checkOutdatedFeeds();
-
   const minutes = config.feeds.updateFrequencyMinutes;
-  const updateTimer = minutes > 0 ? setInterval(() => void reload(), minutes * 60_000) : undefined;
-  updateTimer?.unref?.();
+  const updateTimer = minutes > 0 ? every(minutes * 60_000, () => void reloader.reload()) : undefined;
 
   return {
     port,
@@ -206,7 +199,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         restarts: deps.restarts ?? 0,
         lastReload: reloader.last,
       }),
-    reload,
+    reload: () => reloader.reload(),
     checkOutdatedFeeds,
     lookup: async (values) => lookupValues(state.index, values, deps.now()),
     close: async () => {
@@ -283,6 +276,13 @@ function lookupValues(index: IndexReader, values: readonly string[], now: number
     const categories = result.records.map((r) => ({ category: r.category, detected_indicator: r.indicator, context: Object.fromEntries(r.fields) }));
     return { object, result: categories.length > 0 ? "detected" : "not detected", categories };
   });
+}
+
+/** Runs `task` every `ms`, without keeping the process alive for it. */
+function every(ms: number, task: () => void): ReturnType<typeof setInterval> {
+  const timer = setInterval(task, ms);
+  timer.unref?.();
+  return timer;
 }
 
 /** Per-event time limit: slower events are counted in status().events.slow and logged. */

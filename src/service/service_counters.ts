@@ -50,6 +50,12 @@ export class ServiceCounters {
     }
   }
 
+  /** The framer threw: the chunk's events are lost, logged and counted as dropped. */
+  failed(error: Error): void {
+    this.#log("error", `event processing failed: ${error.message}`);
+    this.dropped++;
+  }
+
   /** An event over the time limit cannot be interrupted (JS regexes cannot), only counted and named. */
   #slowEvent(event: string, ms: number): void {
     this.slow++;

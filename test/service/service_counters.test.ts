@@ -46,4 +46,10 @@ describe("ServiceCounters", () => {
       ],
     });
   });
+
+  test("a framing failure is logged and counted as dropped", () => {
+    const h = harness();
+    h.counters.failed(new Error("framer broke"));
+    expect({ dropped: h.counters.dropped, logs: h.logs }).toEqual({ dropped: 1, logs: ["error event processing failed: framer broke undefined"] });
+  });
 });
