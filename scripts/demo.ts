@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { probeService, tcpProbeConnect } from "../src/service/probe.ts";
+import { probeService, tcpProbeConnect } from "../src/protocol/probe.ts";
 
 const root = resolve(import.meta.dir, "..");
 const binary = join(root, "dist", "ioclens");

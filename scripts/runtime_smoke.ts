@@ -15,7 +15,7 @@ import { parseServiceConfig } from "../src/config/parse_service_config.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_FEEDS } from "../src/config/embedded_defaults.ts";
 import { startLookupService } from "../src/service/lookup_service.ts";
 import { createStatusApp } from "../src/service/status_app.ts";
-import { probeService, tcpProbeConnect } from "../src/service/probe.ts";
+import { probeService, tcpProbeConnect } from "../src/protocol/probe.ts";
 import { serveHttp } from "../src/runtime/serve_http.ts";
 import { runtimeName } from "../src/runtime/runtime.ts";
 import { loadTlsFiles } from "../src/config/load_tls_files.ts";

@@ -9,8 +9,8 @@ import { createServer, type Socket } from "node:net";
 import { loadServiceConfig } from "../../src/config/load_config.ts";
 import type { EventRenderContext } from "../../src/events/event_render_context.ts";
 import { renderFinishedEvent } from "../../src/events/render_finished_event.ts";
-import { LineFramer } from "../../src/service/line_framer.ts";
-import { PreambleParser, type Preamble } from "../../src/service/preamble.ts";
+import { LineFramer } from "../../src/protocol/line_framer.ts";
+import { PreambleParser, type Preamble } from "../../src/protocol/preamble.ts";
 import { compilePipeline } from "../../src/service/process_event.ts";
 
 const configPath = process.argv[process.argv.indexOf("-c") + 1];

@@ -13,7 +13,9 @@
  * line at a time; lost once more while alone, it is given up and reported (docs/protocol.md).
  */
 import type { Socket } from "node:net";
-import { buildPreamble, PING_PREAMBLE } from "../service/preamble.ts";
+import { AnswerReader, sentEvents } from "../protocol/answer_reader.ts";
+import { buildPreamble } from "../protocol/preamble.ts";
+import { probeService } from "../protocol/probe.ts";
 
 /** One line to send, and where it came from. */
 export interface ScanItem {
@@ -64,14 +66,6 @@ export interface ScanOutcome {
   readonly reconnects: number;
 }
 
-const FINISHED = "LookupFinished";
-const SENT_EVENTS = /sent_events=(\d+)/;
-
-/** `sent_events=N` of a finished event; 0 when its format does not carry it. */
-function sentEvents(line: string): number {
-  const match = SENT_EVENTS.exec(line);
-  return match ? Number(match[1]) : 0;
-}
 const FILL_TARGET = 8192;
 /** Losses after which a line is sent alone: one loss is what a plain service restart costs. */
 const SUSPECT_LOSSES = 2;
@@ -224,7 +218,7 @@ export async function runScan(
   function prove(): Promise<boolean> {
     proving ??= (async () => {
       const epoch = lossEpoch;
-      const ok = await ping();
+      const ok = await probeService(deps.connect, Math.min(5000, options.replyTimeoutMs));
       if (ok && provenEpoch < epoch) provenEpoch = epoch;
       return ok;
     })().finally(() => {
@@ -233,41 +227,24 @@ export async function runScan(
     return proving;
   }
 
-  function ping(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = deps.connect();
-      const decoder = new TextDecoder();
-      let reply = "";
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        socket.removeAllListeners("data");
-        socket.destroy();
-        resolve(ok);
-      };
-      const timer = setTimeout(() => done(false), Math.min(5000, options.replyTimeoutMs));
-      socket.once("connect", () => socket.write(PING_PREAMBLE));
-      socket.on("data", (chunk: Uint8Array) => {
-        reply += decoder.decode(chunk, { stream: true });
-        if (reply.includes("PONG")) done(true);
-      });
-      socket.on("error", () => done(false));
-      socket.once("close", () => done(false));
-    });
-  }
-
   function session(index: number): Promise<SessionResult> {
     return new Promise((resolve) => {
       const socket = deps.connect();
-      const inFlight: ScanItem[] = [];
-      let inFlightHead = 0;
-      let current: string[] = [];
-      let carry = "";
+      const reader = new AnswerReader<ScanItem>((item, lines, finishedLine) => {
+        inFlightTotal--;
+        if (losses.size > 0 && losses.delete(item) && item === isolated) {
+          isolated = undefined;
+          wake();
+        }
+        const count = options.replyBack ? lines.length : sentEvents(finishedLine);
+        detections += count;
+        callbacks.onLineDone(item, lines, count);
+      });
       let connected = false;
       let epoch = -1;
       let settled = false;
       let lastReply = deps.now();
       let replyTimer: ReturnType<typeof setInterval> | undefined;
-      const decoder = new TextDecoder("utf-8", { fatal: false });
 
       const finish = (result: SessionResult) => {
         if (settled) return;
@@ -275,7 +252,7 @@ export async function runScan(
         if (replyTimer) clearInterval(replyTimer);
         signal?.removeEventListener("abort", onAbort);
         waiters.delete(onWake);
-        let lost = inFlight.slice(inFlightHead);
+        let lost = reader.unanswered();
         inFlightTotal -= lost.length;
         if (result === "lost" && !signal?.aborted && lost.length > 0) lost = countLosses(lost);
         requeue(lost);
@@ -288,14 +265,14 @@ export async function runScan(
 
       const sendMore = () => {
         if (settled || !connected) return;
-        const inFlightNow = inFlight.length - inFlightHead;
+        const inFlightNow = reader.unansweredCount;
         // Refill only once half the window is answered: fewer, larger writes (and reads).
         if (inFlightNow > options.window / 2) return;
         const room = options.window - inFlightNow;
         let batch: ScanItem[];
         if (isolated !== undefined) {
           // A suspect is alone in flight: nothing else goes out until it is answered or given up.
-          if (inFlight[inFlightHead] !== isolated) waiters.add(onWake);
+          if (reader.oldest !== isolated) waiters.add(onWake);
           return;
         }
         const head = losses.size > 0 ? pending[pendingHead] : undefined;
@@ -315,28 +292,21 @@ export async function runScan(
         } else batch = take(room);
         if (batch.length === 0) {
           if (allDone()) finish("done");
-          else if (inFlight.length === inFlightHead) {
+          else if (reader.unansweredCount === 0) {
             // Idle with nothing to send: let the worker wait for requeued lines.
             if (exhausted) finish("done");
             else waiters.add(onWake);
           } else waiters.add(onWake);
           return;
         }
-        let payload = "";
         for (const item of batch) {
-          inFlight.push(item);
-          payload += item.text + "\n";
           if (!sentOnce.has(item)) {
             sentOnce.add(item);
             sent++;
           }
         }
         inFlightTotal += batch.length;
-        if (inFlightHead > 4096 && inFlightHead * 2 > inFlight.length) {
-          inFlight.splice(0, inFlightHead);
-          inFlightHead = 0;
-        }
-        socket.write(payload);
+        socket.write(reader.send(batch));
       };
       function onWake() {
         if (!settled) sendMore();
@@ -351,7 +321,7 @@ export async function runScan(
         socket.write(buildPreamble({ sendFinished: true, ...(options.replyBack ? { replyBack: true } : { finishedBack: true }) }));
         lastReply = deps.now();
         replyTimer = setInterval(() => {
-          if (inFlight.length > inFlightHead && deps.now() - lastReply > options.replyTimeoutMs) {
+          if (reader.unansweredCount > 0 && deps.now() - lastReply > options.replyTimeoutMs) {
             callbacks.onLog?.(`connection ${index + 1}: no answer for ${options.replyTimeoutMs} ms, reconnecting`);
             finish("lost");
           }
@@ -361,32 +331,7 @@ export async function runScan(
       });
       socket.on("data", (chunk: Uint8Array) => {
         lastReply = deps.now();
-        const text = carry + decoder.decode(chunk, { stream: true });
-        let start = 0;
-        let newline = text.indexOf("\n");
-        while (newline >= 0) {
-          const line = text.slice(start, newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline);
-          start = newline + 1;
-          newline = text.indexOf("\n", start);
-          if (line.length === 0) continue;
-          if (line.includes(FINISHED)) {
-            const item = inFlight[inFlightHead];
-            if (!item) continue; // an answer to nothing we sent: ignore
-            inFlightHead++;
-            inFlightTotal--;
-            if (losses.size > 0 && losses.delete(item) && item === isolated) {
-              isolated = undefined;
-              wake();
-            }
-            const count = options.replyBack ? current.length : sentEvents(line);
-            detections += count;
-            callbacks.onLineDone(item, current, count);
-            current = [];
-          } else {
-            current.push(line);
-          }
-        }
-        carry = text.slice(start);
+        reader.push(chunk);
         sendMore();
         if (allDone()) {
           wake();

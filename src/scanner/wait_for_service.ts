@@ -3,7 +3,7 @@
  * telling the caller how long it has waited so the wait is visible. Only once it answers is the
  * report created, so a service that is down leaves no empty report behind.
  */
-import type { ProbeResult } from "../service/probe.ts";
+import type { ProbeResult } from "../protocol/probe.ts";
 
 export interface WaitDeps {
   /** One probe with its own time limit: the PONG line, or why there was none. */

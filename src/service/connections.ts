@@ -5,7 +5,7 @@
  */
 import type { ConnectionLimits } from "../config/types.ts";
 import type { Logger } from "./logger.ts";
-import { PreambleParser, type Preamble } from "./preamble.ts";
+import { PreambleParser, type Preamble } from "../protocol/preamble.ts";
 import { Session, type SessionHost, type SessionSocket } from "./session.ts";
 import type { SlotPool } from "./slot_pool.ts";
 

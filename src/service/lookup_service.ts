@@ -52,7 +52,7 @@ export interface LookupServiceDeps {
   readonly openFileLimit?: number;
   /**
    * Ours: the PONG line for a PING that also carries X-KF-SendFinishedEvent (the facts a
-   * scanner reads, src/service/ping_facts.ts); without it, such a PING gets a plain PONG.
+   * scanner reads, src/protocol/ping_facts.ts); without it, such a PING gets a plain PONG.
    */
   readonly pongLine?: () => string;
 }

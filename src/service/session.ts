@@ -6,8 +6,8 @@
 import { renderFinishedEvent } from "../events/render_finished_event.ts";
 import type { EventRenderContext } from "../events/event_render_context.ts";
 import type { IndexReader } from "../matching/types.ts";
-import { LineFramer } from "./line_framer.ts";
-import type { Preamble } from "./preamble.ts";
+import { LineFramer } from "../protocol/line_framer.ts";
+import type { Preamble } from "../protocol/preamble.ts";
 import { processEvent, type Pipeline, type ProcessResult } from "./process_event.ts";
 
 /** What a session reads from the service on every event: the current state may be swapped by a reload. */

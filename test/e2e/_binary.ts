@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { join, resolve } from "node:path";
-import { probeService, tcpProbeConnect } from "../../src/service/probe.ts";
+import { probeService, tcpProbeConnect } from "../../src/protocol/probe.ts";
 
 export const ROOT = resolve(import.meta.dir, "..", "..");
 export const BINARY = join(ROOT, "dist", "ioclens");

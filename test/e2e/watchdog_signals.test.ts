@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createConnection } from "node:net";
 import { join } from "node:path";
-import { probeService, tcpProbeConnect } from "../../src/service/probe.ts";
+import { probeService, tcpProbeConnect } from "../../src/protocol/probe.ts";
 import { ensureBinary, isRunning, replyBackLookup, serviceDir, startCollector, startServe, stillRunningAfter, workerStarted } from "./_binary.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ioclens-e2e-signals-"));

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { ProbeResult } from "../../src/service/probe.ts";
+import type { ProbeResult } from "../../src/protocol/probe.ts";
 import { waitForService, type WaitDeps } from "../../src/scanner/wait_for_service.ts";
 
 /** A fake clock that sleeping advances; probes answer from a script (each takes `probeMs`). */

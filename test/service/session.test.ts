@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { FeedInfo, IndexReader, LookupResult, LookupType } from "../../src/matching/types.ts";
-import type { Preamble } from "../../src/service/preamble.ts";
+import type { Preamble } from "../../src/protocol/preamble.ts";
 import { compilePipeline } from "../../src/service/process_event.ts";
 import { Session, type SessionHost } from "../../src/service/session.ts";
 import { FakeSocket } from "./_fake_socket.ts";

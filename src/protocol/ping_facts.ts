@@ -7,7 +7,6 @@
  *
  * `PONG feeds=14 indicators=18 demo_indicators=18 output_up=no output=127.0.0.1:9998`
  */
-import type { FeedStatus } from "./service_status.ts";
 
 /** What the service tells a scanner about itself. */
 export interface PingFacts {
@@ -27,8 +26,16 @@ export function isDemoFeed(filename: string): boolean {
   return base.toLowerCase().startsWith("demo_");
 }
 
+/** What the facts need of one feed's status (service/service_status.ts `FeedStatus` has it). */
+export interface FeedCount {
+  /** The feed's file name: a demo feed's starts with `Demo_`. */
+  readonly name: string;
+  /** Indicators indexed from it. */
+  readonly records: number;
+}
+
 /** The facts of a running service, from its feeds' status and its output target's state. */
-export function pingFacts(feeds: readonly FeedStatus[], output?: PingFacts["output"]): PingFacts {
+export function pingFacts(feeds: readonly FeedCount[], output?: PingFacts["output"]): PingFacts {
   let indicators = 0;
   let demoIndicators = 0;
   for (const feed of feeds) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { LineFramer, type LineFramerOptions } from "../../src/service/line_framer.ts";
+import { LineFramer, type LineFramerOptions } from "../../src/protocol/line_framer.ts";
 
 const enc = new TextEncoder();
 

@@ -20,7 +20,7 @@ export type ProbeConnect = () => ProbeSocket;
 
 /**
  * Ours: a PING that also asks for finished events gets the service's facts on its PONG line
- * (`PONG feeds=14 indicators=18 demo_indicators=18`, src/service/ping_facts.ts). Other services
+ * (`PONG feeds=14 indicators=18 demo_indicators=18`, src/protocol/ping_facts.ts). Other services
  * answer a plain PONG, which clients search for as a substring (spec §2.2): safe to send anywhere.
  */
 export const FACTS_PING = buildPreamble({ sendFinished: true, replyBack: true, ping: true });

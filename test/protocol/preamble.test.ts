@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type Preamble, PreambleParser } from "../../src/service/preamble.ts";
+import { type Preamble, PreambleParser } from "../../src/protocol/preamble.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

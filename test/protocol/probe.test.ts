@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createServer, type Server, type Socket } from "node:net";
-import { probeService, tcpProbeConnect } from "../../src/service/probe.ts";
+import { probeService, tcpProbeConnect } from "../../src/protocol/probe.ts";
 
 /** A tiny TCP server on port 0; `onData` decides how it answers. */
 async function listen(onData: (socket: Socket, text: string) => void) {
