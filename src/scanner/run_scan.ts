@@ -4,18 +4,21 @@
  *
  * Attribution relies on the protocol's ordering (spec cybertrace-service.md §2.4): on one
  * connection, the detections of a line arrive before that line's finished event, and lines are
- * answered in the order they were sent. Detections are committed only when the finished event
- * arrives, so when a connection drops, its unfinished lines are sent again (on any connection)
- * and nothing is counted twice.
+ * answered in the order they were sent (protocol/answer_reader.ts). Detections are committed
+ * only when the finished event arrives, so when a connection drops, its unfinished lines are
+ * sent again (on any connection) and nothing is counted twice.
  *
  * A line that takes the service down (a regex that backtracks catastrophically on it, say)
  * would be resent forever. So a line lost with its connection twice is sent alone, one such
  * line at a time; lost once more while alone, it is given up and reported (docs/protocol.md).
+ * Those rules live in `ScanQueue` (scan_queue.ts), without sockets; this file connects, waits
+ * and drives it.
  */
 import type { Socket } from "node:net";
 import { AnswerReader, sentEvents } from "../protocol/answer_reader.ts";
 import { buildPreamble } from "../protocol/preamble.ts";
 import { probeService } from "../protocol/probe.ts";
+import { ScanQueue, UNPROVEN } from "./scan_queue.ts";
 
 /** One line to send, and where it came from. */
 export interface ScanItem {
@@ -66,10 +69,6 @@ export interface ScanOutcome {
   readonly reconnects: number;
 }
 
-const FILL_TARGET = 8192;
-/** Losses after which a line is sent alone: one loss is what a plain service restart costs. */
-const SUSPECT_LOSSES = 2;
-
 /** Thrown by `runScan` callers' connect when the service is unreachable for good. */
 export class ServiceUnreachableError extends Error {
   override readonly name = "ServiceUnreachableError";
@@ -93,31 +92,11 @@ export async function runScan(
   signal?: AbortSignal,
 ): Promise<ScanOutcome> {
   const iterator = items[Symbol.asyncIterator]();
-  /** Lines waiting to be sent; resent lines go to the front. */
-  const pending: ScanItem[] = [];
-  let pendingHead = 0;
-  let exhausted = false;
   let filling: Promise<void> | undefined;
-  let sent = 0;
   let detections = 0;
   let reconnects = 0;
-  let failed = 0;
   let failure: string | undefined;
-  /** Times each unanswered line was in flight on a lost connection (empty in a healthy scan). */
-  const losses = new Map<ScanItem, number>();
-  /** The suspect line in flight alone, if any: at most one at a time across connections. */
-  let isolated: ScanItem | undefined;
-  /**
-   * Counts connection losses that cost lines. After one, connections are opened only once the
-   * service answered a PING again (`provenEpoch`), and a suspect goes only on such a connection:
-   * a dying service still accepts connections for a moment, and a suspect sent to it would be
-   * "lost alone" through no fault of its own.
-   */
-  let lossEpoch = 0;
-  let provenEpoch = 0;
   let proving: Promise<boolean> | undefined;
-  const suspect = (item: ScanItem) => (losses.get(item) ?? 0) >= SUSPECT_LOSSES;
-  const sentOnce = new WeakSet<ScanItem>();
   const waiters = new Set<() => void>();
   const wake = () => {
     // Cleared before the calls: a waiter that finds nothing to send re-registers during its call,
@@ -127,16 +106,17 @@ export async function runScan(
     waiters.clear();
     for (const waiter of woken) waiter();
   };
+  const queue = new ScanQueue<ScanItem>({
+    onWake: wake,
+    onLow: () => void ensureFill(),
+    onGiveUp: (item, losses) => callbacks.onLineFailed?.(item, losses),
+  });
 
   async function fill(): Promise<void> {
-    while (!exhausted && pending.length - pendingHead < FILL_TARGET) {
+    while (queue.needsInput) {
       const next = await iterator.next();
-      if (next.done) exhausted = true;
-      else pending.push(next.value);
-    }
-    if (pendingHead > 65536) {
-      pending.splice(0, pendingHead);
-      pendingHead = 0;
+      if (next.done) queue.end();
+      else queue.add(next.value);
     }
   }
 
@@ -150,49 +130,19 @@ export async function runScan(
     return filling;
   }
 
-  function take(max: number): ScanItem[] {
-    let end = Math.min(pending.length, pendingHead + max);
-    if (losses.size > 0) {
-      // Suspects are never batched: stop before the first one (sendMore sends it alone).
-      for (let i = pendingHead; i < end; i++) {
-        if (suspect(pending[i]!)) {
-          end = i;
-          break;
-        }
-      }
-    }
-    const batch = pending.slice(pendingHead, end);
-    pendingHead = end;
-    // Not once the input is exhausted: that fill would add nothing, yet its completion wakes the
-    // waiters, whose sendMore comes back here - a microtask loop that starved the socket reads
-    // (a scan spun at 100% CPU when the last answers came in small pieces).
-    if (!exhausted && pending.length - pendingHead < FILL_TARGET / 2) void ensureFill();
-    return batch;
-  }
-
-  function requeue(lost: ScanItem[]): void {
-    if (lost.length === 0) return;
-    pending.splice(pendingHead, 0, ...lost);
-    wake();
-  }
-
-  let inFlightTotal = 0;
-  const allDone = () => exhausted && pending.length === pendingHead && inFlightTotal === 0;
-
   /** One connection's life: connect, send within the window, read answers, hand back on loss. */
   async function worker(index: number): Promise<void> {
     let firstFailureAt: number | undefined;
     while (!signal?.aborted && failure === undefined) {
-      if (allDone()) return;
-      if (pending.length === pendingHead && !exhausted) await ensureFill();
-      if (pending.length === pendingHead) {
+      if (queue.done) return;
+      if (queue.pendingCount === 0 && !queue.exhausted) await ensureFill();
+      if (queue.pendingCount === 0) {
         // Nothing to send now: wait for other workers to finish or requeue.
-        if (allDone()) return;
+        if (queue.done) return;
         await new Promise<void>((resolve) => waiters.add(resolve));
         continue;
       }
-      const unproven = losses.size > 0 && provenEpoch !== lossEpoch;
-      const result = unproven && !(await prove()) ? { error: "the service does not answer PING" } : await session(index);
+      const result = queue.needsProof && !(await prove()) ? { error: "the service does not answer PING" } : await session(index);
       if (result === "done") return;
       if (result === "stale") continue;
       if (result === "lost") {
@@ -217,9 +167,9 @@ export async function runScan(
   /** One PING at a time for all connections; true once the service answered PONG since the latest loss. */
   function prove(): Promise<boolean> {
     proving ??= (async () => {
-      const epoch = lossEpoch;
+      const epoch = queue.lossEpoch;
       const ok = await probeService(deps.connect, Math.min(5000, options.replyTimeoutMs));
-      if (ok && provenEpoch < epoch) provenEpoch = epoch;
+      if (ok) queue.proven(epoch);
       return ok;
     })().finally(() => {
       proving = undefined;
@@ -231,17 +181,13 @@ export async function runScan(
     return new Promise((resolve) => {
       const socket = deps.connect();
       const reader = new AnswerReader<ScanItem>((item, lines, finishedLine) => {
-        inFlightTotal--;
-        if (losses.size > 0 && losses.delete(item) && item === isolated) {
-          isolated = undefined;
-          wake();
-        }
+        queue.answered(item);
         const count = options.replyBack ? lines.length : sentEvents(finishedLine);
         detections += count;
         callbacks.onLineDone(item, lines, count);
       });
       let connected = false;
-      let epoch = -1;
+      let epoch = UNPROVEN;
       let settled = false;
       let lastReply = deps.now();
       let replyTimer: ReturnType<typeof setInterval> | undefined;
@@ -252,10 +198,7 @@ export async function runScan(
         if (replyTimer) clearInterval(replyTimer);
         signal?.removeEventListener("abort", onAbort);
         waiters.delete(onWake);
-        let lost = reader.unanswered();
-        inFlightTotal -= lost.length;
-        if (result === "lost" && !signal?.aborted && lost.length > 0) lost = countLosses(lost);
-        requeue(lost);
+        queue.giveBack(reader.unanswered(), result === "lost" && !signal?.aborted);
         socket.removeAllListeners("data");
         socket.destroy();
         resolve(result);
@@ -268,45 +211,29 @@ export async function runScan(
         const inFlightNow = reader.unansweredCount;
         // Refill only once half the window is answered: fewer, larger writes (and reads).
         if (inFlightNow > options.window / 2) return;
-        const room = options.window - inFlightNow;
-        let batch: ScanItem[];
-        if (isolated !== undefined) {
-          // A suspect is alone in flight: nothing else goes out until it is answered or given up.
-          if (reader.oldest !== isolated) waiters.add(onWake);
-          return;
-        }
-        const head = losses.size > 0 ? pending[pendingHead] : undefined;
-        if (head !== undefined && suspect(head)) {
-          // Sent only once nothing else is in flight, so losing it again is its own doing.
-          if (epoch !== lossEpoch) {
+        const next = queue.next(options.window - inFlightNow, epoch);
+        switch (next.kind) {
+          case "send":
+            socket.write(reader.send(next.items));
+            return;
+          case "isolated":
+            // A suspect is alone in flight: nothing else goes out until it is answered or given up.
+            if (reader.oldest !== next.item) waiters.add(onWake);
+            return;
+          case "stale":
             if (inFlightNow === 0) finish("stale");
             return;
-          }
-          if (inFlightTotal > 0) {
+          case "drain":
             if (inFlightNow === 0) waiters.add(onWake);
             return;
-          }
-          pendingHead++;
-          isolated = head;
-          batch = [head];
-        } else batch = take(room);
-        if (batch.length === 0) {
-          if (allDone()) finish("done");
-          else if (reader.unansweredCount === 0) {
-            // Idle with nothing to send: let the worker wait for requeued lines.
-            if (exhausted) finish("done");
-            else waiters.add(onWake);
-          } else waiters.add(onWake);
-          return;
+          case "empty":
+            if (queue.done) finish("done");
+            else if (reader.unansweredCount === 0) {
+              // Idle with nothing to send: let the worker wait for requeued lines.
+              if (queue.exhausted) finish("done");
+              else waiters.add(onWake);
+            } else waiters.add(onWake);
         }
-        for (const item of batch) {
-          if (!sentOnce.has(item)) {
-            sentOnce.add(item);
-            sent++;
-          }
-        }
-        inFlightTotal += batch.length;
-        socket.write(reader.send(batch));
       };
       function onWake() {
         if (!settled) sendMore();
@@ -315,7 +242,7 @@ export async function runScan(
       socket.once("connect", () => {
         connected = true;
         // Proven only if opened after a PONG that followed the latest loss.
-        epoch = provenEpoch === lossEpoch ? lossEpoch : -1;
+        epoch = queue.connectionEpoch();
         socket.setNoDelay(true);
         // Without -r detections go to the SIEM; our FinishedBack still tells us when a line is done.
         socket.write(buildPreamble({ sendFinished: true, ...(options.replyBack ? { replyBack: true } : { finishedBack: true }) }));
@@ -333,7 +260,7 @@ export async function runScan(
         lastReply = deps.now();
         reader.push(chunk);
         sendMore();
-        if (allDone()) {
+        if (queue.done) {
           wake();
           finish("done");
         }
@@ -350,7 +277,7 @@ export async function runScan(
         // finish() destroys the socket itself: that close is ours, not the service's.
         if (settled) return;
         if (!connected) finish({ error: "connection closed" });
-        else if (allDone()) finish("done");
+        else if (queue.done) finish("done");
         else {
           callbacks.onLog?.(`connection ${index + 1} closed by the service; resending its unanswered lines`);
           finish("lost");
@@ -359,30 +286,11 @@ export async function runScan(
     });
   }
 
-  /** Counts a loss for each line; gives up the isolated one. Returns the lines to send again. */
-  function countLosses(lost: ScanItem[]): ScanItem[] {
-    lossEpoch++;
-    const again: ScanItem[] = [];
-    for (const item of lost) {
-      const n = (losses.get(item) ?? 0) + 1;
-      if (item === isolated) {
-        isolated = undefined;
-        losses.delete(item);
-        failed++;
-        callbacks.onLineFailed?.(item, n);
-      } else {
-        losses.set(item, n);
-        again.push(item);
-      }
-    }
-    wake();
-    return again;
-  }
-
   await ensureFill();
   const workers = Array.from({ length: Math.max(1, options.connections) }, (_, i) => worker(i));
   await Promise.all(workers);
-  const complete = !signal?.aborted && allDone();
+  const complete = !signal?.aborted && queue.done;
+  const { sent, failed } = queue;
   if (complete) return { sent, detections, failed, complete, reconnects };
   return { sent, detections, failed, complete, reconnects, error: signal?.aborted ? "interrupted" : (failure ?? "the scan stopped early") };
 }
