@@ -19,7 +19,7 @@ import { probeService, tcpProbeConnect } from "../src/protocol/probe.ts";
 import { serveHttp } from "../src/runtime/serve_http.ts";
 import { runtimeName } from "../src/runtime/runtime.ts";
 import { loadTlsFiles } from "../src/config/load_tls_files.ts";
-import { selfSignedCertificate } from "../test/_tls_fixture.ts";
+import { selfSignedCertificate } from "../test/_support/self_signed_certificate.ts";
 
 function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`runtime smoke failed: ${what}`);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
 import { SIEM_NAMES } from "../../src/config/siem_profiles.ts";
-import { recordingIo } from "./_io_fixture.ts";
+import { recordingIo } from "../_support/recording_io.ts";
 
 const fixtures = join(import.meta.dir, "..", "fixtures", "config");
 

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { within } from "./_compat_fixture.ts";
+import { within } from "./_forwarding_outcome.ts";
 
 /** Where scripts/install-system-deps.sh unpacks rsyslog and syslog-ng-core. */
 export const FORWARDERS_DIR = "/opt/ioclens-system-tests";

@@ -6,9 +6,9 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { createConnection, type Socket } from "node:net";
-import { waitFor } from "../reliability/_reliability_fixture.ts";
-import { converse, startCollector, startTestService, testConfig } from "../service/_service_fixture.ts";
-import { ReplaySocket } from "./_socket_replay.ts";
+import { waitFor } from "../_support/child_processes.ts";
+import { converse, startCollector, startTestService, testConfig } from "../_support/test_service.ts";
+import { ReplaySocket } from "./_replay_socket.ts";
 
 const FLAGS = "X-KF-SendFinishedEventX-KF-ReplyBack";
 const WAIT_MS = 10_000;

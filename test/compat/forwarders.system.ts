@@ -10,9 +10,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { killChildren, waitFor } from "../reliability/_reliability_fixture.ts";
-import { tempDir } from "../system/_system.ts";
-import { cleanOutcome, forwardingOutcome, startCountingRelay, startServe, startTallyListener, within } from "./_compat_fixture.ts";
+import { killChildren, waitFor } from "../_support/child_processes.ts";
+import { tempDir } from "../_support/system_tools.ts";
+import { cleanOutcome, forwardingOutcome, startCountingRelay, startServe, startTallyListener, within } from "./_forwarding_outcome.ts";
 import { startRsyslog, startSyslogNg, stopDaemons, type ForwardJob, type Daemon } from "./_forwarder_daemons.ts";
 
 afterEach(stopDaemons);

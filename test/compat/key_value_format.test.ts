@@ -7,8 +7,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createConnection } from "node:net";
-import { startCollector, startTestService, testConfig } from "../service/_service_fixture.ts";
-import { KeyValueSyntaxError, parseKeyValueLine } from "../service/_strict_key_value.ts";
+import { startCollector, startTestService, testConfig } from "../_support/test_service.ts";
+import { KeyValueSyntaxError, parseKeyValueLine } from "../_support/strict_key_value.ts";
 import { TEST_RECORDS } from "./_test_records.ts";
 
 describe("parseKeyValueLine()", () => {

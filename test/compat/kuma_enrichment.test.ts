@@ -11,10 +11,10 @@
 import { describe, expect, test } from "bun:test";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { siemConfigText } from "../../src/config/siem_profiles.ts";
-import { startTestService } from "../service/_service_fixture.ts";
-import { waitFor } from "../reliability/_reliability_fixture.ts";
-import { editedConfig } from "./_compat_fixture.ts";
-import { ReplaySocket } from "./_socket_replay.ts";
+import { startTestService } from "../_support/test_service.ts";
+import { waitFor } from "../_support/child_processes.ts";
+import { editedConfig } from "./_forwarding_outcome.ts";
+import { ReplaySocket } from "./_replay_socket.ts";
 
 const PREAMBLE = "X-KF-ReplyBackX-KF-SendFinishedEvent";
 /** Each request must be answered within this (KUMA's own timeout is configurable). */

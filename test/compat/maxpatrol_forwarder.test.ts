@@ -16,9 +16,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { killChildren } from "../reliability/_reliability_fixture.ts";
-import { tempDir } from "../system/_system.ts";
-import { cleanOutcome, forwardingOutcome, startServe, startTallyListener, within } from "./_compat_fixture.ts";
+import { killChildren } from "../_support/child_processes.ts";
+import { tempDir } from "../_support/system_tools.ts";
+import { cleanOutcome, forwardingOutcome, startServe, startTallyListener, within } from "./_forwarding_outcome.ts";
 import { maxPatrolLine } from "./_maxpatrol_lines.ts";
 
 const forwarders = new Set<ChildProcess>();

@@ -11,8 +11,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
-import { ensureBinary, ioclens, serviceConfigText, startServe } from "../e2e/_binary.ts";
-import { selfSignedCertificate, type TestCertificate } from "../_tls_fixture.ts";
+import { ensureBinary, ioclens, serviceConfigText, startServe } from "../_support/ioclens_binary.ts";
+import { selfSignedCertificate, type TestCertificate } from "../_support/self_signed_certificate.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ioclens-compat-rest-"));
 beforeAll(ensureBinary, 120_000);

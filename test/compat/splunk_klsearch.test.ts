@@ -14,8 +14,8 @@
  * Against the embedded config, as Splunk's default integration runs it.
  */
 import { describe, expect, test } from "bun:test";
-import { startTestService } from "../service/_service_fixture.ts";
-import { ReplaySocket } from "./_socket_replay.ts";
+import { startTestService } from "../_support/test_service.ts";
+import { ReplaySocket } from "./_replay_socket.ts";
 import { TEST_RECORDS } from "./_test_records.ts";
 
 /** The app's preamble, sent as one write before any value. */

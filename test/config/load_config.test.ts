@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { EMBEDDED_BASES } from "../../src/config/embedded_defaults.ts";
 import { loadScannerConfig, loadServiceConfig, type ConfigIo } from "../../src/config/load_config.ts";
-import { fixturePath } from "./_fixture.ts";
+import { fixturePath } from "./_fixture_files.ts";
 
 /** An in-memory file system: a path maps to text, anything else is ENOENT. */
 function fakeIo(files: Record<string, string>): ConfigIo & { reads: string[] } {

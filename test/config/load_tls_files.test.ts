@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { loadTlsFiles } from "../../src/config/load_tls_files.ts";
-import { selfSignedCertificate } from "../_tls_fixture.ts";
+import { selfSignedCertificate } from "../_support/self_signed_certificate.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-tls-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { parseScannerConfig } from "../../src/config/parse_scanner_config.ts";
-import { fixture, thrown } from "./_fixture.ts";
+import { fixture, thrown } from "./_fixture_files.ts";
 
 const BIN = "/opt/ioclens/bin";
 const parse = (xml: string) => parseScannerConfig(xml, "log_scanner.conf", { binaryDir: BIN });

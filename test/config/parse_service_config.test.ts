@@ -3,7 +3,7 @@ import { ConfigError } from "../../src/config/config_error.ts";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
 import type { FeedFormat, RegexRule, RegexType } from "../../src/config/types.ts";
-import { fixture, thrown } from "./_fixture.ts";
+import { fixture, thrown } from "./_fixture_files.ts";
 
 const SOURCE = "kl_feed_service.conf";
 const parse = (xml: string) => parseServiceConfig(xml, SOURCE, { baseDir: "/etc/ioclens" });

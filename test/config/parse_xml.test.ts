@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseXml } from "../../src/config/parse_xml.ts";
 import { XmlSyntaxError } from "../../src/config/xml_syntax_error.ts";
-import { fixture, thrown } from "./_fixture.ts";
+import { fixture, thrown } from "./_fixture_files.ts";
 
 describe("parseXml()", () => {
   test("builds an element tree with attributes in order, untrimmed text and start lines", () => {

@@ -1,13 +1,13 @@
 /**
  * docs/siem.md shows, for every SIEM profile, the exact lines the service renders for the
- * verification records. This test renders them (test/config/_siem_examples.ts) and compares;
+ * verification records. This test renders them (test/_support/siem_examples.ts) and compares;
  * with IOCLENS_UPDATE_DOCS=1 it writes them into the doc instead, so the doc cannot drift.
  */
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SIEM_NAMES } from "../../src/config/siem_profiles.ts";
-import { siemExample } from "./_siem_examples.ts";
+import { siemExample } from "../_support/siem_examples.ts";
 
 const DOC = join(import.meta.dir, "../../docs/siem.md");
 /** `<!-- lines: NAME -->` then a ```text block: the generated part of each section. */

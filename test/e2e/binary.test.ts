@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureBinary, freePort, ioclens, serviceConfigText, startCollector, startServe } from "./_binary.ts";
+import { ensureBinary, freePort, ioclens, serviceConfigText, startCollector, startServe } from "../_support/ioclens_binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-e2e-"));
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { SCAN_OPTIONS } from "../../src/cli/scan_command.ts";
 import { SERVE_OPTIONS } from "../../src/cli/serve_command.ts";
 import { REPORT_OPTIONS } from "../../src/cli/report_command.ts";
-import { ensureBinary, freePort, ioclens, ROOT } from "./_binary.ts";
+import { ensureBinary, freePort, ioclens, ROOT } from "../_support/ioclens_binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-cli-"));
 const SIDECAR = join(ROOT, "test", "fixtures", "report", "scan_out", "log_scanner_report20240415_100211.ndjson");

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BINARY, ensureBinary, freePort, getJson, ioclens, replyBackLookup, ROOT, run, serviceConfigText, startCollector, startServe, type RunResult } from "./_binary.ts";
+import { BINARY, ensureBinary, freePort, getJson, ioclens, replyBackLookup, ROOT, run, serviceConfigText, startCollector, startServe, type RunResult } from "../_support/ioclens_binary.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ioclens-first-hour-"));
 const SEED = readFileSync(join(ROOT, "test", "fixtures", "config", "seed_service.conf"), "utf8");

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ensureBinary, getJson, ROOT, serviceConfigText, startServe } from "./_binary.ts";
+import { ensureBinary, getJson, ROOT, serviceConfigText, startServe } from "../_support/ioclens_binary.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ioclens-e2e-status-"));
 

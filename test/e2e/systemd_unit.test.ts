@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { BINARY, ensureBinary, ioclens, ROOT, run } from "./_binary.ts";
+import { BINARY, ensureBinary, ioclens, ROOT, run } from "../_support/ioclens_binary.ts";
 
 const UNIT = readFileSync(join(ROOT, "docs", "ioclens.service"), "utf8");
 const INSTALLED_BINARY = "/usr/local/bin/ioclens";

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureBinary, getJson, isRunning, serviceDir, startCollector, startServe, workerStarted } from "./_binary.ts";
+import { ensureBinary, getJson, isRunning, serviceDir, startCollector, startServe, workerStarted } from "../_support/ioclens_binary.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ioclens-e2e-restart-"));
 

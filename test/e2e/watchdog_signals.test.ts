@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { probeService, tcpProbeConnect } from "../../src/protocol/probe.ts";
-import { ensureBinary, isRunning, replyBackLookup, serviceDir, startCollector, startServe, stillRunningAfter, workerStarted } from "./_binary.ts";
+import { ensureBinary, isRunning, replyBackLookup, serviceDir, startCollector, startServe, stillRunningAfter, workerStarted } from "../_support/ioclens_binary.ts";
 
 const root = mkdtempSync(join(tmpdir(), "ioclens-e2e-signals-"));
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { compileOutputTemplates } from "../../src/events/compile_output_templates.ts";
 import { renderAlert } from "../../src/events/render_alert.ts";
-import { outputSettings } from "./_fixtures.ts";
+import { outputSettings } from "./_render_inputs.ts";
 
 const APR_16 = new Date(2024, 3, 16, 9, 5, 41).getTime();
 

@@ -4,7 +4,7 @@ import { compileOutputTemplates } from "../../src/events/compile_output_template
 import type { EventRenderContext } from "../../src/events/event_render_context.ts";
 import { renderDetection } from "../../src/events/render_detection.ts";
 import type { ValueEscape } from "../../src/io/value_escapes.ts";
-import { FEB_02, outputSettings, record } from "./_fixtures.ts";
+import { FEB_02, outputSettings, record } from "./_render_inputs.ts";
 
 const slotNames = ["RE_URL", "RE_IP", "RE_USERNAME"];
 

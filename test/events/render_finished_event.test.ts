@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { compileOutputTemplates } from "../../src/events/compile_output_templates.ts";
 import { renderFinishedEvent } from "../../src/events/render_finished_event.ts";
-import { FEB_02, outputSettings } from "./_fixtures.ts";
+import { FEB_02, outputSettings } from "./_render_inputs.ts";
 
 const ctx = { now: FEB_02, receivedAt: FEB_02, sourceId: "default", regexValues: ["Feb 02 11:57:59"] };
 

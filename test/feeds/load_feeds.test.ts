@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { FeedConfig, FeedsSettings } from "../../src/config/types.ts";
 import { loadFeeds, MAX_WARNINGS } from "../../src/feeds/load_feeds.ts";
 import type { FeedEntry, FeedInfo, IndexWriter } from "../../src/matching/types.ts";
-import { feedConfig, fixturePath } from "./_helpers.ts";
+import { feedConfig, fixturePath } from "../_support/feed_reading.ts";
 
 /** Records what it is given; rejects values `reject` names. */
 class FakeIndex implements IndexWriter {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { loadFeeds } from "../../src/feeds/load_feeds.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
-import { feedConfig, fixturePath } from "./_helpers.ts";
+import { feedConfig, fixturePath } from "../_support/feed_reading.ts";
 
 const ALLOW = '{"name": "Local allow-list", "type": "cidr", "list": ["192.0.2.10"]}';
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseFeedRegistry } from "../../src/feeds/parse_feed_registry.ts";
-import { fixture } from "./_helpers.ts";
+import { fixture } from "../_support/feed_reading.ts";
 
 describe("parseFeedRegistry()", () => {
   test("maps each feed name to its indicator fields", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { readCsvFeed } from "../../src/feeds/read_csv_feed.ts";
-import { chunked, feedConfig, fixture, run, values } from "./_helpers.ts";
+import { chunked, feedConfig, fixture, run, values } from "../_support/feed_reading.ts";
 
 const csv = (overrides = {}) => feedConfig({ format: "csv", header: true, ...overrides });
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import type { FeedField } from "../../src/config/types.ts";
 import { readKasperskyFeed } from "../../src/feeds/read_kaspersky_feed.ts";
-import { chunked, feedConfig, fixture, run, values } from "./_helpers.ts";
+import { chunked, feedConfig, fixture, run, values } from "../_support/feed_reading.ts";
 
 const BOTNET: FeedField[] = [
   { name: "mask", type: "URL", category: "KL_BotnetCnC_URL" },

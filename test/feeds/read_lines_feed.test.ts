@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { readLinesFeed } from "../../src/feeds/read_lines_feed.ts";
-import { chunked, feedConfig, fixture, run, values } from "./_helpers.ts";
+import { chunked, feedConfig, fixture, run, values } from "../_support/feed_reading.ts";
 
 describe("readLinesFeed()", () => {
   test("reads one indicator per line, detecting each kind, and skips comments", async () => {

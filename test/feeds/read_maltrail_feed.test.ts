@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { readMaltrailFeed } from "../../src/feeds/read_maltrail_feed.ts";
-import { chunked, feedConfig, fixture, run } from "./_helpers.ts";
+import { chunked, feedConfig, fixture, run } from "../_support/feed_reading.ts";
 
 const config = feedConfig({ filename: "trails.tsv.gz", format: "maltrail" });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { readMispFeed } from "../../src/feeds/read_misp_feed.ts";
-import { chunked, feedConfig, fixture, run, values } from "./_helpers.ts";
+import { chunked, feedConfig, fixture, run, values } from "../_support/feed_reading.ts";
 
 const config = feedConfig({ format: "misp", allowList: true });
 

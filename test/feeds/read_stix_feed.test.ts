@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readStixFeed } from "../../src/feeds/read_stix_feed.ts";
-import { feedConfig, fixture, run, values } from "./_helpers.ts";
+import { feedConfig, fixture, run, values } from "../_support/feed_reading.ts";
 
 const config = feedConfig({ format: "stix", fields: [{ name: "pattern", type: "AUTO", category: "STIX_Lab" }] });
 

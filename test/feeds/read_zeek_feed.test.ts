@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readZeekFeed } from "../../src/feeds/read_zeek_feed.ts";
-import { feedConfig, fixture, run } from "./_helpers.ts";
+import { feedConfig, fixture, run } from "../_support/feed_reading.ts";
 
 const config = feedConfig({ filename: "intel.dat", format: "zeek" });
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { formatPingFacts, isDemoFeed, nothingToFind, parsePingFacts, pingFacts, type PingFacts } from "../../src/protocol/ping_facts.ts";
 import { FACTS_PING, probeServiceLine, tcpProbeConnect } from "../../src/protocol/probe.ts";
 import type { FeedStatus } from "../../src/service/service_status.ts";
-import { startTestService } from "../service/_service_fixture.ts";
+import { startTestService } from "../_support/test_service.ts";
 
 const feed = (name: string, records: number): FeedStatus => ({ name, records, skipped: 0, loadMs: 1 });
 

@@ -2,7 +2,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
-import { freePort } from "./_reliability_fixture.ts";
+import { freePort } from "../_support/child_processes.ts";
 
 export interface ServiceFiles {
   readonly config: string;

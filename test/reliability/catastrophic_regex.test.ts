@@ -2,8 +2,8 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { converse, startTestService, testConfig } from "../service/_service_fixture.ts";
-import { fetchStatus, killChildren, pong, spawnIoclens, waitFor } from "./_reliability_fixture.ts";
+import { converse, startTestService, testConfig } from "../_support/test_service.ts";
+import { fetchStatus, killChildren, pong, spawnIoclens, waitFor } from "../_support/child_processes.ts";
 import { writeScannerConfig, writeServiceConfig } from "./_service_config.ts";
 
 /** Backtracks exponentially on a run of "a" that does not end the event. */

@@ -14,8 +14,8 @@ import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedLimits } from "../../src
 import type { FeedInput } from "../../src/feeds/feed_reader.ts";
 import { loadFeeds, type FeedLoadReport } from "../../src/feeds/load_feeds.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
-import { chunked, feedConfig } from "../feeds/_helpers.ts";
-import { killChildren, pong, spawnIoclens, waitFor } from "./_reliability_fixture.ts";
+import { chunked, feedConfig } from "../_support/feed_reading.ts";
+import { killChildren, pong, spawnIoclens, waitFor } from "../_support/child_processes.ts";
 import { writeServiceConfig } from "./_service_config.ts";
 
 const MiB = 2 ** 20;

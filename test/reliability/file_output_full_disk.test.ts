@@ -7,8 +7,8 @@ import { EMBEDDED_FEEDS } from "../../src/config/embedded_defaults.ts";
 import { startLookupService } from "../../src/service/lookup_service.ts";
 import { OutputSink, type AppendFile } from "../../src/service/output_sink.ts";
 import { createStatusApp } from "../../src/service/status_app.ts";
-import { converse, testConfig } from "../service/_service_fixture.ts";
-import { waitFor } from "./_reliability_fixture.ts";
+import { converse, testConfig } from "../_support/test_service.ts";
+import { waitFor } from "../_support/child_processes.ts";
 
 /** A file on a disk of `capacity` bytes: a write takes what fits and fails with ENOSPC once full, like the kernel's. */
 function fullDisk(capacity: number) {

@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
-import { recordingIo } from "../cli/_io_fixture.ts";
-import { prng } from "./_reliability_fixture.ts";
+import { recordingIo } from "../_support/recording_io.ts";
+import { prng } from "../_support/child_processes.ts";
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/config/${name}`, import.meta.url), "utf8");
 

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import type { FeedConfig, FeedFormat, FeedsSettings } from "../../src/config/types.ts";
 import { loadFeeds, type FeedLoadReport } from "../../src/feeds/load_feeds.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
-import { feedConfig, fixture } from "../feeds/_helpers.ts";
-import { prng } from "./_reliability_fixture.ts";
+import { feedConfig, fixture } from "../_support/feed_reading.ts";
+import { prng } from "../_support/child_processes.ts";
 
 const MB = "A".repeat(1 << 20);
 

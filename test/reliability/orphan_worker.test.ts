@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { childPids, killChildren, pong, spawnIoclens, waitFor } from "./_reliability_fixture.ts";
+import { childPids, killChildren, pong, spawnIoclens, waitFor } from "../_support/child_processes.ts";
 import { writeServiceConfig } from "./_service_config.ts";
 
 /** Orphans are not our children any more: killChildren cannot find them, this list can. */

@@ -9,9 +9,9 @@ import { chmod, copyFile, link, mkdir, mkdtemp, readFile, readdir, rm, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { reportTimestamp } from "../../src/scanner/report_files.ts";
-import { BINARY, ensureBinary } from "../e2e/_binary.ts";
-import { startTestService } from "../service/_service_fixture.ts";
-import { killChildren, spawnChild, spawnIoclens, tempDir } from "./_reliability_fixture.ts";
+import { BINARY, ensureBinary } from "../_support/ioclens_binary.ts";
+import { startTestService } from "../_support/test_service.ts";
+import { killChildren, spawnChild, spawnIoclens, tempDir } from "../_support/child_processes.ts";
 
 afterEach(killChildren);
 

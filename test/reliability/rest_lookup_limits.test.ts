@@ -12,8 +12,8 @@ import { EMBEDDED_FEEDS } from "../../src/config/embedded_defaults.ts";
 import { startLookupService } from "../../src/service/lookup_service.ts";
 import { serveHttp } from "../../src/runtime/serve_http.ts";
 import { createStatusApp } from "../../src/service/status_app.ts";
-import { testConfig } from "../service/_service_fixture.ts";
-import { killChildren, spawnIoclens, waitFor } from "./_reliability_fixture.ts";
+import { testConfig } from "../_support/test_service.ts";
+import { killChildren, spawnIoclens, waitFor } from "../_support/child_processes.ts";
 import { writeServiceConfig } from "./_service_config.ts";
 
 afterEach(killChildren);

@@ -10,8 +10,8 @@ import { chmod, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startTestService } from "../service/_service_fixture.ts";
-import { killChildren, REPO, spawnChild, spawnIoclens } from "./_reliability_fixture.ts";
+import { startTestService } from "../_support/test_service.ts";
+import { killChildren, REPO, spawnChild, spawnIoclens } from "../_support/child_processes.ts";
 
 afterEach(killChildren);
 

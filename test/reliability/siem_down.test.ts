@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
 import { EMBEDDED_FEEDS } from "../../src/config/embedded_defaults.ts";
 import { startLookupService } from "../../src/service/lookup_service.ts";
-import { converse, startCollector, testConfig } from "../service/_service_fixture.ts";
-import { waitFor } from "./_reliability_fixture.ts";
+import { converse, startCollector, testConfig } from "../_support/test_service.ts";
+import { waitFor } from "../_support/child_processes.ts";
 
 const QUEUE = 200;
 const lines = (from: number, count: number) => Array.from({ length: count }, (_, i) => `event ${from + i} from 192.0.2.0`).join("\n") + "\n";

@@ -2,7 +2,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childPids, fetchStatus, killChildren, pong, spawnIoclens, waitFor } from "./_reliability_fixture.ts";
+import { childPids, fetchStatus, killChildren, pong, spawnIoclens, waitFor } from "../_support/child_processes.ts";
 import { writeScannerConfig, writeServiceConfig } from "./_service_config.ts";
 
 const LINES = 300_000;

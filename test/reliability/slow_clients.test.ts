@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createConnection, type Socket } from "node:net";
-import { converse, startTestService } from "../service/_service_fixture.ts";
-import { openFds, rssAfterGcMiB, waitFor } from "./_reliability_fixture.ts";
+import { converse, startTestService } from "../_support/test_service.ts";
+import { openFds, rssAfterGcMiB, waitFor } from "../_support/child_processes.ts";
 
 const FLAGS = "X-KF-SendFinishedEventX-KF-ReplyBack";
 const DEMO_LINE = "ip=192.0.2.0 url=http://fakess123.nu md5=C912705B4BBB14EC7E78FA8B370532C9";

@@ -8,8 +8,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { converse, startCollector, startTestService, testConfig } from "../service/_service_fixture.ts";
-import { fetchStatus, killChildren, pong, spawnIoclens, waitFor } from "./_reliability_fixture.ts";
+import { converse, startCollector, startTestService, testConfig } from "../_support/test_service.ts";
+import { fetchStatus, killChildren, pong, spawnIoclens, waitFor } from "../_support/child_processes.ts";
 import { writeServiceConfig } from "./_service_config.ts";
 
 afterEach(killChildren);

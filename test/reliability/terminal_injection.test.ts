@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startTestService } from "../service/_service_fixture.ts";
-import { killChildren, REPO, spawnChild, spawnIoclens, tempDir } from "./_reliability_fixture.ts";
+import { startTestService } from "../_support/test_service.ts";
+import { killChildren, REPO, spawnChild, spawnIoclens, tempDir } from "../_support/child_processes.ts";
 
 afterEach(killChildren);
 

@@ -6,8 +6,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startTestService } from "../service/_service_fixture.ts";
-import { killChildren, spawnIoclens, tempDir } from "./_reliability_fixture.ts";
+import { startTestService } from "../_support/test_service.ts";
+import { killChildren, spawnIoclens, tempDir } from "../_support/child_processes.ts";
 
 afterEach(killChildren);
 

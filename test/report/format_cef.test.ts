@@ -3,7 +3,7 @@ import { escapeCefValue } from "../../src/io/value_escapes.ts";
 import { escapeCefHeader, formatCef } from "../../src/report/format_cef.ts";
 import { parseReportLine } from "../../src/report/parse_report_line.ts";
 import type { ReportRecord } from "../../src/report/record.ts";
-import { NOW } from "./_run.ts";
+import { NOW } from "./_report_cli.ts";
 
 // The four special-character examples of the ArcSight CEF Implementation Standard.
 const SPEC = [

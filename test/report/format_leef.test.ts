@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { escapeLeefHeader, formatLeef } from "../../src/report/format_leef.ts";
 import { parseReportLine } from "../../src/report/parse_report_line.ts";
 import type { ReportRecord } from "../../src/report/record.ts";
-import { NOW } from "./_run.ts";
+import { NOW } from "./_report_cli.ts";
 
 const RECORDS: ReportRecord[] = [
   {

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { SIEM_NAMES } from "../../src/config/siem_profiles.ts";
-import { siemExample } from "../config/_siem_examples.ts";
+import { siemExample } from "../_support/siem_examples.ts";
 import { parseReportLine } from "../../src/report/parse_report_line.ts";
 import type { ReportRecord } from "../../src/report/record.ts";
-import { NOW } from "./_run.ts";
+import { NOW } from "./_report_cli.ts";
 
 function record(line: string): ReportRecord {
   const p = parseReportLine(line, { now: NOW });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type ReportFs, type ReportItem, readReportItems } from "../../src/report/read_report_items.ts";
-import { NOW, stdinOf } from "./_run.ts";
+import { NOW, stdinOf } from "./_report_cli.ts";
 
 /** An in-memory file system: path → chunks. */
 function memoryFs(files: Record<string, (string | Uint8Array)[]>): ReportFs {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { parseReportLine } from "../../src/report/parse_report_line.ts";
 import { ReportCompleteness } from "../../src/report/report_completeness.ts";
-import { NOW } from "./_run.ts";
+import { NOW } from "./_report_cli.ts";
 
 const DETECTION = "category=KL_Malicious_URL matchedIndicator=bad.example/*";
 const TRAILER = ["Total number of objects sent to KTFS: 3", "Total number of detects received from KTFS: 1", "Total scan time: 00:00:00.500"];

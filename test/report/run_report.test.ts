@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURES, run, statWithoutTime, stdinOf } from "./_run.ts";
+import { FIXTURES, run, statWithoutTime, stdinOf } from "./_report_cli.ts";
 
 const MIXED = join(FIXTURES, "mixed_report.txt");
 const SCAN_OUT = join(FIXTURES, "scan_out");

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { type ConnectSyslog, connectSyslog, type SyslogConnection } from "../../src/report/connect_syslog.ts";
 import { parseReportLine } from "../../src/report/parse_report_line.ts";
 import { SyslogSender } from "../../src/report/syslog_sender.ts";
-import { FIXTURES, NOW, run } from "./_run.ts";
+import { FIXTURES, NOW, run } from "./_report_cli.ts";
 
 const SIDECAR = join(FIXTURES, "scan_out", "log_scanner_report20240415_100211.ndjson");
 

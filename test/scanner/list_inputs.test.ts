@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
 import { listInputs, type ListFs } from "../../src/scanner/list_inputs.ts";
-import { recordingIo } from "../cli/_io_fixture.ts";
+import { recordingIo } from "../_support/recording_io.ts";
 
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
   const path = await mkdtemp(join(tmpdir(), "ioclens-list-"));

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { runScan, type ScanItem } from "../../src/scanner/run_scan.ts";
-import { startTestService } from "../service/_service_fixture.ts";
+import { startTestService } from "../_support/test_service.ts";
 
 const LINES = 60_000;
 

@@ -5,8 +5,8 @@ import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { main } from "../../src/cli/main.ts";
-import { recordingIo } from "../cli/_io_fixture.ts";
-import { startTestService, testConfig } from "../service/_service_fixture.ts";
+import { recordingIo } from "../_support/recording_io.ts";
+import { startTestService, testConfig } from "../_support/test_service.ts";
 
 /** A temp folder removed on dispose. */
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {

@@ -3,8 +3,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
-import { recordingIo } from "../cli/_io_fixture.ts";
-import { startTestService, testConfig } from "../service/_service_fixture.ts";
+import { recordingIo } from "../_support/recording_io.ts";
+import { startTestService, testConfig } from "../_support/test_service.ts";
 
 const LINES = 1_000_000;
 const EVERY = 1000;

@@ -5,7 +5,7 @@ import { compilePipeline } from "../../src/service/process_event.ts";
 import type { SessionHost } from "../../src/service/session.ts";
 import { SlotPool } from "../../src/service/slot_pool.ts";
 import { FakeSocket } from "./_fake_socket.ts";
-import { testConfig } from "./_service_fixture.ts";
+import { testConfig } from "../_support/test_service.ts";
 
 /** Lets every pending promise reaction and queued callback run (a macrotask turn, not a wait for time). */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

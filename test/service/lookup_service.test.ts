@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { configText, converse, startCollector, startTestService, testConfig } from "./_service_fixture.ts";
+import { configText, converse, startCollector, startTestService, testConfig } from "../_support/test_service.ts";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 
 const FLAGS = "X-KF-SendFinishedEventX-KF-ReplyBack";

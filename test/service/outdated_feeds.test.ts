@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { ServiceConfig } from "../../src/config/types.ts";
 import type { FeedLoadReport } from "../../src/feeds/load_feeds.ts";
 import { OutdatedFeeds } from "../../src/service/outdated_feeds.ts";
-import { testConfig } from "./_service_fixture.ts";
+import { testConfig } from "../_support/test_service.ts";
 
 const HOUR = 3_600_000;
 const base = testConfig();

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { ServiceConfig } from "../../src/config/types.ts";
 import type { FeedLoadReport } from "../../src/feeds/load_feeds.ts";
 import { ServiceReloader } from "../../src/service/service_reloader.ts";
-import { testConfig } from "./_service_fixture.ts";
+import { testConfig } from "../_support/test_service.ts";
 
 interface State {
   readonly config: ServiceConfig;

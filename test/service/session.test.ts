@@ -4,7 +4,7 @@ import type { Preamble } from "../../src/protocol/preamble.ts";
 import { compilePipeline } from "../../src/service/process_event.ts";
 import { Session, type SessionHost } from "../../src/service/session.ts";
 import { FakeSocket } from "./_fake_socket.ts";
-import { testConfig } from "./_service_fixture.ts";
+import { testConfig } from "../_support/test_service.ts";
 
 const FEED: FeedInfo = { name: "IP_Reputation_Data_Feed.json", category: "KL_IP_Reputation", confidence: 100, allowList: false, loadedAt: 0, indicatorLifetimeMinutes: 0 };
 const BAD_IP = "192.0.2.7";

@@ -7,8 +7,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEMO_REQUESTS, siemOutput, TRICKY_REQUEST } from "./_siem_output.ts";
-import { parseKeyValuePairs } from "./_strict_key_value.ts";
+import { DEMO_REQUESTS, siemOutput, TRICKY_REQUEST } from "../_support/siem_output.ts";
+import { parseKeyValuePairs } from "../_support/strict_key_value.ts";
 
 /** `Mmm dd HH:MM:SS`, as %Date% renders. */
 const DATE = /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d$/;

@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ReportRecord } from "../../src/report/record.ts";
-import { FIXTURES, requireTool, runProcess, runReportCli, tempDir } from "./_system.ts";
+import { FIXTURES, requireTool, runProcess, runReportCli, tempDir } from "../_support/system_tools.ts";
 
 const INPUT = join(FIXTURES, "tricky_scan.ndjson");
 

@@ -10,7 +10,7 @@ import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ReportRecord } from "../../src/report/record.ts";
 import { countColour, readPng } from "./_png.ts";
-import { FIXTURES, ROOT, requireTool, runProcess, runReportCli, tempDir } from "./_system.ts";
+import { FIXTURES, ROOT, requireTool, runProcess, runReportCli, tempDir } from "../_support/system_tools.ts";
 
 // Relative, as a user would type it: the page names its inputs, and the README shows the page.
 const INPUT = relative(ROOT, join(FIXTURES, "demo_scan"));

@@ -7,8 +7,8 @@
 import { describe, expect, test } from "bun:test";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DEMO_REQUESTS, siemOutput, TRICKY_REQUEST } from "../service/_siem_output.ts";
-import { requireTool, runProcess, tempDir } from "./_system.ts";
+import { DEMO_REQUESTS, siemOutput, TRICKY_REQUEST } from "../_support/siem_output.ts";
+import { requireTool, runProcess, tempDir } from "../_support/system_tools.ts";
 
 const REQUESTS = [...DEMO_REQUESTS, TRICKY_REQUEST];
 const TRICKY_NOTE = 'quote " backslash \\ equals = pipe | tab\tnewline\ncarriage\rend';

@@ -10,7 +10,7 @@ import { renderAlert } from "../../src/events/render_alert.ts";
 import { loadFeeds } from "../../src/feeds/load_feeds.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
 import { compilePipeline, processEvent } from "../../src/service/process_event.ts";
-import { DEMO_REQUESTS } from "../service/_siem_output.ts";
+import { DEMO_REQUESTS } from "./siem_output.ts";
 
 /** Feb 02 11:57:59 local time, the spec's example stamp, whatever the machine's zone. */
 export const EXAMPLE_NOW = new Date(2024, 1, 2, 11, 57, 59).getTime();

@@ -1,4 +1,4 @@
-/** Shared pieces of the feed tests: a config builder, fixture access and a reader runner. */
+/** Reading feeds in tests (the feed and reliability suites): a config builder, fixture access and a reader runner. */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { FeedConfig } from "../../src/config/types.ts";

@@ -9,8 +9,8 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { join } from "node:path";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
 import type { ServiceStatus } from "../../src/service/service_status.ts";
-import { freePort, pong, spawnIoclens, waitFor, type Child } from "../reliability/_reliability_fixture.ts";
-import { startCollector } from "../service/_service_fixture.ts";
+import { freePort, pong, spawnIoclens, waitFor, type Child } from "../_support/child_processes.ts";
+import { startCollector } from "../_support/test_service.ts";
 
 /**
  * Resolves with `promise`, or rejects after `limitMs` with `what()` (evaluated then, so it can

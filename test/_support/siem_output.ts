@@ -6,7 +6,7 @@
 import { createConnection } from "node:net";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { type SiemName, siemConfigText } from "../../src/config/siem_profiles.ts";
-import { startCollector, startTestService } from "./_service_fixture.ts";
+import { startCollector, startTestService } from "./test_service.ts";
 
 /** CyberTrace's verification values, one request line each. */
 export const DEMO_REQUESTS = ["url=http://fakess123.nu", "ip=192.0.2.0"] as const;

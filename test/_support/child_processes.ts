@@ -1,5 +1,5 @@
 /**
- * Shared pieces of the reliability suite: waiting on conditions, counting file descriptors and
+ * Child processes and what the reliability and compatibility suites measure around them: waiting on conditions, counting file descriptors and
  * memory, a seeded PRNG for reproducible fuzzing, free ports, and real child processes that are
  * always killed when a test ends.
  */
