@@ -69,8 +69,17 @@ describe.each([
       await waitFor(() => relay.open === 0, "the forwarder's connection to close", 10_000, 10);
       const status = await serve.status();
 
-      expect(forwardingOutcome(relay.backBytes, siem.tally, status)).toEqual(cleanOutcome(LINES, log.expected));
       expect(relay.connections).toBeGreaterThanOrEqual(1);
+      const outcome = forwardingOutcome(relay.backBytes, siem.tally, status);
+      const clean = cleanOutcome(LINES, log.expected);
+      if (relay.connections === 1) expect(outcome).toEqual(clean);
+      else {
+        // A forwarder that reconnected (rsyslog does under load) had two sessions at once for a
+        // moment; their lines interleave at the output, so a detection can no longer be placed
+        // by counting finished events. Everything must still arrive, nothing twice.
+        const byIndicator = (detections: readonly string[]) => detections.map((d) => d.slice(d.indexOf(":") + 1)).sort();
+        expect({ ...outcome, detections: byIndicator(outcome.detections) }).toEqual({ ...clean, detections: byIndicator(clean.detections) });
+      }
     },
     180_000,
   );
