@@ -11,14 +11,14 @@
  * A line that takes the service down (a regex that backtracks catastrophically on it, say)
  * would be resent forever. So a line lost with its connection twice is sent alone, one such
  * line at a time; lost once more while alone, it is given up and reported (docs/protocol.md).
- * Those rules live in `ScanQueue` (scan_queue.ts), without sockets; this file connects, waits
- * and drives it.
+ * Those rules live in `ScanQueue` (scan_queue.ts), without sockets; each connection is a
+ * `ScanSession` (scan_session.ts); this file starts the connections, reconnects, and feeds the
+ * queue from the input.
  */
 import type { Socket } from "node:net";
-import { AnswerReader, sentEvents } from "../protocol/answer_reader.ts";
-import { buildPreamble } from "../protocol/preamble.ts";
 import { probeService } from "../protocol/probe.ts";
-import { ScanQueue, UNPROVEN } from "./scan_queue.ts";
+import { ScanQueue } from "./scan_queue.ts";
+import { ScanSession, type SessionContext } from "./scan_session.ts";
 
 /** One line to send, and where it came from. */
 export interface ScanItem {
@@ -84,213 +84,145 @@ export class ServiceUnreachableError extends Error {
  *   { onLineDone: (item, detections) => {} }, signal);
  * ```
  */
-export async function runScan(
+export function runScan(
   items: AsyncIterable<ScanItem>,
   deps: ScanDeps,
   options: ScanOptions,
   callbacks: ScanCallbacks,
   signal?: AbortSignal,
 ): Promise<ScanOutcome> {
-  const iterator = items[Symbol.asyncIterator]();
-  let filling: Promise<void> | undefined;
-  let detections = 0;
-  let reconnects = 0;
-  let failure: string | undefined;
-  let proving: Promise<boolean> | undefined;
-  const waiters = new Set<() => void>();
-  const wake = () => {
+  return new ScanRun(items, deps, options, callbacks, signal).run();
+}
+
+/**
+ * The state all connections of one scan share: the input being read, the queue, the waiting
+ * sessions, the PING that proves the service is back, the counts and the first fatal failure.
+ * Each connection's own state is a `ScanSession`.
+ */
+class ScanRun {
+  readonly #iterator: AsyncIterator<ScanItem>;
+  readonly #deps: ScanDeps;
+  readonly #options: ScanOptions;
+  readonly #signal: AbortSignal | undefined;
+  readonly #queue: ScanQueue<ScanItem>;
+  readonly #session: SessionContext<ScanItem>;
+  readonly #waiters = new Set<() => void>();
+  #filling: Promise<void> | undefined;
+  #proving: Promise<boolean> | undefined;
+  #detections = 0;
+  #reconnects = 0;
+  #failure: string | undefined;
+
+  constructor(items: AsyncIterable<ScanItem>, deps: ScanDeps, options: ScanOptions, callbacks: ScanCallbacks, signal?: AbortSignal) {
+    this.#iterator = items[Symbol.asyncIterator]();
+    this.#deps = deps;
+    this.#options = options;
+    this.#signal = signal;
+    this.#queue = new ScanQueue<ScanItem>({
+      onWake: this.#wake,
+      onLow: () => void this.#ensureFill(),
+      onGiveUp: (item, losses) => callbacks.onLineFailed?.(item, losses),
+    });
+    this.#session = {
+      queue: this.#queue,
+      waiters: this.#waiters,
+      wake: this.#wake,
+      connect: deps.connect,
+      now: deps.now,
+      window: options.window,
+      replyBack: options.replyBack,
+      replyTimeoutMs: options.replyTimeoutMs,
+      onAnswered: (item, lines, count) => {
+        this.#detections += count;
+        callbacks.onLineDone(item, lines, count);
+      },
+      ...(callbacks.onLog ? { onLog: callbacks.onLog } : {}),
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  async run(): Promise<ScanOutcome> {
+    await this.#ensureFill();
+    const workers = Array.from({ length: Math.max(1, this.#options.connections) }, (_, i) => this.#worker(i));
+    await Promise.all(workers);
+    const signal = this.#signal;
+    const complete = !signal?.aborted && this.#queue.done;
+    const { sent, failed } = this.#queue;
+    const detections = this.#detections;
+    const reconnects = this.#reconnects;
+    if (complete) return { sent, detections, failed, complete, reconnects };
+    return { sent, detections, failed, complete, reconnects, error: signal?.aborted ? "interrupted" : (this.#failure ?? "the scan stopped early") };
+  }
+
+  readonly #wake = (): void => {
     // Cleared before the calls: a waiter that finds nothing to send re-registers during its call,
     // and clearing afterwards dropped that registration, leaving an idle connection asleep for
     // good and the scan unfinished (seen as a stalled 1 GiB benchmark scan).
-    const woken = [...waiters];
-    waiters.clear();
+    const woken = [...this.#waiters];
+    this.#waiters.clear();
     for (const waiter of woken) waiter();
   };
-  const queue = new ScanQueue<ScanItem>({
-    onWake: wake,
-    onLow: () => void ensureFill(),
-    onGiveUp: (item, losses) => callbacks.onLineFailed?.(item, losses),
-  });
 
-  async function fill(): Promise<void> {
-    while (queue.needsInput) {
-      const next = await iterator.next();
-      if (next.done) queue.end();
-      else queue.add(next.value);
+  async #fill(): Promise<void> {
+    while (this.#queue.needsInput) {
+      const next = await this.#iterator.next();
+      if (next.done) this.#queue.end();
+      else this.#queue.add(next.value);
     }
   }
 
-  function ensureFill(): Promise<void> {
-    if (!filling) {
-      filling = fill().finally(() => {
-        filling = undefined;
-        wake();
+  #ensureFill(): Promise<void> {
+    if (!this.#filling) {
+      this.#filling = this.#fill().finally(() => {
+        this.#filling = undefined;
+        this.#wake();
       });
     }
-    return filling;
+    return this.#filling;
   }
 
   /** One connection's life: connect, send within the window, read answers, hand back on loss. */
-  async function worker(index: number): Promise<void> {
+  async #worker(index: number): Promise<void> {
+    const queue = this.#queue;
     let firstFailureAt: number | undefined;
-    while (!signal?.aborted && failure === undefined) {
+    while (!this.#signal?.aborted && this.#failure === undefined) {
       if (queue.done) return;
-      if (queue.pendingCount === 0 && !queue.exhausted) await ensureFill();
+      if (queue.pendingCount === 0 && !queue.exhausted) await this.#ensureFill();
       if (queue.pendingCount === 0) {
         // Nothing to send now: wait for other workers to finish or requeue.
         if (queue.done) return;
-        await new Promise<void>((resolve) => waiters.add(resolve));
+        await new Promise<void>((resolve) => this.#waiters.add(resolve));
         continue;
       }
-      const result = queue.needsProof && !(await prove()) ? { error: "the service does not answer PING" } : await session(index);
+      const result = queue.needsProof && !(await this.#prove()) ? { error: "the service does not answer PING" } : await ScanSession.run(this.#session, index);
       if (result === "done") return;
       if (result === "stale") continue;
       if (result === "lost") {
         firstFailureAt = undefined;
-        reconnects++;
+        this.#reconnects++;
         continue;
       }
       // Could not connect.
-      firstFailureAt ??= deps.now();
-      if (deps.now() - firstFailureAt >= options.connectionTimeoutMs) {
-        failure ??= `cannot connect to the lookup service: ${result.error}`;
-        wake();
+      firstFailureAt ??= this.#deps.now();
+      if (this.#deps.now() - firstFailureAt >= this.#options.connectionTimeoutMs) {
+        this.#failure ??= `cannot connect to the lookup service: ${result.error}`;
+        this.#wake();
         return;
       }
-      await deps.sleep(Math.min(500, options.connectionTimeoutMs / 10));
+      await this.#deps.sleep(Math.min(500, this.#options.connectionTimeoutMs / 10));
     }
   }
 
-  /** "stale": closed by us to reconnect, since it was opened before the latest loss. */
-  type SessionResult = "done" | "lost" | "stale" | { error: string };
-
   /** One PING at a time for all connections; true once the service answered PONG since the latest loss. */
-  function prove(): Promise<boolean> {
-    proving ??= (async () => {
-      const epoch = queue.lossEpoch;
-      const ok = await probeService(deps.connect, Math.min(5000, options.replyTimeoutMs));
-      if (ok) queue.proven(epoch);
+  #prove(): Promise<boolean> {
+    this.#proving ??= (async () => {
+      const epoch = this.#queue.lossEpoch;
+      const ok = await probeService(this.#deps.connect, Math.min(5000, this.#options.replyTimeoutMs));
+      if (ok) this.#queue.proven(epoch);
       return ok;
     })().finally(() => {
-      proving = undefined;
+      this.#proving = undefined;
     });
-    return proving;
+    return this.#proving;
   }
-
-  function session(index: number): Promise<SessionResult> {
-    return new Promise((resolve) => {
-      const socket = deps.connect();
-      const reader = new AnswerReader<ScanItem>((item, lines, finishedLine) => {
-        queue.answered(item);
-        const count = options.replyBack ? lines.length : sentEvents(finishedLine);
-        detections += count;
-        callbacks.onLineDone(item, lines, count);
-      });
-      let connected = false;
-      let epoch = UNPROVEN;
-      let settled = false;
-      let lastReply = deps.now();
-      let replyTimer: ReturnType<typeof setInterval> | undefined;
-
-      const finish = (result: SessionResult) => {
-        if (settled) return;
-        settled = true;
-        if (replyTimer) clearInterval(replyTimer);
-        signal?.removeEventListener("abort", onAbort);
-        waiters.delete(onWake);
-        queue.giveBack(reader.unanswered(), result === "lost" && !signal?.aborted);
-        socket.removeAllListeners("data");
-        socket.destroy();
-        resolve(result);
-      };
-      const onAbort = () => finish("lost");
-      signal?.addEventListener("abort", onAbort, { once: true });
-
-      const sendMore = () => {
-        if (settled || !connected) return;
-        const inFlightNow = reader.unansweredCount;
-        // Refill only once half the window is answered: fewer, larger writes (and reads).
-        if (inFlightNow > options.window / 2) return;
-        const next = queue.next(options.window - inFlightNow, epoch);
-        switch (next.kind) {
-          case "send":
-            socket.write(reader.send(next.items));
-            return;
-          case "isolated":
-            // A suspect is alone in flight: nothing else goes out until it is answered or given up.
-            if (reader.oldest !== next.item) waiters.add(onWake);
-            return;
-          case "stale":
-            if (inFlightNow === 0) finish("stale");
-            return;
-          case "drain":
-            if (inFlightNow === 0) waiters.add(onWake);
-            return;
-          case "empty":
-            if (queue.done) finish("done");
-            else if (reader.unansweredCount === 0) {
-              // Idle with nothing to send: let the worker wait for requeued lines.
-              if (queue.exhausted) finish("done");
-              else waiters.add(onWake);
-            } else waiters.add(onWake);
-        }
-      };
-      function onWake() {
-        if (!settled) sendMore();
-      }
-
-      socket.once("connect", () => {
-        connected = true;
-        // Proven only if opened after a PONG that followed the latest loss.
-        epoch = queue.connectionEpoch();
-        socket.setNoDelay(true);
-        // Without -r detections go to the SIEM; our FinishedBack still tells us when a line is done.
-        socket.write(buildPreamble({ sendFinished: true, ...(options.replyBack ? { replyBack: true } : { finishedBack: true }) }));
-        lastReply = deps.now();
-        replyTimer = setInterval(() => {
-          if (reader.unansweredCount > 0 && deps.now() - lastReply > options.replyTimeoutMs) {
-            callbacks.onLog?.(`connection ${index + 1}: no answer for ${options.replyTimeoutMs} ms, reconnecting`);
-            finish("lost");
-          }
-        }, Math.min(1000, options.replyTimeoutMs));
-        replyTimer.unref?.();
-        sendMore();
-      });
-      socket.on("data", (chunk: Uint8Array) => {
-        lastReply = deps.now();
-        reader.push(chunk);
-        sendMore();
-        if (queue.done) {
-          wake();
-          finish("done");
-        }
-      });
-      socket.once("error", (error: Error) => {
-        if (settled) return;
-        if (!connected) finish({ error: error.message });
-        else {
-          callbacks.onLog?.(`connection ${index + 1} lost: ${error.message}; resending its unanswered lines`);
-          finish("lost");
-        }
-      });
-      socket.once("close", () => {
-        // finish() destroys the socket itself: that close is ours, not the service's.
-        if (settled) return;
-        if (!connected) finish({ error: "connection closed" });
-        else if (queue.done) finish("done");
-        else {
-          callbacks.onLog?.(`connection ${index + 1} closed by the service; resending its unanswered lines`);
-          finish("lost");
-        }
-      });
-    });
-  }
-
-  await ensureFill();
-  const workers = Array.from({ length: Math.max(1, options.connections) }, (_, i) => worker(i));
-  await Promise.all(workers);
-  const complete = !signal?.aborted && queue.done;
-  const { sent, failed } = queue;
-  if (complete) return { sent, detections, failed, complete, reconnects };
-  return { sent, detections, failed, complete, reconnects, error: signal?.aborted ? "interrupted" : (failure ?? "the scan stopped early") };
 }
