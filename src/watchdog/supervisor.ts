@@ -108,80 +108,146 @@ interface Run {
  * const code = await runSupervisor({ ...realDeps, stopSignal: stop.signal });
  * ```
  */
-export async function runSupervisor(deps: SupervisorDeps, opts: SupervisorOptions = {}): Promise<number | null> {
-  const o = { ...DEFAULTS, ...opts };
-  const stop = deps.stopSignal;
-  const stopped = new Promise<Outcome>((resolve) => {
-    if (stop.aborted) resolve({ kind: "stop" });
-    else stop.addEventListener("abort", () => resolve({ kind: "stop" }), { once: true });
-  });
-  let restarts = 0;
-  let failures = 0; // consecutive failures since the last stable run, drives the back-off
-  let inOutage = false;
-  let everReady = false;
+export function runSupervisor(deps: SupervisorDeps, opts: SupervisorOptions = {}): Promise<number | null> {
+  return new Supervisor(deps, { ...DEFAULTS, ...opts }).run();
+}
 
+/** The supervisor's state across workers: restarts, the back-off count, the outage, the pending wake-up. */
+class Supervisor {
+  readonly #deps: SupervisorDeps;
+  readonly #o: Required<SupervisorOptions>;
+  #restarts = 0;
+  #failures = 0; // consecutive failures since the last stable run, drives the back-off
+  #inOutage = false;
+  #everReady = false;
   // Waiting is "until this task settles or something interrupts": worker exit and stop call
   // `wake`. Racing on the long-lived exit/stop promises instead would add a reaction to them
   // on every probe, a leak over months of uptime.
-  let wake: (() => void) | undefined;
-  stop.addEventListener("abort", () => wake?.(), { once: true });
-  const until = <T>(task: Promise<T>, interrupted: () => boolean): Promise<T | undefined> => {
+  #wake: (() => void) | undefined;
+
+  constructor(deps: SupervisorDeps, options: Required<SupervisorOptions>) {
+    this.#deps = deps;
+    this.#o = options;
+    deps.stopSignal.addEventListener("abort", () => this.#wake?.(), { once: true });
+  }
+
+  /** Starts, watches and replaces workers until stop, or a fatal startup exit. */
+  async run(): Promise<number | null> {
+    const deps = this.#deps;
+    for (;;) {
+      if (deps.stopSignal.aborted) return null;
+      const run = this.#start();
+      const outcome = await this.#watch(run);
+      if (outcome.kind === "stop") {
+        deps.log("info", "Stopping worker", { pid: run.worker.pid ?? null });
+        return this.#terminate(run);
+      }
+      const fatal = await this.#ended(run, outcome);
+      if (fatal !== undefined) return fatal;
+      if (!(await this.#backOff())) return null;
+    }
+  }
+
+  #start(): Run {
+    const worker = this.#deps.spawnWorker({ restarts: this.#restarts });
+    const run: Run = { worker, exit: undefined };
+    const onExit = (code: number | null): void => {
+      run.exit = { code };
+      this.#wake?.();
+    };
+    worker.exited.then(onExit, () => onExit(null));
+    this.#deps.log("info", "Worker started", { pid: worker.pid ?? null, restarts: this.#restarts });
+    return run;
+  }
+
+  /** A worker exited or hung: logs it, kills a hung one, raises the outage alert; returns a fatal startup code. */
+  async #ended(run: Run, outcome: Exclude<Outcome, { kind: "stop" }>): Promise<number | undefined> {
+    const { log } = this.#deps;
+    const pid = run.worker.pid ?? null;
+    if (outcome.kind === "exited") {
+      if (!this.#everReady && outcome.code !== null && this.#o.fatalStartupExitCodes.includes(outcome.code)) {
+        log("error", "Worker failed at startup: not restarting", { code: outcome.code });
+        return outcome.code;
+      }
+      log("error", "Worker exited", { pid, code: outcome.code });
+    } else {
+      log("error", "Worker hung: killing it", { pid, reason: outcome.reason });
+      await this.#terminate(run);
+    }
+    if (!this.#inOutage) {
+      this.#inOutage = true;
+      this.#deps.alert(SERVICE_UNAVAILABLE);
+    }
+    return undefined;
+  }
+
+  /** Waits the back-off before the next worker; false when stop came first. */
+  async #backOff(): Promise<boolean> {
+    const o = this.#o;
+    const delay = Math.min(o.maxBackoffMs, o.initialBackoffMs * 2 ** Math.min(this.#failures, 30));
+    this.#failures++;
+    this.#deps.log("info", "Restarting worker after back-off", { delayMs: delay });
+    if (!(await this.#wait(delay, () => this.#deps.stopSignal.aborted))) return false;
+    this.#restarts++;
+    this.#deps.onRestart?.(this.#restarts);
+    return true;
+  }
+
+  #until<T>(task: Promise<T>, interrupted: () => boolean): Promise<T | undefined> {
     if (interrupted()) return Promise.resolve(undefined);
     return new Promise<T | undefined>((resolve) => {
-      wake = () => {
+      this.#wake = () => {
         if (interrupted()) resolve(undefined);
       };
       task.then(resolve, () => resolve(undefined));
     }).finally(() => {
-      wake = undefined;
+      this.#wake = undefined;
     });
-  };
+  }
+
   /** Sleeps `ms` unless interrupted first; true when the full time passed. */
-  const wait = async (ms: number, interrupted: () => boolean): Promise<boolean> => {
+  async #wait(ms: number, interrupted: () => boolean): Promise<boolean> {
     const cancel = new AbortController();
     try {
-      return (await until(deps.sleep(ms, cancel.signal).then(() => true, () => true), interrupted)) === true;
+      return (await this.#until(this.#deps.sleep(ms, cancel.signal).then(() => true, () => true), interrupted)) === true;
     } finally {
       cancel.abort();
     }
-  };
+  }
 
-  const terminate = async (run: Run): Promise<number | null> => {
+  async #terminate(run: Run): Promise<number | null> {
     const { worker } = run;
+    const { log } = this.#deps;
+    const graceMs = this.#o.killGraceMs;
     const exited = (): boolean => run.exit !== undefined;
     worker.kill("SIGTERM");
-    if (!exited()) await wait(o.killGraceMs, exited);
+    if (!exited()) await this.#wait(graceMs, exited);
     if (!exited()) {
-      deps.log("warn", "Worker ignored SIGTERM: sending SIGKILL", { pid: worker.pid ?? null, graceMs: o.killGraceMs });
+      log("warn", "Worker ignored SIGTERM: sending SIGKILL", { pid: worker.pid ?? null, graceMs });
       worker.kill("SIGKILL");
-      await wait(o.killGraceMs, exited);
+      await this.#wait(graceMs, exited);
     }
     if (run.exit !== undefined) return run.exit.code;
-    deps.log("error", "Worker did not exit after SIGKILL: giving up on it", { pid: worker.pid ?? null });
+    log("error", "Worker did not exit after SIGKILL: giving up on it", { pid: worker.pid ?? null });
     return null;
-  };
+  }
 
   /** Probes until the worker exits, hangs or stop is asked; readiness first. */
-  const watch = async (run: Run): Promise<Outcome> => {
-    const interrupted = (): boolean => run.exit !== undefined || stop.aborted;
+  async #watch(run: Run): Promise<Outcome> {
+    const deps = this.#deps;
+    const o = this.#o;
+    const interrupted = (): boolean => run.exit !== undefined || deps.stopSignal.aborted;
     const outcome = (): Outcome => (run.exit !== undefined ? { kind: "exited", code: run.exit.code } : { kind: "stop" });
     const startedAt = deps.now();
     let readyAt: number | undefined;
     let failed = 0;
     for (;;) {
-      const ok = await until(deps.probe(), interrupted);
+      const ok = await this.#until(deps.probe(), interrupted);
       if (interrupted()) return outcome();
       if (ok === true) {
         failed = 0;
-        if (readyAt === undefined) {
-          readyAt = deps.now();
-          everReady = true;
-          if (inOutage) deps.log("info", "Service available again", { restarts });
-          else deps.log("info", "Worker ready", { ms: readyAt - startedAt });
-          inOutage = false;
-        } else if (failures > 0 && deps.now() - readyAt >= o.backoffResetMs) {
-          failures = 0;
-        }
+        if (readyAt === undefined) readyAt = this.#ready(startedAt);
+        else if (this.#failures > 0 && deps.now() - readyAt >= o.backoffResetMs) this.#failures = 0;
       } else if (readyAt !== undefined || deps.listening?.() === true) {
         failed++;
         deps.log("warn", "Worker probe failed", { failed, of: o.maxFailedProbes });
@@ -189,47 +255,18 @@ export async function runSupervisor(deps: SupervisorDeps, opts: SupervisorOption
       } else if (deps.now() - startedAt >= o.readinessTimeoutMs) {
         return { kind: "hung", reason: `not ready after ${o.readinessTimeoutMs} ms` };
       }
-      await wait(readyAt === undefined ? o.readinessProbeIntervalMs : o.probeIntervalMs, interrupted);
+      await this.#wait(readyAt === undefined ? o.readinessProbeIntervalMs : o.probeIntervalMs, interrupted);
       if (interrupted()) return outcome();
     }
-  };
+  }
 
-  for (;;) {
-    if (stop.aborted) return null;
-    const worker = deps.spawnWorker({ restarts });
-    const run: Run = { worker, exit: undefined };
-    const onExit = (code: number | null): void => {
-      run.exit = { code };
-      wake?.();
-    };
-    worker.exited.then(onExit, () => onExit(null));
-    deps.log("info", "Worker started", { pid: worker.pid ?? null, restarts });
-    const outcome = await watch(run);
-
-    if (outcome.kind === "stop") {
-      deps.log("info", "Stopping worker", { pid: worker.pid ?? null });
-      return terminate(run);
-    }
-    if (outcome.kind === "exited") {
-      if (!everReady && outcome.code !== null && o.fatalStartupExitCodes.includes(outcome.code)) {
-        deps.log("error", "Worker failed at startup: not restarting", { code: outcome.code });
-        return outcome.code;
-      }
-      deps.log("error", "Worker exited", { pid: worker.pid ?? null, code: outcome.code });
-    } else {
-      deps.log("error", "Worker hung: killing it", { pid: worker.pid ?? null, reason: outcome.reason });
-      await terminate(run);
-    }
-    if (!inOutage) {
-      inOutage = true;
-      deps.alert(SERVICE_UNAVAILABLE);
-    }
-
-    const delay = Math.min(o.maxBackoffMs, o.initialBackoffMs * 2 ** Math.min(failures, 30));
-    failures++;
-    deps.log("info", "Restarting worker after back-off", { delayMs: delay });
-    if (!(await wait(delay, () => stop.aborted))) return null;
-    restarts++;
-    deps.onRestart?.(restarts);
+  /** The worker's first PONG: logs readiness (or the outage's end); returns when. */
+  #ready(startedAt: number): number {
+    const readyAt = this.#deps.now();
+    this.#everReady = true;
+    if (this.#inOutage) this.#deps.log("info", "Service available again", { restarts: this.#restarts });
+    else this.#deps.log("info", "Worker ready", { ms: readyAt - startedAt });
+    this.#inOutage = false;
+    return readyAt;
   }
 }
