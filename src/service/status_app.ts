@@ -60,11 +60,7 @@ const LOOKUP_VERSIONS = new Set(["1.0", "1.1", "1.2"]);
  */
 export function createStatusApp(deps: StatusAppDeps): Hono {
   const { token, basicAuth } = deps;
-  if (token === "") throw new Error("Status app token is empty: expected a non-empty token or none");
-  if (basicAuth && (basicAuth.user === "" || basicAuth.password === "")) throw new Error("Status app Basic credentials are empty: expected a user and a password");
-  if (!deps.isLoopback && token === undefined && basicAuth === undefined) {
-    throw new Error("Status app listens beyond loopback without credentials: expected a token or Basic credentials");
-  }
+  checkCredentials(deps);
   const lookups = new RestLookups({
     lookup: deps.lookup,
     ...(deps.lookupLimits ? { limits: deps.lookupLimits } : {}),
@@ -73,11 +69,18 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
   });
   // The service's snapshot plus what only this app counts.
   const status = (): ServiceStatus => ({ ...deps.getStatus(), restLookups: lookups.stats() });
+  const lookup = async (c: Context): Promise<Response> => {
+    if (!allow(c, "POST")) return notAllowed(c, "POST");
+    if (!acceptsJson(c.req.header("accept"))) {
+      return c.json({ error: `Unsupported Accept: ${c.req.header("accept")}, expected application/json` }, 406);
+    }
+    if (!deps.getStatus().ready) return c.json({ error: "Service is initializing: feeds are still loading" }, 425);
+    return lookups.answer(c.req.raw);
+  };
   const app = new Hono();
 
   app.onError((err, c) => c.json({ error: `Internal error: ${err.message}` }, 500));
   app.notFound((c) => c.json({ error: `Not found: ${c.req.method} ${c.req.path}` }, 404));
-
   if (token !== undefined || basicAuth !== undefined) {
     app.use(async (c, next) => {
       if (c.req.path === "/health" || authorized(c.req.header("authorization"), token, basicAuth)) return next();
@@ -86,40 +89,13 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
       });
     });
   }
-
-  // 503 only when lookups do not work; a down output target degrades but stays 200 (the
-  // service still answers ReplyBack clients and REST lookups, and queues detections).
-  app.all("/health", (c) => {
-    if (!allow(c, "GET")) return notAllowed(c, "GET");
-    const s = deps.getStatus();
-    if (!s.ready || s.unhealthy !== undefined) return c.json({ status: "unavailable", reason: s.unhealthy ?? "Feeds are still loading" }, 503);
-    if (s.output.error !== undefined) {
-      return c.json({ status: "degraded", reason: `Output target${s.output.target ? ` ${s.output.target}` : ""} is down: ${s.output.error}` });
-    }
-    return c.json({ status: "ok" });
-  });
-
-  app.all("/status", (c) => {
-    if (!allow(c, "GET")) return notAllowed(c, "GET");
-    return c.json(status());
-  });
-
+  app.all("/health", (c) => health(c, () => deps.getStatus()));
+  app.all("/status", (c) => (allow(c, "GET") ? c.json(status()) : notAllowed(c, "GET")));
   app.all("/metrics", (c) => {
     if (!allow(c, "GET")) return notAllowed(c, "GET");
     return c.body(metricsText(status()), 200, { "Content-Type": METRICS_CONTENT_TYPE });
   });
-
-  app.all("/reload", async (c) => {
-    if (!allow(c, "POST")) return notAllowed(c, "POST");
-    let result: { ok: boolean; error?: string };
-    try {
-      result = await deps.reload();
-    } catch (err) {
-      result = { ok: false, error: err instanceof Error ? err.message : String(err) };
-    }
-    return result.ok ? c.json({ ok: true }) : c.json({ ok: false, error: result.error ?? "Reload failed" }, 500);
-  });
-
+  app.all("/reload", (c) => reload(c, () => deps.reload()));
   app.all("/api/:version/lookup", async (c) => {
     const version = c.req.param("version");
     if (!LOOKUP_VERSIONS.has(version)) {
@@ -128,7 +104,6 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
     }
     return lookup(c);
   });
-
   // API 1.3 puts the tenant in the path; this service has only the built-in General tenant.
   app.all("/api/1.3/:tenant/lookup", async (c) => {
     const tenant = c.req.param("tenant");
@@ -137,17 +112,42 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
     }
     return lookup(c);
   });
-
-  async function lookup(c: Context): Promise<Response> {
-    if (!allow(c, "POST")) return notAllowed(c, "POST");
-    if (!acceptsJson(c.req.header("accept"))) {
-      return c.json({ error: `Unsupported Accept: ${c.req.header("accept")}, expected application/json` }, 406);
-    }
-    if (!deps.getStatus().ready) return c.json({ error: "Service is initializing: feeds are still loading" }, 425);
-    return lookups.answer(c.req.raw);
-  }
-
   return app;
+}
+
+/** The backstop against an app open beyond loopback or with empty credentials (see createStatusApp). */
+function checkCredentials({ token, basicAuth, isLoopback }: StatusAppDeps): void {
+  if (token === "") throw new Error("Status app token is empty: expected a non-empty token or none");
+  if (basicAuth && (basicAuth.user === "" || basicAuth.password === "")) throw new Error("Status app Basic credentials are empty: expected a user and a password");
+  if (!isLoopback && token === undefined && basicAuth === undefined) {
+    throw new Error("Status app listens beyond loopback without credentials: expected a token or Basic credentials");
+  }
+}
+
+/**
+ * `GET /health`. 503 only when lookups do not work; a down output target degrades but stays 200
+ * (the service still answers ReplyBack clients and REST lookups, and queues detections).
+ */
+function health(c: Context, getStatus: () => ServiceStatus): Response {
+  if (!allow(c, "GET")) return notAllowed(c, "GET");
+  const s = getStatus();
+  if (!s.ready || s.unhealthy !== undefined) return c.json({ status: "unavailable", reason: s.unhealthy ?? "Feeds are still loading" }, 503);
+  if (s.output.error !== undefined) {
+    return c.json({ status: "degraded", reason: `Output target${s.output.target ? ` ${s.output.target}` : ""} is down: ${s.output.error}` });
+  }
+  return c.json({ status: "ok" });
+}
+
+/** `POST /reload`: 200 `{ok:true}`, or 500 with the reason the feeds could not be re-read. */
+async function reload(c: Context, reloadFeeds: StatusAppDeps["reload"]): Promise<Response> {
+  if (!allow(c, "POST")) return notAllowed(c, "POST");
+  let result: { ok: boolean; error?: string };
+  try {
+    result = await reloadFeeds();
+  } catch (err) {
+    result = { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+  return result.ok ? c.json({ ok: true }) : c.json({ ok: false, error: result.error ?? "Reload failed" }, 500);
 }
 
 /** Hono dispatches HEAD as GET, so a GET route also answers HEAD. */
