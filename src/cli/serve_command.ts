@@ -182,11 +182,45 @@ async function openFeed(config: ServiceConfig, filename: string): Promise<FeedIn
   return createReadStream(path) as AsyncIterable<Uint8Array>;
 }
 
+/** What the PONG line reads once known: the running service, and the output target checked at start. */
+interface LiveService {
+  service?: LookupService;
+  output?: OutputTargetCheck;
+}
+
 /** The service in this process, until `stop` (SIGTERM/SIGINT, or the watchdog gone). */
 async function runService(config: ServiceConfig, configPath: string | undefined, strict: boolean, tls: TlsPem | undefined, log: Logger, io: CliIo, stop: AbortSignal): Promise<number> {
-  let service: LookupService | undefined;
+  const live: LiveService = {};
+  const service = await startService(config, configPath, strict, log, io, stop, live);
+  if (service === undefined) return EXIT.ok;
+  const http = config.status.enabled ? await startStatusEndpoint(config, service, tls, log) : undefined;
+  const onHup = () => {
+    log("info", "SIGHUP: reloading config and feeds");
+    void service.reload().then((r) => log(r.ok ? "info" : "warn", r.ok ? "reload done" : `reload failed: ${r.error}`));
+  };
+  process.on("SIGHUP", onHup);
+  // Once, at start: where detections without ReplyBack go, and whether anything listens there.
+  live.output = await checkOutputTarget(parseEndpoint(config.output.connectionString), 2000);
+  const described = describeOutputTarget(live.output, !config.output.alertConnectionString?.enabled && config.output.alertFormat !== undefined, config.output.queueSize);
+  log(described.level, described.message);
+  const emptyHanded = nothingToFind(pingFacts(service.status().feeds));
+  if (emptyHanded !== undefined) log("warn", `nothing to find: ${emptyHanded}; docs/feeds.md shows how to configure feeds`);
+  // A worker under the watchdog reports its address so tests and the watchdog can find it.
+  io.stdout(`${SERVING_ANNOUNCEMENT} ${service.address}\n`);
+  await new Promise<void>((resolve) => {
+    if (stop.aborted) resolve();
+    stop.addEventListener("abort", () => resolve(), { once: true });
+  });
+  process.off("SIGHUP", onHup);
+  log("info", "stopping");
+  await http?.stop();
+  await service.close();
+  return EXIT.ok;
+}
+
+/** Loads the feeds and starts listening; undefined when `stop` came while the feeds were loading. */
+async function startService(config: ServiceConfig, configPath: string | undefined, strict: boolean, log: Logger, io: CliIo, stop: AbortSignal, live: LiveService): Promise<LookupService | undefined> {
   const fileLimit = openFileLimit();
-  let output: OutputTargetCheck | undefined;
   try {
     const starting = startLookupService(config, {
       now: Date.now,
@@ -207,69 +241,50 @@ async function runService(config: ServiceConfig, configPath: string | undefined,
       },
       // Until startLookupService returns there is no status to tell: a plain PONG.
       pongLine: () => {
+        const { service, output } = live;
         if (service === undefined) return "PONG";
         const status = service.status();
         return formatPingFacts(pingFacts(status.feeds, output && { target: output.target, up: outputTargetUp(output, status.output) }));
       },
     });
-    service = await untilAborted(starting, stop);
-    if (service === undefined) {
+    live.service = await untilAborted(starting, stop);
+    if (live.service === undefined) {
       // Stopped while loading feeds: nothing is served yet, so stop now rather than listen
       // first (a worker whose watchdog died would take the port from its successor).
       void starting.then((late) => late.close(), () => {});
       log("info", "stopped while loading feeds");
-      return EXIT.ok;
     }
+    return live.service;
   } catch (error) {
     if (error instanceof ServiceStartError) throw new CliError(error.message, EXIT.io);
     throw error;
   }
-  let http: HttpServerHandle | undefined;
-  if (config.status.enabled) {
-    const listen = parseEndpoint(config.status.listen) as { host: string; port: number };
-    let url: string | undefined;
-    const app = createStatusApp({
-      // What only this layer knows: the config file and where each port ended up.
-      getStatus: () => ({ ...service.status(), config: config.source, listen: { events: service.address, ...(url ? { status: url } : {}) } }),
-      reload: () => service.reload(),
-      lookup: (values) => service.lookup(values),
-      isLoopback: isLoopbackHost(listen.host),
-      ...(config.status.token ? { token: config.status.token } : {}),
-      ...(config.status.basicAuth ? { basicAuth: config.status.basicAuth } : {}),
-      ...(config.status.lookupLimits ? { lookupLimits: config.status.lookupLimits } : {}),
-      log,
-    });
-    try {
-      http = await serveHttp(listen.host, listen.port, app.fetch, tls);
-      url = `${tls ? "https" : "http"}://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${http.port}`;
-      log("info", `status endpoint on ${url}/health`);
-    } catch (error) {
-      await service.close();
-      throw new CliError(`cannot start the status endpoint on ${config.status.listen} (StatusEndpoint > Listen): ${(error as Error).message}`, EXIT.io);
-    }
-  }
-  const onHup = () => {
-    log("info", "SIGHUP: reloading config and feeds");
-    void service.reload().then((r) => log(r.ok ? "info" : "warn", r.ok ? "reload done" : `reload failed: ${r.error}`));
-  };
-  process.on("SIGHUP", onHup);
-  // Once, at start: where detections without ReplyBack go, and whether anything listens there.
-  output = await checkOutputTarget(parseEndpoint(config.output.connectionString), 2000);
-  const described = describeOutputTarget(output, !config.output.alertConnectionString?.enabled && config.output.alertFormat !== undefined, config.output.queueSize);
-  log(described.level, described.message);
-  const emptyHanded = nothingToFind(pingFacts(service.status().feeds));
-  if (emptyHanded !== undefined) log("warn", `nothing to find: ${emptyHanded}; docs/feeds.md shows how to configure feeds`);
-  // A worker under the watchdog reports its address so tests and the watchdog can find it.
-  io.stdout(`${SERVING_ANNOUNCEMENT} ${service.address}\n`);
-  await new Promise<void>((resolve) => {
-    if (stop.aborted) resolve();
-    stop.addEventListener("abort", () => resolve(), { once: true });
+}
+
+/** Serves the status app on `StatusEndpoint > Listen`; closes `service` and throws an I/O CliError when it cannot. */
+async function startStatusEndpoint(config: ServiceConfig, service: LookupService, tls: TlsPem | undefined, log: Logger): Promise<HttpServerHandle> {
+  const listen = parseEndpoint(config.status.listen) as { host: string; port: number };
+  let url: string | undefined;
+  const app = createStatusApp({
+    // What only this layer knows: the config file and where each port ended up.
+    getStatus: () => ({ ...service.status(), config: config.source, listen: { events: service.address, ...(url ? { status: url } : {}) } }),
+    reload: () => service.reload(),
+    lookup: (values) => service.lookup(values),
+    isLoopback: isLoopbackHost(listen.host),
+    ...(config.status.token ? { token: config.status.token } : {}),
+    ...(config.status.basicAuth ? { basicAuth: config.status.basicAuth } : {}),
+    ...(config.status.lookupLimits ? { lookupLimits: config.status.lookupLimits } : {}),
+    log,
   });
-  process.off("SIGHUP", onHup);
-  log("info", "stopping");
-  await http?.stop();
-  await service.close();
-  return EXIT.ok;
+  try {
+    const http = await serveHttp(listen.host, listen.port, app.fetch, tls);
+    url = `${tls ? "https" : "http"}://${listen.host.includes(":") ? `[${listen.host}]` : listen.host}:${http.port}`;
+    log("info", `status endpoint on ${url}/health`);
+    return http;
+  } catch (error) {
+    await service.close();
+    throw new CliError(`cannot start the status endpoint on ${config.status.listen} (StatusEndpoint > Listen): ${(error as Error).message}`, EXIT.io);
+  }
 }
 
 /** What `task` resolves to, or undefined as soon as `signal` aborts. */
