@@ -133,9 +133,12 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const counters = new ServiceCounters(log, deps.slowEventMs ?? SLOW_EVENT_MS, () => eps.mark());
   const outputs = new ServiceOutputs(config, log, deps.now, (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]));
 
-  let { state, reports } = await buildState(config, deps);
+  const built = await buildState(config, deps);
+  // Swapped whole by a reload; every reader goes through `live.state`.
+  const live = { state: built.state };
+  const reports = built.reports;
   const alert = (name: string, fields: readonly (readonly [string, string])[] = []) => {
-    const line = renderAlert(state.pipeline.templates, name, fields, deps.now());
+    const line = renderAlert(live.state.pipeline.templates, name, fields, deps.now());
     log("debug", `alert ${name}`, Object.fromEntries(fields));
     if (line !== undefined) outputs.sendAlert(line);
   };
@@ -146,7 +149,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   let closing = false;
 
   const sessionHost: SessionHost = {
-    current: () => state.sessionView,
+    current: () => live.state.sessionView,
     now: deps.now,
     toOutput: (line) => outputs.send(line),
     onEvent: (event, result, ms) => counters.event(event, result, ms),
@@ -157,29 +160,10 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const connections = new Connections({ now: deps.now, log, limits, pool, host: sessionHost, counters, pongLine: deps.pongLine });
   const server: Server = createServer({ noDelay: true }, (socket) => connections.accept(socket));
   const { port, address, socketPath } = await listenServer(server, config.input.connectionString, log);
-  log("info", `listening on ${address}`, { feeds: state.feeds.length, indicators: state.feeds.reduce((n, f) => n + f.records, 0) });
+  log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0) });
   alert("KL_ALERT_ServiceStarted");
 
-  const reloader = new ServiceReloader({
-    now: deps.now,
-    log,
-    alert,
-    reloadConfig: deps.reloadConfig,
-    build: (next) => buildState(next, deps),
-    current: () => state,
-    swap: (next, loaded) => {
-      state = next;
-      outdated.markLoaded(loaded);
-    },
-  });
-
-  const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt: deps.feedUpdatedAt, alert });
-  outdated.markLoaded(reports);
-  const checkOutdatedFeeds = (): Promise<string[]> => outdated.check(state.config);
-  const outdatedTimer = every(10 * 60_000, () => void checkOutdatedFeeds());
-  void checkOutdatedFeeds();
-  const minutes = config.feeds.updateFrequencyMinutes;
-  const updateTimer = minutes > 0 ? every(minutes * 60_000, () => void reloader.reload()) : undefined;
+  const { reloader, checkOutdatedFeeds, stopTimers } = startFeedUpkeep(config, deps, alert, live, reports);
 
   return {
     port,
@@ -189,7 +173,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         config,
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
         ready: !closing,
-        feeds: state.feeds,
+        feeds: live.state.feeds,
         pool,
         open: connections.open,
         max: limits.max,
@@ -201,16 +185,61 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       }),
     reload: () => reloader.reload(),
     checkOutdatedFeeds,
-    lookup: async (values) => lookupValues(state.index, values, deps.now()),
+    lookup: async (values) => lookupValues(live.state.index, values, deps.now()),
     close: async () => {
       if (closing) return;
       closing = true;
-      if (updateTimer) clearInterval(updateTimer);
-      clearInterval(outdatedTimer);
+      stopTimers();
       await stopService({ server, connections, outputs, alert, drainMs: limits.drainTimeoutSeconds * 1000, ...(socketPath !== undefined ? { socketPath } : {}) });
       log("info", "stopped", { events: counters.events, detections: counters.detections });
     },
   };
+}
+
+/** Keeps the feeds fresh: the reloader, and the timers that reload and look for outdated feeds. */
+interface FeedUpkeep {
+  readonly reloader: ServiceReloader<State>;
+  /** Alerts on feeds older than their limit; names them. */
+  readonly checkOutdatedFeeds: () => Promise<string[]>;
+  readonly stopTimers: () => void;
+}
+
+/**
+ * Starts the feed upkeep of a service whose state is `live.state`: a reload swaps it, a reload
+ * runs every UpdateFrequency minutes (none when 0), and outdated feeds are looked for now and
+ * every 10 minutes.
+ */
+function startFeedUpkeep(
+  config: ServiceConfig,
+  deps: LookupServiceDeps,
+  alert: (name: string, fields?: readonly (readonly [string, string])[]) => void,
+  live: { state: State },
+  reports: readonly FeedLoadReport[],
+): FeedUpkeep {
+  const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt: deps.feedUpdatedAt, alert });
+  const reloader = new ServiceReloader({
+    now: deps.now,
+    log: deps.log,
+    alert,
+    reloadConfig: deps.reloadConfig,
+    build: (next) => buildState(next, deps),
+    current: () => live.state,
+    swap: (next, loaded) => {
+      live.state = next;
+      outdated.markLoaded(loaded);
+    },
+  });
+  outdated.markLoaded(reports);
+  const checkOutdatedFeeds = (): Promise<string[]> => outdated.check(live.state.config);
+  const outdatedTimer = every(10 * 60_000, () => void checkOutdatedFeeds());
+  void checkOutdatedFeeds();
+  const minutes = config.feeds.updateFrequencyMinutes;
+  const updateTimer = minutes > 0 ? every(minutes * 60_000, () => void reloader.reload()) : undefined;
+  const stopTimers = () => {
+    if (updateTimer) clearInterval(updateTimer);
+    clearInterval(outdatedTimer);
+  };
+  return { reloader, checkOutdatedFeeds, stopTimers };
 }
 
 /**
