@@ -172,27 +172,22 @@ describe("runSupervisor()", () => {
     await done;
   });
 
-  test("restarts a worker that is not ready by the readiness deadline", async () => {
+  test.each([
+    // Not listening yet (feeds loading): only the readiness deadline ends the wait.
+    ["restarts a worker that is not ready by the readiness deadline", false, { readinessTimeoutMs: 10_000, readinessProbeIntervalMs: 1000 }, 9000],
+    // Listening, then blocked by the line that hung the last worker: the failed probes count.
+    [
+      "a worker that listens but hangs before its first PONG is killed after the failed probes, not at the readiness deadline",
+      true,
+      { readinessTimeoutMs: 120_000, readinessProbeIntervalMs: 1000, maxFailedProbes: 2 },
+      0,
+    ],
+  ] as const)("%s", async (_name, listening, options, quietMs) => {
     const h = harness();
     h.state.healthy = false;
-    const done = h.run({ readinessTimeoutMs: 10_000, readinessProbeIntervalMs: 1000 });
-    await h.clock.advance(9000);
-    expect(h.workers[0]!.signals).toEqual([]);
-    await h.clock.advance(1000);
-    expect({ signals: h.workers[0]!.signals, alerts: h.alerts }).toEqual({
-      signals: ["SIGTERM"],
-      alerts: ["KL_ALERT_ServiceUnavailable"],
-    });
-    h.stop.abort();
-    await done;
-  });
-
-  test("a worker that listens but hangs before its first PONG is killed after the failed probes, not at the readiness deadline", async () => {
-    const h = harness();
-    h.state.healthy = false;
-    h.state.listening = true; // listening, then blocked by the line that hung the last worker
-    const done = h.run({ readinessTimeoutMs: 120_000, readinessProbeIntervalMs: 1000, maxFailedProbes: 2 });
-    await h.clock.advance(0);
+    h.state.listening = listening;
+    const done = h.run(options);
+    await h.clock.advance(quietMs);
     expect(h.workers[0]!.signals).toEqual([]);
     await h.clock.advance(1000);
     expect({ signals: h.workers[0]!.signals, alerts: h.alerts }).toEqual({
