@@ -57,8 +57,8 @@ export interface ConnectionsDeps {
 export class Connections {
   readonly #deps: ConnectionsDeps;
   readonly #sockets = new Set<ConnectionSocket>();
-  readonly #sessions = new Set<Session>();
-  readonly #sessionSockets = new WeakSet<ConnectionSocket>();
+  /** The sockets that got a scanner slot, and their sessions. */
+  readonly #sessions = new Map<ConnectionSocket, Session>();
   readonly #idleTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #refusedLogged = 0;
@@ -127,8 +127,8 @@ export class Connections {
    */
   async drain(): Promise<void> {
     const { limits, log } = this.#deps;
-    for (const socket of this.#sockets) if (!this.#sessionSockets.has(socket)) socket.destroy();
-    const drained = Promise.all([...this.#sessions].map((s) => s.stop()));
+    for (const socket of this.#sockets) if (!this.#sessions.has(socket)) socket.destroy();
+    const drained = Promise.all([...this.#sessions.values()].map((s) => s.stop()));
     let deadline: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
       drained.then(() => false),
@@ -137,7 +137,7 @@ export class Connections {
     clearTimeout(deadline);
     if (timedOut) {
       log("warn", `stop: ${this.#sessions.size} connection(s) still busy after ServiceSettings > StopDrainTimeout ${limits.drainTimeoutSeconds} s: closing them`);
-      for (const session of this.#sessions) if (session.abort()) this.#dropPartialLine("the service stopped");
+      for (const session of this.#sessions.values()) if (session.abort()) this.#dropPartialLine("the service stopped");
       for (const socket of this.#sockets) socket.destroy();
     }
   }
@@ -157,10 +157,9 @@ export class Connections {
         socket.once("close", release);
         if (this.#closing) return void socket.destroy();
         const session = new Session(socket, preamble, peerIp, host);
-        this.#sessions.add(session);
-        this.#sessionSockets.add(socket);
+        this.#sessions.set(socket, session);
         socket.once("close", () => {
-          this.#sessions.delete(session);
+          this.#sessions.delete(socket);
           if (session.abort()) this.#dropPartialLine("the connection closed");
         });
       },
@@ -185,7 +184,7 @@ export class Connections {
     const idleMs = limits.idleTimeoutSeconds * 1000;
     if (idleMs <= 0) return;
     const now = this.#deps.now();
-    const idle = [...this.#sessions].filter((s) => now - s.lastActive >= idleMs && !s.socket.destroyed).sort((a, b) => a.lastActive - b.lastActive);
+    const idle = [...this.#sessions.values()].filter((s) => now - s.lastActive >= idleMs && !s.socket.destroyed).sort((a, b) => a.lastActive - b.lastActive);
     for (const session of idle.slice(0, pool.waiting)) {
       counters.evicted++;
       log("warn", `idle connection closed: it sent nothing for ${Math.round((now - session.lastActive) / 1000)} s (ServiceSettings > IdleTimeout ${limits.idleTimeoutSeconds} s) while ${pool.waiting} waited for a scanner; ${counters.evicted} closed so far`);
