@@ -6,6 +6,7 @@
 import type { ConnectionLimits } from "../config/types.ts";
 import type { Logger } from "./logger.ts";
 import { PreambleParser, type Preamble } from "../protocol/preamble.ts";
+import { normalizePeerIp } from "./extract.ts";
 import { Session, type SessionHost, type SessionSocket } from "./session.ts";
 import type { SlotPool } from "./slot_pool.ts";
 
@@ -95,7 +96,7 @@ export class Connections {
     }
     this.#sockets.add(socket);
     socket.once("close", () => this.#sockets.delete(socket));
-    const peerIp = normalizePeer(socket.remoteAddress);
+    const peerIp = socket.remoteAddress ? normalizePeerIp(socket.remoteAddress) : undefined;
     const parser = new PreambleParser();
     const onPreambleData = (chunk: Uint8Array) => {
       const decided = parser.push(chunk);
@@ -191,10 +192,4 @@ export class Connections {
       if (session.abort()) this.#dropPartialLine("its connection was closed as idle");
     }
   }
-}
-
-/** `::ffff:192.0.2.7` → `192.0.2.7`, so Source ip= rules written in IPv4 match. */
-function normalizePeer(address: string | undefined): string | undefined {
-  if (!address) return undefined;
-  return address.startsWith("::ffff:") && address.includes(".") ? address.slice(7) : address;
 }

@@ -192,7 +192,7 @@ export function compileSources(input: InputSettings, file = "<config>"): Compile
 }
 
 /** A dual-stack socket reports IPv4 peers as `::ffff:a.b.c.d`; profiles name them plainly. */
-function normalizePeerIp(ip: string): string {
+export function normalizePeerIp(ip: string): string {
   return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip.toLowerCase();
 }
 
