@@ -3,7 +3,7 @@
  * line and element path, and warnings for what is ignored.
  */
 import { ConfigError } from "./config_error.ts";
-import { parseByteSize } from "./byte_size.ts";
+import { parseByteSize } from "../io/byte_size.ts";
 import { nearestName } from "./_nearest_name.ts";
 import { parseXml, type XmlElement } from "./parse_xml.ts";
 import { XmlSyntaxError } from "./xml_syntax_error.ts";

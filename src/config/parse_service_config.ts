@@ -9,7 +9,7 @@ import { endpointProblem, hostPortProblem, targetProblem } from "./_endpoint.ts"
 import { isLoopbackHost } from "./is_loopback_host.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
-import { FEED_FORMATS, type FeedFormat } from "./feed_formats.ts";
+import { FEED_FORMATS, type FeedFormat } from "../feeds/feed_formats.ts";
 import { DEFAULT_CONNECTION_LIMITS, DEFAULT_FEED_LIMITS, FEED_LIMIT_ATTRIBUTES } from "./types.ts";
 import { VALUE_ESCAPES, type ValueEscape } from "../io/value_escapes.ts";
 import type {

@@ -2,7 +2,7 @@
  * Decides which indicator kind a feed value is, for a field typed AUTO or HASH, and splits
  * `address:port` values so IP feeds carrying ports (Maltrail, ThreatFox) still index the address.
  */
-import type { FeedFieldType } from "../config/types.ts";
+import type { FeedFieldType } from "./feed_config.ts";
 import type { IndicatorKind } from "../matching/types.ts";
 
 /** A value ready for the index; `port` is set when one was cut off an address. */

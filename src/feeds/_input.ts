@@ -4,8 +4,8 @@
  * {@link FeedLimits}: no more than that is read, decompressed or held for one line.
  */
 import { Buffer } from "node:buffer";
-import { formatByteSize } from "../config/byte_size.ts";
-import { DEFAULT_FEED_LIMITS, FEED_LIMIT_ATTRIBUTES, type FeedLimits } from "../config/types.ts";
+import { formatByteSize } from "../io/byte_size.ts";
+import { DEFAULT_FEED_LIMITS, FEED_LIMIT_ATTRIBUTES, type FeedLimits } from "./feed_config.ts";
 import { decompressed } from "../io/decompressed.ts";
 import { DecompressionError } from "../io/decompression_error.ts";
 import { FeedError } from "./feed_error.ts";

@@ -3,7 +3,7 @@
  * document, so a Kaspersky feed of a million records is never held twice and a truncated file
  * still yields every record before the cut. Each element is then parsed on its own.
  */
-import { FEED_LIMIT_ATTRIBUTES } from "../config/types.ts";
+import { FEED_LIMIT_ATTRIBUTES } from "./feed_config.ts";
 import { FeedError } from "./feed_error.ts";
 
 /** One element's source text and the line it starts on (1-based). */

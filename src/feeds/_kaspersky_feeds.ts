@@ -3,7 +3,7 @@
  * used when neither the feed's config nor a registry names them, so a stock
  * `Demo_Botnet_CnC_URL_Data_Feed.json` loads with no extra setup.
  */
-import type { FeedField } from "../config/types.ts";
+import type { FeedField } from "./feed_config.ts";
 
 const url = (category: string): FeedField[] => [{ name: "mask", type: "URL", category }];
 const ip = (category: string): FeedField[] => [{ name: "ip", type: "IP", category }];

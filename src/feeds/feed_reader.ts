@@ -2,7 +2,7 @@
  * The shape every per-format feed reader shares: input bytes or text in, indicator entries handed
  * to a sink one by one, skipped records reported through a callback.
  */
-import type { FeedConfig } from "../config/types.ts";
+import type { FeedConfig } from "./feed_config.ts";
 import type { FeedEntry, FeedSkip } from "../matching/types.ts";
 
 /** A whole feed as text, or its bytes as a stream (gzip is detected by its magic bytes). */

@@ -2,7 +2,7 @@
  * Loads every enabled feed into the index, one feed at a time, and reports per feed what was
  * loaded, what was skipped and why. One broken feed never stops the others.
  */
-import type { FeedConfig, FeedField, FeedsSettings } from "../config/types.ts";
+import type { FeedConfig, FeedField, FeedsSettings } from "./feed_config.ts";
 import type { FeedEntry, FeedSkip, IndexWriter } from "../matching/types.ts";
 import { kasperskyFeedFields } from "./_kaspersky_feeds.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";

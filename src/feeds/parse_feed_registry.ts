@@ -2,7 +2,7 @@
  * Parses a feed registry in the style of CyberTrace 4.x `kl_feed_info.conf` (spec
  * cybertrace-service.md §3.4, §5.3): which fields of a Kaspersky JSON feed hold indicators.
  */
-import type { FeedField, FeedFieldType } from "../config/types.ts";
+import type { FeedField, FeedFieldType } from "./feed_config.ts";
 import { quote } from "./_classify.ts";
 import { FeedError } from "./feed_error.ts";
 

@@ -2,7 +2,7 @@
  * Reads CSV (RFC 4180 quoting) and TSV (no quoting) feeds: abuse.ch exports (ThreatFox,
  * URLhaus, Feodo Tracker), IPsum's `ip<TAB>count` and any home-made table.
  */
-import type { FeedConfig, FeedField } from "../config/types.ts";
+import type { FeedConfig, FeedField } from "./feed_config.ts";
 import { classifyValue, quote } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";
 import { lineBatches } from "./_input.ts";

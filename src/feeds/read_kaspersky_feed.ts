@@ -3,7 +3,7 @@
  * The configured fields say which record paths hold indicators; every other field becomes the
  * entry's context.
  */
-import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedField } from "../config/types.ts";
+import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedField } from "./feed_config.ts";
 import type { Fields } from "../matching/types.ts";
 import { classifyValue } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";

@@ -2,7 +2,7 @@
  * Reads a plain indicator list: one indicator per line, the commonest shape of OSINT block
  * lists (IP lists, domain lists, hash lists).
  */
-import type { FeedConfig, FeedFieldType } from "../config/types.ts";
+import type { FeedConfig, FeedFieldType } from "./feed_config.ts";
 import type { Fields } from "../matching/types.ts";
 import { classifyValue } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";

@@ -2,7 +2,7 @@
  * Reads Maltrail trails: the `trail<TAB>type<TAB>family<TAB>group` table this project's data
  * snapshot uses, and Maltrail's own static trail files (one trail per line, `#` comments).
  */
-import type { FeedConfig } from "../config/types.ts";
+import type { FeedConfig } from "./feed_config.ts";
 import type { FeedEntry, Fields, IndicatorKind } from "../matching/types.ts";
 import { quote, splitPort } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";

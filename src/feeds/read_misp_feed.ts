@@ -2,7 +2,7 @@
  * Reads a MISP warning list (`lists/<name>/list.json`): values known to be benign, usually
  * configured as an allow-list that suppresses detections.
  */
-import type { FeedConfig } from "../config/types.ts";
+import type { FeedConfig } from "./feed_config.ts";
 import type { Fields } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";

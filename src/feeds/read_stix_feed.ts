@@ -2,7 +2,7 @@
  * Reads a STIX 2.1 bundle (2.0 works too): `indicator` objects whose pattern is one simple
  * equality, or several joined by OR, on a URL, domain, IP address or file hash.
  */
-import type { FeedConfig } from "../config/types.ts";
+import type { FeedConfig } from "./feed_config.ts";
 import type { Fields, IndicatorKind } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";

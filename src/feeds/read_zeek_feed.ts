@@ -2,7 +2,7 @@
  * Reads a Zeek intel framework file: a `#fields` header naming TAB-separated columns, with
  * `indicator` and `indicator_type` (`Intel::ADDR`, `Intel::URL`, ...) among them.
  */
-import type { FeedConfig, FeedFieldType } from "../config/types.ts";
+import type { FeedConfig, FeedFieldType } from "./feed_config.ts";
 import { classifyValue, quote } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";
 import { lineBatches } from "./_input.ts";
