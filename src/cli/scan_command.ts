@@ -13,7 +13,7 @@ import { formatHelp } from "./help.ts";
 import { parseArgs, type OptionSpecs } from "./parse_args.ts";
 import { loadScannerConfig } from "../config/load_config.ts";
 import { binaryDir } from "../runtime/runtime.ts";
-import { parseEndpoint, formatEndpoint, EndpointError, type Endpoint } from "../service/parse_endpoint.ts";
+import { parseEndpoint, formatEndpoint, EndpointError, type Endpoint } from "../io/endpoint.ts";
 import { FACTS_PING, probeServiceLine, tcpProbeConnect } from "../protocol/probe.ts";
 import { nothingToFind, parsePingFacts } from "../protocol/ping_facts.ts";
 import { waitForService } from "../scanner/wait_for_service.ts";

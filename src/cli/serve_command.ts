@@ -28,7 +28,7 @@ import { SERVING_ANNOUNCEMENT, spawnWorker, type SpawnWorkerDeps } from "../watc
 import { WatchdogAlerts } from "../watchdog/watchdog_alerts.ts";
 import { watchdogTiming } from "../watchdog/watchdog_timing.ts";
 import { probeService, tcpProbeConnect } from "../protocol/probe.ts";
-import { parseEndpoint } from "../service/parse_endpoint.ts";
+import { parseEndpoint } from "../io/endpoint.ts";
 import { isLoopbackHost } from "../config/is_loopback_host.ts";
 import { formatPingFacts, nothingToFind, pingFacts } from "../protocol/ping_facts.ts";
 import { checkOutputTarget, describeOutputTarget, outputTargetUp, type OutputTargetCheck } from "../service/output_target.ts";

@@ -3,7 +3,7 @@
  * {@link ScannerConfig}.
  */
 import { resolve } from "node:path";
-import { endpointProblem } from "./_endpoint.ts";
+import { endpointProblem } from "../io/endpoint.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
 import type { ScannerConfig } from "./types.ts";
 
@@ -85,7 +85,7 @@ export function parseScannerConfig(
     },
     Connection: (el, p) => {
       connection = reader.value(el, p);
-      const expected = endpointProblem(connection);
+      const expected = endpointProblem(connection, "listen");
       if (expected !== undefined) reader.fail(el.line, p, `must be ${expected}, got "${connection}"`);
     },
     ConnectionTimeout: (el, p) => (connectionTimeoutSeconds = reader.int(el, p, 0, 86_400)),

@@ -5,7 +5,7 @@
 import { resolve } from "node:path";
 import { compilePattern } from "./compile_pattern.ts";
 import { ConfigError } from "./config_error.ts";
-import { endpointProblem, hostPortProblem, targetProblem } from "./_endpoint.ts";
+import { endpointProblem, type EndpointForm } from "../io/endpoint.ts";
 import { isLoopbackHost } from "./is_loopback_host.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
@@ -160,7 +160,7 @@ function readInput(reader: Reader, element: XmlElement, path: string): InputSett
   let eventDelimiter: string | undefined;
   let sources: SourceProfile[] | undefined;
   reader.children(element, path, {
-    ConnectionString: (el, p) => (connectionString = readAddress(reader, el, p, endpointProblem)),
+    ConnectionString: (el, p) => (connectionString = readAddress(reader, el, p, "listen")),
     EventDelimiter: (el, p) => {
       const value = reader.text(el, p);
       if (value !== "") checkRegex(reader, value, el.line, p);
@@ -287,11 +287,11 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
     RecordFieldContextFormat: (el, p) => (recordFieldContextFormat = format(el, p, "recordField")),
     ActionableFieldContextFormat: (el, p) => (actionableFieldContextFormat = format(el, p, "actionableField")),
     AlertFormat: (el, p) => (alertFormat = format(el, p, "alert")),
-    ConnectionString: (el, p) => (connectionString = readAddress(reader, el, p, targetProblem)),
+    ConnectionString: (el, p) => (connectionString = readAddress(reader, el, p, "target")),
     AlertConnectionString: (el, p) => {
       reader.attributes(el, p, ["enabled"]);
       const enabled = reader.boolAttr(el, p, "enabled") ?? true;
-      alertConnectionString = { enabled, value: enabled ? readAddress(reader, el, p, targetProblem) : reader.value(el, p) };
+      alertConnectionString = { enabled, value: enabled ? readAddress(reader, el, p, "target") : reader.value(el, p) };
     },
     FinishedEventFormat: (el, p) => {
       const value = format(el, p, "finished", ["enabled", "enable"]);
@@ -536,7 +536,7 @@ function readStatus(reader: Reader, element: XmlElement, path: string, baseDir: 
   };
   const lookupLimits: { maxObjects?: number; maxBodyBytes?: number; maxConcurrent?: number } = {};
   reader.children(element, path, {
-    Listen: (el, p) => (listen = readAddress(reader, el, p, hostPortProblem)),
+    Listen: (el, p) => (listen = readAddress(reader, el, p, "hostPort")),
     MaxLookupObjects: (el, p) => (lookupLimits.maxObjects = reader.int(el, p, 1, 100_000_000)),
     MaxLookupBodySize: (el, p) => (lookupLimits.maxBodyBytes = reader.int(el, p, 1024, 1024 * 1024 * 1024)),
     MaxConcurrentLookups: (el, p) => (lookupLimits.maxConcurrent = reader.int(el, p, 1, 64)),
@@ -581,9 +581,9 @@ function readStatus(reader: Reader, element: XmlElement, path: string, baseDir: 
   };
 }
 
-function readAddress(reader: Reader, element: XmlElement, path: string, problem: (value: string) => string | undefined): string {
+function readAddress(reader: Reader, element: XmlElement, path: string, form: EndpointForm): string {
   const value = reader.value(element, path);
-  const expected = problem(value);
+  const expected = endpointProblem(value, form);
   if (expected !== undefined) reader.fail(element.line, path, `must be ${expected}, got "${value}"`);
   return value;
 }

@@ -4,7 +4,7 @@
  */
 import type { Server } from "node:net";
 import type { Logger } from "./logger.ts";
-import { formatEndpoint } from "./parse_endpoint.ts";
+import { formatEndpoint } from "../io/endpoint.ts";
 import { ServiceStartError } from "./service_start_error.ts";
 import { startEndpoint } from "./_start_endpoint.ts";
 

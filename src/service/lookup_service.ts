@@ -16,7 +16,7 @@ import { compilePipeline, type Pipeline } from "./process_event.ts";
 import type { SessionHost } from "./session.ts";
 import { Connections } from "./connections.ts";
 import { SlotPool } from "./slot_pool.ts";
-import { formatEndpoint } from "./parse_endpoint.ts";
+import { formatEndpoint } from "../io/endpoint.ts";
 import { EpsMeter } from "./eps_meter.ts";
 import { ServiceCounters } from "./service_counters.ts";
 import { ServiceOutputs } from "./service_outputs.ts";

@@ -15,8 +15,8 @@ import { createConnection, type Socket } from "node:net";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { Endpoint } from "./parse_endpoint.ts";
-import { formatEndpoint } from "./parse_endpoint.ts";
+import type { Endpoint } from "../io/endpoint.ts";
+import { formatEndpoint } from "../io/endpoint.ts";
 import { concatBytes } from "../io/concat_bytes.ts";
 
 /** What the file target needs of an append-mode file (a `node:fs/promises` FileHandle is one). */

@@ -5,7 +5,7 @@
  * user learns that such detections reach no one (docs/operations.md, "Output target").
  */
 import { createConnection } from "node:net";
-import { formatEndpoint, type Endpoint } from "./parse_endpoint.ts";
+import { formatEndpoint, type Endpoint } from "../io/endpoint.ts";
 
 /** What the start-up check found: `listening` is undefined for UDP, which cannot be checked. */
 export interface OutputTargetCheck {

@@ -7,7 +7,7 @@ import type { ServiceConfig } from "../config/types.ts";
 import { DropAlerts } from "./drop_alerts.ts";
 import type { Logger } from "./logger.ts";
 import { OutputSink, type OutputSinkStats } from "./output_sink.ts";
-import { formatEndpoint, type Endpoint } from "./parse_endpoint.ts";
+import { formatEndpoint, type Endpoint } from "../io/endpoint.ts";
 import { startEndpoint } from "./_start_endpoint.ts";
 
 /** KL_ALERT_EventsDropped is raised at most once a minute. */

@@ -8,7 +8,7 @@ import type { Fields } from "../matching/types.ts";
 import { renderAlert } from "../events/render_alert.ts";
 import type { Logger } from "../service/logger.ts";
 import { OutputSink } from "../service/output_sink.ts";
-import { parseEndpoint } from "../service/parse_endpoint.ts";
+import { parseEndpoint } from "../io/endpoint.ts";
 import { compilePipeline } from "../service/process_event.ts";
 
 /**
