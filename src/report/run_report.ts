@@ -106,9 +106,10 @@ export async function runReport(s: ReportSettings, io: ReportIo): Promise<Report
     });
     const fmt = lineFormatter(s.format, writerOptions)!;
     toLine = s.format === "syslog" ? fmt : (r) => formatSyslog(r, writerOptions, fmt(r));
-  } else if (!groups && !s.summary) {
-    writer = createWriter(s.format, out, writerOptions);
   }
+  // Created when the first input opens, so a run that could read nothing writes nothing (no
+  // CSV header or empty HTML page before "cannot read …").
+  const needsWriter = sender === undefined && !groups && !s.summary;
 
   const byCategory = new Map<string, number>();
   const inputs: string[] = [];
@@ -137,6 +138,7 @@ export async function runReport(s: ReportSettings, io: ReportIo): Promise<Report
   try {
     for await (const batch of readReportItems(s.inputs, { fs, stdin: io.stdin, now, sidecar: s.sidecar })) for (const item of batch) {
       if (item.kind === "input") {
+        if (needsWriter) writer ??= createWriter(s.format, out, writerOptions);
         opened++;
         inputs.push(item.name);
         completeness.start(item.name);
@@ -215,7 +217,10 @@ export async function runReport(s: ReportSettings, io: ReportIo): Promise<Report
     detectsReceived: kept,
     scanTimeMs,
   };
-  if (s.summary) {
+  const readNothing = opened === 0 && unreadable > 0;
+  if (readNothing) {
+    // Nothing to show: the notes above say why, and the exit code says it failed.
+  } else if (s.summary) {
     out.write(formatSummaryLines(summary) + "\n");
   } else if (groups) {
     out.write(formatGroups(s.format as (typeof GROUP_FORMATS)[number], s.groupBy!, groups.sorted(s.top)));
@@ -232,5 +237,5 @@ export async function runReport(s: ReportSettings, io: ReportIo): Promise<Report
   if (badLines > 0) io.note(`${badLines} bad ${badLines === 1 ? "line" : "lines"} skipped or repaired`);
   if (rawLines > 0) io.note(`${rawLines} ${rawLines === 1 ? "line" : "lines"} not understood, kept as raw${s.includeRaw ? "" : " (--include-raw shows them)"}`);
   if (noTime > 0) io.note(`${noTime} ${noTime === 1 ? "record has no readable time and was" : "records have no readable time and were"} left out by --since/--until`);
-  return { readNothing: opened === 0 && unreadable > 0, incomplete: incomplete > 0 };
+  return { readNothing, incomplete: incomplete > 0 };
 }

@@ -201,6 +201,11 @@ describe("ioclens report", () => {
     expect(some.code).toBe(0);
   });
 
+  test.each(["csv", "html", "json", "markdown"])("writes no %s skeleton when nothing could be read", async (format) => {
+    const none = await run(["--format", format, "/nonexistent/ioclens/report.txt"]);
+    expect(none).toEqual({ code: 5, stdout: "", stderr: "ioclens: cannot read /nonexistent/ioclens/report.txt: no such file or folder\n" });
+  });
+
   test.each([
     [["--format", "xml", "a.txt"], '--format must be one of table, json, ndjson, csv, cef, leef, leef2, syslog, markdown, html: got "xml"'],
     [["--bogus"], "unknown option: --bogus"],
