@@ -95,7 +95,10 @@ describe.each([
 
       const started = performance.now();
       const forwarder = startForwarder(serve.port, preamble);
-      const written = await within(150_000, forwarder.line("written "), () => `${name}: writing stalled; SIEM has ${siem.tally}; forwarder: ${forwarder.stderr()}`);
+      const serveLog = (error: Error) => {
+        throw new Error(`${error.message}; ioclens serve stderr: ${serve.child.stderr().slice(-2000)}`);
+      };
+      const written = await within(150_000, forwarder.line("written ").catch(serveLog), () => `${name}: writing stalled; SIEM has ${siem.tally}; forwarder: ${forwarder.stderr()}`);
       await within(150_000, siem.until((t) => t.finished >= LINES), () => `${name}: all ${LINES} lines written, SIEM has ${siem.tally}`);
       const seconds = (performance.now() - started) / 1000;
 

@@ -61,7 +61,7 @@ describe("ioclens report speaks the same dialect as scan and serve", () => {
 
   test("nothing readable exits 5 (I/O) and a lost --send target exits 4 (unreachable), both as ioclens:", async () => {
     const missing = await ioclens(["report", "-f", "json", join(dir, "missing.txt")], dir);
-    expect(missing).toEqual({ code: 5, stdout: "[]\n", stderr: `ioclens: cannot read ${join(dir, "missing.txt")}: no such file or folder\n` });
+    expect(missing).toEqual({ code: 5, stdout: "", stderr: `ioclens: cannot read ${join(dir, "missing.txt")}: no such file or folder\n` });
     const port = await freePort();
     const send = await ioclens(["report", "--send", `tcp://127.0.0.1:${port}`, "--retries", "0", SIDECAR], dir);
     expect(send).toEqual({ code: 4, stdout: "", stderr: `ioclens: sending to tcp://127.0.0.1:${port} failed: connect ECONNREFUSED 127.0.0.1:${port} (1 attempt)\n` });
