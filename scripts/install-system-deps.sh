@@ -9,8 +9,10 @@
 #   systemd            systemd-analyze, which verifies docs/ioclens.service (test/e2e)
 #   rsyslog            rsyslogd, a real forwarder for test/compat (omfwd over TCP)
 #   syslog-ng-core     syslog-ng, a real forwarder for test/compat (network() destination)
+#   haproxy            the load balancer of test/system/haproxy_replicas.system.ts (docs/scale-out.md)
 # rsyslog and syslog-ng-core conflict in Debian (both provide system-log-daemon), and installing
-# either would replace the machine's own log daemon; so both are unpacked from their .deb files
+# either would replace the machine's own log daemon; haproxy's package would start a system
+# haproxy service; so all three are unpacked from their .deb files
 # into $FORWARDERS_DIR/<package>/ (run from there, never as the system logger), and only their
 # library dependencies are installed with apt-get.
 # Idempotent: does nothing when all are present. Needs root (apt-get). Quiet unless it fails;
@@ -32,6 +34,7 @@ WANTED=(
 UNPACKED=(
   "rsyslog:usr/sbin/rsyslogd"
   "syslog-ng-core:usr/sbin/syslog-ng"
+  "haproxy:usr/sbin/haproxy"
 )
 
 missing=()

@@ -27,7 +27,9 @@ import { sleep } from "../watchdog/sleep.ts";
 import { SERVING_ANNOUNCEMENT, spawnWorker, type SpawnWorkerDeps } from "../watchdog/spawn_worker.ts";
 import { WatchdogAlerts } from "../watchdog/watchdog_alerts.ts";
 import { watchdogTiming } from "../watchdog/watchdog_timing.ts";
+import { PING_PREAMBLE } from "../protocol/preamble.ts";
 import { probeService, tcpProbeConnect } from "../protocol/probe.ts";
+import { PROXY_V1_LOCAL } from "../protocol/proxy_header.ts";
 import { parseEndpoint } from "../io/endpoint.ts";
 import { isLoopbackHost } from "../config/is_loopback_host.ts";
 import { formatPingFacts, nothingToFind, pingFacts } from "../protocol/ping_facts.ts";
@@ -307,6 +309,8 @@ async function watchdog(config: ServiceConfig, argv: string[], log: Logger, io: 
   }
   const listen = parseEndpoint(config.input.connectionString);
   const probeAddress = listen.kind === "tcp" ? { host: listen.host === "0.0.0.0" ? "127.0.0.1" : listen.host === "::" ? "::1" : listen.host, port: listen.port } : { path: (listen as { path: string }).path };
+  // With ProxyProtocol on, a connection without a header is refused: the probe says "no client".
+  const probePreamble = (config.service.connections.proxyProtocol ? PROXY_V1_LOCAL : "") + PING_PREAMBLE;
   const alerts = new WatchdogAlerts(config, log, Date.now);
   const [self, ...selfArgs] = selfCommand();
   const worker: SpawnWorkerDeps = {
@@ -322,7 +326,7 @@ async function watchdog(config: ServiceConfig, argv: string[], log: Logger, io: 
     now: Date.now,
     sleep,
     spawnWorker: (restarts) => spawnWorker(worker, restarts),
-    probe: () => probeService(tcpProbeConnect(probeAddress), timing.probeTimeoutMs),
+    probe: () => probeService(tcpProbeConnect(probeAddress), timing.probeTimeoutMs, undefined, probePreamble),
     process,
     log,
     alert: (name, fields) => alerts.send(name, fields),

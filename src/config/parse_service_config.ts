@@ -472,7 +472,7 @@ function readServiceSettings(
   let basesDownloadDir: string | undefined;
   let temporaryDir: string | undefined;
   let status: StatusSettings = { enabled: false, listen: "127.0.0.1:9997" };
-  let { max, idleTimeoutSeconds, drainTimeoutSeconds } = DEFAULT_CONNECTION_LIMITS;
+  let { max, idleTimeoutSeconds, drainTimeoutSeconds, proxyProtocol } = DEFAULT_CONNECTION_LIMITS;
   const dir = (el: XmlElement, p: string): string => {
     const value = reader.value(el, p);
     if (value === "") reader.fail(el.line, p, "must name a directory: found an empty element");
@@ -497,6 +497,7 @@ function readServiceSettings(
         MaxConnections: (el, p) => (max = reader.int(el, p, 1, 1_000_000)),
         IdleTimeout: (el, p) => (idleTimeoutSeconds = reader.int(el, p, 0, 86_400)),
         StopDrainTimeout: (el, p) => (drainTimeoutSeconds = reader.int(el, p, 0, 3_600)),
+        ProxyProtocol: (el, p) => (proxyProtocol = reader.bool(el, p)),
       },
       {
         aliases: { [CYRILLIC_TIMEOUT]: "EventSendingRetriesTimeout", ScanningThreadsPerScanner: "ThreadsPerScanner" },
@@ -516,7 +517,7 @@ function readServiceSettings(
       basesBackupDir,
       basesDownloadDir,
       temporaryDir,
-      connections: { max, idleTimeoutSeconds, drainTimeoutSeconds },
+      connections: { max, idleTimeoutSeconds, drainTimeoutSeconds, proxyProtocol },
     },
     status,
   };

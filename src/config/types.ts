@@ -108,7 +108,7 @@ export interface ServiceSettings {
   readonly connections: ConnectionLimits;
 }
 
-/** Ours: `MaxConnections`, `IdleTimeout` and `StopDrainTimeout` in ServiceSettings. */
+/** Ours: `MaxConnections`, `IdleTimeout`, `StopDrainTimeout` and `ProxyProtocol` in ServiceSettings. */
 export interface ConnectionLimits {
   /** Open event connections at most; more are refused at once. */
   readonly max: number;
@@ -116,10 +116,15 @@ export interface ConnectionLimits {
   readonly idleTimeoutSeconds: number;
   /** Seconds a stop waits for connections to finish their partial lines and unread answers. */
   readonly drainTimeoutSeconds: number;
+  /**
+   * Every event connection starts with a PROXY protocol header (v1 or v2, from a load balancer),
+   * whose client address stands for the peer's; off: a connection that starts with one is closed.
+   */
+  readonly proxyProtocol: boolean;
 }
 
 /** Defaults of {@link ConnectionLimits}. */
-export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { max: 1024, idleTimeoutSeconds: 30, drainTimeoutSeconds: 5 };
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = { max: 1024, idleTimeoutSeconds: 30, drainTimeoutSeconds: 5, proxyProtocol: false };
 
 /** Ours: the Hono status endpoint. */
 export interface StatusSettings {

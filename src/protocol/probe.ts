@@ -25,7 +25,8 @@ export type ProbeConnect = () => ProbeSocket;
  */
 export const FACTS_PING = buildPreamble({ sendFinished: true, replyBack: true, ping: true });
 /**
- * Sends the health probe on a new connection and resolves true once the reply contains
+ * Sends the health probe (`preamble`, by default the plain PING; a service behind PROXY protocol
+ * needs a header before it) on a new connection and resolves true once the reply contains
  * `PONG`; false on a connection error, a close without `PONG`, `timeoutMs` passing, or
  * `signal` aborting. Never rejects. The connection is closed either way, since the spec does
  * not say whether the service keeps it open after `PONG` (§9 item 8).
@@ -35,8 +36,8 @@ export const FACTS_PING = buildPreamble({ sendFinished: true, replyBack: true, p
  * const alive = await probeService(tcpProbeConnect({ host: "127.0.0.1", port: 9999 }), 5000);
  * ```
  */
-export async function probeService(connect: ProbeConnect, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
-  return (await probe(connect, timeoutMs, signal, PING_PREAMBLE, false)).ok;
+export async function probeService(connect: ProbeConnect, timeoutMs: number, signal?: AbortSignal, preamble = PING_PREAMBLE): Promise<boolean> {
+  return (await probe(connect, timeoutMs, signal, preamble, false)).ok;
 }
 
 /** What one probe found: the line holding `PONG`, or why there was none. */

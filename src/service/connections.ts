@@ -7,6 +7,7 @@ import type { ConnectionLimits } from "../config/types.ts";
 import type { Logger } from "./logger.ts";
 import { PreambleParser, type Preamble } from "../protocol/preamble.ts";
 import { normalizePeerIp } from "./extract.ts";
+import { ProxyGate } from "./_proxy_gate.ts";
 import { Session, type SessionHost, type SessionSocket } from "./session.ts";
 import type { SlotPool } from "./slot_pool.ts";
 
@@ -27,6 +28,8 @@ export interface ConnectionCounters {
   refused: number;
   evicted: number;
   dropped: number;
+  /** Closed by the PROXY protocol rule (ServiceSettings > ProxyProtocol). */
+  proxyRefused: number;
 }
 
 /** Everything the connections touch. */
@@ -96,19 +99,26 @@ export class Connections {
     }
     this.#sockets.add(socket);
     socket.once("close", () => this.#sockets.delete(socket));
-    const peerIp = socket.remoteAddress ? normalizePeerIp(socket.remoteAddress) : undefined;
+    // The PROXY header, if any, comes before the preamble; it may change the peer's address.
+    const gate = new ProxyGate(limits.proxyProtocol, socket.remoteAddress ? normalizePeerIp(socket.remoteAddress) : undefined);
     const parser = new PreambleParser();
     const onPreambleData = (chunk: Uint8Array) => {
-      const decided = parser.push(chunk);
+      const passed = gate.push(chunk);
+      if (passed === undefined) return;
+      if ("refused" in passed) return this.#refuseProxy(socket, passed.refused);
+      const decided = parser.push(passed.bytes);
       if (decided) {
         socket.off("data", onPreambleData);
         socket.off("end", onPreambleEnd);
-        this.#startSession(socket, decided, peerIp);
+        this.#startSession(socket, decided, gate.peerIp);
       }
     };
     const onPreambleEnd = () => {
       socket.off("data", onPreambleData);
-      this.#startSession(socket, parser.end(), peerIp);
+      const passed = gate.end();
+      if ("refused" in passed) return this.#refuseProxy(socket, passed.refused);
+      const decided = passed.bytes.length > 0 ? parser.push(passed.bytes) : undefined;
+      this.#startSession(socket, decided ?? parser.end(), gate.peerIp);
     };
     socket.on("data", onPreambleData);
     socket.once("end", onPreambleEnd);
@@ -167,6 +177,14 @@ export class Connections {
       () => socket.destroy(),
     );
     if (pool.waiting > 0) this.#evictIdle();
+  }
+
+  /** A PROXY header where none is allowed, or none (or a bad one) where one is required. */
+  #refuseProxy(socket: ConnectionSocket, why: string): void {
+    const { counters, log } = this.#deps;
+    counters.proxyRefused++;
+    log("warn", `${why}; ${counters.proxyRefused} refused so far`);
+    socket.destroy();
   }
 
   #dropPartialLine(why: string): void {

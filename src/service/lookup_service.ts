@@ -288,7 +288,7 @@ function statusOf(s: StatusSources): ServiceStatus {
     uptimeSeconds: s.uptimeSeconds,
     ready: s.ready,
     feeds: s.feeds,
-    connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: s.config.service.scannersCount - pool.limit, open: s.open, max: s.max, refused: counters.refused, idleClosed: counters.evicted },
+    connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: s.config.service.scannersCount - pool.limit, open: s.open, max: s.max, refused: counters.refused, idleClosed: counters.evicted, proxyRefused: counters.proxyRefused },
     events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
     detectionsByCategory: Object.fromEntries(counters.byCategory),
     eps: s.eps,

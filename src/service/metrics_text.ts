@@ -60,6 +60,7 @@ export function metricsText(status: ServiceStatus): string {
   family("ioclens_connections_max", "gauge", "Open event connections at most (MaxConnections).", one(c.max ?? 0));
   family("ioclens_connections_refused_total", "counter", "Event connections refused above MaxConnections.", one(c.refused ?? 0));
   family("ioclens_connections_idle_closed_total", "counter", "Idle connections closed to free a scanner for a waiting one.", one(c.idleClosed ?? 0));
+  family("ioclens_connections_proxy_refused_total", "counter", "Event connections closed by the PROXY protocol rule (ServiceSettings > ProxyProtocol).", one(c.proxyRefused ?? 0));
 
   const e = status.events;
   family("ioclens_events_total", "counter", "Input events received.", one(e.total));

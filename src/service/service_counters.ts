@@ -25,6 +25,7 @@ export class ServiceCounters {
   slow = 0;
   refused = 0;
   evicted = 0;
+  proxyRefused = 0;
   byCategory = new Map<string, number>();
   readonly #log: Logger;
   readonly #slowEventMs: number;

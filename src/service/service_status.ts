@@ -36,7 +36,9 @@ export interface ServiceStatus {
    * Event connections: being served, waiting for a free scanner, and the scanner limit:
    * ScannersCount minus `reservedForProbe`, the one scanner CyberTrace keeps free for the health
    * probe (spec §1), so ScannersCount 9 shows limit 8 and reservedForProbe 1; open in all, the
-   * MaxConnections cap, refused above it, and closed by the idle-slot timeout.
+   * MaxConnections cap, refused above it, closed by the idle-slot timeout, and closed by the
+   * PROXY protocol rule (ServiceSettings > ProxyProtocol: a header where none is allowed, or
+   * none where one is required).
    */
   readonly connections: {
     readonly active: number;
@@ -47,6 +49,7 @@ export interface ServiceStatus {
     readonly max?: number;
     readonly refused?: number;
     readonly idleClosed?: number;
+    readonly proxyRefused?: number;
   };
   /** Input events since start: all, with a detection, with a detection an allow-list
    *  cancelled, dropped unprocessed, cut because they exceeded 64 KiB (spec §2.1), and over

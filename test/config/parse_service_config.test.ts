@@ -64,7 +64,7 @@ describe("parseServiceConfig()", () => {
           outdatedBasesAlertPeriodHours: 0,
           feedsRollbackEnabled: true,
           basesDir: "/etc/ioclens",
-          connections: { max: 1024, idleTimeoutSeconds: 30, drainTimeoutSeconds: 5 },
+          connections: { max: 1024, idleTimeoutSeconds: 30, drainTimeoutSeconds: 5, proxyProtocol: false },
         },
         status: { enabled: false, listen: "127.0.0.1:9997" },
       },
@@ -279,6 +279,7 @@ describe("parseServiceConfig()", () => {
 <MaxConnections>200</MaxConnections>
 <IdleTimeout>0</IdleTimeout>
 <StopDrainTimeout>20</StopDrainTimeout>
+<ProxyProtocol>true</ProxyProtocol>
 </ServiceSettings>`);
     expect(warnings).toEqual([
       `${SOURCE}:13: Configuration > ServiceSettings > StatusEndpoint: credentials cross the network in clear text on 0.0.0.0:9997: set CertificateFile and PrivateKeyFile for HTTPS`,
@@ -295,7 +296,7 @@ describe("parseServiceConfig()", () => {
         basesBackupDir: "/var/lib/ioclens/backup",
         basesDownloadDir: "/etc/ioclens/download",
         temporaryDir: "/tmp",
-        connections: { max: 200, idleTimeoutSeconds: 0, drainTimeoutSeconds: 20 },
+        connections: { max: 200, idleTimeoutSeconds: 0, drainTimeoutSeconds: 20, proxyProtocol: true },
       },
       { enabled: true, listen: "0.0.0.0:9997", token: "s3cret" },
     ]);
