@@ -12,9 +12,10 @@ import { EXIT } from "./exit_codes.ts";
 import { formatHelp } from "./help.ts";
 import { parseArgs, type OptionSpecs } from "./parse_args.ts";
 import { loadScannerConfig } from "../config/load_config.ts";
+import { connectionsProblem, splitConnections } from "../config/parse_scanner_config.ts";
 import { binaryDir } from "../runtime/runtime.ts";
 import { parseEndpoint, formatEndpoint, EndpointError, type Endpoint } from "../io/endpoint.ts";
-import { FACTS_PING, probeServiceLine, tcpProbeConnect } from "../protocol/probe.ts";
+import { FACTS_PING, probeServiceLine, tcpProbeConnect, type ProbeConnect, type ProbeResult } from "../protocol/probe.ts";
 import { nothingToFind, parsePingFacts } from "../protocol/ping_facts.ts";
 import { waitForService } from "../scanner/wait_for_service.ts";
 import { fillPattern, type SingleValueKind } from "./fill_pattern.ts";
@@ -49,6 +50,7 @@ export const SCAN_OPTIONS = {
   "fail-on-detect": { type: "boolean", group: OURS, description: "exit 1 when anything was detected" },
   quiet: { type: "boolean", group: OURS, description: "print nothing but errors" },
   window: { type: "string", value: "N", group: OURS, description: "lines in flight per connection, 1 to 65536 (default 2048)" },
+  connection: { type: "string", multiple: true, value: "ADDR", group: OURS, description: "the service's address instead of the config's Connection; repeat it (or separate with commas) for replicas" },
   "check-config": { type: "boolean", group: OURS, description: "validate the config (-c or argument) and exit 0 or 3" },
   strict: { type: "boolean", group: OURS, description: "unknown config elements and attributes are errors (exit 3), not warnings" },
   help: { type: "boolean", short: "h", group: OURS, description: "show this help" },
@@ -97,6 +99,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
     if (!Number.isInteger(window) || window < 1 || window > 65536) throw usageError(`--window must be an integer from 1 to 65536: got "${values.window}"`);
     if (singles.length === 0 && paths.length === 0) throw usageError("nothing to scan: give -p PATH, -s HASH, -u URL or -i IP");
   }
+  const cliAddresses = values.connection?.flatMap(splitConnections);
+  const cliProblem = cliAddresses && connectionsProblem(cliAddresses);
+  if (cliProblem !== undefined) throw usageError(`--connection ${cliProblem}`);
 
   // Without -c, ./log_scanner.conf; when it is missing the defaults apply, with a warning
   // saying so (docs/configuration.md), so a config left in another folder is not silently ignored.
@@ -112,22 +117,14 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const say = (message: string) => io.stderr(`${showProgress ? "\r\x1b[K" : ""}ioclens: ${escapeControl(message)}\n`);
   for (const warning of warnings) say(`warning: ${warning}`);
   if (checkOnly) {
-    io.stdout(`${escapeControl(`${config.source}: ok (connection ${config.connection}, ${config.threadsCount} threads, output ${config.outputDir})`)}\n`);
+    io.stdout(`${escapeControl(`${config.source}: ok (connection ${config.connections.join(", ")}, ${config.threadsCount} threads, output ${config.outputDir})`)}\n`);
     return EXIT.ok;
   }
 
   const singleLines = singles.map(([kind, value]) => fillPattern(config.pattern, kind, value));
 
-  let endpoint;
-  try {
-    endpoint = parseEndpoint(config.connection);
-  } catch (error) {
-    if (error instanceof EndpointError) throw new CliError(`${config.source}: Settings > Connection: ${error.message}`, EXIT.config);
-    throw error;
-  }
-  if (endpoint.kind === "udp" || endpoint.kind === "file") {
-    throw new CliError(`${config.source}: Settings > Connection must be a TCP address, Unix socket or pipe: got "${config.connection}"`, EXIT.config);
-  }
+  const endpoints = scanEndpoints(cliAddresses ?? config.connections, cliAddresses ? "--connection" : `${config.source}: Settings > Connection`);
+  const addressText = endpoints.map(formatEndpoint).join(", ");
 
   const fileArgs = paths.filter((p) => p !== "-");
   const readStdin = paths.includes("-");
@@ -197,7 +194,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   }
 
   // The report is created only once the service answers: a service that is down leaves none.
-  const facts = parsePingFacts(await awaitService(endpoint, config.connectionTimeoutSeconds, quiet, io));
+  const facts = parsePingFacts(await awaitService(endpoints, config.connectionTimeoutSeconds, quiet, io));
   // Said once, at start: without -r the detections are not ours to report. The target comes
   // from the service's PONG line, so it goes through say() and its escaping.
   if (!values.report && !quiet) {
@@ -230,7 +227,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const outcome = await runScan(
     items(),
     {
-      connect: () => (endpoint.kind === "tcp" ? createConnection({ host: endpoint.host, port: endpoint.port }) : createConnection({ path: endpoint.path })),
+      targets: endpoints.map((endpoint) => ({ name: formatEndpoint(endpoint), connect: () => createConnection(netAddress(endpoint)) })),
       now: Date.now,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
     },
@@ -256,7 +253,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const elapsed = Date.now() - started;
   const lost = !outcome.complete && !io.signal.aborted;
   // The error first: it is what the user must act on, and the summary below is partial.
-  if (lost) say(`${outcome.error} (${formatEndpoint(endpoint)}, waited ${config.connectionTimeoutSeconds} s)${writer ? "; the report holds the lines answered before, marked partial" : ""}`);
+  if (lost) say(`${outcome.error} (${addressText}, waited ${config.connectionTimeoutSeconds} s)${writer ? "; the report holds the lines answered before, marked partial" : ""}`);
   if (writer) {
     try {
       await writer.finish({ objectsSent: outcome.sent, detectsReceived: outcome.detections, scanTimeMs: elapsed, startedAt: startedAt.toISOString(), partial: !outcome.complete });
@@ -286,13 +283,13 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
  * line on a terminal, one line otherwise, and returns its PONG line (an ioclens service puts its
  * facts there). Throws CliError (exit 4) when it never answers, or (exit 130) when interrupted.
  */
-async function awaitService(endpoint: Endpoint, timeoutSeconds: number, quiet: boolean, io: CliIo): Promise<string> {
-  const address = formatEndpoint(endpoint);
-  const connect = tcpProbeConnect(endpoint.kind === "tcp" ? { host: endpoint.host, port: endpoint.port } : { path: (endpoint as { path: string }).path });
+async function awaitService(endpoints: readonly ScanEndpoint[], timeoutSeconds: number, quiet: boolean, io: CliIo): Promise<string> {
+  const address = endpoints.map(formatEndpoint).join(", ");
+  const connects = endpoints.map((endpoint) => tcpProbeConnect(netAddress(endpoint)));
   let shown = false;
   const outcome = await waitForService(
     {
-      probe: (ms) => probeServiceLine(connect, ms, io.signal, FACTS_PING),
+      probe: (ms) => probeFirst(connects, ms, io.signal),
       now: Date.now,
       sleep: (ms) => abortableSleep(ms, io.signal),
     },
@@ -309,6 +306,55 @@ async function awaitService(endpoint: Endpoint, timeoutSeconds: number, quiet: b
   if (outcome.ok) return outcome.line;
   if (outcome.interrupted) throw new CliError("scan interrupted while waiting for the lookup service; nothing was sent", EXIT.interrupted);
   throw new CliError(`cannot connect to the lookup service at ${address}: ${outcome.reason} (waited ${Math.round(outcome.waitedMs / 1000)} s, ConnectionTimeout ${timeoutSeconds} s)`, EXIT.unreachable);
+}
+
+/** A scanner address: the forms `Connection` accepts that a scan can connect to. */
+type ScanEndpoint = Exclude<Endpoint, { kind: "udp" | "file" }>;
+
+/** The endpoints of `addresses` (validated already); `where` names their origin in errors (exit 3). */
+function scanEndpoints(addresses: readonly string[], where: string): ScanEndpoint[] {
+  return addresses.map((address) => {
+    let endpoint: Endpoint;
+    try {
+      endpoint = parseEndpoint(address);
+    } catch (error) {
+      if (error instanceof EndpointError) throw new CliError(`${where}: ${error.message}`, EXIT.config);
+      throw error;
+    }
+    if (endpoint.kind === "udp" || endpoint.kind === "file") throw new CliError(`${where} must be a TCP address, Unix socket or pipe: got "${address}"`, EXIT.config);
+    return endpoint as ScanEndpoint;
+  });
+}
+
+function netAddress(endpoint: ScanEndpoint): { host: string; port: number } | { path: string } {
+  return endpoint.kind === "tcp" ? { host: endpoint.host, port: endpoint.port } : { path: endpoint.path };
+}
+
+/**
+ * The facts PING to every address at once: the first PONG line, or every address's reason
+ * (`127.0.0.1:9999: connect ECONNREFUSED …; …`) when none answers.
+ */
+async function probeFirst(connects: readonly ProbeConnect[], ms: number, signal: AbortSignal): Promise<ProbeResult> {
+  if (connects.length === 1) return probeServiceLine(connects[0]!, ms, signal, FACTS_PING);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal.addEventListener("abort", onAbort, { once: true });
+  const reasons: string[] = [];
+  try {
+    return await new Promise<ProbeResult>((resolve) => {
+      let left = connects.length;
+      connects.forEach((connect, i) => {
+        void probeServiceLine(connect, ms, stop.signal, FACTS_PING).then((result) => {
+          if (result.ok) return resolve(result);
+          reasons[i] = result.reason;
+          if (--left === 0) resolve({ ok: false, reason: reasons.join("; ") });
+        });
+      });
+    });
+  } finally {
+    stop.abort();
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

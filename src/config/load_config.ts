@@ -61,7 +61,7 @@ export async function loadServiceConfig(
  * @example
  * ```ts
  * const { config } = await loadScannerConfig("log_scanner.conf", "/opt/ioclens/bin");
- * config.connection; // "127.0.0.1:9999" unless the file says otherwise
+ * config.connections; // ["127.0.0.1:9999"] unless the file says otherwise
  * ```
  */
 export async function loadScannerConfig(

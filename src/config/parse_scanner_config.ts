@@ -24,7 +24,7 @@ export const SCANNER_DEFAULTS = {
   threadsCount: 8,
   outputDir: ".",
   pattern: "ip=%IP% md5=%MD5% sha1=%SHA1% sha256=%SHA256% url=%URL%",
-  connection: "127.0.0.1:9999",
+  connections: ["127.0.0.1:9999"] as readonly string[],
   connectionTimeoutSeconds: 15,
 } as const;
 
@@ -64,12 +64,12 @@ export function parseScannerConfig(
     path = `${root.name} > Settings`;
   }
 
-  let { verbose, threadsCount, outputDir, pattern, connection, connectionTimeoutSeconds }: {
+  let { verbose, threadsCount, outputDir, pattern, connections, connectionTimeoutSeconds }: {
     verbose: number;
     threadsCount: number;
     outputDir: string;
     pattern: string;
-    connection: string;
+    connections: readonly string[];
     connectionTimeoutSeconds: number;
   } = SCANNER_DEFAULTS;
   reader.children(settings, path, {
@@ -84,9 +84,8 @@ export function parseScannerConfig(
       if (pattern.trim() === "") reader.fail(el.line, p, "must be a request template such as url=%URL%: found an empty element");
     },
     Connection: (el, p) => {
-      connection = reader.value(el, p);
-      const expected = endpointProblem(connection, "listen");
-      if (expected !== undefined) reader.fail(el.line, p, `must be ${expected}, got "${connection}"`);
+      const problem = connectionsProblem((connections = splitConnections(reader.value(el, p))));
+      if (problem !== undefined) reader.fail(el.line, p, problem);
     },
     ConnectionTimeout: (el, p) => (connectionTimeoutSeconds = reader.int(el, p, 0, 86_400)),
   });
@@ -98,11 +97,35 @@ export function parseScannerConfig(
       threadsCount,
       outputDir: resolve(opts.binaryDir, outputDir),
       pattern,
-      connection,
+      connections,
       connectionTimeoutSeconds,
     },
     warnings: reader.warnings,
   };
+}
+
+/**
+ * Ours: `Connection` may list several addresses of the service (replicas), separated by commas;
+ * the scan spreads its connections over them (docs/scale-out.md).
+ *
+ * @example
+ * ```ts
+ * splitConnections("10.0.0.1:9999, 10.0.0.2:9999"); // ["10.0.0.1:9999", "10.0.0.2:9999"]
+ * ```
+ */
+export function splitConnections(value: string): string[] {
+  return value.split(",").map((a) => a.trim());
+}
+
+/** What is wrong with a list of scanner addresses, in a config error's words; undefined when nothing is. */
+export function connectionsProblem(addresses: readonly string[]): string | undefined {
+  for (const [i, address] of addresses.entries()) {
+    const expected = endpointProblem(address, "listen");
+    const which = addresses.length > 1 ? ` (address ${i + 1} of ${addresses.length})` : "";
+    if (address === "") return `must be an address, or addresses separated by commas: found an empty one${which}`;
+    if (expected !== undefined) return `must be ${expected}, got "${address}"${which}`;
+  }
+  return undefined;
 }
 
 /** Spec §3.2: `False`/`0` (or empty) is terse, a number is a level, anything else is detailed. */

@@ -179,7 +179,8 @@ export interface ScannerConfig {
   /** Resolved against the binary's folder when relative (spec log-scanner.md §3). */
   readonly outputDir: string;
   readonly pattern: string;
-  readonly connection: string;
+  /** `Connection`: one address of the service, or (ours) several, comma-separated (replicas). */
+  readonly connections: readonly string[];
   /** Seconds; default 15. */
   readonly connectionTimeoutSeconds: number;
 }

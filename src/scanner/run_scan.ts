@@ -12,13 +12,15 @@
  * would be resent forever. So a line lost with its connection twice is sent alone, one such
  * line at a time; lost once more while alone, it is given up and reported (docs/protocol.md).
  * Those rules live in `ScanQueue` (scan_queue.ts), without sockets; each connection is a
- * `ScanSession` (scan_session.ts); this file starts the connections, reconnects, and feeds the
- * queue from the input.
+ * `ScanSession` (scan_session.ts); which address (replica) each connection uses, and where it
+ * goes when that one fails, is `ScanTargets` (scan_targets.ts); this file starts the
+ * connections, reconnects, and feeds the queue from the input.
  */
 import type { Socket } from "node:net";
 import { probeService } from "../protocol/probe.ts";
 import { ScanQueue } from "./scan_queue.ts";
 import { ScanSession, type SessionContext } from "./scan_session.ts";
+import { ScanTargets } from "./scan_targets.ts";
 
 /** One line to send, and where it came from. */
 export interface ScanItem {
@@ -27,9 +29,20 @@ export interface ScanItem {
   readonly text: string;
 }
 
-export interface ScanDeps {
-  /** Opens a connection to the service (node:net `createConnection`). */
+/** One address of the lookup service (one replica, or the load balancer in front of them). */
+export interface ScanTarget {
+  /** As the user wrote it, for messages. */
+  readonly name: string;
+  /** Opens a connection to it (node:net `createConnection`). */
   readonly connect: () => Socket;
+}
+
+export interface ScanDeps {
+  /**
+   * The service's addresses, at least one: connections are spread over them in turn, and a
+   * connection whose address fails moves to the next (docs/scale-out.md).
+   */
+  readonly targets: readonly ScanTarget[];
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
 }
@@ -40,7 +53,7 @@ export interface ScanOptions {
   readonly window: number;
   /** -r: ReplyBack; otherwise detections go to the service's own target. */
   readonly replyBack: boolean;
-  /** How long to keep trying to (re)connect after a failure, in ms. */
+  /** How long to keep trying to (re)connect after a failure, in ms (over every address). */
   readonly connectionTimeoutMs: number;
   /** How long one connection may stay silent with lines in flight before it is considered lost. */
   readonly replyTimeoutMs: number;
@@ -79,7 +92,8 @@ export class ServiceUnreachableError extends Error {
  *
  * @example
  * ```ts
- * const outcome = await runScan(items, { connect: () => createConnection(9999, "127.0.0.1"), now: Date.now, sleep },
+ * const targets = [{ name: "127.0.0.1:9999", connect: () => createConnection(9999, "127.0.0.1") }];
+ * const outcome = await runScan(items, { targets, now: Date.now, sleep },
  *   { connections: 8, window: 256, replyBack: true, connectionTimeoutMs: 15000, replyTimeoutMs: 60000 },
  *   { onLineDone: (item, detections) => {} }, signal);
  * ```
@@ -105,10 +119,13 @@ class ScanRun {
   readonly #options: ScanOptions;
   readonly #signal: AbortSignal | undefined;
   readonly #queue: ScanQueue<ScanItem>;
-  readonly #session: SessionContext<ScanItem>;
+  /** Per address: what its sessions share with the scan. */
+  readonly #sessions: readonly SessionContext<ScanItem>[];
+  readonly #targets: ScanTargets;
   readonly #waiters = new Set<() => void>();
   #filling: Promise<void> | undefined;
-  #proving: Promise<boolean> | undefined;
+  /** Per address: the PING in progress, one at a time for all its connections. */
+  readonly #proving = new Map<ScanTarget, Promise<boolean>>();
   #detections = 0;
   #reconnects = 0;
   #failure: string | undefined;
@@ -123,11 +140,12 @@ class ScanRun {
       onLow: () => void this.#ensureFill(),
       onGiveUp: (item, losses) => callbacks.onLineFailed?.(item, losses),
     });
-    this.#session = {
+    if (deps.targets.length === 0) throw new RangeError("runScan failed: no address of the lookup service, expected at least one");
+    this.#targets = new ScanTargets(deps.targets.length, deps.now, options.connectionTimeoutMs);
+    const shared: Omit<SessionContext<ScanItem>, "connect" | "target"> = {
       queue: this.#queue,
       waiters: this.#waiters,
       wake: this.#wake,
-      connect: deps.connect,
       now: deps.now,
       window: options.window,
       replyBack: options.replyBack,
@@ -139,6 +157,8 @@ class ScanRun {
       ...(callbacks.onLog ? { onLog: callbacks.onLog } : {}),
       ...(signal ? { signal } : {}),
     };
+    // Messages name the address only when there is a choice of them.
+    this.#sessions = deps.targets.map((t) => ({ ...shared, connect: t.connect, ...(deps.targets.length > 1 ? { target: t.name } : {}) }));
   }
 
   async run(): Promise<ScanOutcome> {
@@ -181,10 +201,12 @@ class ScanRun {
     return this.#filling;
   }
 
-  /** One connection's life: connect, send within the window, read answers, hand back on loss. */
+  /**
+   * One connection's life: connect, send within the window, read answers, hand back on loss;
+   * after a failure to connect, the next address (ScanTargets).
+   */
   async #worker(index: number): Promise<void> {
     const queue = this.#queue;
-    let firstFailureAt: number | undefined;
     while (!this.#signal?.aborted && this.#failure === undefined) {
       if (queue.done) return;
       if (queue.pendingCount === 0 && !queue.exhausted) await this.#ensureFill();
@@ -194,35 +216,38 @@ class ScanRun {
         await new Promise<void>((resolve) => this.#waiters.add(resolve));
         continue;
       }
-      const result = queue.needsProof && !(await this.#prove()) ? { error: "the service does not answer PING" } : await ScanSession.run(this.#session, index);
+      const at = this.#targets.current(index);
+      const target = this.#deps.targets[at]!;
+      const result = queue.needsProof && !(await this.#prove(target)) ? { error: `${target.name} does not answer PING` } : await ScanSession.run(this.#sessions[at]!, index);
       if (result === "done") return;
-      if (result === "stale") continue;
-      if (result === "lost") {
-        firstFailureAt = undefined;
-        this.#reconnects++;
+      if (result === "stale" || result === "lost") {
+        this.#targets.succeeded(index);
+        if (result === "lost") this.#reconnects++;
         continue;
       }
-      // Could not connect.
-      firstFailureAt ??= this.#deps.now();
-      if (this.#deps.now() - firstFailureAt >= this.#options.connectionTimeoutMs) {
+      const after = this.#targets.failed(index);
+      if (after.kind === "give-up") {
         this.#failure ??= `cannot connect to the lookup service: ${result.error}`;
         this.#wake();
         return;
       }
-      await this.#deps.sleep(Math.min(500, this.#options.connectionTimeoutMs / 10));
+      if (after.target !== at) this.#sessions[at]!.onLog?.(`connection ${index + 1}: ${target.name}: ${result.error}; trying ${this.#deps.targets[after.target]!.name}`);
+      if (after.pause) await this.#deps.sleep(Math.min(500, this.#options.connectionTimeoutMs / 10));
     }
   }
 
-  /** One PING at a time for all connections; true once the service answered PONG since the latest loss. */
-  #prove(): Promise<boolean> {
-    this.#proving ??= (async () => {
-      const epoch = this.#queue.lossEpoch;
-      const ok = await probeService(this.#deps.connect, Math.min(5000, this.#options.replyTimeoutMs));
-      if (ok) this.#queue.proven(epoch);
-      return ok;
-    })().finally(() => {
-      this.#proving = undefined;
-    });
-    return this.#proving;
+  /** One PING at a time per address; true once `target` answered PONG since the latest loss. */
+  #prove(target: ScanTarget): Promise<boolean> {
+    let proving = this.#proving.get(target);
+    if (proving === undefined) {
+      proving = (async () => {
+        const epoch = this.#queue.lossEpoch;
+        const ok = await probeService(target.connect, Math.min(5000, this.#options.replyTimeoutMs));
+        if (ok) this.#queue.proven(epoch);
+        return ok;
+      })().finally(() => this.#proving.delete(target));
+      this.#proving.set(target, proving);
+    }
+    return proving;
   }
 }

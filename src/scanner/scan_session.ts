@@ -22,6 +22,8 @@ export interface SessionContext<T extends SentLine & object> {
   /** Wakes every registered waiter. */
   readonly wake: () => void;
   readonly connect: () => Socket;
+  /** The address `connect` reaches, named in messages when the scan has several. */
+  readonly target?: string;
   readonly now: () => number;
   /** Lines in flight per connection. */
   readonly window: number;
@@ -62,7 +64,7 @@ export class ScanSession<T extends SentLine & object> {
 
   private constructor(context: SessionContext<T>, index: number, resolve: (result: SessionResult) => void) {
     this.#context = context;
-    this.#name = `connection ${index + 1}`;
+    this.#name = context.target === undefined ? `connection ${index + 1}` : `connection ${index + 1} to ${context.target}`;
     this.#resolve = resolve;
     this.#socket = context.connect();
     this.#reader = new AnswerReader<T>((item, lines, finishedLine) => {

@@ -67,7 +67,7 @@ describe("loadScannerConfig()", () => {
     threadsCount: 8,
     outputDir: "/opt/ioclens/bin",
     pattern: "ip=%IP% md5=%MD5% sha1=%SHA1% sha256=%SHA256% url=%URL%",
-    connection: "127.0.0.1:9999",
+    connections: ["127.0.0.1:9999"],
     connectionTimeoutSeconds: 15,
   };
 
@@ -100,6 +100,6 @@ describe("loadScannerConfig()", () => {
 
   test("reads a real file from disk", async () => {
     const { config, warnings } = await loadScannerConfig(fixturePath("seed_log_scanner.conf"), "/opt/ioclens/bin");
-    expect([config.threadsCount, config.connection, warnings]).toEqual([8, "127.0.0.1:9999", []]);
+    expect([config.threadsCount, config.connections, warnings]).toEqual([8, ["127.0.0.1:9999"], []]);
   });
 });

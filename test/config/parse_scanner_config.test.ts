@@ -16,7 +16,7 @@ describe("parseScannerConfig()", () => {
         threadsCount: 8,
         outputDir: BIN,
         pattern: "ip=%IP% md5=%MD5% sha1=%SHA1% sha256=%SHA256% url=%URL%",
-        connection: "127.0.0.1:9999",
+        connections: ["127.0.0.1:9999"],
         connectionTimeoutSeconds: 15,
       },
       warnings: [],
@@ -37,7 +37,7 @@ describe("parseScannerConfig()", () => {
       threadsCount: 4,
       outputDir: "/opt/ioclens/log_scanner_reports",
       pattern: "url=%URL%",
-      connection: "[::1]:9000",
+      connections: ["[::1]:9000"],
       connectionTimeoutSeconds: 30,
     });
   });
@@ -53,7 +53,19 @@ describe("parseScannerConfig()", () => {
     ["a unix: socket", "unix:/run/ioclens.sock"],
     ["a host name", "siem.example:9999"],
   ])("accepts %s as Connection", (_name, connection) => {
-    expect(settings(`<Connection>${connection}</Connection>`).config.connection).toBe(connection);
+    expect(settings(`<Connection>${connection}</Connection>`).config.connections).toEqual([connection]);
+  });
+
+  test("ours: Connection lists replicas separated by commas, in order", () => {
+    expect(settings("<Connection>10.0.0.1:9999, [::1]:9000,/run/ioclens.sock</Connection>").config.connections).toEqual(["10.0.0.1:9999", "[::1]:9000", "/run/ioclens.sock"]);
+  });
+
+  test.each([
+    ["an empty address between commas", "10.0.0.1:9999,,10.0.0.2:9999", "must be an address, or addresses separated by commas: found an empty one (address 2 of 3)"],
+    ["a trailing comma", "10.0.0.1:9999,", "must be an address, or addresses separated by commas: found an empty one (address 2 of 2)"],
+    ["a bad second address", "10.0.0.1:9999, 10.0.0.2", 'must be host:port, [IPv6]:port, a Unix socket path or \\\\.\\pipe\\name, got "10.0.0.2" (address 2 of 2)'],
+  ])("refuses %s in Connection, naming which", (_name, value, message) => {
+    expect(thrown(() => settings(`<Connection>${value}</Connection>`)).message).toBe(`log_scanner.conf:2: Settings > Connection ${message}`);
   });
 
   test("accepts a wrapper root around Settings", () => {

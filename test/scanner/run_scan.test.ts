@@ -30,7 +30,7 @@ describe("runScan()", () => {
     }
     const outcome = await runScan(
       three(),
-      { connect: () => createConnection({ port: service.port, host: "127.0.0.1" }), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+      { targets: [{ name: "127.0.0.1", connect: () => createConnection({ port: service.port, host: "127.0.0.1" }) }], now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
       { connections: 8, window: 2048, replyBack: false, connectionTimeoutMs: 10_000, replyTimeoutMs: 60_000 },
       { onLineDone: () => {}, onLog: (message) => logs.push(message) },
     );
@@ -42,7 +42,7 @@ describe("runScan()", () => {
     const done: number[] = [];
     const outcome = await runScan(
       burstyLines(),
-      { connect: () => createConnection({ port: service.port, host: "127.0.0.1" }), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+      { targets: [{ name: "127.0.0.1", connect: () => createConnection({ port: service.port, host: "127.0.0.1" }) }], now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
       { connections: 8, window: 2048, replyBack: true, connectionTimeoutMs: 10_000, replyTimeoutMs: 60_000 },
       {
         onLineDone: (item) => {
@@ -74,4 +74,48 @@ describe("runScan()", () => {
     clearTimeout(killer);
     expect({ code, stdout, stderr }).toEqual({ code: 0, stdout: "done 3000 true\n", stderr: "" });
   }, 20_000);
+
+  test("with two replicas, connections spread over both; when one stops mid-scan the other answers the rest: exact, no duplicates", async () => {
+    const replicas = [await startTestService(), await startTestService()];
+    await using _first = replicas[0]!;
+    await using _second = replicas[1]!;
+    const lines = 120_000;
+    async function* input(): AsyncGenerator<ScanItem> {
+      for (let i = 1; i <= lines; i++) yield { source: "big.log", line: i, text: i % 1000 === 0 ? `line ${i} src=192.0.2.0` : `line ${i} nothing` };
+    }
+    const done: number[] = [];
+    const logs: string[] = [];
+    let stopping: Promise<void> | undefined;
+    const outcome = await runScan(
+      input(),
+      {
+        targets: replicas.map((r) => ({ name: `127.0.0.1:${r.port}`, connect: () => createConnection({ port: r.port, host: "127.0.0.1" }) })),
+        now: Date.now,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      },
+      { connections: 4, window: 512, replyBack: true, connectionTimeoutMs: 10_000, replyTimeoutMs: 60_000 },
+      {
+        onLineDone: (item) => {
+          done.push(item.line);
+          // A third of the way in, the first replica stops for good (its port then refuses).
+          if (done.length === lines / 3) stopping = replicas[0]!.close();
+        },
+        onLog: (message) => logs.push(message),
+      },
+    );
+    await stopping;
+    const [first, second] = replicas.map((r) => r.status().events.total);
+    expect({ ...outcome, reconnects: outcome.reconnects > 0, done: done.length, distinct: new Set(done).size }).toEqual({
+      sent: lines,
+      detections: lines / 1000,
+      failed: 0,
+      complete: true,
+      reconnects: true,
+      done: lines,
+      distinct: lines,
+    });
+    // Both replicas worked, and between them they saw every line (a line resent after the stop twice).
+    expect({ first: first! > 0, second: second! > lines / 2, all: first! + second! >= lines }).toEqual({ first: true, second: true, all: true });
+    expect(logs.some((l) => l.includes(`trying 127.0.0.1:${replicas[1]!.port}`))).toBe(true);
+  }, 60_000);
 });

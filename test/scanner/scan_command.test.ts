@@ -97,6 +97,35 @@ describe("ioclens scan", () => {
     expect(err).toBe("ioclens: cannot connect to the lookup service at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1 (waited 0 s, ConnectionTimeout 0 s)\n");
   });
 
+  test("--connection lists replicas: connections given a dead one move to the live one, and the counts are exact", async () => {
+    await using service = await startTestService();
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, 1);
+    await writeFile(join(dir.path, "app.log"), Array.from({ length: 3000 }, (_, i) => (i % 100 === 0 ? `line ${i} src=192.0.2.0` : `line ${i}`)).join("\n") + "\n");
+    const { code, out, err } = await scan(["-r", "-c", config, "--connection", "127.0.0.1:1", "--connection", `127.0.0.1:${service.port}`, "-p", "app.log"], dir.path);
+    expect({ code, err, counts: SUMMARY.exec(out)?.slice(1) }).toEqual({ code: 0, err: "", counts: ["3000", "30"] });
+  });
+
+  test("when no address answers, the error names each one and why", async () => {
+    await using dir = await tempDir();
+    const config = await scannerConfig(dir.path, 1);
+    await writeFile(config, (await readFile(config, "utf8")).replace("<ConnectionTimeout>2</ConnectionTimeout>", "<ConnectionTimeout>0</ConnectionTimeout>"));
+    const { code, err } = await scan(["-c", config, "--connection", "127.0.0.1:1,127.0.0.1:2", "-i", "192.0.2.0", "--quiet"], dir.path);
+    expect({ code, err }).toEqual({
+      code: 4,
+      err: "ioclens: cannot connect to the lookup service at 127.0.0.1:1, 127.0.0.1:2: connect ECONNREFUSED 127.0.0.1:1; connect ECONNREFUSED 127.0.0.1:2 (waited 0 s, ConnectionTimeout 0 s)\n",
+    });
+  });
+
+  test("a bad --connection is a usage error naming the address", async () => {
+    await using dir = await tempDir();
+    const { code, err } = await scan(["--connection", "127.0.0.1:9999,nowhere", "-i", "192.0.2.0"], dir.path);
+    expect({ code, err: err.split("\n")[0] }).toEqual({
+      code: 2,
+      err: 'ioclens: --connection must be host:port, [IPv6]:port, a Unix socket path or \\\\.\\pipe\\name, got "nowhere" (address 2 of 2)',
+    });
+  });
+
   test("a binary file is named and skipped, and the exit code says the scan was partial", async () => {
     await using service = await startTestService();
     await using dir = await tempDir();

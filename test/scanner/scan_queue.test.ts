@@ -184,6 +184,38 @@ describe("ScanQueue", () => {
     expect(queue.needsProof).toBe(false);
   });
 
+  test("a replica dies: lines in flight on its connection are resent by a connection to the other, each answered once", () => {
+    const { queue, lines } = queueOf(12);
+    // Connection A to replica 1 and connection B to replica 2, both opened before any loss.
+    const onA = sendNext(queue, 4);
+    const onB = sendNext(queue, 4);
+    const epochB = queue.connectionEpoch();
+    const answered: number[] = [];
+    const answer = (items: Line[]) => {
+      for (const item of items) {
+        queue.answered(item);
+        answered.push(item.n);
+      }
+    };
+    answer(onB.slice(0, 2));
+    queue.giveBack(onA, true); // replica 1 was killed: A's lines got no answer
+    // B keeps going without a new PING: A's lines come first, then the rest of the input.
+    const next = queue.next(8, epochB);
+    expect(show(next)).toEqual([0, 1, 2, 3, 8, 9, 10, 11]);
+    // A new connection (A moving to replica 2) must first see replica 2 answer PING.
+    expect(queue.needsProof).toBe(true);
+    queue.proven(queue.lossEpoch);
+    expect(queue.needsProof).toBe(false);
+    answer(onB.slice(2));
+    answer((next as { items: Line[] }).items);
+    expect({ done: queue.done, sent: queue.sent, failed: queue.failed, answered: [...answered].sort((a, b) => a - b) }).toEqual({
+      done: true,
+      sent: 12,
+      failed: 0,
+      answered: lines.map((line) => line.n),
+    });
+  });
+
   test("keeps its order across compaction of a long input", () => {
     const { queue } = queueOf(0, { end: false });
     const count = 70_000;

@@ -44,7 +44,7 @@ server.listen(0, "127.0.0.1", async () => {
   }
   const outcome = await runScan(
     items(),
-    { connect: () => createConnection({ port, host: "127.0.0.1" }), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+    { targets: [{ name: "127.0.0.1", connect: () => createConnection({ port, host: "127.0.0.1" }) }], now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
     { connections: 2, window: 2048, replyBack: true, connectionTimeoutMs: 5000, replyTimeoutMs: 60_000 },
     { onLineDone: () => {} },
   );
