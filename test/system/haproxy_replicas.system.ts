@@ -1,0 +1,226 @@
+/**
+ * Replicas behind HAProxy (issue 17, docs/scale-out.md): HAProxy from Debian, run on the
+ * haproxy.cfg printed in docs/scale-out.md with only its addresses replaced, in front of
+ * `ioclens serve` replicas on loopback with ServiceSettings > ProxyProtocol on. A 300 k-line scan
+ * through it survives a replica's SIGKILL with exact counts and no duplicates; HAProxy's PING
+ * health check marks the dead replica down and, once restarted, up again (read from HAProxy's
+ * stats socket); and the client's real address reaches the SIEM output through send-proxy-v2.
+ */
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { connect as netConnect, createConnection } from "node:net";
+import { join } from "node:path";
+import { main } from "../../src/cli/main.ts";
+import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
+import { PING_PREAMBLE } from "../../src/protocol/preamble.ts";
+import { probeService, tcpProbeConnect } from "../../src/protocol/probe.ts";
+import { PROXY_V1_LOCAL } from "../../src/protocol/proxy_header.ts";
+import { type Child, fetchStatus, freePort, killChildren, spawnChild, spawnIoclens, waitFor } from "../_support/child_processes.ts";
+import { recordingIo } from "../_support/recording_io.ts";
+import { ROOT, runProcess, tempDir } from "../_support/system_tools.ts";
+import { startCollector } from "../_support/test_service.ts";
+
+afterEach(killChildren);
+
+/** Where scripts/install-system-deps.sh unpacks Debian's haproxy package. */
+const HAPROXY = "/opt/ioclens-system-tests/haproxy/usr/sbin/haproxy";
+
+function haproxyBinary(): string {
+  if (!existsSync(HAPROXY)) throw new Error(`System test tool missing: ${HAPROXY} does not exist, run scripts/install-system-deps.sh as root`);
+  return HAPROXY;
+}
+
+/** The haproxy.cfg block of docs/scale-out.md, as an operator would copy it. */
+async function documentedConfig(): Promise<string> {
+  const doc = await readFile(join(ROOT, "docs/scale-out.md"), "utf8");
+  const block = /^```haproxy\n([\s\S]*?)^```$/m.exec(doc);
+  if (!block) throw new Error("docs/scale-out.md: no ```haproxy block found");
+  return block[1]!;
+}
+
+/** Replaces `from` (which must occur exactly once, so the test notices when the doc changes) by `to`. */
+function replaceOnce(text: string, from: string | RegExp, to: string): string {
+  const count = typeof from === "string" ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags.replace("g", "")}g`)) ?? []).length;
+  if (count !== 1) throw new Error(`haproxy.cfg of docs/scale-out.md: found ${count} of ${from}, expected 1`);
+  return text.replace(from, to);
+}
+
+/** The documented config on loopback: our front port, stats socket and replicas; logs to stdout. */
+function loopbackConfig(doc: string, front: number, statsSocket: string, replicas: readonly number[]): string {
+  let cfg = replaceOnce(doc, "log /dev/log local0", "log stdout format raw local0");
+  cfg = replaceOnce(cfg, "stats socket /run/haproxy/admin.sock", `stats socket ${statsSocket}`);
+  cfg = replaceOnce(cfg, "bind :9999", `bind 127.0.0.1:${front}`);
+  const servers = replicas.map((port, i) => `    server replica${i + 1} 127.0.0.1:${port}\n`).join("");
+  return replaceOnce(cfg, /(?:^    server replica\d .*\n)+/m, servers);
+}
+
+/**
+ * HAProxy's opinion of each server of the ioclens backend (`show stat` on the stats socket):
+ * "UP" once a health check passed (`check_status` L7OK: the PONG came back), "DOWN" once checks
+ * failed, else the raw `status:check_status` (a server counts as UP before its first check).
+ */
+function serverStates(statsSocket: string): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ path: statsSocket });
+    let text = "";
+    socket.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const [header, ...rows] = text.trim().split("\n");
+      const columns = (header ?? "").replace(/^# /, "").split(",");
+      const [px, sv, status, check] = ["pxname", "svname", "status", "check_status"].map((c) => columns.indexOf(c));
+      const states: Record<string, string> = {};
+      for (const row of rows.map((r) => r.split(","))) {
+        if (row[px!] !== "ioclens_replicas" || !/^replica\d$/.test(row[sv!]!)) continue;
+        const [state, checked] = [row[status!]!.split(" ")[0]!, row[check!]!.replace(/^\* ?/, "")];
+        states[row[sv!]!] = (state === "UP" && checked === "L7OK") || state === "DOWN" ? state : `${state}:${checked}`;
+      }
+      resolve(states);
+    });
+    socket.end("show stat\n");
+  });
+}
+
+async function waitForStates(statsSocket: string, expected: Record<string, string>, what: string): Promise<void> {
+  // HAProxy changes a state only at a check (every 2 s here): reading it every 100 ms is plenty.
+  await waitFor(async () => JSON.stringify(await serverStates(statsSocket).catch(() => ({}))) === JSON.stringify(expected), what, 30_000, 100);
+}
+
+interface Replica {
+  readonly port: number;
+  readonly statusPort: number;
+  child: Child;
+}
+
+/**
+ * A replica's config: the embedded one on its own ports, ProxyProtocol on, the SIEM output at
+ * `siemPort`, `%SourceId%` in each detection, and a Source for clients from 127.0.0.2.
+ */
+function replicaConfig(port: number, statusPort: number, siemPort: number): string {
+  const edits: [string, string][] = [
+    ["<ConnectionString>127.0.0.1:9999</ConnectionString>", `<ConnectionString>127.0.0.1:${port}</ConnectionString>`],
+    ["<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>127.0.0.1:${siemPort}</ConnectionString>`],
+    ["<Listen>127.0.0.1:9997</Listen>", `<Listen>127.0.0.1:${statusPort}</Listen>`],
+    ["</ServiceSettings>", "<ProxyProtocol>true</ProxyProtocol></ServiceSettings>"],
+    ["<![CDATA[%Date% eventName=", "<![CDATA[%Date% source=%SourceId% eventName="],
+    ["</RegExps>", '<Source id="edge" ip="127.0.0.2"><RE_IP type="IP" extract="all">ip=(\\S+)</RE_IP></Source></RegExps>'],
+  ];
+  return edits.reduce((text, [from, to]) => replaceOnce(text, from, to), DEFAULT_SERVICE_CONFIG_TEXT);
+}
+
+/** Starts (or restarts, on the same ports) a replica and waits for its PONG behind a PROXY header. */
+async function startReplica(dir: string, name: string, ports: { port: number; statusPort: number }, siemPort: number, watchdog: boolean): Promise<Replica> {
+  const config = join(dir, `${name}.conf`);
+  await writeFile(config, replicaConfig(ports.port, ports.statusPort, siemPort));
+  // Probes every 500 ms, so a watchdog whose probe the PROXY rule refused would restart the worker within the test.
+  const child = spawnIoclens(["serve", "-c", config, ...(watchdog ? [] : ["--no-watchdog"])], { IOCLENS_PROBE_INTERVAL_MS: "500" });
+  const probe = tcpProbeConnect({ host: "127.0.0.1", port: ports.port });
+  await waitFor(async () => {
+    if (child.code() !== undefined) throw new Error(`${name} exited ${child.code()}: ${child.stderr()}`);
+    return probeService(probe, 1000, undefined, PROXY_V1_LOCAL + PING_PREAMBLE);
+  }, `${name} to answer PING`, 60_000, 100);
+  return { ...ports, child };
+}
+
+async function startHaproxy(dir: string, replicas: readonly number[]): Promise<{ front: number; statsSocket: string; child: Child }> {
+  const front = await freePort();
+  const statsSocket = join(dir, "haproxy.sock");
+  const cfg = join(dir, "haproxy.cfg");
+  await writeFile(cfg, loopbackConfig(await documentedConfig(), front, statsSocket, replicas));
+  const child = spawnChild(haproxyBinary(), ["-db", "-f", cfg]);
+  const all = Object.fromEntries(replicas.map((_, i) => [`replica${i + 1}`, "UP"]));
+  await waitFor(() => {
+    if (child.code() !== undefined) throw new Error(`haproxy exited ${child.code()}: ${child.stdout()}${child.stderr()}`);
+    return existsSync(statsSocket);
+  }, "haproxy's stats socket", 15_000, 50);
+  await waitForStates(statsSocket, all, "haproxy to see every replica UP");
+  return { front, statsSocket, child };
+}
+
+async function replicaStatus(replica: Replica): Promise<{ restarts: number; connections: { proxyRefused: number }; events: { total: number } }> {
+  const status = await fetchStatus(replica.statusPort);
+  if (!status) throw new Error(`GET /status of the replica on ${replica.port} failed: stderr ${replica.child.stderr().slice(-2000)}`);
+  return status as unknown as { restarts: number; connections: { proxyRefused: number }; events: { total: number } };
+}
+
+describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () => {
+  test("the documented haproxy.cfg is valid as printed", async () => {
+    await using dir = await tempDir("haproxy-check");
+    const cfg = join(dir.path, "haproxy.cfg");
+    await writeFile(cfg, await documentedConfig());
+    const result = await runProcess(haproxyBinary(), ["-c", "-f", cfg]);
+    expect({ code: result.code, out: result.stdout.trim(), err: result.stderr }).toEqual({ code: 0, out: "Configuration file is valid", err: "" });
+  });
+
+  test(
+    "a 300 k-line scan survives one replica's SIGKILL midway: exact counts, no duplicates; the health check marks it down and, restarted, up",
+    async () => {
+      await using dir = await tempDir("haproxy-scan");
+      await using siem = await startCollector(0, () => {});
+      const portsA = { port: await freePort(), statusPort: await freePort() };
+      const portsB = { port: await freePort(), statusPort: await freePort() };
+      // A runs without the watchdog, so SIGKILL takes the whole replica down; B runs under it.
+      const a = await startReplica(dir.path, "replica1", portsA, siem.port, false);
+      const b = await startReplica(dir.path, "replica2", portsB, siem.port, true);
+      const haproxy = await startHaproxy(dir.path, [a.port, b.port]);
+
+      const LINES = 300_000;
+      const EVERY = 1000;
+      const log = join(dir.path, "big.log");
+      await writeFile(log, Array.from({ length: LINES }, (_, i) => ((i + 1) % EVERY === 0 ? `line ${i + 1} src=192.0.2.0` : `line ${i + 1} nothing to see`)).join("\n") + "\n");
+      const scannerConfig = join(dir.path, "log_scanner.conf");
+      await writeFile(
+        scannerConfig,
+        `<Settings><ThreadsCount>8</ThreadsCount><OutputDir>${dir.path}</OutputDir><Connection>127.0.0.1:${haproxy.front}</Connection><ConnectionTimeout>30</ConnectionTimeout><Verbose>1</Verbose></Settings>`,
+      );
+      const io = recordingIo({ cwd: dir.path });
+      const scanning = main(["scan", "-r", "-c", scannerConfig, "-p", log], io);
+
+      // Midway: once replica1 has answered a fifth of the lines (about 40 % of its share).
+      await waitFor(async () => ((await fetchStatus(a.statusPort))?.events.total ?? 0) > LINES / 5, "replica1 to be busy with the scan", 120_000, 50);
+      a.child.process.kill("SIGKILL");
+      await waitForStates(haproxy.statsSocket, { replica1: "DOWN", replica2: "UP" }, "the health check to mark replica1 DOWN");
+
+      const code = await scanning;
+      expect({ code, resent: io.err().includes("resending its unanswered lines") }).toEqual({ code: 0, resent: true });
+      expect(io.out()).toMatch(new RegExp(`^Total number of objects sent to KTFS: ${LINES}\nTotal number of detects received from KTFS: ${LINES / EVERY}\n`));
+      const sidecar = (await readFile(/^Report: (.+)$/m.exec(io.out())![1]!.replace(/\.txt$/, ".ndjson"), "utf8")).trimEnd().split("\n");
+      const reported = sidecar.slice(0, -1).map((l) => JSON.parse(l).line as number).sort((x, y) => x - y);
+      expect(reported).toEqual(Array.from({ length: LINES / EVERY }, (_, i) => (i + 1) * EVERY));
+
+      const restarted = await startReplica(dir.path, "replica1", portsA, siem.port, false);
+      await waitForStates(haproxy.statsSocket, { replica1: "UP", replica2: "UP" }, "the health check to mark the restarted replica1 UP");
+      // Every connection carried a PROXY header (health checks included), and B's watchdog probe was never refused.
+      const [statusA, statusB] = [await replicaStatus(restarted), await replicaStatus(b)];
+      expect({ refusedA: statusA.connections.proxyRefused, refusedB: statusB.connections.proxyRefused, restartsB: statusB.restarts, servedB: statusB.events.total > LINES / 2 }).toEqual({
+        refusedA: 0,
+        refusedB: 0,
+        restartsB: 0,
+        servedB: true,
+      });
+    },
+    240_000,
+  );
+
+  test("the client's real address reaches the SIEM output through send-proxy-v2", async () => {
+    await using dir = await tempDir("haproxy-client");
+    await using siem = await startCollector();
+    const replica = await startReplica(dir.path, "replica1", { port: await freePort(), statusPort: await freePort() }, siem.port, false);
+    const haproxy = await startHaproxy(dir.path, [replica.port]);
+    // Two forwarders without a preamble: one from 127.0.0.2 (Source "edge"), one from 127.0.0.1.
+    for (const [localAddress, text] of [["127.0.0.2", "from the edge ip=192.0.2.0\n"], ["127.0.0.1", "from here ip=192.0.2.0\n"]] as const) {
+      const socket = createConnection({ host: "127.0.0.1", port: haproxy.front, localAddress });
+      await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+      socket.end(text);
+      await siem.until((lines) => lines.filter((l) => l.includes("eventName=")).length === (localAddress === "127.0.0.2" ? 1 : 2));
+    }
+    const detections = siem.lines.filter((l) => l.includes("eventName=")).map((l) => /source=(\S+) .* ip=(\S*)/.exec(l)?.slice(1));
+    // Behind HAProxy both connections come from 127.0.0.1: only the PROXY header can tell them apart.
+    expect(detections).toEqual([
+      ["edge", "192.0.2.0"],
+      ["default", "192.0.2.0"],
+    ]);
+    expect((await replicaStatus(replica)).connections.proxyRefused).toBe(0);
+  }, 120_000);
+});
