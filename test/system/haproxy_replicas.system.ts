@@ -60,26 +60,36 @@ function loopbackConfig(doc: string, front: number, statsSocket: string, replica
  * "UP" once a health check passed (`check_status` L7OK: the PONG came back), "DOWN" once checks
  * failed, else the raw `status:check_status` (a server counts as UP before its first check).
  */
-function serverStates(statsSocket: string): Promise<Record<string, string>> {
+async function serverStates(statsSocket: string): Promise<Record<string, string>> {
+  const [header, ...rows] = (await haproxyCommand(statsSocket, "show stat")).trim().split("\n");
+  const columns = (header ?? "").replace(/^# /, "").split(",");
+  const [px, sv, status, check] = ["pxname", "svname", "status", "check_status"].map((c) => columns.indexOf(c));
+  const states: Record<string, string> = {};
+  for (const row of rows.map((r) => r.split(","))) {
+    if (row[px!] !== "ioclens_replicas" || !/^replica\d$/.test(row[sv!]!)) continue;
+    const [state, checked] = [row[status!]!.split(" ")[0]!, row[check!]!.replace(/^\* ?/, "")];
+    states[row[sv!]!] = (state === "UP" && checked === "L7OK") || state === "DOWN" ? state : `${state}:${checked}`;
+  }
+  return states;
+}
+
+/** Sends one command to HAProxy's stats socket and returns its answer. */
+function haproxyCommand(statsSocket: string, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ path: statsSocket });
     let text = "";
     socket.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
     socket.on("error", reject);
-    socket.on("close", () => {
-      const [header, ...rows] = text.trim().split("\n");
-      const columns = (header ?? "").replace(/^# /, "").split(",");
-      const [px, sv, status, check] = ["pxname", "svname", "status", "check_status"].map((c) => columns.indexOf(c));
-      const states: Record<string, string> = {};
-      for (const row of rows.map((r) => r.split(","))) {
-        if (row[px!] !== "ioclens_replicas" || !/^replica\d$/.test(row[sv!]!)) continue;
-        const [state, checked] = [row[status!]!.split(" ")[0]!, row[check!]!.replace(/^\* ?/, "")];
-        states[row[sv!]!] = (state === "UP" && checked === "L7OK") || state === "DOWN" ? state : `${state}:${checked}`;
-      }
-      resolve(states);
-    });
-    socket.end("show stat\n");
+    socket.on("close", () => resolve(text));
+    socket.end(`${command}\n`);
   });
+}
+
+/** Sends `line` through the balancer on a new connection, as a forwarder would (no preamble). */
+async function forward(port: number, line: string, localAddress = "127.0.0.1"): Promise<void> {
+  const socket = createConnection({ host: "127.0.0.1", port, localAddress });
+  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+  await new Promise<void>((resolve) => socket.end(`${line}\n`, resolve));
 }
 
 async function waitForStates(statsSocket: string, expected: Record<string, string>, what: string): Promise<void> {
@@ -209,11 +219,9 @@ describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () =>
     const replica = await startReplica(dir.path, "replica1", { port: await freePort(), statusPort: await freePort() }, siem.port, false);
     const haproxy = await startHaproxy(dir.path, [replica.port]);
     // Two forwarders without a preamble: one from 127.0.0.2 (Source "edge"), one from 127.0.0.1.
-    for (const [localAddress, text] of [["127.0.0.2", "from the edge ip=192.0.2.0\n"], ["127.0.0.1", "from here ip=192.0.2.0\n"]] as const) {
-      const socket = createConnection({ host: "127.0.0.1", port: haproxy.front, localAddress });
-      await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-      socket.end(text);
-      await siem.until((lines) => lines.filter((l) => l.includes("eventName=")).length === (localAddress === "127.0.0.2" ? 1 : 2));
+    for (const [localAddress, text, count] of [["127.0.0.2", "from the edge ip=192.0.2.0", 1], ["127.0.0.1", "from here ip=192.0.2.0", 2]] as const) {
+      await forward(haproxy.front, text, localAddress);
+      await siem.until((lines) => lines.filter((l) => l.includes("eventName=")).length === count);
     }
     const detections = siem.lines.filter((l) => l.includes("eventName=")).map((l) => /source=(\S+) .* ip=(\S*)/.exec(l)?.slice(1));
     // Behind HAProxy both connections come from 127.0.0.1: only the PROXY header can tell them apart.
@@ -222,5 +230,28 @@ describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () =>
       ["default", "192.0.2.0"],
     ]);
     expect((await replicaStatus(replica)).connections.proxyRefused).toBe(0);
+  }, 120_000);
+
+  test("a replica set to drain through the stats socket gets no new connection; set ready, it gets them again", async () => {
+    await using dir = await tempDir("haproxy-drain");
+    await using siem = await startCollector(0, () => {});
+    const replicas = [
+      await startReplica(dir.path, "replica1", { port: await freePort(), statusPort: await freePort() }, siem.port, false),
+      await startReplica(dir.path, "replica2", { port: await freePort(), statusPort: await freePort() }, siem.port, false),
+    ];
+    const haproxy = await startHaproxy(dir.path, replicas.map((r) => r.port));
+    const events = async () => Promise.all(replicas.map(async (r) => (await replicaStatus(r)).events.total));
+
+    // The command of docs/scale-out.md, section 4.
+    expect(await haproxyCommand(haproxy.statsSocket, "set server ioclens_replicas/replica1 state drain")).toBe("\n");
+    for (let i = 0; i < 6; i++) await forward(haproxy.front, `drained ${i}`);
+    await waitFor(async () => (await events())[1] === 6, "replica2 to process the six lines", 15_000, 50);
+    expect(await events()).toEqual([0, 6]);
+
+    expect(await haproxyCommand(haproxy.statsSocket, "set server ioclens_replicas/replica1 state ready")).toBe("\n");
+    for (let i = 0; i < 6; i++) await forward(haproxy.front, `ready ${i}`);
+    await waitFor(async () => (await events()).reduce((a, b) => a + b) === 12, "the twelve lines to be processed", 15_000, 50);
+    // leastconn over short connections: replica1 is back in the rotation.
+    expect((await events())[0]).toBeGreaterThan(0);
   }, 120_000);
 });
