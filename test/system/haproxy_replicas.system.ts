@@ -133,12 +133,13 @@ async function startReplica(dir: string, name: string, ports: { port: number; st
   return { ...ports, child };
 }
 
-async function startHaproxy(dir: string, replicas: readonly number[]): Promise<{ front: number; statsSocket: string; child: Child }> {
+/** HAProxy on the documented config; `masterWorker`: as Debian's haproxy.service runs it (-W), so SIGUSR2 reloads. */
+async function startHaproxy(dir: string, replicas: readonly number[], masterWorker = false): Promise<{ front: number; statsSocket: string; child: Child }> {
   const front = await freePort();
   const statsSocket = join(dir, "haproxy.sock");
   const cfg = join(dir, "haproxy.cfg");
   await writeFile(cfg, loopbackConfig(await documentedConfig(), front, statsSocket, replicas));
-  const child = spawnChild(haproxyBinary(), ["-db", "-f", cfg]);
+  const child = spawnChild(haproxyBinary(), [...(masterWorker ? ["-W"] : []), "-db", "-f", cfg]);
   const all = Object.fromEntries(replicas.map((_, i) => [`replica${i + 1}`, "UP"]));
   await waitFor(() => {
     if (child.code() !== undefined) throw new Error(`haproxy exited ${child.code()}: ${child.stdout()}${child.stderr()}`);
@@ -254,4 +255,33 @@ describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () =>
     // leastconn over short connections: replica1 is back in the rotation.
     expect((await events())[0]).toBeGreaterThan(0);
   }, 120_000);
+
+  test("reloading HAProxy (master-worker, SIGUSR2) in the middle of a scan cuts no connection", async () => {
+    await using dir = await tempDir("haproxy-reload");
+    await using siem = await startCollector(0, () => {});
+    const replica = await startReplica(dir.path, "replica1", { port: await freePort(), statusPort: await freePort() }, siem.port, false);
+    const haproxy = await startHaproxy(dir.path, [replica.port], true);
+    const LINES = 200_000;
+    const log = join(dir.path, "big.log");
+    await writeFile(log, Array.from({ length: LINES }, (_, i) => ((i + 1) % 1000 === 0 ? `line ${i + 1} src=192.0.2.0` : `line ${i + 1}`)).join("\n") + "\n");
+    const scannerConfig = join(dir.path, "log_scanner.conf");
+    await writeFile(scannerConfig, `<Settings><ThreadsCount>4</ThreadsCount><OutputDir>${dir.path}</OutputDir><Connection>127.0.0.1:${haproxy.front}</Connection><Verbose>1</Verbose></Settings>`);
+    const io = recordingIo({ cwd: dir.path });
+    let finished = false;
+    const scanning = main(["scan", "-r", "-c", scannerConfig, "-p", log], io).finally(() => (finished = true));
+
+    await waitFor(async () => ((await fetchStatus(replica.statusPort))?.events.total ?? 0) > LINES / 5, "the scan to be under way", 120_000, 50);
+    haproxy.child.process.kill("SIGUSR2");
+    // The master says "Loading success." at start and again once the reload's new worker runs;
+    // the scan must still be going on then, its connections held by the old worker.
+    const loads = () => haproxy.child.stderr().split("Loading success.").length - 1;
+    await waitFor(() => {
+      if (haproxy.child.code() !== undefined) throw new Error(`haproxy exited ${haproxy.child.code()} on reload: ${haproxy.child.stderr()}`);
+      return loads() === 2;
+    }, "haproxy to reload", 30_000, 20);
+    const reloadedWhileScanning = !finished;
+    const code = await scanning;
+    expect({ reloadedWhileScanning, code, lost: io.err().includes("resending"), stderr: io.err() }).toEqual({ reloadedWhileScanning: true, code: 0, lost: false, stderr: "" });
+    expect(io.out()).toMatch(new RegExp(`^Total number of objects sent to KTFS: ${LINES}\nTotal number of detects received from KTFS: ${LINES / 1000}\n`));
+  }, 240_000);
 });
