@@ -102,10 +102,16 @@ export class Connections {
     // The PROXY header, if any, comes before the preamble; it may change the peer's address.
     const gate = new ProxyGate(limits.proxyProtocol, socket.remoteAddress ? normalizePeerIp(socket.remoteAddress) : undefined);
     const parser = new PreambleParser();
+    const refuse = (why: string) => {
+      // Bun still emits "end" after destroy: a refused socket must not go on to a session.
+      socket.off("data", onPreambleData);
+      socket.off("end", onPreambleEnd);
+      this.#refuseProxy(socket, why);
+    };
     const onPreambleData = (chunk: Uint8Array) => {
       const passed = gate.push(chunk);
       if (passed === undefined) return;
-      if ("refused" in passed) return this.#refuseProxy(socket, passed.refused);
+      if ("refused" in passed) return refuse(passed.refused);
       const decided = parser.push(passed.bytes);
       if (decided) {
         socket.off("data", onPreambleData);
@@ -116,7 +122,7 @@ export class Connections {
     const onPreambleEnd = () => {
       socket.off("data", onPreambleData);
       const passed = gate.end();
-      if ("refused" in passed) return this.#refuseProxy(socket, passed.refused);
+      if ("refused" in passed) return refuse(passed.refused);
       const decided = passed.bytes.length > 0 ? parser.push(passed.bytes) : undefined;
       this.#startSession(socket, decided ?? parser.end(), gate.peerIp);
     };

@@ -189,6 +189,14 @@ describe("Connections with ServiceSettings > ProxyProtocol", () => {
     });
   });
 
+  test("a refused connection that still reports its end (Bun does, after destroy) takes no scanner slot", async () => {
+    const h = harness({ proxyProtocol: true });
+    const refused = h.connect("X-KF-ReplyBackip=203.0.113.1\n");
+    refused.endInput();
+    await settle();
+    expect({ active: h.pool.active, events: h.events, proxyRefused: h.counters.proxyRefused }).toEqual({ active: 0, events: [], proxyRefused: 1 });
+  });
+
   test("off (the default): a connection that starts with a v1 or v2 header is refused, counted and logged", () => {
     const h = harness();
     const refused = [h.connect("PROXY TCP4 192.0.2.7 192.0.2.1 40000 9999\r\nip=203.0.113.1\n"), h.connect(bytes(V2_CLIENT7, "ip=203.0.113.2\n"))];

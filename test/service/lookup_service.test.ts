@@ -62,6 +62,33 @@ describe("lookup service: wire protocol", () => {
   });
 });
 
+describe("lookup service: ServiceSettings > ProxyProtocol on real sockets", () => {
+  const proxied = () =>
+    testConfig((xml) =>
+      xml
+        .replace("</ServiceSettings>", "<ProxyProtocol>true</ProxyProtocol></ServiceSettings>")
+        .replace("<![CDATA[%Date% eventName=", "<![CDATA[%Date% source=%SourceId% eventName=")
+        .replace("</RegExps>", '<Source id="edge" ip="198.51.100.7"><RE_IP type="IP" extract="all">ip=(\\S+)</RE_IP></Source></RegExps>'),
+    );
+
+  test("the client of a v1 header split over three writes chooses the Source; a PING behind PROXY UNKNOWN gets PONG", async () => {
+    await using service = await startTestService(proxied());
+    const lines = await converse(service.port, ["PROXY TCP4 198.51.10", `0.7 127.0.0.1 40000 ${service.port}\r`, `\n${FLAGS}ip=192.0.2.0\n`], 1);
+    const pong = await converse(service.port, ["PROXY UNKNOWN\r\nX-KF-ReplyBackPING"], 1);
+    expect({ sources: lines.filter((l) => l.includes("eventName=")).map((l) => /source=(\S+)/.exec(l)?.[1]), pong, refused: service.status().connections.proxyRefused }).toEqual({
+      sources: ["edge"],
+      pong: ["PONG"],
+      refused: 0,
+    });
+  });
+
+  test("a connection without the header is closed unanswered, counted and logged", async () => {
+    await using service = await startTestService(proxied());
+    const lines = await converse(service.port, [`${FLAGS}ip=192.0.2.0\n`], 1);
+    expect({ lines, refused: service.status().connections.proxyRefused, logged: service.logs.filter((l) => l.includes("no PROXY protocol header")).length }).toEqual({ lines: [], refused: 1, logged: 1 });
+  });
+});
+
 describe("lookup service: output target", () => {
   test("without ReplyBack, detections go to the target; while it is down they queue up to the bound and the rest are counted as dropped", async () => {
     const first = await startCollector();
