@@ -103,32 +103,39 @@ interface Replica {
   child: Child;
 }
 
+/** How a replica runs: under the watchdog or not (default not), with ProxyProtocol on (default) or off. */
+interface ReplicaOptions {
+  readonly watchdog?: boolean;
+  readonly proxyProtocol?: boolean;
+}
+
 /**
- * A replica's config: the embedded one on its own ports, ProxyProtocol on, the SIEM output at
- * `siemPort`, `%SourceId%` in each detection, and a Source for clients from 127.0.0.2.
+ * A replica's config: the embedded one on its own ports, ProxyProtocol as asked, the SIEM output
+ * at `siemPort`, `%SourceId%` in each detection, and a Source for clients from 127.0.0.2.
  */
-function replicaConfig(port: number, statusPort: number, siemPort: number): string {
+function replicaConfig(port: number, statusPort: number, siemPort: number, proxyProtocol: boolean): string {
   const edits: [string, string][] = [
     ["<ConnectionString>127.0.0.1:9999</ConnectionString>", `<ConnectionString>127.0.0.1:${port}</ConnectionString>`],
     ["<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>127.0.0.1:${siemPort}</ConnectionString>`],
     ["<Listen>127.0.0.1:9997</Listen>", `<Listen>127.0.0.1:${statusPort}</Listen>`],
-    ["</ServiceSettings>", "<ProxyProtocol>true</ProxyProtocol></ServiceSettings>"],
+    ["</ServiceSettings>", `<ProxyProtocol>${proxyProtocol}</ProxyProtocol></ServiceSettings>`],
     ["<![CDATA[%Date% eventName=", "<![CDATA[%Date% source=%SourceId% eventName="],
     ["</RegExps>", '<Source id="edge" ip="127.0.0.2"><RE_IP type="IP" extract="all">ip=(\\S+)</RE_IP></Source></RegExps>'],
   ];
   return edits.reduce((text, [from, to]) => replaceOnce(text, from, to), DEFAULT_SERVICE_CONFIG_TEXT);
 }
 
-/** Starts (or restarts, on the same ports) a replica and waits for its PONG behind a PROXY header. */
-async function startReplica(dir: string, name: string, ports: { port: number; statusPort: number }, siemPort: number, watchdog: boolean): Promise<Replica> {
+/** Starts (or restarts, on the same ports) a replica and waits for its PONG (behind a PROXY header when it wants one). */
+async function startReplica(dir: string, name: string, ports: { port: number; statusPort: number }, siemPort: number, options: ReplicaOptions = {}): Promise<Replica> {
+  const { watchdog = false, proxyProtocol = true } = options;
   const config = join(dir, `${name}.conf`);
-  await writeFile(config, replicaConfig(ports.port, ports.statusPort, siemPort));
+  await writeFile(config, replicaConfig(ports.port, ports.statusPort, siemPort, proxyProtocol));
   // Probes every 500 ms, so a watchdog whose probe the PROXY rule refused would restart the worker within the test.
   const child = spawnIoclens(["serve", "-c", config, ...(watchdog ? [] : ["--no-watchdog"])], { IOCLENS_PROBE_INTERVAL_MS: "500" });
   const probe = tcpProbeConnect({ host: "127.0.0.1", port: ports.port });
   await waitFor(async () => {
     if (child.code() !== undefined) throw new Error(`${name} exited ${child.code()}: ${child.stderr()}`);
-    return probeService(probe, 1000, undefined, PROXY_V1_LOCAL + PING_PREAMBLE);
+    return probeService(probe, 1000, undefined, (proxyProtocol ? PROXY_V1_LOCAL : "") + PING_PREAMBLE);
   }, `${name} to answer PING`, 60_000, 100);
   return { ...ports, child };
 }
@@ -155,6 +162,42 @@ async function replicaStatus(replica: Replica): Promise<{ restarts: number; conn
   return status as unknown as { restarts: number; connections: { proxyRefused: number }; events: { total: number } };
 }
 
+/** Ports for a replica: its lookup port and its status endpoint. */
+async function replicaPorts(): Promise<{ port: number; statusPort: number }> {
+  return { port: await freePort(), statusPort: await freePort() };
+}
+
+/** Every 1000th line of a scan log holds a demo indicator. */
+const EVERY = 1000;
+
+/**
+ * Starts `ioclens scan -r` (in this process) of `lines` lines over `connection`, with 8 threads
+ * and Verbose on; `finished()` checks its result: exit 0, the exact counts, and each detected
+ * line once in the report's sidecar.
+ */
+async function startScan(dir: string, lines: number, connection: string): Promise<{ io: ReturnType<typeof recordingIo>; finished(): Promise<void> }> {
+  const log = join(dir, "big.log");
+  await writeFile(log, Array.from({ length: lines }, (_, i) => ((i + 1) % EVERY === 0 ? `line ${i + 1} src=192.0.2.0` : `line ${i + 1} nothing to see`)).join("\n") + "\n");
+  const config = join(dir, "log_scanner.conf");
+  await writeFile(config, `<Settings><ThreadsCount>8</ThreadsCount><OutputDir>${dir}</OutputDir><Connection>${connection}</Connection><ConnectionTimeout>30</ConnectionTimeout><Verbose>1</Verbose></Settings>`);
+  const io = recordingIo({ cwd: dir });
+  const scanning = main(["scan", "-r", "-c", config, "-p", log], io);
+  return {
+    io,
+    finished: async () => {
+      expect({ code: await scanning, out: io.out() }).toMatchObject({ code: 0, out: expect.stringMatching(new RegExp(`^Total number of objects sent to KTFS: ${lines}\nTotal number of detects received from KTFS: ${lines / EVERY}\n`)) });
+      const sidecar = (await readFile(/^Report: (.+)$/m.exec(io.out())![1]!.replace(/\.txt$/, ".ndjson"), "utf8")).trimEnd().split("\n");
+      const reported = sidecar.slice(0, -1).map((l) => JSON.parse(l).line as number).sort((x, y) => x - y);
+      expect(reported).toEqual(Array.from({ length: lines / EVERY }, (_, i) => (i + 1) * EVERY));
+    },
+  };
+}
+
+/** Waits until `replica` has processed more than `events` events (its /status). */
+async function waitForEvents(replica: Replica, events: number, what: string): Promise<void> {
+  await waitFor(async () => ((await fetchStatus(replica.statusPort))?.events.total ?? 0) > events, what, 120_000, 50);
+}
+
 describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () => {
   test("the documented haproxy.cfg is valid as printed", async () => {
     await using dir = await tempDir("haproxy-check");
@@ -169,38 +212,22 @@ describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () =>
     async () => {
       await using dir = await tempDir("haproxy-scan");
       await using siem = await startCollector(0, () => {});
-      const portsA = { port: await freePort(), statusPort: await freePort() };
-      const portsB = { port: await freePort(), statusPort: await freePort() };
+      const [portsA, portsB] = [await replicaPorts(), await replicaPorts()];
       // A runs without the watchdog, so SIGKILL takes the whole replica down; B runs under it.
-      const a = await startReplica(dir.path, "replica1", portsA, siem.port, false);
-      const b = await startReplica(dir.path, "replica2", portsB, siem.port, true);
+      const a = await startReplica(dir.path, "replica1", portsA, siem.port);
+      const b = await startReplica(dir.path, "replica2", portsB, siem.port, { watchdog: true });
       const haproxy = await startHaproxy(dir.path, [a.port, b.port]);
-
       const LINES = 300_000;
-      const EVERY = 1000;
-      const log = join(dir.path, "big.log");
-      await writeFile(log, Array.from({ length: LINES }, (_, i) => ((i + 1) % EVERY === 0 ? `line ${i + 1} src=192.0.2.0` : `line ${i + 1} nothing to see`)).join("\n") + "\n");
-      const scannerConfig = join(dir.path, "log_scanner.conf");
-      await writeFile(
-        scannerConfig,
-        `<Settings><ThreadsCount>8</ThreadsCount><OutputDir>${dir.path}</OutputDir><Connection>127.0.0.1:${haproxy.front}</Connection><ConnectionTimeout>30</ConnectionTimeout><Verbose>1</Verbose></Settings>`,
-      );
-      const io = recordingIo({ cwd: dir.path });
-      const scanning = main(["scan", "-r", "-c", scannerConfig, "-p", log], io);
+      const scan = await startScan(dir.path, LINES, `127.0.0.1:${haproxy.front}`);
 
       // Midway: once replica1 has answered a fifth of the lines (about 40 % of its share).
-      await waitFor(async () => ((await fetchStatus(a.statusPort))?.events.total ?? 0) > LINES / 5, "replica1 to be busy with the scan", 120_000, 50);
+      await waitForEvents(a, LINES / 5, "replica1 to be busy with the scan");
       a.child.process.kill("SIGKILL");
       await waitForStates(haproxy.statsSocket, { replica1: "DOWN", replica2: "UP" }, "the health check to mark replica1 DOWN");
+      await scan.finished();
+      expect(scan.io.err()).toContain("resending its unanswered lines");
 
-      const code = await scanning;
-      expect({ code, resent: io.err().includes("resending its unanswered lines") }).toEqual({ code: 0, resent: true });
-      expect(io.out()).toMatch(new RegExp(`^Total number of objects sent to KTFS: ${LINES}\nTotal number of detects received from KTFS: ${LINES / EVERY}\n`));
-      const sidecar = (await readFile(/^Report: (.+)$/m.exec(io.out())![1]!.replace(/\.txt$/, ".ndjson"), "utf8")).trimEnd().split("\n");
-      const reported = sidecar.slice(0, -1).map((l) => JSON.parse(l).line as number).sort((x, y) => x - y);
-      expect(reported).toEqual(Array.from({ length: LINES / EVERY }, (_, i) => (i + 1) * EVERY));
-
-      const restarted = await startReplica(dir.path, "replica1", portsA, siem.port, false);
+      const restarted = await startReplica(dir.path, "replica1", portsA, siem.port);
       await waitForStates(haproxy.statsSocket, { replica1: "UP", replica2: "UP" }, "the health check to mark the restarted replica1 UP");
       // Every connection carried a PROXY header (health checks included), and B's watchdog probe was never refused.
       const [statusA, statusB] = [await replicaStatus(restarted), await replicaStatus(b)];
@@ -217,7 +244,7 @@ describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () =>
   test("the client's real address reaches the SIEM output through send-proxy-v2", async () => {
     await using dir = await tempDir("haproxy-client");
     await using siem = await startCollector();
-    const replica = await startReplica(dir.path, "replica1", { port: await freePort(), statusPort: await freePort() }, siem.port, false);
+    const replica = await startReplica(dir.path, "replica1", await replicaPorts(), siem.port);
     const haproxy = await startHaproxy(dir.path, [replica.port]);
     // Two forwarders without a preamble: one from 127.0.0.2 (Source "edge"), one from 127.0.0.1.
     for (const [localAddress, text, count] of [["127.0.0.2", "from the edge ip=192.0.2.0", 1], ["127.0.0.1", "from here ip=192.0.2.0", 2]] as const) {
@@ -237,8 +264,8 @@ describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () =>
     await using dir = await tempDir("haproxy-drain");
     await using siem = await startCollector(0, () => {});
     const replicas = [
-      await startReplica(dir.path, "replica1", { port: await freePort(), statusPort: await freePort() }, siem.port, false),
-      await startReplica(dir.path, "replica2", { port: await freePort(), statusPort: await freePort() }, siem.port, false),
+      await startReplica(dir.path, "replica1", await replicaPorts(), siem.port),
+      await startReplica(dir.path, "replica2", await replicaPorts(), siem.port),
     ];
     const haproxy = await startHaproxy(dir.path, replicas.map((r) => r.port));
     const events = async () => Promise.all(replicas.map(async (r) => (await replicaStatus(r)).events.total));
@@ -259,18 +286,14 @@ describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () =>
   test("reloading HAProxy (master-worker, SIGUSR2) in the middle of a scan cuts no connection", async () => {
     await using dir = await tempDir("haproxy-reload");
     await using siem = await startCollector(0, () => {});
-    const replica = await startReplica(dir.path, "replica1", { port: await freePort(), statusPort: await freePort() }, siem.port, false);
+    const replica = await startReplica(dir.path, "replica1", await replicaPorts(), siem.port);
     const haproxy = await startHaproxy(dir.path, [replica.port], true);
     const LINES = 200_000;
-    const log = join(dir.path, "big.log");
-    await writeFile(log, Array.from({ length: LINES }, (_, i) => ((i + 1) % 1000 === 0 ? `line ${i + 1} src=192.0.2.0` : `line ${i + 1}`)).join("\n") + "\n");
-    const scannerConfig = join(dir.path, "log_scanner.conf");
-    await writeFile(scannerConfig, `<Settings><ThreadsCount>4</ThreadsCount><OutputDir>${dir.path}</OutputDir><Connection>127.0.0.1:${haproxy.front}</Connection><Verbose>1</Verbose></Settings>`);
-    const io = recordingIo({ cwd: dir.path });
+    const scan = await startScan(dir.path, LINES, `127.0.0.1:${haproxy.front}`);
     let finished = false;
-    const scanning = main(["scan", "-r", "-c", scannerConfig, "-p", log], io).finally(() => (finished = true));
+    const scanned = scan.finished().finally(() => (finished = true));
 
-    await waitFor(async () => ((await fetchStatus(replica.statusPort))?.events.total ?? 0) > LINES / 5, "the scan to be under way", 120_000, 50);
+    await waitForEvents(replica, LINES / 5, "the scan to be under way");
     haproxy.child.process.kill("SIGUSR2");
     // The master says "Loading success." at start and again once the reload's new worker runs;
     // the scan must still be going on then, its connections held by the old worker.
@@ -280,8 +303,25 @@ describe("HAProxy in front of ioclens serve replicas (docs/scale-out.md)", () =>
       return loads() === 2;
     }, "haproxy to reload", 30_000, 20);
     const reloadedWhileScanning = !finished;
-    const code = await scanning;
-    expect({ reloadedWhileScanning, code, lost: io.err().includes("resending"), stderr: io.err() }).toEqual({ reloadedWhileScanning: true, code: 0, lost: false, stderr: "" });
-    expect(io.out()).toMatch(new RegExp(`^Total number of objects sent to KTFS: ${LINES}\nTotal number of detects received from KTFS: ${LINES / 1000}\n`));
+    await scanned;
+    expect({ reloadedWhileScanning, stderr: scan.io.err() }).toEqual({ reloadedWhileScanning: true, stderr: "" });
+  }, 240_000);
+
+  test("without a balancer, a scan over both replicas' addresses survives one's SIGKILL: exact counts, no duplicates", async () => {
+    await using dir = await tempDir("replicas-direct");
+    await using siem = await startCollector(0, () => {});
+    const a = await startReplica(dir.path, "replica1", await replicaPorts(), siem.port, { proxyProtocol: false });
+    const b = await startReplica(dir.path, "replica2", await replicaPorts(), siem.port, { proxyProtocol: false });
+    const LINES = 300_000;
+    const scan = await startScan(dir.path, LINES, `127.0.0.1:${a.port}, 127.0.0.1:${b.port}`);
+    await waitForEvents(a, LINES / 5, "replica1 to be busy with the scan");
+    a.child.process.kill("SIGKILL");
+    await scan.finished();
+    // Its connections to replica1 were lost and moved to replica2, which answered the rest.
+    expect({
+      resent: scan.io.err().includes("resending its unanswered lines"),
+      moved: scan.io.err().includes(`trying 127.0.0.1:${b.port}`),
+      servedB: (await replicaStatus(b)).events.total > LINES / 2,
+    }).toEqual({ resent: true, moved: true, servedB: true });
   }, 240_000);
 });
