@@ -30,12 +30,16 @@ export interface ProxyHeader {
 /**
  * The parser's decision: a header and the bytes after it; no header at all (the bytes do not
  * begin with either signature, and are all returned); or a signature followed by bytes the
- * spec does not allow.
+ * spec does not allow (`data`: every byte received, since a line that merely begins with
+ * `PROXY ` may be an ordinary event to a service that expects no header).
  */
 export type ProxyHeaderOutcome =
   | { readonly kind: "header"; readonly header: ProxyHeader; readonly rest: Uint8Array }
   | { readonly kind: "absent"; readonly rest: Uint8Array }
-  | { readonly kind: "invalid"; readonly reason: string };
+  | { readonly kind: "invalid"; readonly version: 1 | 2; readonly reason: string; readonly data: Uint8Array };
+
+/** What the version parsers return; `decide` adds the version and the bytes. */
+type Parsed = Exclude<ProxyHeaderOutcome, { kind: "invalid" }> | { readonly kind: "invalid"; readonly reason: string };
 
 /** v2's 12-byte signature (spec §2.2): `\r\n\r\n\0\r\nQUIT\n`. */
 const V2_SIGNATURE = new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
@@ -83,18 +87,20 @@ export class ProxyHeaderParser {
   end(): ProxyHeaderOutcome {
     const held = this.#held;
     this.#held = new Uint8Array(0);
-    const signed = startsWithPart(held, V1_SIGNATURE) === "yes" || startsWithPart(held, V2_SIGNATURE) === "yes";
-    return signed ? { kind: "invalid", reason: `the connection ended inside a PROXY header after ${held.length} bytes` } : { kind: "absent", rest: held };
+    const version = startsWithPart(held, V2_SIGNATURE) === "yes" ? 2 : startsWithPart(held, V1_SIGNATURE) === "yes" ? 1 : undefined;
+    if (version === undefined) return { kind: "absent", rest: held };
+    return { kind: "invalid", version, reason: `the connection ended inside a PROXY header after ${held.length} bytes`, data: held };
   }
 }
 
 function decide(data: Uint8Array): ProxyHeaderOutcome | undefined {
   const v2 = startsWithPart(data, V2_SIGNATURE);
-  if (v2 === "yes") return parseV2(data);
   const v1 = startsWithPart(data, V1_SIGNATURE);
-  if (v1 === "yes") return parseV1(data);
   if (v1 === "no" && v2 === "no") return { kind: "absent", rest: data };
-  return undefined;
+  const version = v2 === "yes" ? 2 : v1 === "yes" ? 1 : undefined;
+  if (version === undefined) return undefined;
+  const parsed = version === 2 ? parseV2(data) : parseV1(data);
+  return parsed?.kind === "invalid" ? { ...parsed, version, data } : parsed;
 }
 
 /** Whether `data` begins with `signature`, begins with part of it (too short to tell), or not. */
@@ -105,7 +111,7 @@ function startsWithPart(data: Uint8Array, signature: Uint8Array): "yes" | "parti
 }
 
 /** v1: `PROXY TCP4 <src> <dst> <sport> <dport>\r\n`, or `PROXY UNKNOWN<anything>\r\n`. */
-function parseV1(data: Uint8Array): ProxyHeaderOutcome | undefined {
+function parseV1(data: Uint8Array): Parsed | undefined {
   let lf = -1;
   for (let i = V1_SIGNATURE.length; i < Math.min(data.length, V1_MAX); i++) {
     if (data[i] === 0x0a) {
@@ -157,7 +163,7 @@ function v1Port(text: string): number | undefined {
 }
 
 /** v2: 16 fixed bytes, then `len` bytes of addresses and TLVs (skipped). */
-function parseV2(data: Uint8Array): ProxyHeaderOutcome | undefined {
+function parseV2(data: Uint8Array): Parsed | undefined {
   if (data.length < V2_FIXED) return undefined;
   const version = data[12]! >> 4;
   const command = data[12]! & 0x0f;

@@ -46,9 +46,10 @@ export class ProxyGate {
     this.#parser = undefined;
     const from = this.peerIp ?? "a Unix socket";
     if (!this.#enabled) {
-      return outcome.kind === "absent"
-        ? { bytes: outcome.rest }
-        : { refused: `connection from ${from} closed: it starts with a PROXY protocol header, but ServiceSettings > ProxyProtocol is off (turn it on when a load balancer sends one)` };
+      if (outcome.kind === "absent") return { bytes: outcome.rest };
+      // A line that only begins with "PROXY " is an event like any other; v2's binary signature never is.
+      if (outcome.kind === "invalid" && outcome.version === 1) return { bytes: outcome.data };
+      return { refused: `connection from ${from} closed: it starts with a PROXY protocol header, but ServiceSettings > ProxyProtocol is off (turn it on when a load balancer sends one)` };
     }
     if (outcome.kind === "absent") return { refused: `connection from ${from} closed: no PROXY protocol header, expected one since ServiceSettings > ProxyProtocol is on` };
     if (outcome.kind === "invalid") return { refused: `connection from ${from} closed: ${outcome.reason}` };

@@ -10,14 +10,19 @@ function hex(text: string): Uint8Array {
   return new Uint8Array(text.trim().split(/\s+/).map((b) => parseInt(b, 16)));
 }
 
-/** The outcome with `rest` as text, for one toEqual. */
-function readable(outcome: ProxyHeaderOutcome | undefined): unknown {
-  if (outcome === undefined || outcome.kind === "invalid") return outcome;
+/** The outcome with `rest` as text, for one toEqual; an invalid one's `data` is checked to be every byte, then left out. */
+function readable(outcome: ProxyHeaderOutcome | undefined, input?: Uint8Array): unknown {
+  if (outcome === undefined) return outcome;
+  if (outcome.kind === "invalid") {
+    if (input !== undefined) expect(outcome.data).toEqual(input);
+    const { data: _data, ...rest } = outcome;
+    return rest;
+  }
   return { ...outcome, rest: dec.decode(outcome.rest) };
 }
 
 function parseWhole(bytes: Uint8Array): unknown {
-  return readable(new ProxyHeaderParser().push(bytes));
+  return readable(new ProxyHeaderParser().push(bytes), bytes);
 }
 
 /** The v2 signature (spec §2.2). */
@@ -81,7 +86,7 @@ describe("ProxyHeaderParser: version 1", () => {
     ["a signed port", "PROXY TCP4 192.168.0.1 192.168.0.11 56324 +443\r\n", 'PROXY v1 header: destination port "+443" is not valid for TCP4'],
     ["no CRLF within 107 bytes", `PROXY TCP4 ${"1".repeat(120)}`, "PROXY v1 header: no CRLF within 107 bytes"],
   ])("refuses %s", (_name, input, reason) => {
-    expect(parseWhole(enc.encode(input))).toEqual({ kind: "invalid", reason });
+    expect(parseWhole(enc.encode(input))).toEqual({ kind: "invalid", version: 1, reason });
   });
 });
 
@@ -152,7 +157,7 @@ describe("ProxyHeaderParser: version 2", () => {
     ["an INET block too short", `${SIG} 21 11 00 08  c0 00 02 07  c0 00 02 01`, "PROXY v2 header: 8 bytes of addresses for TCP4, expected at least 12"],
     ["an INET6 block of INET size", `${SIG} 21 21 00 0c  c0 00 02 07  c0 00 02 01  9c 40  27 0f`, "PROXY v2 header: 12 bytes of addresses for TCP6, expected at least 36"],
   ])("refuses %s", (_name, bytes, reason) => {
-    expect(parseWhole(hex(bytes))).toEqual({ kind: "invalid", reason });
+    expect(parseWhole(hex(bytes))).toEqual({ kind: "invalid", version: 2, reason });
   });
 });
 
@@ -193,10 +198,10 @@ describe("ProxyHeaderParser: split reads, absent headers, garbage", () => {
   ])("a %s header cut by the end of the connection is refused", (_name, bytes) => {
     const parser = new ProxyHeaderParser();
     expect(parser.push(bytes)).toBeUndefined();
-    expect(parser.end()).toEqual({ kind: "invalid", reason: `the connection ended inside a PROXY header after ${bytes.length} bytes` });
+    expect(readable(parser.end(), bytes)).toEqual({ kind: "invalid", version: bytes[0] === 0x50 ? 1 : 2, reason: `the connection ended inside a PROXY header after ${bytes.length} bytes` });
   });
 
   test("binary garbage after the v2 signature is refused, not waited on", () => {
-    expect(parseWhole(concatBytes([hex(SIG), new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3])]))).toEqual({ kind: "invalid", reason: "PROXY v2 header: version 15, expected 2" });
+    expect(parseWhole(concatBytes([hex(SIG), new Uint8Array([0xff, 0xff, 0xff, 0xff, 1, 2, 3])]))).toEqual({ kind: "invalid", version: 2, reason: "PROXY v2 header: version 15, expected 2" });
   });
 });

@@ -210,16 +210,18 @@ describe("Connections with ServiceSettings > ProxyProtocol", () => {
     });
   });
 
-  test("off: bytes that only begin like a signature are ordinary events", async () => {
-    const h = harness({}, 2);
+  test("off: bytes that only begin like a signature, or a line that begins with PROXY but is no header, are ordinary events", async () => {
+    const h = harness({}, 3);
     h.connect("PROXIMITY ip=203.0.113.1\n");
     await settle();
     const split = h.connect("PR");
     split.send("OBE ip=203.0.113.2\n");
     await settle();
+    h.connect("PROXY server restarted ip=203.0.113.3\n");
+    await settle();
     expect({ events: h.events, sources: h.sources, proxyRefused: h.counters.proxyRefused }).toEqual({
-      events: ["PROXIMITY ip=203.0.113.1", "PROBE ip=203.0.113.2"],
-      sources: ["default", "default"],
+      events: ["PROXIMITY ip=203.0.113.1", "PROBE ip=203.0.113.2", "PROXY server restarted ip=203.0.113.3"],
+      sources: ["default", "default", "default"],
       proxyRefused: 0,
     });
   });
