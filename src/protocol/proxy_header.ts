@@ -145,19 +145,23 @@ function parseV1(data: Uint8Array): Parsed | undefined {
   };
 }
 
-/** The canonical text of a v1 address, if it is one of `protocol`'s family. */
+/**
+ * The canonical text of a v1 address, if it is one of `protocol`'s family. IPv4 must already be
+ * canonical: "Heading zeroes are not permitted ... to avoid any possible confusion with octal
+ * numbers" (spec §2.1).
+ */
 function v1Address(protocol: "TCP4" | "TCP6", text: string): string | undefined {
   if (protocol === "TCP4") {
     const v4 = parseIPv4(text);
-    return v4 === undefined ? undefined : formatIPv4(v4);
+    return v4 === undefined || formatIPv4(v4) !== text ? undefined : text;
   }
   const words = new Uint32Array(4);
   return parseIPv6(text, words) ? formatIPv6(words) : undefined;
 }
 
-/** A decimal port from 0 to 65535 (spec §2.1). */
+/** A decimal port from 0 to 65535, without heading zeroes (spec §2.1). */
 function v1Port(text: string): number | undefined {
-  if (!/^\d{1,5}$/.test(text)) return undefined;
+  if (!/^(?:0|[1-9]\d{0,4})$/.test(text)) return undefined;
   const port = Number(text);
   return port <= 65535 ? port : undefined;
 }

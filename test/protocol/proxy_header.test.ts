@@ -84,6 +84,8 @@ describe("ProxyHeaderParser: version 1", () => {
     ["an IPv6 address under TCP4", "PROXY TCP4 192.168.0.1 ::1 56324 443\r\n", 'PROXY v1 header: destination address "::1" is not valid for TCP4'],
     ["a port over 65535", "PROXY TCP4 192.168.0.1 192.168.0.11 65536 443\r\n", 'PROXY v1 header: source port "65536" is not valid for TCP4'],
     ["a signed port", "PROXY TCP4 192.168.0.1 192.168.0.11 56324 +443\r\n", 'PROXY v1 header: destination port "+443" is not valid for TCP4'],
+    ["a port with a heading zero (spec §2.1: no octal confusion)", "PROXY TCP4 192.168.0.1 192.168.0.11 56324 0443\r\n", 'PROXY v1 header: destination port "0443" is not valid for TCP4'],
+    ["an IPv4 octet with a heading zero", "PROXY TCP4 192.168.0.01 192.168.0.11 56324 443\r\n", 'PROXY v1 header: source address "192.168.0.01" is not valid for TCP4'],
     ["no CRLF within 107 bytes", `PROXY TCP4 ${"1".repeat(120)}`, "PROXY v1 header: no CRLF within 107 bytes"],
   ])("refuses %s", (_name, input, reason) => {
     expect(parseWhole(enc.encode(input))).toEqual({ kind: "invalid", version: 1, reason });
