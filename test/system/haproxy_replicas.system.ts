@@ -4,7 +4,9 @@
  * `ioclens serve` replicas on loopback with ServiceSettings > ProxyProtocol on. A 300 k-line scan
  * through it survives a replica's SIGKILL with exact counts and no duplicates; HAProxy's PING
  * health check marks the dead replica down and, once restarted, up again (read from HAProxy's
- * stats socket); and the client's real address reaches the SIEM output through send-proxy-v2.
+ * stats socket); the client's real address reaches the SIEM output through send-proxy-v2; a
+ * replica drained through the stats socket gets no new connection; an HAProxy reload mid-scan
+ * cuts nothing. Without HAProxy, a scan over both replicas' addresses survives a SIGKILL too.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -39,20 +41,21 @@ async function documentedConfig(): Promise<string> {
   return block[1]!;
 }
 
-/** Replaces `from` (which must occur exactly once, so the test notices when the doc changes) by `to`. */
-function replaceOnce(text: string, from: string | RegExp, to: string): string {
+/** Replaces `from` in `what` (it must occur exactly once, so the test notices when the text changes) by `to`. */
+function replaceOnce(what: string, text: string, from: string | RegExp, to: string): string {
   const count = typeof from === "string" ? text.split(from).length - 1 : (text.match(new RegExp(from.source, `${from.flags.replace("g", "")}g`)) ?? []).length;
-  if (count !== 1) throw new Error(`haproxy.cfg of docs/scale-out.md: found ${count} of ${from}, expected 1`);
+  if (count !== 1) throw new Error(`${what}: found ${count} of ${from}, expected 1`);
   return text.replace(from, to);
 }
 
 /** The documented config on loopback: our front port, stats socket and replicas; logs to stdout. */
 function loopbackConfig(doc: string, front: number, statsSocket: string, replicas: readonly number[]): string {
-  let cfg = replaceOnce(doc, "log /dev/log local0", "log stdout format raw local0");
-  cfg = replaceOnce(cfg, "stats socket /run/haproxy/admin.sock", `stats socket ${statsSocket}`);
-  cfg = replaceOnce(cfg, "bind :9999", `bind 127.0.0.1:${front}`);
+  const what = "haproxy.cfg of docs/scale-out.md";
+  let cfg = replaceOnce(what, doc, "log /dev/log local0", "log stdout format raw local0");
+  cfg = replaceOnce(what, cfg, "stats socket /run/haproxy/admin.sock", `stats socket ${statsSocket}`);
+  cfg = replaceOnce(what, cfg, "bind :9999", `bind 127.0.0.1:${front}`);
   const servers = replicas.map((port, i) => `    server replica${i + 1} 127.0.0.1:${port}\n`).join("");
-  return replaceOnce(cfg, /(?:^    server replica\d .*\n)+/m, servers);
+  return replaceOnce(what, cfg, /(?:^    server replica\d .*\n)+/m, servers);
 }
 
 /**
@@ -122,7 +125,7 @@ function replicaConfig(port: number, statusPort: number, siemPort: number, proxy
     ["<![CDATA[%Date% eventName=", "<![CDATA[%Date% source=%SourceId% eventName="],
     ["</RegExps>", '<Source id="edge" ip="127.0.0.2"><RE_IP type="IP" extract="all">ip=(\\S+)</RE_IP></Source></RegExps>'],
   ];
-  return edits.reduce((text, [from, to]) => replaceOnce(text, from, to), DEFAULT_SERVICE_CONFIG_TEXT);
+  return edits.reduce((text, [from, to]) => replaceOnce("the embedded service config", text, from, to), DEFAULT_SERVICE_CONFIG_TEXT);
 }
 
 /** Starts (or restarts, on the same ports) a replica and waits for its PONG (behind a PROXY header when it wants one). */
