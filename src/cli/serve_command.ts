@@ -37,6 +37,9 @@ import { checkOutputTarget, describeOutputTarget, outputTargetUp, type OutputTar
 import { serveHttp, type HttpServerHandle } from "../runtime/serve_http.ts";
 import { openFileLimit, selfCommand } from "../runtime/runtime.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
+import { feedSourceFor } from "../feeds/feed_source_for.ts";
+import { httpFetch } from "../runtime/http_fetch.ts";
+import { VERSION } from "../version.ts";
 
 export const SERVE_OPTIONS = {
   config: { type: "string", short: "c", value: "FILE", description: "service config (kl_feed_service.conf dialect)" },
@@ -236,6 +239,8 @@ async function startService(config: ServiceConfig, configPath: string | undefine
         return next;
       },
       restarts: Number(io.env["IOCLENS_RESTARTS"] ?? 0),
+      feedSource: (feed, settings) => feedSourceFor(feed, settings, { fetch: httpFetch, env: io.env, userAgent: `ioclens/${VERSION}` }),
+      sleep,
       ...(fileLimit !== undefined ? { openFileLimit: fileLimit } : {}),
       feedUpdatedAt: async (current, filename) => {
         if (current.service.basesDir === EMBEDDED_BASES) return undefined;

@@ -10,8 +10,9 @@ import { isLoopbackHost } from "./is_loopback_host.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
 import { FEED_FORMATS, type FeedFormat } from "../feeds/feed_formats.ts";
-import { DEFAULT_CONNECTION_LIMITS, DEFAULT_FEED_LIMITS, FEED_LIMIT_ATTRIBUTES } from "./types.ts";
+import { DEFAULT_CONNECTION_LIMITS, DEFAULT_FEED_LIMITS, DEFAULT_REMOTE_FEED, FEED_LIMIT_ATTRIBUTES } from "./types.ts";
 import { VALUE_ESCAPES, type ValueEscape } from "../io/value_escapes.ts";
+import { shownUrl } from "../io/redact_secrets.ts";
 import type {
   ActionableField,
   FeedConfig,
@@ -19,6 +20,7 @@ import type {
   FeedLimits,
   FeedFieldType,
   FeedsSettings,
+  RemoteFeedConfig,
   InputSettings,
   OutputFormatName,
   OutputSettings,
@@ -330,7 +332,7 @@ function readOutput(reader: Reader, element: XmlElement | undefined, path: strin
 }
 
 function readFeeds(reader: Reader, element: XmlElement, path: string, baseDir: string): FeedsSettings {
-  reader.attributes(element, path, ["per_scan_detect_limit", "update_frequency", "registry", ...LIMIT_NAMES]);
+  reader.attributes(element, path, ["per_scan_detect_limit", "update_frequency", "registry", "proxy", ...LIMIT_NAMES]);
   const limit = reader.intAttr(element, path, "per_scan_detect_limit", 0, Number.POSITIVE_INFINITY);
   const updateFrequencyMinutes = reader.intAttr(element, path, "update_frequency", 0, 525_600) ?? 30;
   if (!UPDATE_FREQUENCIES.includes(updateFrequencyMinutes)) {
@@ -338,20 +340,24 @@ function readFeeds(reader: Reader, element: XmlElement, path: string, baseDir: s
   }
   const registry = reader.attr(element, "registry")?.trim();
   const limits = readLimits(reader, element, path, DEFAULT_FEED_LIMITS);
+  const proxy = readProxy(reader, element, path);
   const feeds: FeedConfig[] = [];
-  reader.children(element, path, { Feed: (el, p) => feeds.push(readFeed(reader, el, p, limits)) }, { repeatable: ["Feed"] });
+  reader.children(element, path, { Feed: (el, p) => feeds.push(readFeed(reader, el, p, limits, { baseDir, proxy })) }, { repeatable: ["Feed"] });
+  checkDownloadTargets(reader, feeds, path);
   return {
     // 0 is read as "no limit", like an absent attribute.
     perScanDetectLimit: limit === 0 ? undefined : limit,
     updateFrequencyMinutes,
     registry: registry === undefined || registry === "" ? undefined : resolve(baseDir, registry),
+    ...(proxy === undefined ? {} : { proxy }),
     feeds,
   };
 }
 
-function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits: FeedLimits | undefined): FeedConfig {
+function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits: FeedLimits | undefined, around: { baseDir: string; proxy: string | undefined }): FeedConfig {
   reader.attributes(element, path, [
     ...LIMIT_NAMES,
+    ...REMOTE_ATTRIBUTES,
     "filename",
     "enabled",
     "confidence",
@@ -364,7 +370,8 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
     "delimiter",
     "columns",
   ]);
-  const filename = reader.requiredAttr(element, path, "filename").trim();
+  const remote = readRemote(reader, element, path, around);
+  const filename = remote === undefined || element.attributes["filename"] !== undefined ? reader.requiredAttr(element, path, "filename").trim() : copyName(remote.url);
   const format = reader.enumAttr(element, path, "format", FORMAT_NAMES) ?? formatFromFilename(filename);
   const category = reader.attr(element, "category")?.trim() || stem(filename);
   const fields: FeedField[] = [];
@@ -374,6 +381,8 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
     path,
     {
       Field: (el, p) => fields.push(readField(reader, el, p, category)),
+      // Read by readRemote; refused there when the feed has no url.
+      Header: () => {},
       ActionableFields: (el, p) =>
         reader.children(
           el,
@@ -387,10 +396,11 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
           { repeatable: ["ActionableField"] },
         ),
     },
-    { repeatable: ["Field"] },
+    { repeatable: ["Field", "Header"] },
   );
   return {
     filename,
+    ...(remote === undefined ? {} : { remote }),
     enabled: reader.boolAttr(element, path, "enabled") ?? true,
     confidence: reader.intAttr(element, path, "confidence", 1, 100) ?? 100,
     format,
@@ -409,6 +419,93 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
 }
 
 const LIMIT_NAMES = Object.values(FEED_LIMIT_ATTRIBUTES);
+/** The attributes of a Feed downloaded from a URL (docs/configuration.md, Feeds). */
+const REMOTE_ATTRIBUTES = ["url", "refresh", "proxy", "ca_file", "timeout", "connect_timeout", "retries", "zip_member"] as const;
+
+/** `url=` and its companions; undefined for a local feed (whose companions are then refused). */
+function readRemote(reader: Reader, element: XmlElement, path: string, around: { baseDir: string; proxy: string | undefined }): RemoteFeedConfig | undefined {
+  const headers = element.children.filter((child) => child.name === "Header");
+  const url = reader.attr(element, "url")?.trim();
+  if (url === undefined) {
+    const stray = REMOTE_ATTRIBUTES.find((name) => element.attributes[name] !== undefined) ?? (headers.length > 0 ? "Header" : undefined);
+    if (stray !== undefined) reader.fail(element.line, path, `${stray === "Header" ? "element Header" : `attribute ${stray}`} needs a url attribute: found none`);
+    return undefined;
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
+    reader.fail(element.line, path, `attribute url must be an http:// or https:// URL, got "${shownUrl(url)}"`);
+  }
+  const caFile = reader.attr(element, "ca_file")?.trim();
+  const zipMember = reader.attr(element, "zip_member");
+  const proxy = readProxy(reader, element, path) ?? around.proxy;
+  const refreshMinutes = reader.intAttr(element, path, "refresh", 1, 525_600);
+  return {
+    url,
+    ...(refreshMinutes === undefined ? {} : { refreshMinutes }),
+    headers: headers.map((header) => readHeader(reader, header, `${path} > Header`)),
+    ...(proxy === undefined ? {} : { proxy }),
+    ...(caFile === undefined || caFile === "" ? {} : { caFile: resolve(around.baseDir, caFile) }),
+    connectTimeoutSeconds: reader.intAttr(element, path, "connect_timeout", 1, 3600) ?? DEFAULT_REMOTE_FEED.connectTimeoutSeconds,
+    timeoutSeconds: reader.intAttr(element, path, "timeout", 1, 86_400) ?? DEFAULT_REMOTE_FEED.timeoutSeconds,
+    retries: reader.intAttr(element, path, "retries", 0, 10) ?? DEFAULT_REMOTE_FEED.retries,
+    ...(zipMember === undefined || zipMember === "" ? {} : { zipMember }),
+  };
+}
+
+/** `<Header name="Authorization">Bearer …</Header>`: a request header of a downloaded feed. */
+function readHeader(reader: Reader, element: XmlElement, path: string): { name: string; value: string } {
+  reader.attributes(element, path, ["name"]);
+  const name = reader.requiredAttr(element, path, "name").trim();
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) reader.fail(element.line, path, `attribute name must be an HTTP header name, got "${name}"`);
+  // The value is a secret: an error may say it is missing, never what it is.
+  const value = reader.value(element, path);
+  if (/[\r\n]/.test(value)) reader.fail(element.line, path, `${name} must be one line: found a line break in its value`);
+  return { name, value };
+}
+
+/** `proxy="http://host:port"` or `proxy="none"`. */
+function readProxy(reader: Reader, element: XmlElement, path: string): string | undefined {
+  const raw = reader.attr(element, "proxy")?.trim();
+  if (raw === undefined || raw === "") return undefined;
+  if (raw === "none") return raw;
+  let ok = false;
+  try {
+    ok = /^https?:$/.test(new URL(raw).protocol);
+  } catch {
+    ok = false;
+  }
+  if (!ok) reader.fail(element.line, path, `attribute proxy must be http://host:port or none, got "${shownUrl(raw)}"`);
+  return raw;
+}
+
+/**
+ * The copy of a downloaded feed without `filename`: `<host>_<last path segment>` with characters
+ * other than letters, digits, `.`, `_` and `-` as `_`, a `.zip` ending dropped (the copy holds the
+ * member), `index` for an empty segment: `https://feodotracker.abuse.ch/downloads/ipblocklist.csv`
+ * → `feodotracker.abuse.ch_ipblocklist.csv`.
+ */
+function copyName(url: string): string {
+  const parsed = new URL(url);
+  const segment = decodeURIComponent(parsed.pathname.split("/").filter((s) => s !== "").at(-1) ?? "index").replace(/\.zip$/i, "");
+  return `${parsed.hostname}_${segment || "index"}`.replace(/[^A-Za-z0-9._-]/g, "_");
+}
+
+/** Two downloaded feeds writing one copy would overwrite each other's file. */
+function checkDownloadTargets(reader: Reader, feeds: readonly FeedConfig[], path: string): void {
+  const seen = new Map<string, FeedConfig>();
+  for (const feed of feeds) {
+    const other = seen.get(feed.filename);
+    if (other !== undefined && (feed.remote !== undefined || other.remote !== undefined)) {
+      reader.fail(feed.line, `${path} > Feed`, `downloads to ${feed.filename}, which the Feed at line ${other.line} uses too: give one a filename of its own`);
+    }
+    seen.set(feed.filename, feed);
+  }
+}
 /** Record lengths are JS string lengths: JSC strings end below 2^31 characters. */
 const MAX_RECORD_LENGTH = 2 ** 30;
 

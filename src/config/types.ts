@@ -11,6 +11,8 @@ export type { FeedFormat } from "../feeds/feed_formats.ts";
 export {
   type ActionableField,
   DEFAULT_FEED_LIMITS,
+  DEFAULT_REMOTE_FEED,
+  type RemoteFeedConfig,
   FEED_LIMIT_ATTRIBUTES,
   type FeedConfig,
   type FeedField,

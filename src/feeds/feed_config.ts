@@ -25,7 +25,10 @@ export interface ActionableField {
 }
 
 export interface FeedConfig {
+  /** The feed file, relative to the bases directory; for a feed with `remote`, the local copy the download keeps there. */
   readonly filename: string;
+  /** Ours: set when the feed is downloaded (`url=`); the copy is `filename`. */
+  readonly remote?: RemoteFeedConfig;
   readonly enabled: boolean;
   /** 1..100, `%Confidence%`. */
   readonly confidence: number;
@@ -51,6 +54,31 @@ export interface FeedConfig {
   readonly columns?: readonly string[];
   readonly line: number;
 }
+
+/** Ours: where a downloaded feed comes from and how it is fetched (docs/feeds.md, "Feeds from a URL"). */
+export interface RemoteFeedConfig {
+  /** As configured: may hold credentials (`https://user:pw@…`, `?apikey=`), never shown as is. */
+  readonly url: string;
+  /** Minutes between downloads; undefined = the Feeds element's `update_frequency`. */
+  readonly refreshMinutes?: number;
+  /** Request headers (`<Header name="Authorization">…</Header>`); their values are never logged. */
+  readonly headers: readonly { readonly name: string; readonly value: string }[];
+  /** `http://host:port` of a proxy, or `none` to ignore HTTPS_PROXY/HTTP_PROXY; undefined = the environment's. */
+  readonly proxy?: string;
+  /** Absolute path of a PEM file of CA certificates to trust for this feed. */
+  readonly caFile?: string;
+  /** Seconds until the response head arrives. */
+  readonly connectTimeoutSeconds: number;
+  /** Seconds for the whole download. */
+  readonly timeoutSeconds: number;
+  /** Tries after the first when a download fails in a way that may pass (timeout, 5xx, reset). */
+  readonly retries: number;
+  /** The member of a zip body to use, when the archive holds more than one file. */
+  readonly zipMember?: string;
+}
+
+/** Defaults of {@link RemoteFeedConfig}'s timeouts and retries. */
+export const DEFAULT_REMOTE_FEED = { connectTimeoutSeconds: 30, timeoutSeconds: 600, retries: 2 } as const;
 
 /**
  * Ours: how much of one feed file is read before the feed fails, so a sparse file or a gzip bomb
@@ -85,5 +113,7 @@ export interface FeedsSettings {
   readonly updateFrequencyMinutes: number;
   /** Path of a kl_feed_info.conf-style registry (feed name -> fields), if configured. */
   readonly registry?: string;
+  /** Ours: the proxy of every downloaded feed that names none (`proxy=` on Feeds). */
+  readonly proxy?: string;
   readonly feeds: readonly FeedConfig[];
 }

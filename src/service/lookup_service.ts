@@ -11,6 +11,9 @@ import { IndicatorIndex } from "../matching/indicator_index.ts";
 import type { IndexReader } from "../matching/types.ts";
 import { loadFeeds, type FeedLoadReport } from "../feeds/load_feeds.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
+import type { FeedConfig, FeedsSettings } from "../config/types.ts";
+import type { FeedSource } from "../feeds/feed_source.ts";
+import { RemoteFeeds, type RefreshReport } from "../feeds/remote_feeds.ts";
 import { renderAlert } from "../events/render_alert.ts";
 import { compilePipeline, type Pipeline } from "./process_event.ts";
 import type { SessionHost } from "./session.ts";
@@ -55,6 +58,13 @@ export interface LookupServiceDeps {
    * scanner reads, src/protocol/ping_facts.ts); without it, such a PING gets a plain PONG.
    */
   readonly pongLine?: () => string;
+  /**
+   * The source of a feed with `url` (src/feeds/feed_source_for.ts); without it such feeds are
+   * not downloaded and their copies on disk are loaded as they are.
+   */
+  readonly feedSource?: (feed: FeedConfig, settings: FeedsSettings) => Promise<FeedSource>;
+  /** Waits between download retries; default a timer. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** A running service. */
@@ -72,6 +82,11 @@ export interface LookupService {
    * 10 minutes on its own; exposed for tests, which pass their own clock through `deps.now`.
    */
   checkOutdatedFeeds(): Promise<string[]>;
+  /**
+   * Downloads the feeds with a `url` that are due (their `refresh`, else `update_frequency`,
+   * minutes since the last try) and reloads when a copy changed. Runs every minute on its own.
+   */
+  refreshDownloads(): Promise<RefreshReport[]>;
   /** Stops accepting, finishes open work, sends ServiceStopped, closes. */
   close(): Promise<void>;
 }
@@ -88,11 +103,15 @@ interface State {
 
 export { ServiceStartError };
 
-async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promise<{ state: State; reports: FeedLoadReport[] }> {
+async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote?: RemoteFeeds): Promise<{ state: State; reports: FeedLoadReport[] }> {
   const warn = (message: string) => deps.log("warn", message);
   const pipeline = compilePipeline(config, warn);
   const index = new IndicatorIndex();
-  const reports = await loadFeeds(config.feeds, {
+  // A downloaded feed that never got a copy is shown failed but does not fail the load: one
+  // unreachable URL must not hold back every other feed's reload.
+  const uncopied = remote === undefined ? [] : await remote.withoutCopy(config);
+  const settings = uncopied.length === 0 ? config.feeds : { ...config.feeds, feeds: config.feeds.feeds.filter((f) => !uncopied.includes(f.filename)) };
+  const reports = await loadFeeds(settings, {
     openFeed: (filename) => deps.openFeed(config, filename),
     index,
     now: deps.now,
@@ -111,6 +130,7 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promi
     ...(fileTimes[i] === undefined ? {} : { fileTime: new Date(fileTimes[i]).toISOString() }),
     ...(r.error ? { error: r.error } : { loadedAt }),
   }));
+  for (const name of uncopied) feeds.push({ name, records: 0, skipped: 0, loadMs: 0, error: `${name}: no copy on disk: ${remote!.status(name)?.error ?? "not downloaded yet"}` });
   const eventDelimiter = config.input.eventDelimiter;
   const sessionView = { pipeline, index, ...(eventDelimiter ? { eventDelimiter } : {}) };
   return { state: { config, pipeline, index, feeds, sessionView }, reports };
@@ -133,7 +153,11 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const counters = new ServiceCounters(log, deps.slowEventMs ?? SLOW_EVENT_MS, () => eps.mark());
   const outputs = new ServiceOutputs(config, log, deps.now, (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]));
 
-  const built = await buildState(config, deps);
+  // Alerts raised before the first state exists (downloads at start) wait for its templates.
+  let early: [string, readonly (readonly [string, string])[]][] | undefined = [];
+  const remote = startDownloads(deps, (name, fields) => (early === undefined ? alert(name, fields) : early.push([name, fields])));
+  await remote?.refresh(config, "all");
+  const built = await buildState(config, deps, remote);
   // Swapped whole by a reload; every reader goes through `live.state`.
   const live = { state: built.state };
   const reports = built.reports;
@@ -142,6 +166,8 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     log("debug", `alert ${name}`, Object.fromEntries(fields));
     if (line !== undefined) outputs.sendAlert(line);
   };
+  for (const [name, fields] of early) alert(name, fields);
+  early = undefined;
   for (const report of reports) reportFeed(report, alert, log);
 
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
@@ -163,7 +189,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0) });
   alert("KL_ALERT_ServiceStarted");
 
-  const { reloader, checkOutdatedFeeds, stopTimers } = startFeedUpkeep(config, deps, alert, live, reports);
+  const { reloader, checkOutdatedFeeds, refreshDownloads, reloadNow, stopTimers } = startFeedUpkeep(config, deps, alert, live, reports, remote);
 
   return {
     port,
@@ -173,7 +199,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         config,
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
         ready: !closing,
-        feeds: live.state.feeds,
+        feeds: remote === undefined ? live.state.feeds : live.state.feeds.map((f) => withDownload(f, remote)),
         pool,
         open: connections.open,
         max: limits.max,
@@ -183,8 +209,9 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         restarts: deps.restarts ?? 0,
         lastReload: reloader.last,
       }),
-    reload: () => reloader.reload(),
+    reload: reloadNow,
     checkOutdatedFeeds,
+    refreshDownloads,
     lookup: async (values) => lookupValues(live.state.index, values, deps.now()),
     close: async () => {
       if (closing) return;
@@ -201,6 +228,10 @@ interface FeedUpkeep {
   readonly reloader: ServiceReloader<State>;
   /** Alerts on feeds older than their limit; names them. */
   readonly checkOutdatedFeeds: () => Promise<string[]>;
+  /** Downloads what is due; reloads when a copy changed. */
+  readonly refreshDownloads: () => Promise<RefreshReport[]>;
+  /** A reload asked from outside (SIGHUP, POST /reload): every downloaded feed is asked first. */
+  readonly reloadNow: () => Promise<{ ok: boolean; error?: string }>;
   readonly stopTimers: () => void;
 }
 
@@ -215,14 +246,23 @@ function startFeedUpkeep(
   alert: (name: string, fields?: readonly (readonly [string, string])[]) => void,
   live: { state: State },
   reports: readonly FeedLoadReport[],
+  remote: RemoteFeeds | undefined,
 ): FeedUpkeep {
-  const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt: deps.feedUpdatedAt, alert });
+  // A downloaded feed is as old as its last good download (a 304 counts), kept across restarts.
+  const feedUpdatedAt = remote === undefined ? deps.feedUpdatedAt : async (current: ServiceConfig, filename: string) => remote.lastSuccess(filename) ?? deps.feedUpdatedAt?.(current, filename);
+  const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt, alert });
+  let downloadAll = false;
   const reloader = new ServiceReloader({
     now: deps.now,
     log: deps.log,
     alert,
     reloadConfig: deps.reloadConfig,
-    build: (next) => buildState(next, deps),
+    build: async (next) => {
+      const which = downloadAll ? "all" : "due";
+      downloadAll = false;
+      await remote?.refresh(next, which);
+      return buildState(next, deps, remote);
+    },
     current: () => live.state,
     swap: (next, loaded) => {
       live.state = next;
@@ -235,11 +275,43 @@ function startFeedUpkeep(
   void checkOutdatedFeeds();
   const minutes = config.feeds.updateFrequencyMinutes;
   const updateTimer = minutes > 0 ? every(minutes * 60_000, () => void reloader.reload()) : undefined;
+  const refreshDownloads = async (): Promise<RefreshReport[]> => {
+    if (remote === undefined) return [];
+    const refreshed = await remote.refresh(live.state.config, "due");
+    if (refreshed.some((r) => r.changed)) await reloader.reload();
+    return refreshed;
+  };
+  const refreshTimer = remote === undefined ? undefined : every(60_000, () => void refreshDownloads());
   const stopTimers = () => {
     if (updateTimer) clearInterval(updateTimer);
+    if (refreshTimer) clearInterval(refreshTimer);
     clearInterval(outdatedTimer);
   };
-  return { reloader, checkOutdatedFeeds, stopTimers };
+  const reloadNow = () => {
+    downloadAll = true;
+    return reloader.reload();
+  };
+  return { reloader, checkOutdatedFeeds, refreshDownloads, reloadNow, stopTimers };
+}
+
+/** The download engine of a service whose deps can make feed sources; undefined otherwise. */
+function startDownloads(deps: LookupServiceDeps, alert: (name: string, fields: readonly (readonly [string, string])[]) => void): RemoteFeeds | undefined {
+  const feedSource = deps.feedSource;
+  if (feedSource === undefined) return undefined;
+  return new RemoteFeeds({
+    now: deps.now,
+    sleep: deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    log: deps.log,
+    alert,
+    sourceFor: feedSource,
+    ...(deps.readRegistry ? { readRegistry: deps.readRegistry } : {}),
+  });
+}
+
+/** A feed's status with its download's, when it is downloaded. */
+function withDownload(feed: FeedStatus, remote: RemoteFeeds): FeedStatus {
+  const download = remote.status(feed.name);
+  return download === undefined ? feed : { ...feed, download };
 }
 
 /**

@@ -3,6 +3,8 @@
  * from, and what a REST lookup answers (spec cybertrace-service.md §7.4).
  */
 
+import type { DownloadStatus } from "../feeds/remote_feeds.ts";
+
 /** How one configured feed loaded. */
 export interface FeedStatus {
   /** Feed file name, as configured. */
@@ -20,6 +22,8 @@ export interface FeedStatus {
   readonly loadedAt?: string;
   /** Why the last load failed (the previous contents, if any, stay in use). */
   readonly error?: string;
+  /** Ours: for a feed with `url`, how its downloads went (docs/feeds.md, "Feeds from a URL"). */
+  readonly download?: DownloadStatus;
 }
 
 /** A snapshot of the running service, built on demand by whoever owns the counters. */

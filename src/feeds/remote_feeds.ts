@@ -1,0 +1,290 @@
+/**
+ * The download engine of feeds with a `url`: asks each feed's {@link FeedSource} what changed
+ * since the state kept beside its copy, retries with back-off, parses a new download fully with
+ * the feed's own reader, and only then renames it over the last good copy. On any failure the
+ * last good copy stays, and the failure is logged once (feed, source without credentials, what
+ * failed) and alerted as KL_ALERT_FailedToUpdateFeed. The service then loads the copies like
+ * local feed files (docs/feeds.md, "Feeds from a URL").
+ *
+ * Files beside the copy `<Bases>/<filename>`:
+ * - `<filename>.download`: the download in progress (removed when it fails);
+ * - `<filename>.state.json`: the source's state (ETag, Last-Modified…), the source it was
+ *   written for, and when the last download succeeded, so a restart still sends the validators
+ *   and still knows the copy's age.
+ */
+import { createReadStream } from "node:fs";
+import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
+import { EMBEDDED_BASES } from "../config/embedded_defaults.ts";
+import type { FeedConfig, FeedsSettings, ServiceConfig } from "../config/types.ts";
+import { redactSecrets, shownUrl, urlSecrets } from "../io/redact_secrets.ts";
+import type { FeedSource, FetchOutcome, SourceState } from "./feed_source.ts";
+import { IndicatorIndex } from "../matching/indicator_index.ts";
+import { loadFeeds } from "./load_feeds.ts";
+
+/** How a download went, as /status and /metrics show it (times ISO 8601). */
+export interface DownloadStatus {
+  /** The URL without credentials. */
+  readonly source: string;
+  readonly lastAttempt?: string;
+  /** The last download that ended with a good copy: new bytes that parsed, or a 304. */
+  readonly lastSuccess?: string;
+  /** Seconds since `lastSuccess`, at the time of asking. */
+  readonly ageSeconds?: number;
+  /** HTTP status of the last answer (after redirects). */
+  readonly httpStatus?: number;
+  /** Bytes of the last body downloaded, and the indicators it held when it was parsed. */
+  readonly bytes?: number;
+  readonly records?: number;
+  readonly etag?: string;
+  /** Why the last attempt failed; absent when it succeeded. */
+  readonly error?: string;
+}
+
+/** What one refresh of one feed did. */
+export interface RefreshReport {
+  readonly name: string;
+  /** A new copy was put in place: the service should reload. */
+  readonly changed: boolean;
+  readonly error?: string;
+}
+
+/** What the engine needs from the world. */
+export interface RemoteFeedsDeps {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  log(level: "debug" | "info" | "warn" | "error", message: string, fields?: Readonly<Record<string, unknown>>): void;
+  alert(name: string, fields: readonly (readonly [string, string])[]): void;
+  /** The source of a feed with `remote` (throws when it cannot be made, e.g. an unreadable ca_file). */
+  sourceFor(feed: FeedConfig, settings: FeedsSettings): Promise<FeedSource>;
+  /** Reads `FeedsSettings.registry` when a Kaspersky download is checked without fields. */
+  readRegistry?(path: string): Promise<string>;
+  /** Milliseconds before retry `n` (1, 2, …); default 1 s, 4 s, 16 s… */
+  backoffMs?(n: number): number;
+}
+
+/** The sidecar `<copy>.state.json`. */
+interface StateFile {
+  readonly source: string;
+  readonly state: SourceState;
+  readonly lastSuccess?: string;
+  readonly bytes?: number;
+  readonly records?: number;
+  readonly httpStatus?: number;
+  readonly etag?: string;
+}
+
+/**
+ * Keeps the downloaded feeds of a service: one refresh at a time, per-feed status in memory.
+ *
+ * @example
+ * ```ts
+ * const remote = new RemoteFeeds({ now: Date.now, sleep, log, alert, sourceFor });
+ * const reports = await remote.refresh(config, "all"); // [{ name: "urlhaus.csv", changed: true }]
+ * remote.status("urlhaus.csv"); // { source: "https://urlhaus.abuse.ch/…", httpStatus: 200, … }
+ * ```
+ */
+export class RemoteFeeds {
+  readonly #deps: RemoteFeedsDeps;
+  readonly #status = new Map<string, DownloadStatus>();
+  /** Epoch ms of the last attempt per feed, for `due`. */
+  readonly #attempted = new Map<string, number>();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(deps: RemoteFeedsDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Downloads the enabled feeds of `config` that have a `url`: all of them, or those `due` (never
+   * tried by this process under their current source, or tried longer ago than their `refresh`,
+   * else `update_frequency`, minutes; 0 = only once). Resolves once each is done or failed.
+   */
+  refresh(config: ServiceConfig, which: "all" | "due"): Promise<RefreshReport[]> {
+    const run = this.#queue.then(() => this.#refreshAll(config, which));
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** A feed's download status, `ageSeconds` as of now; undefined for a feed without `url`. */
+  status(name: string): DownloadStatus | undefined {
+    const status = this.#status.get(name);
+    if (status?.lastSuccess === undefined) return status;
+    return { ...status, ageSeconds: Math.max(0, Math.round((this.#deps.now() - Date.parse(status.lastSuccess)) / 1000)) };
+  }
+
+  /** The names of the enabled feeds of `config` with a `url` and no copy on disk yet. */
+  async withoutCopy(config: ServiceConfig): Promise<string[]> {
+    const names: string[] = [];
+    for (const feed of config.feeds.feeds) {
+      if (!feed.enabled || feed.remote === undefined) continue;
+      if (config.service.basesDir === EMBEDDED_BASES || !(await exists(copyPath(config, feed)))) names.push(feed.filename);
+    }
+    return names;
+  }
+
+  /** When the feed's last download succeeded (epoch ms), also from before a restart. */
+  lastSuccess(name: string): number | undefined {
+    const iso = this.#status.get(name)?.lastSuccess;
+    return iso === undefined ? undefined : Date.parse(iso);
+  }
+
+  async #refreshAll(config: ServiceConfig, which: "all" | "due"): Promise<RefreshReport[]> {
+    const reports: RefreshReport[] = [];
+    const now = this.#deps.now();
+    for (const feed of config.feeds.feeds) {
+      if (!feed.enabled || feed.remote === undefined) continue;
+      const minutes = feed.remote.refreshMinutes ?? config.feeds.updateFrequencyMinutes;
+      const last = this.#attempted.get(attemptKey(feed));
+      if (which === "due" && last !== undefined && (minutes === 0 || now - last < minutes * 60_000)) continue;
+      reports.push(await this.#refreshOne(feed, config));
+    }
+    return reports;
+  }
+
+  async #refreshOne(feed: FeedConfig, config: ServiceConfig): Promise<RefreshReport> {
+    const deps = this.#deps;
+    const name = feed.filename;
+    const attempt = new Date(deps.now()).toISOString();
+    this.#attempted.set(attemptKey(feed), deps.now());
+    const shown = { source: shownUrl(feed.remote!.url), lastAttempt: attempt };
+    if (config.service.basesDir === EMBEDDED_BASES) {
+      return this.#fail(feed, shown, urlSecrets(feed.remote!.url), "no Bases folder to download into: found <embedded>, expected a folder", false);
+    }
+    const copy = copyPath(config, feed);
+    let source: FeedSource;
+    try {
+      source = await deps.sourceFor(feed, config.feeds);
+    } catch (error) {
+      return this.#fail(feed, shown, urlSecrets(feed.remote!.url), (error as Error).message, await exists(copy));
+    }
+    const kept = await readStateFile(`${copy}.state.json`);
+    const hasCopy = await exists(copy);
+    // The copy's age stays known when the URL changes; its validators belong to the old URL.
+    const previous: DownloadStatus = kept?.source === source.describe ? statusFrom(kept) : { source: source.describe, ...(hasCopy && kept?.lastSuccess ? { lastSuccess: kept.lastSuccess } : {}) };
+    const base: DownloadStatus = { ...previous, source: source.describe, lastAttempt: attempt };
+    const state = hasCopy && kept?.source === source.describe ? kept.state : {};
+    const target = `${copy}.download`;
+    const outcome = await this.#fetchWithRetries(source, { state, target, ...(hasCopy ? { previous: copy } : {}) }, name, feed.remote!.retries);
+    const facts = { ...(outcome.status === undefined ? {} : { httpStatus: outcome.status }), ...(outcome.etag === undefined ? {} : { etag: outcome.etag }) };
+    if (outcome.kind === "failed") {
+      await unlink(target).catch(() => {});
+      return this.#fail(feed, { ...base, ...facts }, source.secrets, outcome.error, hasCopy);
+    }
+    const success = { ...base, ...facts, lastSuccess: attempt };
+    if (outcome.kind === "unchanged") {
+      await writeStateFile(`${copy}.state.json`, { ...fileFrom(success), state: outcome.state });
+      this.#status.set(name, success);
+      deps.log("info", `feed ${name}: not modified since the last download`, { source: source.describe, status: outcome.status });
+      return { name, changed: false };
+    }
+    const checked = await this.#check(feed, config.feeds, target);
+    if (checked.error !== undefined) {
+      await unlink(target).catch(() => {});
+      return this.#fail(feed, { ...base, ...facts, bytes: outcome.bytes }, source.secrets, checked.error, hasCopy);
+    }
+    await rename(target, copy);
+    const done = { ...success, bytes: outcome.bytes, records: checked.records };
+    await writeStateFile(`${copy}.state.json`, { ...fileFrom(done), state: outcome.state });
+    this.#status.set(name, done);
+    deps.log("info", `feed ${name}: downloaded`, { source: source.describe, bytes: outcome.bytes, records: checked.records });
+    return { name, changed: true };
+  }
+
+  async #fetchWithRetries(source: FeedSource, request: Parameters<FeedSource["fetch"]>[0], name: string, retries: number): Promise<FetchOutcome> {
+    const deps = this.#deps;
+    for (let n = 0; ; n++) {
+      let outcome: FetchOutcome;
+      try {
+        outcome = await source.fetch(request);
+      } catch (error) {
+        outcome = { kind: "failed", error: (error as Error).message, retryable: true };
+      }
+      if (outcome.kind !== "failed" || !outcome.retryable || n >= retries) return outcome;
+      const wait = deps.backoffMs?.(n + 1) ?? 1000 * 4 ** n;
+      deps.log("warn", `feed ${name}: download failed, retry ${n + 1} in ${wait} ms: ${redactSecrets(outcome.error, source.secrets)}`, { source: source.describe });
+      await deps.sleep(wait);
+    }
+  }
+
+  /**
+   * Parses the download with the feed's own reader into a scratch index (which rejects what the
+   * real one would), dropped afterwards: fails on a FeedError, or when more records skip than load.
+   */
+  async #check(feed: FeedConfig, settings: FeedsSettings, target: string): Promise<{ records: number; error?: string }> {
+    const scratch = new IndicatorIndex();
+    const [report] = await loadFeeds(
+      { updateFrequencyMinutes: 0, ...(settings.registry === undefined ? {} : { registry: settings.registry }), feeds: [{ ...feed, enabled: true }] },
+      {
+        openFeed: async () => createReadStream(target) as AsyncIterable<Uint8Array>,
+        index: scratch,
+        now: this.#deps.now,
+        ...(this.#deps.readRegistry ? { readRegistry: this.#deps.readRegistry } : {}),
+      },
+    );
+    if (report === undefined) return { records: 0, error: "the download was not checked: found no report" };
+    const added = report.loaded;
+    if (report.error !== undefined) return { records: added, error: `the download does not read as ${feed.format}: ${report.error.slice(feed.filename.length + 2)}` };
+    // A login page or an error text served with 200 reads as records that all (or nearly all) skip.
+    if (report.skipped > added) {
+      return { records: added, error: `the download is mostly not indicators: found ${added} records and ${report.skipped} skipped (first: ${report.warnings[0] ?? "?"}), expected more records than skips` };
+    }
+    return { records: added };
+  }
+
+  #fail(feed: FeedConfig, status: DownloadStatus, secrets: readonly string[], error: string, hasCopy: boolean): RefreshReport {
+    const deps = this.#deps;
+    const message = redactSecrets(error, secrets);
+    const source = redactSecrets(status.source, secrets);
+    this.#status.set(feed.filename, { ...status, source, error: message });
+    const kept = hasCopy ? `the last good copy stays in use${status.lastSuccess ? ` (downloaded ${status.lastSuccess})` : ""}` : "no copy on disk: the feed is not loaded";
+    deps.log("error", `feed ${feed.filename}: download from ${source} failed: ${message}; ${kept}`);
+    deps.alert("KL_ALERT_FailedToUpdateFeed", [["feed", feed.filename], ["error", `download from ${source} failed: ${message}`]]);
+    return { name: feed.filename, changed: false, error: message };
+  }
+}
+
+function copyPath(config: ServiceConfig, feed: FeedConfig): string {
+  return isAbsolute(feed.filename) ? feed.filename : join(config.service.basesDir, feed.filename);
+}
+
+/** A feed counts as never tried again when its URL changes (a reload with a new config). */
+function attemptKey(feed: FeedConfig): string {
+  return `${feed.filename}\n${feed.remote?.url ?? ""}`;
+}
+
+function statusFrom(file: StateFile): DownloadStatus {
+  return {
+    source: file.source,
+    ...(file.lastSuccess === undefined ? {} : { lastSuccess: file.lastSuccess }),
+    ...(file.bytes === undefined ? {} : { bytes: file.bytes }),
+    ...(file.records === undefined ? {} : { records: file.records }),
+    ...(file.httpStatus === undefined ? {} : { httpStatus: file.httpStatus }),
+    ...(file.etag === undefined ? {} : { etag: file.etag }),
+  };
+}
+
+function fileFrom(status: DownloadStatus): Omit<StateFile, "state"> {
+  const { source, lastSuccess, bytes, records, httpStatus, etag } = status;
+  return { source, ...(lastSuccess === undefined ? {} : { lastSuccess }), ...(bytes === undefined ? {} : { bytes }), ...(records === undefined ? {} : { records }), ...(httpStatus === undefined ? {} : { httpStatus }), ...(etag === undefined ? {} : { etag }) };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then((s) => s.isFile(), () => false);
+}
+
+/** The state file, or undefined when it is missing or unreadable (then the next download is unconditional). */
+async function readStateFile(path: string): Promise<StateFile | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path, "utf8")) as StateFile;
+    return typeof parsed.source === "string" && typeof parsed.state === "object" && parsed.state !== null ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written beside and renamed, so a crash leaves the old state or the new one. */
+async function writeStateFile(path: string, file: StateFile): Promise<void> {
+  await writeFile(`${path}.tmp`, `${JSON.stringify(file, null, 2)}\n`);
+  await rename(`${path}.tmp`, path);
+}
