@@ -131,6 +131,9 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote
     ...(r.error ? { error: r.error } : { loadedAt }),
   }));
   for (const name of uncopied) feeds.push({ name, records: 0, skipped: 0, loadMs: 0, error: `${name}: no copy on disk: ${remote!.status(name)?.error ?? "not downloaded yet"}` });
+  // In the config's order, the feeds without a copy among the others.
+  const order = config.feeds.feeds.map((f) => f.filename);
+  if (uncopied.length > 0) feeds.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const eventDelimiter = config.input.eventDelimiter;
   const sessionView = { pipeline, index, ...(eventDelimiter ? { eventDelimiter } : {}) };
   return { state: { config, pipeline, index, feeds, sessionView }, reports };

@@ -48,6 +48,7 @@ export function metricsText(status: ServiceStatus): string {
     });
   family("ioclens_feed_file_timestamp_seconds", "gauge", "Modification time of the feed file in use, as loaded.", perFeedTime((f) => f.fileTime));
   family("ioclens_feed_loaded_timestamp_seconds", "gauge", "When the feed contents in use were loaded.", perFeedTime((f) => f.loadedAt));
+  downloadFamilies(status, family, perFeedTime);
   const reload = status.lastReload;
   family("ioclens_reload_last_timestamp_seconds", "gauge", "When the last reload was asked for.", reload ? one(seconds(reload.at)) : []);
   family("ioclens_reload_last_ok", "gauge", "1 when the last reload was applied, 0 when it was refused.", reload ? one(reload.ok ? 1 : 0) : []);
@@ -100,6 +101,34 @@ export function metricsText(status: ServiceStatus): string {
 
   out.push("");
   return out.join("\n");
+}
+
+/** Families of the feeds with `url`; none when no feed is downloaded. */
+function downloadFamilies(
+  status: ServiceStatus,
+  family: (name: string, type: "counter" | "gauge", help: string, samples: readonly Sample[]) => void,
+  perFeedTime: (pick: (f: ServiceStatus["feeds"][number]) => string | undefined) => readonly Sample[],
+): void {
+  const downloaded = status.feeds.filter((f) => f.download !== undefined);
+  if (downloaded.length === 0) return;
+  const each = (pick: (d: NonNullable<ServiceStatus["feeds"][number]["download"]>) => number | undefined): readonly Sample[] =>
+    downloaded.flatMap((f): Sample[] => {
+      const value = pick(f.download!);
+      return value === undefined ? [] : [[[["feed", f.name]], value]];
+    });
+  family(
+    "ioclens_feed_download_info",
+    "gauge",
+    "Where a downloaded feed comes from (URL without credentials) and its ETag; the value is always 1.",
+    downloaded.map((f): Sample => [[["feed", f.name], ["source", f.download!.source], ...(f.download!.etag === undefined ? [] : [["etag", f.download!.etag] as const])], 1]),
+  );
+  family("ioclens_feed_download_last_attempt_timestamp_seconds", "gauge", "When the feed's last download was tried.", perFeedTime((f) => f.download?.lastAttempt));
+  family("ioclens_feed_download_last_success_timestamp_seconds", "gauge", "When the feed's last download succeeded (new bytes that parsed, or a 304).", perFeedTime((f) => f.download?.lastSuccess));
+  family("ioclens_feed_download_age_seconds", "gauge", "Seconds since the feed's last successful download.", each((d) => d.ageSeconds));
+  family("ioclens_feed_download_http_status", "gauge", "HTTP status of the feed's last download.", each((d) => d.httpStatus));
+  family("ioclens_feed_download_bytes", "gauge", "Bytes of the feed's last downloaded body.", each((d) => d.bytes));
+  family("ioclens_feed_download_records", "gauge", "Indicators in the feed's last downloaded body.", each((d) => d.records));
+  family("ioclens_feed_download_failed", "gauge", "1 when the feed's last download failed (the last good copy stays in use).", each((d) => (d.error === undefined ? 0 : 1)));
 }
 
 function labelText(labels: Labels): string {

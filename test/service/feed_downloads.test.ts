@@ -1,0 +1,164 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { createReadStream } from "node:fs";
+import { stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ServiceConfig } from "../../src/config/types.ts";
+import { feedSourceFor } from "../../src/feeds/feed_source_for.ts";
+import type { FeedInput } from "../../src/feeds/feed_reader.ts";
+import { httpFetch } from "../../src/runtime/http_fetch.ts";
+import { startLookupService, type LookupService } from "../../src/service/lookup_service.ts";
+import { metricsText } from "../../src/service/metrics_text.ts";
+import { tempDir } from "../_support/child_processes.ts";
+import { downloadConfig } from "../_support/download_config.ts";
+import { servedWithEtag, startFeedServer, type FeedServer } from "../_support/feed_server.ts";
+
+const FEED = "192.0.2.1\n198.51.100.7\n";
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function server(): Promise<FeedServer> {
+  const s = await startFeedServer();
+  cleanup.push(() => s.close());
+  return s;
+}
+
+async function bases(): Promise<string> {
+  const dir = await tempDir("ioclens-downloads-");
+  cleanup.push(async () => await dir[Symbol.asyncDispose]());
+  return dir.path;
+}
+
+/** A service like `serve` runs it: feeds from the bases folder, downloads over real HTTP. */
+async function start(config: ServiceConfig, clock: { now: number } = { now: Date.now() }): Promise<LookupService & { logs: string[] }> {
+  const logs: string[] = [];
+  const service = await startLookupService(config, {
+    now: () => clock.now,
+    log: (level, message) => logs.push(`${level} ${message}`),
+    openFeed: async (current, filename): Promise<FeedInput> => {
+      const path = join(current.service.basesDir, filename);
+      await stat(path);
+      return createReadStream(path) as AsyncIterable<Uint8Array>;
+    },
+    feedSource: (feed, settings) => feedSourceFor(feed, settings, { fetch: httpFetch, env: {}, userAgent: "ioclens-test" }),
+    sleep: async () => {},
+  });
+  cleanup.push(() => service.close());
+  return Object.assign(service, { logs });
+}
+
+async function detected(service: LookupService, value: string): Promise<boolean> {
+  const [answer] = await service.lookup([value]);
+  return answer?.result === "detected";
+}
+
+const feed = (url: string, attributes = 'refresh="1" retries="0"') => `<Feed url="${url}" filename="ips.txt" format="lines" category="Test" ${attributes}/>`;
+
+describe("a service with a downloaded feed", () => {
+  test("downloads it at start, shows the download in /status and /metrics, and swaps in a changed feed", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const clock = { now: Date.parse("2026-12-04T10:00:00Z") };
+    const service = await start(downloadConfig(dir, feed(s.url("/ips.txt"))), clock);
+    expect(await detected(service, "198.51.100.7")).toBe(true);
+    const [status] = service.status().feeds;
+    expect(status).toEqual({
+      name: "ips.txt",
+      records: 2,
+      skipped: 0,
+      loadMs: expect.any(Number),
+      loadedAt: "2026-12-04T10:00:00.000Z",
+      download: { source: s.url("/ips.txt"), lastAttempt: "2026-12-04T10:00:00.000Z", lastSuccess: "2026-12-04T10:00:00.000Z", ageSeconds: 0, httpStatus: 200, bytes: FEED.length, records: 2, etag: '"v1"' },
+    });
+    const metrics = metricsText(service.status());
+    expect(metrics).toContain('ioclens_feed_download_http_status{feed="ips.txt"} 200');
+    expect(metrics).toContain(`ioclens_feed_download_info{feed="ips.txt",source="${s.url("/ips.txt")}",etag="\\"v1\\""} 1`);
+    expect(metrics).toContain('ioclens_feed_download_age_seconds{feed="ips.txt"} 0');
+
+    // Not due yet: nothing asked.
+    expect(await service.refreshDownloads()).toEqual([]);
+    s.route("/ips.txt", servedWithEtag(`${FEED}203.0.113.9\n`, '"v2"'));
+    clock.now += 60_000;
+    expect(await service.refreshDownloads()).toEqual([{ name: "ips.txt", changed: true }]);
+    expect(await detected(service, "203.0.113.9")).toBe(true);
+    expect(service.status().feeds[0]?.records).toBe(3);
+    clock.now += 60_000;
+    expect(await service.refreshDownloads()).toEqual([{ name: "ips.txt", changed: false }]);
+    expect(s.requests.map((r) => r.headers["if-none-match"])).toEqual([undefined, '"v1"', '"v2"']);
+  });
+
+  test("a failed refresh keeps serving the last good copy and shows why", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const clock = { now: Date.now() };
+    const service = await start(downloadConfig(dir, feed(s.url("/ips.txt"))), clock);
+    s.route("/ips.txt", (_req, res) => res.writeHead(500).end());
+    clock.now += 60_000;
+    expect(await service.refreshDownloads()).toEqual([{ name: "ips.txt", changed: false, error: "HTTP 500 Internal Server Error: expected 200 or 304" }]);
+    expect(await detected(service, "198.51.100.7")).toBe(true);
+    const [status] = service.status().feeds;
+    expect([status?.records, status?.error, status?.download?.httpStatus, status?.download?.error, status?.download?.ageSeconds]).toEqual([2, undefined, 500, "HTTP 500 Internal Server Error: expected 200 or 304", 60]);
+    expect(metricsText(service.status())).toContain('ioclens_feed_download_failed{feed="ips.txt"} 1');
+  });
+
+  test("a reload asks every downloaded feed at once, due or not", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const service = await start(downloadConfig(dir, feed(s.url("/ips.txt"), 'refresh="1440"')));
+    s.route("/ips.txt", servedWithEtag("203.0.113.9\n", '"v2"'));
+    expect(await service.reload()).toEqual({ ok: true });
+    expect(await detected(service, "203.0.113.9")).toBe(true);
+    expect(await detected(service, "198.51.100.7")).toBe(false);
+  });
+
+  test("started with no network, it serves the last good copy and says so; with no copy the feed fails and the rest load", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const url = s.url("/ips.txt");
+    const first = await start(downloadConfig(dir, feed(url)));
+    const lastSuccess = first.status().feeds[0]?.download?.lastSuccess;
+    await first.close();
+    await s.close();
+    await writeFile(join(dir, "local.txt"), "203.0.113.77\n");
+    const config = downloadConfig(dir, `${feed(url)}\n${feed(url.replace("/ips.txt", "/never.txt"), 'filename="never.txt" retries="0"').replace('filename="ips.txt" ', "")}\n<Feed filename="local.txt" format="lines" category="Local"/>`);
+    const offline = await start(config);
+    expect(await detected(offline, "198.51.100.7")).toBe(true);
+    expect(await detected(offline, "203.0.113.77")).toBe(true);
+    expect(offline.logs.filter((l) => l.startsWith("error feed ips.txt"))).toEqual([
+      expect.stringMatching(new RegExp(`^error feed ips.txt: download from ${url} failed: cannot connect: .*; the last good copy stays in use \\(downloaded ${lastSuccess}\\)$`)),
+    ]);
+    const [ips, never, local] = offline.status().feeds;
+    expect([ips?.records, ips?.download?.lastSuccess, ips?.download?.error?.startsWith("cannot connect")]).toEqual([2, lastSuccess, true]);
+    expect(never?.error).toStartWith("never.txt: no copy on disk: cannot connect");
+    expect(local?.records).toBe(1);
+    // The feed without a copy does not hold back reloads of the others.
+    await writeFile(join(dir, "local.txt"), "203.0.113.78\n");
+    expect(await offline.reload()).toEqual({ ok: true });
+    expect(await detected(offline, "203.0.113.78")).toBe(true);
+  });
+
+  test("KL_ALERT_OutdatedFeed counts from the last successful download: a 304 keeps a feed fresh, a dead server does not", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const clock = { now: Date.now() };
+    const config = downloadConfig(dir, feed(s.url("/ips.txt"), 'refresh="60" retries="0" outdated_alert_period="2"'));
+    const service = await start(config, clock);
+    clock.now += 90 * 60_000;
+    await service.refreshDownloads();
+    clock.now += 90 * 60_000;
+    expect(await service.checkOutdatedFeeds()).toEqual([]);
+    s.route("/ips.txt", (_req, res) => res.writeHead(503).end());
+    await service.refreshDownloads();
+    expect(await service.checkOutdatedFeeds()).toEqual([]);
+    clock.now += 61 * 60_000;
+    await service.refreshDownloads();
+    expect(await service.checkOutdatedFeeds()).toEqual(["ips.txt"]);
+  });
+});
