@@ -443,3 +443,59 @@ describe("parseServiceConfig()", () => {
     );
   });
 });
+
+describe("parseServiceConfig(): feeds from a URL", () => {
+  const feeds = (inner: string, attributes = "") => conf(`<Feeds${attributes}>\n${inner}\n</Feeds>`).config.feeds;
+
+  test("reads url and its companions, with defaults, resolving ca_file against the config's folder", () => {
+    const settings = feeds(
+      `<Feed url="https://feeds.example/ips.csv.zip?apikey=k" filename="ips.csv" refresh="60" proxy="http://proxy:3128" ca_file="ca.pem" timeout="120" connect_timeout="10" retries="4" zip_member="ips.csv">
+  <Header name="Authorization">Bearer abc</Header>
+  <Header name="X-Extra">1</Header>
+</Feed>
+<Feed url="https://feodotracker.abuse.ch/downloads/ipblocklist.csv"/>`,
+      ' proxy="http://default-proxy:8080"',
+    );
+    expect(settings.feeds.map((f) => [f.filename, f.format, f.remote])).toEqual([
+      [
+        "ips.csv",
+        "csv",
+        {
+          url: "https://feeds.example/ips.csv.zip?apikey=k",
+          refreshMinutes: 60,
+          headers: [{ name: "Authorization", value: "Bearer abc" }, { name: "X-Extra", value: "1" }],
+          proxy: "http://proxy:3128",
+          caFile: "/etc/ioclens/ca.pem",
+          connectTimeoutSeconds: 10,
+          timeoutSeconds: 120,
+          retries: 4,
+          zipMember: "ips.csv",
+        },
+      ],
+      [
+        "feodotracker.abuse.ch_ipblocklist.csv",
+        "csv",
+        { url: "https://feodotracker.abuse.ch/downloads/ipblocklist.csv", headers: [], proxy: "http://default-proxy:8080", connectTimeoutSeconds: 30, timeoutSeconds: 600, retries: 2 },
+      ],
+    ]);
+    expect(settings.proxy).toBe("http://default-proxy:8080");
+  });
+
+  test.each([
+    ["a URL that is not http(s)", `<Feed url="ftp://bob:pw@feeds.example/x"/>`, `Configuration > Feeds > Feed attribute url must be an http:// or https:// URL, got "ftp://feeds.example/x"`],
+    ["a companion without url", `<Feed filename="x.txt" refresh="5"/>`, "Configuration > Feeds > Feed attribute refresh needs a url attribute: found none"],
+    ["a Header without url", `<Feed filename="x.txt"><Header name="A">b</Header></Feed>`, "Configuration > Feeds > Feed element Header needs a url attribute: found none"],
+    ["a bad header name", `<Feed url="https://a.example/x"><Header name="Bad Name">b</Header></Feed>`, `Configuration > Feeds > Feed > Header attribute name must be an HTTP header name, got "Bad Name"`],
+    ["a bad proxy", `<Feed url="https://a.example/x" proxy="proxy:3128"/>`, `Configuration > Feeds > Feed attribute proxy must be http://host:port or none, got "proxy:3128"`],
+    ["refresh 0", `<Feed url="https://a.example/x" refresh="0"/>`, `Configuration > Feeds > Feed attribute refresh must be an integer from 1 to 525600, got "0"`],
+    ["two feeds on one copy", `<Feed url="https://a.example/x"/>\n<Feed url="https://a.example/y/x"/>`, "Configuration > Feeds > Feed downloads to a.example_x, which the Feed at line 3 uses too: give one a filename of its own"],
+  ])("refuses %s, naming the element", (_name, inner, message) => {
+    expect(thrown(() => feeds(inner)).message).toEndWith(message);
+  });
+
+  test("a header's value is never part of an error", () => {
+    const error = thrown(() => feeds(`<Feed url="https://a.example/x"><Header name="Authorization">Bearer\nsecret</Header></Feed>`));
+    expect(error.message).toEndWith("Configuration > Feeds > Feed > Header Authorization must be one line: found a line break in its value");
+    expect(error.message).not.toContain("secret");
+  });
+});
