@@ -20,7 +20,7 @@ import type { FeedConfig, FeedsSettings, ServiceConfig } from "../config/types.t
 import { redactSecrets, shownUrl, urlSecrets } from "../io/redact_secrets.ts";
 import type { FeedSource, FetchOutcome, SourceState } from "./feed_source.ts";
 import { IndicatorIndex } from "../matching/indicator_index.ts";
-import { loadFeeds } from "./load_feeds.ts";
+import { loadFeeds, type FeedLoadReport } from "./load_feeds.ts";
 
 /** How a download went, as /status and /metrics show it (times ISO 8601). */
 export interface DownloadStatus {
@@ -44,8 +44,10 @@ export interface DownloadStatus {
 /** What one refresh of one feed did. */
 export interface RefreshReport {
   readonly name: string;
-  /** A new copy was put in place: the service should reload. */
+  /** A new copy was put in place (or, with `staged`, is waiting for its load): the service should reload. */
   readonly changed: boolean;
+  /** With `refresh(…, { stage: true })`: the new download, relative to the bases folder, to load instead of the copy. */
+  readonly staged?: string;
   readonly error?: string;
 }
 
@@ -61,6 +63,18 @@ export interface RemoteFeedsDeps {
   readRegistry?(path: string): Promise<string>;
   /** Milliseconds before retry `n` (1, 2, …); default 1 s, 4 s, 16 s… */
   backoffMs?(n: number): number;
+}
+
+/** A download that passed the fetch and waits for its check. */
+interface Pending {
+  readonly feed: FeedConfig;
+  readonly copy: string;
+  readonly source: FeedSource;
+  readonly hasCopy: boolean;
+  readonly state: SourceState;
+  /** The status once it replaces the copy (records added then), and if it does not. */
+  readonly status: DownloadStatus;
+  readonly failed: DownloadStatus;
 }
 
 /** The sidecar `<copy>.state.json`. */
@@ -90,6 +104,8 @@ export class RemoteFeeds {
   /** Epoch ms of the last attempt per feed, for `due`. */
   readonly #attempted = new Map<string, number>();
   #queue: Promise<unknown> = Promise.resolve();
+  /** Downloads staged for the caller's load, by feed name, until {@link settle}. */
+  readonly #staged = new Map<string, Pending>();
 
   constructor(deps: RemoteFeedsDeps) {
     this.#deps = deps;
@@ -99,9 +115,14 @@ export class RemoteFeeds {
    * Downloads the enabled feeds of `config` that have a `url`: all of them, or those `due` (never
    * tried by this process under their current source, or tried longer ago than their `refresh`,
    * else `update_frequency`, minutes; 0 = only once). Resolves once each is done or failed.
+   *
+   * A new download is checked by parsing it into a scratch index, then renamed over the copy.
+   * With `stage`, it is left as `<filename>.download` (the report's `staged`) for the caller to
+   * load in place of the copy, and the caller hands the load's report to {@link settle}: the
+   * service does this, so a new feed is parsed once, not twice.
    */
-  refresh(config: ServiceConfig, which: "all" | "due"): Promise<RefreshReport[]> {
-    const run = this.#queue.then(() => this.#refreshAll(config, which));
+  refresh(config: ServiceConfig, which: "all" | "due", options: { readonly stage?: boolean } = {}): Promise<RefreshReport[]> {
+    const run = this.#queue.then(() => this.#refreshAll(config, which, options.stage === true));
     this.#queue = run.catch(() => {});
     return run;
   }
@@ -129,7 +150,7 @@ export class RemoteFeeds {
     return iso === undefined ? undefined : Date.parse(iso);
   }
 
-  async #refreshAll(config: ServiceConfig, which: "all" | "due"): Promise<RefreshReport[]> {
+  async #refreshAll(config: ServiceConfig, which: "all" | "due", stage: boolean): Promise<RefreshReport[]> {
     const reports: RefreshReport[] = [];
     const now = this.#deps.now();
     for (const feed of config.feeds.feeds) {
@@ -137,12 +158,12 @@ export class RemoteFeeds {
       const minutes = feed.remote.refreshMinutes ?? config.feeds.updateFrequencyMinutes;
       const last = this.#attempted.get(attemptKey(feed));
       if (which === "due" && last !== undefined && (minutes === 0 || now - last < minutes * 60_000)) continue;
-      reports.push(await this.#refreshOne(feed, config));
+      reports.push(await this.#refreshOne(feed, config, stage));
     }
     return reports;
   }
 
-  async #refreshOne(feed: FeedConfig, config: ServiceConfig): Promise<RefreshReport> {
+  async #refreshOne(feed: FeedConfig, config: ServiceConfig, stage: boolean): Promise<RefreshReport> {
     const deps = this.#deps;
     const name = feed.filename;
     const attempt = new Date(deps.now()).toISOString();
@@ -178,16 +199,40 @@ export class RemoteFeeds {
       deps.log("info", `feed ${name}: not modified since the last download`, { source: source.describe, status: outcome.status });
       return { name, changed: false };
     }
-    const checked = await this.#check(feed, config.feeds, target);
-    if (checked.error !== undefined) {
+    const pending: Pending = { feed, copy, source, hasCopy, state: outcome.state, status: { ...success, bytes: outcome.bytes }, failed: { ...base, ...facts, bytes: outcome.bytes } };
+    if (stage) {
+      this.#staged.set(name, pending);
+      return { name, changed: true, staged: `${name}.download` };
+    }
+    return this.#settle(pending, await this.#check(feed, config.feeds, target));
+  }
+
+  /**
+   * Ends a download that {@link refresh} staged: with the report of the service's load of the
+   * staged file, the same rules as the engine's own check decide; the file then replaces the copy
+   * or is removed (logged and alerted). Without a report (the load never ran), it is removed.
+   */
+  settle(name: string, report: FeedLoadReport | undefined, why = "the download was not loaded"): Promise<RefreshReport> {
+    const pending = this.#staged.get(name);
+    this.#staged.delete(name);
+    if (pending === undefined) return Promise.resolve({ name, changed: false, error: `${name} has no staged download` });
+    return this.#settle(pending, report, why);
+  }
+
+  async #settle(pending: Pending, report: FeedLoadReport | undefined, why = "the download was not checked"): Promise<RefreshReport> {
+    const { feed, copy, source } = pending;
+    const name = feed.filename;
+    const target = `${copy}.download`;
+    const problem = report === undefined ? why : downloadProblem(feed, report);
+    if (problem !== undefined) {
       await unlink(target).catch(() => {});
-      return this.#fail(feed, { ...base, ...facts, bytes: outcome.bytes }, source.secrets, checked.error, hasCopy);
+      return this.#fail(feed, pending.failed, source.secrets, problem, pending.hasCopy);
     }
     await rename(target, copy);
-    const done = { ...success, bytes: outcome.bytes, records: checked.records };
-    await writeStateFile(`${copy}.state.json`, { ...fileFrom(done), state: outcome.state });
+    const done = { ...pending.status, records: report!.loaded };
+    await writeStateFile(`${copy}.state.json`, { ...fileFrom(done), state: pending.state });
     this.#status.set(name, done);
-    deps.log("info", `feed ${name}: downloaded`, { source: source.describe, bytes: outcome.bytes, records: checked.records });
+    this.#deps.log("info", `feed ${name}: downloaded`, { source: source.describe, bytes: done.bytes, records: done.records });
     return { name, changed: true };
   }
 
@@ -211,7 +256,7 @@ export class RemoteFeeds {
    * Parses the download with the feed's own reader into a scratch index (which rejects what the
    * real one would), dropped afterwards: fails on a FeedError, or when more records skip than load.
    */
-  async #check(feed: FeedConfig, settings: FeedsSettings, target: string): Promise<{ records: number; error?: string }> {
+  async #check(feed: FeedConfig, settings: FeedsSettings, target: string): Promise<FeedLoadReport | undefined> {
     const scratch = new IndicatorIndex();
     const [report] = await loadFeeds(
       { updateFrequencyMinutes: 0, ...(settings.registry === undefined ? {} : { registry: settings.registry }), feeds: [{ ...feed, enabled: true }] },
@@ -222,14 +267,7 @@ export class RemoteFeeds {
         ...(this.#deps.readRegistry ? { readRegistry: this.#deps.readRegistry } : {}),
       },
     );
-    if (report === undefined) return { records: 0, error: "the download was not checked: found no report" };
-    const added = report.loaded;
-    if (report.error !== undefined) return { records: added, error: `the download does not read as ${feed.format}: ${report.error.slice(feed.filename.length + 2)}` };
-    // A login page or an error text served with 200 reads as records that all (or nearly all) skip.
-    if (report.skipped > added) {
-      return { records: added, error: `the download is mostly not indicators: found ${added} records and ${report.skipped} skipped (first: ${report.warnings[0] ?? "?"}), expected more records than skips` };
-    }
-    return { records: added };
+    return report;
   }
 
   #fail(feed: FeedConfig, status: DownloadStatus, secrets: readonly string[], error: string, hasCopy: boolean): RefreshReport {
@@ -251,6 +289,19 @@ function copyPath(config: ServiceConfig, feed: FeedConfig): string {
 /** A feed counts as never tried again when its URL changes (a reload with a new config). */
 function attemptKey(feed: FeedConfig): string {
   return `${feed.filename}\n${feed.remote?.url ?? ""}`;
+}
+
+/**
+ * Why a loaded download may not replace the copy: the reader stopped (a limit, broken JSON, a
+ * missing column), or more records skipped than loaded, which is what a login page or an error
+ * text served with 200 reads as.
+ */
+function downloadProblem(feed: FeedConfig, report: FeedLoadReport): string | undefined {
+  if (report.error !== undefined) return `the download does not read as ${feed.format}: ${report.error.startsWith(`${feed.filename}: `) ? report.error.slice(feed.filename.length + 2) : report.error}`;
+  if (report.skipped > report.loaded) {
+    return `the download is mostly not indicators: found ${report.loaded} records and ${report.skipped} skipped (first: ${report.warnings[0] ?? "?"}), expected more records than skips`;
+  }
+  return undefined;
 }
 
 function statusFrom(file: StateFile): DownloadStatus {

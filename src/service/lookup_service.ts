@@ -103,16 +103,50 @@ interface State {
 
 export { ServiceStartError };
 
-async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote?: RemoteFeeds): Promise<{ state: State; reports: FeedLoadReport[] }> {
+/**
+ * Downloads the feeds with `url` that `which` names, then builds a state with each new download
+ * (and those `carried` from a refresh tick) loaded in place of its copy: a download whose load
+ * passes replaces the copy before the state is used (parsed once), one that fails is removed and
+ * the state is built again from the copies. `settled` hears how each staged download ended.
+ */
+async function buildWithDownloads(
+  config: ServiceConfig,
+  deps: LookupServiceDeps,
+  remote: RemoteFeeds | undefined,
+  which: "all" | "due",
+  carried: ReadonlyMap<string, string> = new Map(),
+  settled: (report: RefreshReport) => void = () => {},
+): Promise<{ state: State; reports: FeedLoadReport[] }> {
+  if (remote === undefined) return buildState(config, deps);
+  const staged = new Map(carried);
+  for (const r of await remote.refresh(config, which, { stage: true })) if (r.staged !== undefined) staged.set(r.name, r.staged);
+  if (staged.size === 0) return buildState(config, deps, remote);
+  let built: { state: State; reports: FeedLoadReport[] } | undefined;
+  let rejected = false;
+  try {
+    built = await buildState(config, deps, remote, staged);
+  } finally {
+    // Settled even when the build threw, so no download waits forever.
+    for (const name of staged.keys()) {
+      const report = await remote.settle(name, built?.reports.find((r) => r.name === name));
+      settled(report);
+      rejected ||= report.error !== undefined;
+    }
+  }
+  return rejected || built === undefined ? buildState(config, deps, remote) : built;
+}
+
+async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote?: RemoteFeeds, staged?: ReadonlyMap<string, string>): Promise<{ state: State; reports: FeedLoadReport[] }> {
   const warn = (message: string) => deps.log("warn", message);
   const pipeline = compilePipeline(config, warn);
   const index = new IndicatorIndex();
   // A downloaded feed that never got a copy is shown failed but does not fail the load: one
   // unreachable URL must not hold back every other feed's reload.
-  const uncopied = remote === undefined ? [] : await remote.withoutCopy(config);
+  const uncopied = remote === undefined ? [] : (await remote.withoutCopy(config)).filter((name) => !staged?.has(name));
+  const fileOf = (name: string) => staged?.get(name) ?? name;
   const settings = uncopied.length === 0 ? config.feeds : { ...config.feeds, feeds: config.feeds.feeds.filter((f) => !uncopied.includes(f.filename)) };
   const reports = await loadFeeds(settings, {
-    openFeed: (filename) => deps.openFeed(config, filename),
+    openFeed: (filename) => deps.openFeed(config, fileOf(filename)),
     index,
     now: deps.now,
     ...(deps.readRegistry ? { readRegistry: deps.readRegistry } : {}),
@@ -121,7 +155,7 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote
   index.compact();
   const counts = index.counts();
   const loadedAt = new Date(deps.now()).toISOString();
-  const fileTimes = await Promise.all(reports.map((r) => deps.feedUpdatedAt?.(config, r.name).catch(() => undefined)));
+  const fileTimes = await Promise.all(reports.map((r) => deps.feedUpdatedAt?.(config, fileOf(r.name)).catch(() => undefined)));
   const feeds: FeedStatus[] = reports.map((r, i) => ({
     name: r.name,
     records: counts.get(r.name) ?? r.loaded,
@@ -159,8 +193,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   // Alerts raised before the first state exists (downloads at start) wait for its templates.
   let early: [string, readonly (readonly [string, string])[]][] | undefined = [];
   const remote = startDownloads(deps, (name, fields) => (early === undefined ? alert(name, fields) : early.push([name, fields])));
-  await remote?.refresh(config, "all");
-  const built = await buildState(config, deps, remote);
+  const built = await buildWithDownloads(config, deps, remote, "all");
   // Swapped whole by a reload; every reader goes through `live.state`.
   const live = { state: built.state };
   const reports = built.reports;
@@ -255,6 +288,9 @@ function startFeedUpkeep(
   const feedUpdatedAt = remote === undefined ? deps.feedUpdatedAt : async (current: ServiceConfig, filename: string) => remote.lastSuccess(filename) ?? deps.feedUpdatedAt?.(current, filename);
   const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt, alert });
   let downloadAll = false;
+  // Downloads a refresh tick staged for the next build, and how the builds settled them.
+  let carried = new Map<string, string>();
+  const settledReports = new Map<string, RefreshReport>();
   const reloader = new ServiceReloader({
     now: deps.now,
     log: deps.log,
@@ -263,8 +299,9 @@ function startFeedUpkeep(
     build: async (next) => {
       const which = downloadAll ? "all" : "due";
       downloadAll = false;
-      await remote?.refresh(next, which);
-      return buildState(next, deps, remote);
+      const taken = carried;
+      carried = new Map();
+      return buildWithDownloads(next, deps, remote, which, taken, (r) => settledReports.set(r.name, r));
     },
     current: () => live.state,
     swap: (next, loaded) => {
@@ -280,9 +317,14 @@ function startFeedUpkeep(
   const updateTimer = minutes > 0 ? every(minutes * 60_000, () => void reloader.reload()) : undefined;
   const refreshDownloads = async (): Promise<RefreshReport[]> => {
     if (remote === undefined) return [];
-    const refreshed = await remote.refresh(live.state.config, "due");
-    if (refreshed.some((r) => r.changed)) await reloader.reload();
-    return refreshed;
+    const refreshed = await remote.refresh(live.state.config, "due", { stage: true });
+    const staged = refreshed.filter((r) => r.staged !== undefined);
+    if (staged.length === 0) return refreshed;
+    for (const r of staged) carried.set(r.name, r.staged!);
+    await reloader.reload();
+    // A reload already running when this one was asked took none of them: one more.
+    if (carried.size > 0) await reloader.reload();
+    return refreshed.map((r) => (r.staged === undefined ? r : (settledReports.get(r.name) ?? r)));
   };
   const refreshTimer = remote === undefined ? undefined : every(60_000, () => void refreshDownloads());
   const stopTimers = () => {

@@ -105,6 +105,29 @@ describe("a service with a downloaded feed", () => {
     expect(metricsText(service.status())).toContain('ioclens_feed_download_failed{feed="ips.txt"} 1');
   });
 
+  test("a download that loads badly is removed, the copy and its indicators stay, and the other feeds still reload", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    await writeFile(join(dir, "local.txt"), "203.0.113.77\n");
+    const clock = { now: Date.now() };
+    const service = await start(downloadConfig(dir, `${feed(s.url("/ips.txt"))}\n<Feed filename="local.txt" format="lines" category="Local"/>`), clock);
+    s.route("/ips.txt", servedWithEtag("<html>\n<body>Please log in</body>\n</html>\n", '"login"'));
+    await writeFile(join(dir, "local.txt"), "203.0.113.78\n");
+    clock.now += 60_000;
+    const [report] = await service.refreshDownloads();
+    expect(report?.error).toStartWith("the download is mostly not indicators: found 1 records and 2 skipped");
+    expect(await detected(service, "198.51.100.7")).toBe(true);
+    expect(await Bun.file(join(dir, "ips.txt")).text()).toBe(FEED);
+    expect(await Bun.file(join(dir, "ips.txt.download")).exists()).toBe(false);
+    const [ips, local] = service.status().feeds;
+    expect([ips?.records, ips?.error, ips?.download?.error?.startsWith("the download is mostly not indicators"), ips?.download?.etag]).toEqual([2, undefined, true, '"login"']);
+    // The failed download did not stop the reload from taking the local feed's new contents.
+    expect(local?.records).toBe(1);
+    expect(await detected(service, "203.0.113.78")).toBe(true);
+    expect(service.logs.filter((l) => l.startsWith("error feed ips.txt"))).toHaveLength(1);
+  });
+
   test("a reload asks every downloaded feed at once, due or not", async () => {
     const s = await server();
     const dir = await bases();
