@@ -4,8 +4,8 @@
  * docs/performance.md) or a skip message when ../shared/data is absent.
  *
  * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10]
- *   names: matching, eventpath, throughput, scan, feeds, profile
- *   --size goes to the scan benchmark, --seconds to throughput and profile.
+ *   names: matching, eventpath, throughput, scan, feeds, refresh, profile
+ *   --size goes to the scan benchmark, --seconds to throughput, refresh and profile.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -17,6 +17,7 @@ const BENCHES: readonly { name: string; file: string; args: (string | undefined)
   { name: "throughput", file: "service_throughput.ts", args: ["--seconds", argValue("seconds")] },
   { name: "scan", file: "scan_end_to_end.ts", args: ["--size", argValue("size")] },
   { name: "feeds", file: "feed_load.ts", args: [] },
+  { name: "refresh", file: "feed_refresh.ts", args: ["--seconds", argValue("seconds")] },
   { name: "profile", file: "service_profile.ts", args: ["--seconds", argValue("seconds")] },
 ];
 
