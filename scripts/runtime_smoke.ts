@@ -18,8 +18,11 @@ import { createStatusApp } from "../src/service/status_app.ts";
 import { probeService, tcpProbeConnect } from "../src/protocol/probe.ts";
 import { serveHttp } from "../src/runtime/serve_http.ts";
 import { runtimeName } from "../src/runtime/runtime.ts";
+import { httpFetch } from "../src/runtime/http_fetch.ts";
 import { loadTlsFiles } from "../src/config/load_tls_files.ts";
-import { selfSignedCertificate } from "../test/_support/self_signed_certificate.ts";
+import { caSignedCertificate, selfSignedCertificate } from "../test/_support/self_signed_certificate.ts";
+import { createServer as createHttpsServer } from "node:https";
+import { createServer as createHttpServer } from "node:http";
 
 function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`runtime smoke failed: ${what}`);
@@ -87,6 +90,29 @@ try {
   const big = await https("POST", "/api/1.1/lookup", { ...headers, "Content-Length": String(many.length), Authorization: "Basic dXNlcjpwYXNzd29yZA==" }, many);
   const bigAnswer = JSON.parse(big.body) as unknown[];
   check(big.status === 200 && bigAnswer.length === 70_000, `big REST lookup answered ${big.status} with ${bigAnswer.length} answers`);
+  // Feed downloads: this runtime's fetch trusts a server only when its CA is given (ca_file).
+  const feedCertificate = caSignedCertificate(dir, "feeds");
+  const feeds = createHttpsServer({ cert: feedCertificate.cert, key: feedCertificate.key }, (_req, res) => res.end("192.0.2.1\n"));
+  await new Promise<void>((resolve) => feeds.listen(0, "127.0.0.1", resolve));
+  const feedUrl = `https://localhost:${(feeds.address() as { port: number }).port}/ips.txt`;
+  const untrusted = await httpFetch(feedUrl, { headers: {}, signal: AbortSignal.timeout(5000) }).then(
+    (r) => `answered ${r.status}`,
+    () => "refused",
+  );
+  check(untrusted === "refused", `a download from a self-signed server without ca_file ${untrusted}`);
+  const trusted = await httpFetch(feedUrl, { headers: {}, signal: AbortSignal.timeout(5000), caPem: feedCertificate.ca });
+  check(trusted.status === 200 && (await trusted.text()) === "192.0.2.1\n", `a download with ca_file answered ${trusted.status}`);
+  feeds.close();
+  // And goes through a proxy when given one: the proxy gets the absolute URL (plain HTTP).
+  const proxied: string[] = [];
+  const proxy = createHttpServer((req, res) => {
+    proxied.push(req.url ?? "");
+    res.end("192.0.2.2\n");
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  const viaProxy = await httpFetch("http://feeds.invalid/ips.txt", { headers: {}, signal: AbortSignal.timeout(5000), proxy: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+  check((await viaProxy.text()) === "192.0.2.2\n" && proxied[0] === "http://feeds.invalid/ips.txt", `a download through a proxy: the proxy saw ${JSON.stringify(proxied)}`);
+  proxy.close();
   console.log(`runtime smoke (${runtimeName}): ok — service port ${service.port}, https status port ${http.port}`);
 } finally {
   await http.stop();
