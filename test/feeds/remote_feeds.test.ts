@@ -9,7 +9,9 @@ import { httpFetch } from "../../src/runtime/http_fetch.ts";
 import { tempDir } from "../_support/child_processes.ts";
 import { downloadConfig } from "../_support/download_config.ts";
 import { servedWithEtag, startFeedServer, zipArchive, type FeedServer } from "../_support/feed_server.ts";
-import { selfSignedCertificate } from "../_support/self_signed_certificate.ts";
+import { caSignedCertificate, selfSignedCertificate } from "../_support/self_signed_certificate.ts";
+import { createServer as createHttpServer } from "node:http";
+import { connect } from "node:net";
 
 const FEED = "192.0.2.1\n198.51.100.7\n";
 const NEW_FEED = "192.0.2.1\n198.51.100.7\n203.0.113.9\n";
@@ -299,6 +301,50 @@ describe("RemoteFeeds.refresh()", () => {
     expect(await e.remote.refresh(trusted, "all")).toEqual([{ name: "ips.txt", changed: true }]);
     const [missing] = await e.remote.refresh(downloadConfig(dir, feedXml(s.url("/ips.txt"), `ca_file="${join(dir, "none.pem")}"`)), "all");
     expect(missing?.error).toBe(`cannot read ca_file ${join(dir, "none.pem")}: ENOENT`);
+  });
+
+  test("an expired certificate is refused even with its CA in ca_file", async () => {
+    const dir = await bases();
+    const expired = caSignedCertificate(dir, "old", { expired: true });
+    const s = await server(expired);
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const e = engine();
+    const [report] = await e.remote.refresh(downloadConfig(dir, feedXml(s.url("/ips.txt").replace("127.0.0.1", "localhost"), `ca_file="${expired.caFile}"`)), "all");
+    expect(report?.error).toStartWith("TLS: ");
+    expect(report?.error).toMatch(/expired|CERT_HAS_EXPIRED/i);
+    expect(existsSync(join(dir, "ips.txt"))).toBe(false);
+  });
+
+  test("HTTPS goes through an HTTPS_PROXY with CONNECT, and the proxy sees no header of the feed", async () => {
+    const dir = await bases();
+    const certificate = caSignedCertificate(dir, "tunnel");
+    const origin = await server(certificate);
+    origin.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const tunnels: string[] = [];
+    const proxy = createHttpServer((_req, res) => res.writeHead(405).end());
+    proxy.on("connect", (request, client, head) => {
+      tunnels.push(`${request.url} ${JSON.stringify(request.headers)}`);
+      const [host, port] = (request.url ?? "").split(":");
+      const upstream = connect(Number(port), host === "localhost" ? "127.0.0.1" : host!, () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    cleanup.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    proxy.on("connection", (socket) => cleanup.push(async () => void socket.destroy()));
+    const e = engine({ HTTPS_PROXY: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+    const url = origin.url("/ips.txt").replace("127.0.0.1", "localhost");
+    const config = downloadConfig(dir, feedXml(url, `ca_file="${certificate.caFile}"`, '<Header name="Authorization">Bearer TUNNELSECRET</Header>'));
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "ips.txt", changed: true }]);
+    expect(tunnels).toHaveLength(1);
+    expect(tunnels[0]).toStartWith(`localhost:${origin.port} `);
+    expect(tunnels[0]).not.toContain("TUNNELSECRET");
+    expect(origin.requests[0]!.headers["authorization"]).toBe("Bearer TUNNELSECRET");
   });
 
   test("a proxy from HTTP_PROXY or the proxy attribute carries the request, NO_PROXY bypasses it", async () => {
