@@ -146,6 +146,10 @@ export function parseServiceConfig(
     service: settings.service,
     status: settings.status,
   };
+  const downloaded = config.feeds.feeds.find((feed) => feed.remote !== undefined);
+  if (downloaded !== undefined && config.service.basesDir === EMBEDDED_BASES) {
+    reader.fail(downloaded.line, "Configuration > Feeds > Feed", `with url needs ServiceSettings > Bases to be a folder to download into: found ${EMBEDDED_BASES}`);
+  }
   return { config, warnings: reader.warnings };
 }
 

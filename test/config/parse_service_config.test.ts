@@ -493,6 +493,11 @@ describe("parseServiceConfig(): feeds from a URL", () => {
     expect(thrown(() => feeds(inner)).message).toEndWith(message);
   });
 
+  test("refuses a downloaded feed when the bases are the embedded demo set", () => {
+    const error = thrown(() => conf(`<Feeds>\n<Feed url="https://a.example/x"/>\n</Feeds>\n<ServiceSettings><Bases>&lt;embedded&gt;</Bases></ServiceSettings>`)) as ConfigError;
+    expect(error.message).toBe(`${SOURCE}:3: Configuration > Feeds > Feed with url needs ServiceSettings > Bases to be a folder to download into: found <embedded>`);
+  });
+
   test("a header's value is never part of an error", () => {
     const error = thrown(() => feeds(`<Feed url="https://a.example/x"><Header name="Authorization">Bearer\nsecret</Header></Feed>`));
     expect(error.message).toEndWith("Configuration > Feeds > Feed > Header Authorization must be one line: found a line break in its value");
