@@ -134,6 +134,28 @@ export class RemoteFeeds {
     return { ...status, ageSeconds: Math.max(0, Math.round((this.#deps.now() - Date.parse(status.lastSuccess)) / 1000)) };
   }
 
+  /**
+   * Reads the state file of each enabled feed of `config` with a `url`, so status, age and
+   * outdated checks know the copies on disk before anything is downloaded, and says per feed
+   * what the service starts from. Downloads nothing.
+   */
+  async restore(config: ServiceConfig): Promise<void> {
+    for (const feed of config.feeds.feeds) {
+      if (!feed.enabled || feed.remote === undefined || config.service.basesDir === EMBEDDED_BASES) continue;
+      const copy = copyPath(config, feed);
+      const source = shownUrl(feed.remote.url);
+      const kept = await readStateFile(`${copy}.state.json`);
+      if (!(await exists(copy))) {
+        this.#status.set(feed.filename, { source });
+        this.#deps.log("info", `feed ${feed.filename}: no copy on disk yet: downloading it from ${source}`);
+        continue;
+      }
+      const status: DownloadStatus = kept?.source === source ? statusFrom(kept) : { source, ...(kept?.lastSuccess ? { lastSuccess: kept.lastSuccess } : {}) };
+      this.#status.set(feed.filename, status);
+      this.#deps.log("info", `feed ${feed.filename}: starting from the copy on disk${status.lastSuccess ? ` downloaded ${status.lastSuccess}` : ""}; refreshing it from ${source}`);
+    }
+  }
+
   /** The names of the enabled feeds of `config` with a `url` and no copy on disk yet. */
   async withoutCopy(config: ServiceConfig): Promise<string[]> {
     const names: string[] = [];

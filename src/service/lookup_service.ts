@@ -87,6 +87,8 @@ export interface LookupService {
    * minutes since the last try) and reloads when a copy changed. Runs every minute on its own.
    */
   refreshDownloads(): Promise<RefreshReport[]>;
+  /** The first round of downloads, started once the service listens; resolves when its reload is done. */
+  readonly initialDownloads: Promise<RefreshReport[]>;
   /** Stops accepting, finishes open work, sends ServiceStopped, closes. */
   close(): Promise<void>;
 }
@@ -97,6 +99,8 @@ interface State {
   readonly pipeline: Pipeline;
   readonly index: IndexReader;
   readonly feeds: readonly FeedStatus[];
+  /** Downloaded feeds that had no copy on disk when this state was built. */
+  readonly uncopied: ReadonlySet<string>;
   /** What sessions read per event (one object, so a reload swaps it with the rest). */
   readonly sessionView: ReturnType<SessionHost["current"]>;
 }
@@ -164,13 +168,13 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote
     ...(fileTimes[i] === undefined ? {} : { fileTime: new Date(fileTimes[i]).toISOString() }),
     ...(r.error ? { error: r.error } : { loadedAt }),
   }));
-  for (const name of uncopied) feeds.push({ name, records: 0, skipped: 0, loadMs: 0, error: `${name}: no copy on disk: ${remote!.status(name)?.error ?? "not downloaded yet"}` });
+  for (const name of uncopied) feeds.push({ name, records: 0, skipped: 0, loadMs: 0, error: `${name}: no copy on disk` });
   // In the config's order, the feeds without a copy among the others.
   const order = config.feeds.feeds.map((f) => f.filename);
   if (uncopied.length > 0) feeds.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const eventDelimiter = config.input.eventDelimiter;
   const sessionView = { pipeline, index, ...(eventDelimiter ? { eventDelimiter } : {}) };
-  return { state: { config, pipeline, index, feeds, sessionView }, reports };
+  return { state: { config, pipeline, index, feeds, uncopied: new Set(uncopied), sessionView }, reports };
 }
 
 /**
@@ -193,7 +197,10 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   // Alerts raised before the first state exists (downloads at start) wait for its templates.
   let early: [string, readonly (readonly [string, string])[]][] | undefined = [];
   const remote = startDownloads(deps, (name, fields) => (early === undefined ? alert(name, fields) : early.push([name, fields])));
-  const built = await buildWithDownloads(config, deps, remote, "all");
+  // Started from the copies on disk: downloads run once the service listens (below), so a slow or
+  // unreachable server never holds back the start (nor trips the watchdog's readiness deadline).
+  await remote?.restore(config);
+  const built = await buildState(config, deps, remote);
   // Swapped whole by a reload; every reader goes through `live.state`.
   const live = { state: built.state };
   const reports = built.reports;
@@ -226,6 +233,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   alert("KL_ALERT_ServiceStarted");
 
   const { reloader, checkOutdatedFeeds, refreshDownloads, reloadNow, stopTimers } = startFeedUpkeep(config, deps, alert, live, reports, remote);
+  const initialDownloads = remote === undefined ? Promise.resolve([]) : refreshDownloads();
 
   return {
     port,
@@ -235,7 +243,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         config,
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
         ready: !closing,
-        feeds: remote === undefined ? live.state.feeds : live.state.feeds.map((f) => withDownload(f, remote)),
+        feeds: remote === undefined ? live.state.feeds : live.state.feeds.map((f) => withDownload(f, remote, live.state.uncopied.has(f.name))),
         pool,
         open: connections.open,
         max: limits.max,
@@ -248,6 +256,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     reload: reloadNow,
     checkOutdatedFeeds,
     refreshDownloads,
+    initialDownloads,
     lookup: async (values) => lookupValues(live.state.index, values, deps.now()),
     close: async () => {
       if (closing) return;
@@ -353,10 +362,11 @@ function startDownloads(deps: LookupServiceDeps, alert: (name: string, fields: r
   });
 }
 
-/** A feed's status with its download's, when it is downloaded. */
-function withDownload(feed: FeedStatus, remote: RemoteFeeds): FeedStatus {
+/** A feed's status with its download's, when it is downloaded; a feed without a copy says why. */
+function withDownload(feed: FeedStatus, remote: RemoteFeeds, uncopied: boolean): FeedStatus {
   const download = remote.status(feed.name);
-  return download === undefined ? feed : { ...feed, download };
+  if (download === undefined) return feed;
+  return uncopied ? { ...feed, error: `${feed.error}: ${download.error ?? "not downloaded yet"}`, download } : { ...feed, download };
 }
 
 /**

@@ -56,6 +56,8 @@ describe("ioclens serve with <Feed url=…>", () => {
     const name = "127.0.0.1_ips.txt";
 
     const first = await serve(dir.path, statusPort);
+    // The service listens at once and downloads right after: the feed arrives by a reload.
+    await waitFor(async () => (await feedsOf(statusPort))?.[0]?.records === 2, "the feed downloaded and loaded");
     expect(await lookup(statusPort, "198.51.100.7")).toBe("detected");
     const [started] = (await feedsOf(statusPort))!;
     expect([started?.name, started?.records, started?.download?.source, started?.download?.httpStatus, started?.download?.etag]).toEqual([name, 2, url, 200, '"v1"']);
@@ -77,9 +79,11 @@ describe("ioclens serve with <Feed url=…>", () => {
     await feeds.close();
     const second = await serve(dir.path, statusPort);
     expect(await lookup(statusPort, "198.51.100.7")).toBe("detected");
+    await waitFor(async () => (await feedsOf(statusPort))?.[0]?.download?.error !== undefined, "the failed download in /status");
     const [offline] = (await feedsOf(statusPort))!;
     expect([offline?.records, offline?.error, offline?.download?.error?.startsWith("cannot connect: ")]).toEqual([2, undefined, true]);
     expect(offline?.download?.lastSuccess).toBe(started?.download?.lastSuccess);
+    expect(second.stderr()).toContain(`feed ${name}: starting from the copy on disk downloaded ${started?.download?.lastSuccess}; refreshing it from ${url}`);
     expect(second.stderr()).toMatch(new RegExp(`feed ${name}: download from ${url} failed: cannot connect: .*; the last good copy stays in use \\(downloaded `));
     second.process.kill("SIGTERM");
     expect(await second.exited).toBe(0);

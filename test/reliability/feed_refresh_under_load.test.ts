@@ -78,6 +78,7 @@ describe("feed refresh under load", () => {
       sleep: async () => {},
     });
     cleanup.push(() => service.close());
+    await service.initialDownloads;
 
     let reloads = 0;
     let streaming = true;

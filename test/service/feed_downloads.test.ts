@@ -8,7 +8,7 @@ import type { FeedInput } from "../../src/feeds/feed_reader.ts";
 import { httpFetch } from "../../src/runtime/http_fetch.ts";
 import { startLookupService, type LookupService } from "../../src/service/lookup_service.ts";
 import { metricsText } from "../../src/service/metrics_text.ts";
-import { tempDir } from "../_support/child_processes.ts";
+import { tempDir, waitFor } from "../_support/child_processes.ts";
 import { downloadConfig } from "../_support/download_config.ts";
 import { servedWithEtag, startFeedServer, type FeedServer } from "../_support/feed_server.ts";
 
@@ -46,6 +46,7 @@ async function start(config: ServiceConfig, clock: { now: number } = { now: Date
     sleep: async () => {},
   });
   cleanup.push(() => service.close());
+  await service.initialDownloads;
   return Object.assign(service, { logs });
 }
 
@@ -57,6 +58,30 @@ async function detected(service: LookupService, value: string): Promise<boolean>
 const feed = (url: string, attributes = 'refresh="1" retries="0"') => `<Feed url="${url}" filename="ips.txt" format="lines" category="Test" ${attributes}/>`;
 
 describe("a service with a downloaded feed", () => {
+  test("starts from the copy on disk at once and downloads afterwards: a server that never answers holds nothing back", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/ips.txt", () => {});
+    await writeFile(join(dir, "ips.txt"), FEED);
+    const logs: string[] = [];
+    const service = await startLookupService(downloadConfig(dir, feed(s.url("/ips.txt"))), {
+      now: Date.now,
+      log: (level, message) => logs.push(`${level} ${message}`),
+      openFeed: async (current, filename) => createReadStream(join(current.service.basesDir, filename)) as AsyncIterable<Uint8Array>,
+      feedSource: (f, settings) => feedSourceFor(f, settings, { fetch: httpFetch, env: {}, userAgent: "ioclens-test" }),
+      sleep: async () => {},
+    });
+    cleanup.push(() => service.close());
+    await waitFor(() => s.requests.length === 1, "the download to be asked");
+    expect(await detected(service, "198.51.100.7")).toBe(true);
+    expect(logs).toContain(`info feed ips.txt: starting from the copy on disk; refreshing it from ${s.url("/ips.txt")}`);
+    await s.close();
+    const [report] = await service.initialDownloads;
+    expect(report?.error).toBeDefined();
+    expect(await detected(service, "198.51.100.7")).toBe(true);
+  });
+
+
   test("downloads it at start, shows the download in /status and /metrics, and swaps in a changed feed", async () => {
     const s = await server();
     const dir = await bases();
