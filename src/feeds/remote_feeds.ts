@@ -22,6 +22,9 @@ import type { FeedSource, FetchOutcome, SourceState } from "./feed_source.ts";
 import { IndicatorIndex } from "../matching/indicator_index.ts";
 import { loadFeeds, type FeedLoadReport } from "./load_feeds.ts";
 
+/** Feeds downloaded at once in one refresh. */
+const PARALLEL_DOWNLOADS = 4;
+
 /** How a download went, as /status and /metrics show it (times ISO 8601). */
 export interface DownloadStatus {
   /** The URL without credentials. */
@@ -172,16 +175,21 @@ export class RemoteFeeds {
     return iso === undefined ? undefined : Date.parse(iso);
   }
 
+  /** Up to {@link PARALLEL_DOWNLOADS} feeds at once, so one slow server does not hold back the rest; reports in config order. */
   async #refreshAll(config: ServiceConfig, which: "all" | "due", stage: boolean): Promise<RefreshReport[]> {
-    const reports: RefreshReport[] = [];
     const now = this.#deps.now();
-    for (const feed of config.feeds.feeds) {
-      if (!feed.enabled || feed.remote === undefined) continue;
+    const due = config.feeds.feeds.filter((feed) => {
+      if (!feed.enabled || feed.remote === undefined) return false;
       const minutes = feed.remote.refreshMinutes ?? config.feeds.updateFrequencyMinutes;
       const last = this.#attempted.get(attemptKey(feed));
-      if (which === "due" && last !== undefined && (minutes === 0 || now - last < minutes * 60_000)) continue;
-      reports.push(await this.#refreshOne(feed, config, stage));
-    }
+      return which === "all" || last === undefined || (minutes > 0 && now - last >= minutes * 60_000);
+    });
+    const reports: RefreshReport[] = new Array(due.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      for (let i = next++; i < due.length; i = next++) reports[i] = await this.#refreshOne(due[i]!, config, stage);
+    };
+    await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, due.length) }, worker));
     return reports;
   }
 

@@ -6,7 +6,7 @@ import type { ServiceConfig } from "../../src/config/types.ts";
 import { feedSourceFor } from "../../src/feeds/feed_source_for.ts";
 import { RemoteFeeds } from "../../src/feeds/remote_feeds.ts";
 import { httpFetch } from "../../src/runtime/http_fetch.ts";
-import { tempDir } from "../_support/child_processes.ts";
+import { tempDir, waitFor } from "../_support/child_processes.ts";
 import { downloadConfig } from "../_support/download_config.ts";
 import { servedWithEtag, startFeedServer, zipArchive, type FeedServer } from "../_support/feed_server.ts";
 import { caSignedCertificate, selfSignedCertificate } from "../_support/self_signed_certificate.ts";
@@ -364,6 +364,24 @@ describe("RemoteFeeds.refresh()", () => {
     const viaConfig = engine();
     await viaConfig.remote.refresh(downloadConfig(dir, feedXml(origin.url("/ips.txt"), `proxy="${proxy.url("")}"`)), "all");
     expect([proxy.requests.length, origin.requests.length]).toEqual([2, 1]);
+  });
+
+  test("feeds download side by side: a server that never answers does not hold back the next feed", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/hang", () => {});
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const e = engine();
+    const config = downloadConfig(dir, `${feedXml(s.url("/hang"), 'filename="hang.txt" retries="0"').replace('filename="ips.txt" ', "")}\n${feedXml(s.url("/ips.txt"))}`);
+    const refreshing = e.remote.refresh(config, "all");
+    await waitFor(() => existsSync(join(dir, "ips.txt")), "the second feed's copy while the first still waits");
+    expect(s.requests.map((r) => r.path)).toEqual(["/hang", "/ips.txt"]);
+    await s.close();
+    const reports = await refreshing;
+    expect(reports.map((r) => [r.name, r.changed, r.error === undefined])).toEqual([
+      ["hang.txt", false, false],
+      ["ips.txt", true, true],
+    ]);
   });
 
   test("'due' skips a feed until its refresh period has passed", async () => {
