@@ -8,6 +8,7 @@ import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedsSettings } from "../con
 import type { HttpFetch } from "../runtime/http_fetch.ts";
 import type { FeedSource } from "./feed_source.ts";
 import { HttpFeedSource } from "./http_feed_source.ts";
+import { urlSecrets } from "../io/redact_secrets.ts";
 import { proxyFor, type ProxyEnv } from "./_proxy_for.ts";
 
 /** What every source may need from the world. */
@@ -44,6 +45,7 @@ export async function feedSourceFor(feed: FeedConfig, settings: FeedsSettings, d
     url: remote.url,
     headers: remote.headers,
     proxyFor: (url) => proxyFor(url, configured, deps.env),
+    proxySecrets: [configured, deps.env["HTTPS_PROXY"], deps.env["https_proxy"], deps.env["HTTP_PROXY"], deps.env["http_proxy"]].flatMap((proxy) => (proxy ? urlSecrets(proxy) : [])),
     ...(caPem === undefined ? {} : { caPem }),
     connectTimeoutMs: remote.connectTimeoutSeconds * 1000,
     timeoutMs: remote.timeoutSeconds * 1000,

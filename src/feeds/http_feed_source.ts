@@ -22,6 +22,8 @@ export interface HttpFeedSourceOptions {
   readonly headers: readonly { readonly name: string; readonly value: string }[];
   /** The proxy for a request URL (redirects may change host), or undefined for none. */
   readonly proxyFor: (url: string) => string | undefined;
+  /** Credentials of the proxy (`http://user:pw@proxy:3128`), hidden like the feed's own. */
+  readonly proxySecrets?: readonly string[];
   /** PEM of the CAs to trust (`ca_file`). */
   readonly caPem?: string;
   /** Milliseconds until the response head arrives. */
@@ -62,7 +64,7 @@ export class HttpFeedSource implements FeedSource {
   constructor(options: HttpFeedSourceOptions) {
     this.#options = options;
     this.describe = shownUrl(options.url);
-    this.secrets = [...urlSecrets(options.url), ...options.headers.map((h) => h.value)];
+    this.secrets = [...urlSecrets(options.url), ...options.headers.map((h) => h.value), ...(options.proxySecrets ?? [])];
     const parsed = new URL(options.url);
     this.#credentials = {};
     if (parsed.username !== "" || parsed.password !== "") {

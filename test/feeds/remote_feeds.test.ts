@@ -364,6 +364,10 @@ describe("RemoteFeeds.refresh()", () => {
     const viaConfig = engine();
     await viaConfig.remote.refresh(downloadConfig(dir, feedXml(origin.url("/ips.txt"), `proxy="${proxy.url("")}"`)), "all");
     expect([proxy.requests.length, origin.requests.length]).toEqual([2, 1]);
+    // A proxy's credentials are among the secrets every message of the download is scrubbed of.
+    const config = downloadConfig(dir, feedXml(origin.url("/ips.txt"), 'proxy="http://cfguser:CONFIGSECRET@127.0.0.1:1"'));
+    const source = await feedSourceFor(config.feeds.feeds[0]!, config.feeds, { fetch: httpFetch, env: { HTTPS_PROXY: "http://envuser:ENVSECRET@127.0.0.1:1" }, userAgent: "t" });
+    expect(source.secrets).toEqual(expect.arrayContaining(["CONFIGSECRET", "cfguser", "ENVSECRET", "envuser"]));
   });
 
   test("feeds download side by side: a server that never answers does not hold back the next feed", async () => {
