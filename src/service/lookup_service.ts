@@ -194,9 +194,8 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const counters = new ServiceCounters(log, deps.slowEventMs ?? SLOW_EVENT_MS, () => eps.mark());
   const outputs = new ServiceOutputs(config, log, deps.now, (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]));
 
-  // Alerts raised before the first state exists (downloads at start) wait for its templates.
-  let early: [string, readonly (readonly [string, string])[]][] | undefined = [];
-  const remote = startDownloads(deps, (name, fields) => (early === undefined ? alert(name, fields) : early.push([name, fields])));
+  // Downloads (the only source of its alerts) start once `alert` below exists.
+  const remote = startDownloads(deps, (name, fields) => alert(name, fields));
   // Started from the copies on disk: downloads run once the service listens (below), so a slow or
   // unreachable server never holds back the start (nor trips the watchdog's readiness deadline).
   await remote?.restore(config);
@@ -209,8 +208,6 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     log("debug", `alert ${name}`, Object.fromEntries(fields));
     if (line !== undefined) outputs.sendAlert(line);
   };
-  for (const [name, fields] of early) alert(name, fields);
-  early = undefined;
   for (const report of reports) reportFeed(report, alert, log);
 
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));

@@ -9,7 +9,9 @@ import { httpFetch } from "../../src/runtime/http_fetch.ts";
 import { startLookupService, type LookupService } from "../../src/service/lookup_service.ts";
 import { metricsText } from "../../src/service/metrics_text.ts";
 import { tempDir, waitFor } from "../_support/child_processes.ts";
-import { downloadConfig } from "../_support/download_config.ts";
+import { downloadConfig, downloadConfigText } from "../_support/download_config.ts";
+import { startCollector } from "../_support/test_service.ts";
+import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { servedWithEtag, startFeedServer, type FeedServer } from "../_support/feed_server.ts";
 
 const FEED = "192.0.2.1\n198.51.100.7\n";
@@ -115,12 +117,14 @@ describe("a service with a downloaded feed", () => {
     expect(s.requests.map((r) => r.headers["if-none-match"])).toEqual([undefined, '"v1"', '"v2"']);
   });
 
-  test("a failed refresh keeps serving the last good copy and shows why", async () => {
+  test("a failed refresh keeps serving the last good copy, shows why and sends KL_ALERT_FailedToUpdateFeed", async () => {
     const s = await server();
     const dir = await bases();
+    await using siem = await startCollector();
     s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
     const clock = { now: Date.now() };
-    const service = await start(downloadConfig(dir, feed(s.url("/ips.txt"))), clock);
+    const text = downloadConfigText(dir, feed(s.url("/ips.txt"))).replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>127.0.0.1:${siem.port}</ConnectionString>`);
+    const service = await start(parseServiceConfig(text, "<test>").config, clock);
     s.route("/ips.txt", (_req, res) => res.writeHead(500).end());
     clock.now += 60_000;
     expect(await service.refreshDownloads()).toEqual([{ name: "ips.txt", changed: false, error: "HTTP 500 Internal Server Error: expected 200 or 304" }]);
@@ -128,6 +132,10 @@ describe("a service with a downloaded feed", () => {
     const [status] = service.status().feeds;
     expect([status?.records, status?.error, status?.download?.httpStatus, status?.download?.error, status?.download?.ageSeconds]).toEqual([2, undefined, 500, "HTTP 500 Internal Server Error: expected 200 or 304", 60]);
     expect(metricsText(service.status())).toContain('ioclens_feed_download_failed{feed="ips.txt"} 1');
+    await siem.until((lines) => lines.some((l) => l.includes("KL_ALERT_FailedToUpdateFeed")));
+    expect(siem.lines.filter((l) => l.includes("KL_ALERT_FailedToUpdateFeed"))).toEqual([
+      expect.stringMatching(new RegExp(`alert=KL_ALERT_FailedToUpdateFeed feed=ips.txt error=download from ${s.url("/ips.txt")} failed: HTTP 500 Internal Server Error: expected 200 or 304$`)),
+    ]);
   });
 
   test("a download that loads badly is removed, the copy and its indicators stay, and the other feeds still reload", async () => {
