@@ -332,7 +332,14 @@ function startFeedUpkeep(
     if (carried.size > 0) await reloader.reload();
     return refreshed.map((r) => (r.staged === undefined ? r : (settledReports.get(r.name) ?? r)));
   };
-  const refreshTimer = remote === undefined ? undefined : every(60_000, () => void refreshDownloads());
+  // A tick while the last one still downloads (a slow feed) is skipped rather than queued.
+  let ticking = false;
+  const tick = () => {
+    if (ticking) return;
+    ticking = true;
+    void refreshDownloads().finally(() => (ticking = false));
+  };
+  const refreshTimer = remote === undefined ? undefined : every(60_000, tick);
   const stopTimers = () => {
     if (updateTimer) clearInterval(updateTimer);
     if (refreshTimer) clearInterval(refreshTimer);
