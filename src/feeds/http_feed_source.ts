@@ -166,7 +166,13 @@ export class HttpFeedSource implements FeedSource {
 
   /** Streams the body to `target`; true when it stopped at the size limit. */
   async #save(response: Response, target: string, progress: { bytes: number }): Promise<boolean> {
-    const file = await open(target, "w");
+    let file: Awaited<ReturnType<typeof open>>;
+    try {
+      file = await open(target, "w");
+    } catch (error) {
+      await response.body?.cancel().catch(() => {});
+      throw new FeedError(`cannot write the download to ${target}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
     try {
       if (response.body === null) return false;
       const reader = response.body.getReader();

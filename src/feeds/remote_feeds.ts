@@ -187,7 +187,13 @@ export class RemoteFeeds {
     const reports: RefreshReport[] = new Array(due.length);
     let next = 0;
     const worker = async (): Promise<void> => {
-      for (let i = next++; i < due.length; i = next++) reports[i] = await this.#refreshOne(due[i]!, config, stage);
+      for (let i = next++; i < due.length; i = next++) {
+        const feed = due[i]!;
+        reports[i] = await this.#refreshOne(feed, config, stage).catch((error: unknown) =>
+          // A file system error (the bases folder, the state file): the feed fails, the round goes on.
+          this.#fail(feed, { source: shownUrl(feed.remote!.url), lastAttempt: new Date(this.#deps.now()).toISOString() }, urlSecrets(feed.remote!.url), describeError(error), true),
+        );
+      }
     };
     await Promise.all(Array.from({ length: Math.min(PARALLEL_DOWNLOADS, due.length) }, worker));
     return reports;
@@ -258,9 +264,14 @@ export class RemoteFeeds {
       await unlink(target).catch(() => {});
       return this.#fail(feed, pending.failed, source.secrets, problem, pending.hasCopy);
     }
-    await rename(target, copy);
     const done = { ...pending.status, records: report!.loaded };
-    await writeStateFile(`${copy}.state.json`, { ...fileFrom(done), state: pending.state });
+    try {
+      await rename(target, copy);
+      await writeStateFile(`${copy}.state.json`, { ...fileFrom(done), state: pending.state });
+    } catch (error) {
+      await unlink(target).catch(() => {});
+      return this.#fail(feed, pending.failed, source.secrets, `cannot replace the copy ${copy}: ${describeError(error)}`, pending.hasCopy);
+    }
     this.#status.set(name, done);
     this.#deps.log("info", `feed ${name}: downloaded`, { source: source.describe, bytes: done.bytes, records: done.records });
     return { name, changed: true };
@@ -314,6 +325,11 @@ export class RemoteFeeds {
 
 function copyPath(config: ServiceConfig, feed: FeedConfig): string {
   return isAbsolute(feed.filename) ? feed.filename : join(config.service.basesDir, feed.filename);
+}
+
+function describeError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  return e.code !== undefined && e.message !== undefined && !e.message.startsWith(e.code) ? `${e.code}: ${e.message}` : (e.message ?? String(error));
 }
 
 /** A feed counts as never tried again when its URL changes (a reload with a new config). */

@@ -337,7 +337,9 @@ function startFeedUpkeep(
   const tick = () => {
     if (ticking) return;
     ticking = true;
-    void refreshDownloads().finally(() => (ticking = false));
+    void refreshDownloads()
+      .catch((error: unknown) => deps.log("error", `feed downloads failed: ${(error as Error).message}`))
+      .finally(() => (ticking = false));
   };
   const refreshTimer = remote === undefined ? undefined : every(60_000, tick);
   const stopTimers = () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceConfig } from "../../src/config/types.ts";
 import { feedSourceFor } from "../../src/feeds/feed_source_for.ts";
@@ -246,6 +246,18 @@ describe("RemoteFeeds.refresh()", () => {
     const e = engine();
     expect(await e.remote.refresh(downloadConfig(dir, feedXml(s.url("/ips.txt.gz"))), "all")).toEqual([{ name: "ips.txt", changed: true }]);
     expect(e.remote.status("ips.txt")?.records).toBe(3);
+  });
+
+  test("a download that cannot be written fails the feed, not the round", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/v2", servedWithEtag(NEW_FEED, '"v2"'));
+    const { config, e } = await withGoodCopy(s, dir, "/v2");
+    // A folder where the download would go: even root cannot open it for writing.
+    await mkdir(join(dir, "ips.txt.download"));
+    const [report] = await e.remote.refresh(config, "all");
+    expect(report?.error).toBe(`cannot write the download to ${join(dir, "ips.txt.download")}: EISDIR`);
+    expect(copyOf(dir)).toBe(FEED);
   });
 
   test("a server down leaves the copy and says so", async () => {
