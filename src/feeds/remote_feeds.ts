@@ -13,8 +13,8 @@
  *   and still knows the copy's age.
  */
 import { createReadStream } from "node:fs";
-import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { dirname, isAbsolute, join } from "node:path";
 import { EMBEDDED_BASES } from "../config/embedded_defaults.ts";
 import type { FeedConfig, FeedsSettings, ServiceConfig } from "../config/types.ts";
 import { redactSecrets, shownUrl, urlSecrets } from "../io/redact_secrets.ts";
@@ -217,6 +217,8 @@ export class RemoteFeeds {
     }
     const kept = await readStateFile(`${copy}.state.json`);
     const hasCopy = await exists(copy);
+    // `filename="downloads/urlhaus.csv"`: the folder is made on the first download.
+    if (!hasCopy) await mkdir(dirname(copy), { recursive: true });
     // The copy's age stays known when the URL changes; its validators belong to the old URL.
     const previous: DownloadStatus = kept?.source === source.describe ? statusFrom(kept) : { source: source.describe, ...(hasCopy && kept?.lastSuccess ? { lastSuccess: kept.lastSuccess } : {}) };
     const base: DownloadStatus = { ...previous, source: source.describe, lastAttempt: attempt };

@@ -260,6 +260,16 @@ describe("RemoteFeeds.refresh()", () => {
     expect(copyOf(dir)).toBe(FEED);
   });
 
+  test("a filename in a folder that does not exist yet gets the folder", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/ips.txt", servedWithEtag(FEED, '"v1"'));
+    const e = engine();
+    const config = downloadConfig(dir, feedXml(s.url("/ips.txt")).replace('filename="ips.txt"', 'filename="downloads/abuse/ips.txt"'));
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "downloads/abuse/ips.txt", changed: true }]);
+    expect(readFileSync(join(dir, "downloads/abuse/ips.txt"), "utf8")).toBe(FEED);
+  });
+
   test("a server down leaves the copy and says so", async () => {
     const s = await server();
     const dir = await bases();
