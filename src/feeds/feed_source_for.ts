@@ -4,7 +4,7 @@
  * the feed's format.
  */
 import { readFile } from "node:fs/promises";
-import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedsSettings } from "../config/types.ts";
+import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedsSettings } from "./feed_config.ts";
 import type { HttpFetch } from "../runtime/http_fetch.ts";
 import type { FeedSource } from "./feed_source.ts";
 import { HttpFeedSource } from "./http_feed_source.ts";

@@ -15,12 +15,20 @@
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join } from "node:path";
-import { EMBEDDED_BASES } from "../config/embedded_defaults.ts";
-import type { FeedConfig, FeedsSettings, ServiceConfig } from "../config/types.ts";
+import type { FeedConfig, FeedsSettings } from "./feed_config.ts";
 import { redactSecrets, shownUrl, urlSecrets } from "../io/redact_secrets.ts";
 import type { FeedSource, FetchOutcome, SourceState } from "./feed_source.ts";
 import { IndicatorIndex } from "../matching/indicator_index.ts";
 import { loadFeeds, type FeedLoadReport } from "./load_feeds.ts";
+
+/**
+ * What the engine reads of the service config: the feeds, and the bases folder the copies live
+ * in (a `DownloadSettings` is one; the config parser refuses `url` with the embedded bases).
+ */
+export interface DownloadSettings {
+  readonly feeds: FeedsSettings;
+  readonly service: { readonly basesDir: string };
+}
 
 /** Feeds downloaded at once in one refresh. */
 const PARALLEL_DOWNLOADS = 4;
@@ -124,7 +132,7 @@ export class RemoteFeeds {
    * load in place of the copy, and the caller hands the load's report to {@link settle}: the
    * service does this, so a new feed is parsed once, not twice.
    */
-  refresh(config: ServiceConfig, which: "all" | "due", options: { readonly stage?: boolean } = {}): Promise<RefreshReport[]> {
+  refresh(config: DownloadSettings, which: "all" | "due", options: { readonly stage?: boolean } = {}): Promise<RefreshReport[]> {
     const run = this.#queue.then(() => this.#refreshAll(config, which, options.stage === true));
     this.#queue = run.catch(() => {});
     return run;
@@ -142,9 +150,9 @@ export class RemoteFeeds {
    * outdated checks know the copies on disk before anything is downloaded, and says per feed
    * what the service starts from. Downloads nothing.
    */
-  async restore(config: ServiceConfig): Promise<void> {
+  async restore(config: DownloadSettings): Promise<void> {
     for (const feed of config.feeds.feeds) {
-      if (!feed.enabled || feed.remote === undefined || config.service.basesDir === EMBEDDED_BASES) continue;
+      if (!feed.enabled || feed.remote === undefined) continue;
       const copy = copyPath(config, feed);
       const source = shownUrl(feed.remote.url);
       const kept = await readStateFile(`${copy}.state.json`);
@@ -160,11 +168,11 @@ export class RemoteFeeds {
   }
 
   /** The names of the enabled feeds of `config` with a `url` and no copy on disk yet. */
-  async withoutCopy(config: ServiceConfig): Promise<string[]> {
+  async withoutCopy(config: DownloadSettings): Promise<string[]> {
     const names: string[] = [];
     for (const feed of config.feeds.feeds) {
       if (!feed.enabled || feed.remote === undefined) continue;
-      if (config.service.basesDir === EMBEDDED_BASES || !(await exists(copyPath(config, feed)))) names.push(feed.filename);
+      if (!(await exists(copyPath(config, feed)))) names.push(feed.filename);
     }
     return names;
   }
@@ -176,7 +184,7 @@ export class RemoteFeeds {
   }
 
   /** Up to {@link PARALLEL_DOWNLOADS} feeds at once, so one slow server does not hold back the rest; reports in config order. */
-  async #refreshAll(config: ServiceConfig, which: "all" | "due", stage: boolean): Promise<RefreshReport[]> {
+  async #refreshAll(config: DownloadSettings, which: "all" | "due", stage: boolean): Promise<RefreshReport[]> {
     const now = this.#deps.now();
     const due = config.feeds.feeds.filter((feed) => {
       if (!feed.enabled || feed.remote === undefined) return false;
@@ -199,15 +207,12 @@ export class RemoteFeeds {
     return reports;
   }
 
-  async #refreshOne(feed: FeedConfig, config: ServiceConfig, stage: boolean): Promise<RefreshReport> {
+  async #refreshOne(feed: FeedConfig, config: DownloadSettings, stage: boolean): Promise<RefreshReport> {
     const deps = this.#deps;
     const name = feed.filename;
     const attempt = new Date(deps.now()).toISOString();
     this.#attempted.set(attemptKey(feed), deps.now());
     const shown = { source: shownUrl(feed.remote!.url), lastAttempt: attempt };
-    if (config.service.basesDir === EMBEDDED_BASES) {
-      return this.#fail(feed, shown, urlSecrets(feed.remote!.url), "no Bases folder to download into: found <embedded>, expected a folder", false);
-    }
     const copy = copyPath(config, feed);
     let source: FeedSource;
     try {
@@ -325,7 +330,7 @@ export class RemoteFeeds {
   }
 }
 
-function copyPath(config: ServiceConfig, feed: FeedConfig): string {
+function copyPath(config: DownloadSettings, feed: FeedConfig): string {
   return isAbsolute(feed.filename) ? feed.filename : join(config.service.basesDir, feed.filename);
 }
 
