@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -91,11 +92,27 @@ describe("RemoteFeeds.refresh()", () => {
       bytes: FEED.length,
       records: 2,
       etag: '"v1"',
+      sha256: createHash("sha256").update(FEED).digest("hex"),
       lastAttempt: undefined,
       lastSuccess: undefined,
       ageSeconds: undefined,
     });
     expect(existsSync(join(dir, "ips.txt.download"))).toBe(false);
+  });
+
+  test("a server without validators that sends the same body again costs no parse: the SHA-256 matches the copy's", async () => {
+    const s = await server();
+    const dir = await bases();
+    s.route("/plain", (_req, res) => res.writeHead(200).end(FEED));
+    const e = engine();
+    const config = downloadConfig(dir, feedXml(s.url("/plain")));
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "ips.txt", changed: true }]);
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "ips.txt", changed: false }]);
+    expect(e.logs.at(-1)).toStartWith("info feed ips.txt: downloaded again, the same bytes as the copy (SHA-256)");
+    expect(e.remote.status("ips.txt")?.sha256).toBe(createHash("sha256").update(FEED).digest("hex"));
+    expect(existsSync(join(dir, "ips.txt.download"))).toBe(false);
+    s.route("/plain", (_req, res) => res.writeHead(200).end(NEW_FEED));
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "ips.txt", changed: true }]);
   });
 
   test("a changed feed replaces the copy", async () => {

@@ -98,7 +98,7 @@ describe("a service with a downloaded feed", () => {
       skipped: 0,
       loadMs: expect.any(Number),
       loadedAt: "2026-12-04T10:00:00.000Z",
-      download: { source: s.url("/ips.txt"), lastAttempt: "2026-12-04T10:00:00.000Z", lastSuccess: "2026-12-04T10:00:00.000Z", ageSeconds: 0, httpStatus: 200, bytes: FEED.length, records: 2, etag: '"v1"' },
+      download: { source: s.url("/ips.txt"), lastAttempt: "2026-12-04T10:00:00.000Z", lastSuccess: "2026-12-04T10:00:00.000Z", ageSeconds: 0, httpStatus: 200, bytes: FEED.length, records: 2, etag: '"v1"', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
     });
     const metrics = metricsText(service.status());
     expect(metrics).toContain('ioclens_feed_download_http_status{feed="ips.txt"} 200');
