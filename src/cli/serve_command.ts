@@ -17,6 +17,7 @@ import { loadTlsFiles, type TlsPem } from "../config/load_tls_files.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { EMBEDDED_BASES, EMBEDDED_FEEDS } from "../config/embedded_defaults.ts";
 import { isSiemName, SIEM_NAMES, siemConfigText } from "../config/siem_profiles.ts";
+import { CATALOGUE_NAMES, catalogueConfigText, isCatalogueName, type CatalogueName } from "../config/feed_catalogue.ts";
 import type { ServiceConfig } from "../config/types.ts";
 import { compilePipeline } from "../service/process_event.ts";
 import { startLookupService, ServiceStartError, type LookupService } from "../service/lookup_service.ts";
@@ -47,6 +48,7 @@ export const SERVE_OPTIONS = {
   strict: { type: "boolean", description: "unknown config elements and attributes are errors (exit 3), not warnings" },
   "print-config": { type: "boolean", description: "print the effective config XML (a template to start from) and exit" },
   siem: { type: "string", value: "NAME", description: `with --print-config: the output formats one SIEM reads (docs/siem.md):\n${SIEM_NAMES.join(", ")}; default splunk` },
+  feeds: { type: "string", value: "NAMES", description: `with --print-config: open feeds of the catalogue to configure, comma-separated (docs/feeds.md):\n${CATALOGUE_NAMES.join(", ")}` },
   "no-watchdog": { type: "boolean", description: "run the service in this process, without the supervisor" },
   "log-level": { type: "string", value: "LEVEL", description: "debug, info (default), warn or error (or IOCLENS_LOG_LEVEL)" },
   "log-format": { type: "string", value: "FMT", description: "text (default) or json lines (or IOCLENS_LOG_FORMAT)" },
@@ -71,6 +73,7 @@ SIGHUP reloads the config and feeds (the old ones serve until the new ones are r
       text: `ioclens serve
 ioclens serve --print-config > kl_feed_service.conf
 ioclens serve --print-config --siem qradar > kl_feed_service.conf
+ioclens serve --print-config --feeds urlhaus,feodo,misp-rfc1918 > kl_feed_service.conf
 ioclens serve --check-config kl_feed_service.conf
 ioclens serve --check-config --strict kl_feed_service.conf   # typos are errors
 ioclens serve -c /etc/ioclens/kl_feed_service.conf --no-watchdog
@@ -99,8 +102,10 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     if (!values["print-config"]) throw usageError(`--siem selects the config --print-config prints: got --siem ${siem} without --print-config`);
     if (configPath !== undefined) throw usageError(`--siem prints a built-in config: got --siem ${siem} with the config file ${configArg}`);
   }
+  const feeds = catalogueNames(values.feeds, values["print-config"] === true, configArg);
   if (values["print-config"]) {
-    io.stdout(configPath ? await readFile(configPath, "utf8").catch((e) => { throw new ConfigError(configPath, undefined, `cannot read config file: ${(e as Error).message}`); }) : siemConfigText(siem ?? "splunk"));
+    const builtIn = () => (feeds === undefined ? siemConfigText(siem ?? "splunk") : catalogueConfigText(siemConfigText(siem ?? "splunk"), feeds));
+    io.stdout(configPath ? await readFile(configPath, "utf8").catch((e) => { throw new ConfigError(configPath, undefined, `cannot read config file: ${(e as Error).message}`); }) : builtIn());
     return EXIT.ok;
   }
 
@@ -120,6 +125,17 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const log = createLogger({ level, format: format as LogFormat, write: io.stderr, now: Date.now, name: worker ? "worker" : values["no-watchdog"] ? undefined : "watchdog" });
   if (values["no-watchdog"]) return runService(config, configPath, strict, tls, log, io, worker ? stopWithWatchdog(io, log) : io.signal);
   return watchdog(config, argv, log, io);
+}
+
+/** The catalogue feeds `--feeds` names, checked like `--siem`; undefined without `--feeds`. */
+function catalogueNames(option: string | undefined, printConfig: boolean, configArg: string | undefined): CatalogueName[] | undefined {
+  if (option === undefined) return undefined;
+  const names = option.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  const unknown = names.filter((name) => !isCatalogueName(name));
+  if (unknown.length > 0 || names.length === 0) throw usageError(`unknown feed for --feeds: got "${unknown[0] ?? option}", expected a comma-separated list of ${CATALOGUE_NAMES.join(", ")}`);
+  if (!printConfig) throw usageError(`--feeds selects the feeds of the config --print-config prints: got --feeds ${option} without --print-config`);
+  if (configArg !== undefined) throw usageError(`--feeds prints a built-in config: got --feeds ${option} with the config file ${configArg}`);
+  return [...new Set(names)] as CatalogueName[];
 }
 
 /**

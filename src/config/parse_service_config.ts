@@ -10,6 +10,7 @@ import { isLoopbackHost } from "./is_loopback_host.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT, EMBEDDED_BASES } from "./embedded_defaults.ts";
 import { Reader, readXml, type XmlElement } from "./_reader.ts";
 import { FEED_FORMATS, type FeedFormat } from "../feeds/feed_formats.ts";
+import { expandCatalogueSource } from "./feed_catalogue.ts";
 import { DEFAULT_CONNECTION_LIMITS, DEFAULT_FEED_LIMITS, DEFAULT_REMOTE_FEED, FEED_LIMIT_ATTRIBUTES } from "./types.ts";
 import { VALUE_ESCAPES, type ValueEscape } from "../io/value_escapes.ts";
 import { shownUrl } from "../io/redact_secrets.ts";
@@ -346,7 +347,7 @@ function readFeeds(reader: Reader, element: XmlElement, path: string, baseDir: s
   const limits = readLimits(reader, element, path, DEFAULT_FEED_LIMITS);
   const proxy = readProxy(reader, element, path);
   const feeds: FeedConfig[] = [];
-  reader.children(element, path, { Feed: (el, p) => feeds.push(readFeed(reader, el, p, limits, { baseDir, proxy })) }, { repeatable: ["Feed"] });
+  reader.children(element, path, { Feed: (el, p) => feeds.push(readFeed(reader, catalogueSource(reader, el, p), p, limits, { baseDir, proxy })) }, { repeatable: ["Feed"] });
   checkDownloadTargets(reader, feeds, path);
   return {
     // 0 is read as "no limit", like an absent attribute.
@@ -373,6 +374,7 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
     "header",
     "delimiter",
     "columns",
+    "source",
   ]);
   const remote = readRemote(reader, element, path, around);
   const filename = remote === undefined || element.attributes["filename"] !== undefined ? reader.requiredAttr(element, path, "filename").trim() : copyName(remote.url);
@@ -418,8 +420,23 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
     delimiter: readDelimiter(reader, element, path),
     ...limitsOf(readLimits(reader, element, path, feedsLimits ?? DEFAULT_FEED_LIMITS) ?? feedsLimits),
     ...readColumns(reader, element, path),
+    ...optionalText(reader, element, "source"),
     line: element.line,
   };
+}
+
+/** A `<Feed source="…">` with the catalogue's attributes and fields filled in (src/config/feed_catalogue.ts). */
+function catalogueSource(reader: Reader, element: XmlElement, path: string): XmlElement {
+  try {
+    return expandCatalogueSource(element);
+  } catch (error) {
+    return reader.fail(element.line, path, (error as Error).message);
+  }
+}
+
+function optionalText<K extends string>(reader: Reader, element: XmlElement, name: K): { [key in K]?: string } {
+  const value = reader.attr(element, name)?.trim();
+  return value === undefined || value === "" ? {} : ({ [name]: value } as { [key in K]?: string });
 }
 
 const LIMIT_NAMES = Object.values(FEED_LIMIT_ATTRIBUTES);

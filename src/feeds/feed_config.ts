@@ -52,6 +52,8 @@ export interface FeedConfig {
   readonly limits?: FeedLimits;
   /** CSV/TSV without a header row (ours): names of the columns in order (`ip,score` for IPsum); the rest stay `colN`. */
   readonly columns?: readonly string[];
+  /** The catalogue feed `source=` named (src/config/feed_catalogue.ts), if any. */
+  readonly source?: string;
   readonly line: number;
 }
 

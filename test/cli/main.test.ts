@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
 import { SIEM_NAMES } from "../../src/config/siem_profiles.ts";
+import { CATALOGUE_NAMES } from "../../src/config/feed_catalogue.ts";
+import { loadServiceConfig } from "../../src/config/load_config.ts";
 import { recordingIo } from "../_support/recording_io.ts";
 
 const fixtures = join(import.meta.dir, "..", "fixtures", "config");
@@ -104,6 +106,39 @@ describe("serve --print-config --siem NAME", () => {
     [["--siem", "syslog"], `ioclens: unknown SIEM for --siem: got "syslog", expected one of ${SIEM_NAMES.join(", ")}\n`],
     [["--siem", "kuma"], "ioclens: --siem selects the config --print-config prints: got --siem kuma without --print-config\n"],
     [["--print-config", "--siem", "kuma", "-c", "my.conf"], "ioclens: --siem prints a built-in config: got --siem kuma with the config file my.conf\n"],
+  ])("serve %p exits 2 naming the problem", async (argv, firstLine) => {
+    const { code, out, err } = await run(["serve", ...(argv as string[])]);
+    expect([code, out, err.split("\n")[0] + "\n"]).toEqual([2, "", firstLine]);
+  });
+});
+
+describe("serve --print-config --feeds NAMES", () => {
+  test("prints a config with those catalogue feeds and the SIEM's formats; it passes --check-config --strict", async () => {
+    const printed = await run(["serve", "--print-config", "--siem", "kuma", "--feeds", "urlhaus, feodo,misp-rfc1918,feodo"]);
+    expect([printed.code, printed.err]).toEqual([0, ""]);
+    expect(printed.out).toContain("<FinishedEventFormat enabled=\"true\"><![CDATA[LookupFinished]]>");
+    const dir = await mkdtemp(join(tmpdir(), "ioclens-feeds-"));
+    try {
+      const file = join(dir, "feeds.conf");
+      await writeFile(file, printed.out);
+      expect(await run(["serve", "--check-config", "--strict", file])).toEqual({ code: 0, out: `${file}: ok (listen 127.0.0.1:9999, 3 feeds, 1 sources)\n`, err: "" });
+      const { config } = await loadServiceConfig(file);
+      expect(config.service.basesDir).toBe(join(dir, "bases"));
+      expect(config.feeds.feeds.map((f) => [f.source, f.remote?.url, f.filename, f.allowList])).toEqual([
+        ["urlhaus", "https://urlhaus.abuse.ch/downloads/csv_recent/", "urlhaus.csv", false],
+        ["feodo", "https://feodotracker.abuse.ch/downloads/ipblocklist.csv", "feodo.csv", false],
+        ["misp-rfc1918", "https://raw.githubusercontent.com/MISP/misp-warninglists/main/lists/rfc1918/list.json", "misp-rfc1918.json", true],
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    [["--print-config", "--feeds", "urlhaus,abuse"], `ioclens: unknown feed for --feeds: got "abuse", expected a comma-separated list of ${CATALOGUE_NAMES.join(", ")}\n`],
+    [["--print-config", "--feeds", ","], `ioclens: unknown feed for --feeds: got ",", expected a comma-separated list of ${CATALOGUE_NAMES.join(", ")}\n`],
+    [["--feeds", "urlhaus"], "ioclens: --feeds selects the feeds of the config --print-config prints: got --feeds urlhaus without --print-config\n"],
+    [["--print-config", "--feeds", "urlhaus", "-c", "my.conf"], "ioclens: --feeds prints a built-in config: got --feeds urlhaus with the config file my.conf\n"],
   ])("serve %p exits 2 naming the problem", async (argv, firstLine) => {
     const { code, out, err } = await run(["serve", ...(argv as string[])]);
     expect([code, out, err.split("\n")[0] + "\n"]).toEqual([2, "", firstLine]);
