@@ -11,6 +11,7 @@ import { readKasperskyFeed } from "./read_kaspersky_feed.ts";
 import { readLinesFeed } from "./read_lines_feed.ts";
 import { readMaltrailFeed } from "./read_maltrail_feed.ts";
 import { readMispFeed } from "./read_misp_feed.ts";
+import { readMispAttributesFeed } from "./read_misp_attributes_feed.ts";
 import { readStixFeed } from "./read_stix_feed.ts";
 import { readZeekFeed } from "./read_zeek_feed.ts";
 
@@ -20,7 +21,7 @@ import { readZeekFeed } from "./read_zeek_feed.ts";
  *
  * @example
  * ```ts
- * Object.keys(FEED_FORMATS); // ["kaspersky", "lines", "csv", "tsv", "maltrail", "zeek", "misp", "stix"]
+ * Object.keys(FEED_FORMATS); // ["kaspersky", "lines", "csv", "tsv", "maltrail", "zeek", "misp", "stix", "taxii", "misp-api", "misp-feed"]
  * FEED_FORMATS.zeek.extensions; // ["intel"]
  * ```
  */
@@ -34,6 +35,12 @@ export const FEED_FORMATS = {
   zeek: { read: readZeekFeed, extensions: ["intel"] },
   misp: { read: readMispFeed, extensions: [] },
   stix: { read: readStixFeed, extensions: [] },
+  /** A TAXII 2.1 collection, kept as the STIX bundle of its current indicators. */
+  taxii: { read: readStixFeed, extensions: [] },
+  /** A MISP server's `/attributes/restSearch`, kept as the attributes it returned. */
+  "misp-api": { read: readMispAttributesFeed, extensions: [] },
+  /** A MISP feed (`manifest.json` and one file per event), kept as the attributes of its events. */
+  "misp-feed": { read: readMispAttributesFeed, extensions: [] },
 } as const satisfies Record<string, { readonly read: FeedReader; readonly extensions: readonly string[] }>;
 
 /** Formats a feed file can be in; `kaspersky` is a JSON array of records. */
