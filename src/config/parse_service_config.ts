@@ -379,6 +379,7 @@ function readFeed(reader: Reader, element: XmlElement, path: string, feedsLimits
   const remote = readRemote(reader, element, path, around);
   const filename = remote === undefined || element.attributes["filename"] !== undefined ? reader.requiredAttr(element, path, "filename").trim() : copyName(remote.url);
   const format = reader.enumAttr(element, path, "format", FORMAT_NAMES) ?? formatFromFilename(filename);
+  checkPolledFormat(reader, element, path, format, remote);
   const category = reader.attr(element, "category")?.trim() || stem(filename);
   const fields: FeedField[] = [];
   const actionableFields: ActionableField[] = [];
@@ -441,7 +442,9 @@ function optionalText<K extends string>(reader: Reader, element: XmlElement, nam
 
 const LIMIT_NAMES = Object.values(FEED_LIMIT_ATTRIBUTES);
 /** The attributes of a Feed downloaded from a URL (docs/configuration.md, Feeds). */
-const REMOTE_ATTRIBUTES = ["url", "refresh", "proxy", "ca_file", "timeout", "connect_timeout", "retries", "zip_member"] as const;
+const REMOTE_ATTRIBUTES = ["url", "refresh", "proxy", "ca_file", "timeout", "connect_timeout", "retries", "zip_member", "collection"] as const;
+/** Formats whose feed is polled through its own protocol (src/feeds/feed_source_for.ts), so they need a url. */
+const POLLED_FORMATS: readonly FeedFormat[] = ["taxii", "misp-api", "misp-feed"];
 
 /** `url=` and its companions; undefined for a local feed (whose companions are then refused). */
 function readRemote(reader: Reader, element: XmlElement, path: string, around: { baseDir: string; proxy: string | undefined }): RemoteFeedConfig | undefined {
@@ -458,9 +461,12 @@ function readRemote(reader: Reader, element: XmlElement, path: string, around: {
   } catch {
     parsed = undefined;
   }
-  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) {
-    reader.fail(element.line, path, `attribute url must be an http:// or https:// URL, got "${shownUrl(url)}"`);
+  // A MISP feed may also be a folder on this machine.
+  const folder = parsed?.protocol === "file:" && element.attributes["format"] === "misp-feed";
+  if (parsed === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:" && !folder)) {
+    reader.fail(element.line, path, `attribute url must be an http:// or https:// URL${element.attributes["format"] === "misp-feed" ? " or, for a MISP feed, a file:// URL" : ""}, got "${shownUrl(url)}"`);
   }
+  const collection = reader.attr(element, "collection")?.trim();
   const caFile = reader.attr(element, "ca_file")?.trim();
   const zipMember = reader.attr(element, "zip_member");
   const proxy = readProxy(reader, element, path) ?? around.proxy;
@@ -475,7 +481,18 @@ function readRemote(reader: Reader, element: XmlElement, path: string, around: {
     timeoutSeconds: reader.intAttr(element, path, "timeout", 1, 86_400) ?? DEFAULT_REMOTE_FEED.timeoutSeconds,
     retries: reader.intAttr(element, path, "retries", 0, 10) ?? DEFAULT_REMOTE_FEED.retries,
     ...(zipMember === undefined || zipMember === "" ? {} : { zipMember }),
+    ...(collection === undefined || collection === "" ? {} : { collection }),
   };
+}
+
+/** A TAXII or MISP format has the url, header and attributes its protocol needs; the others have none of them. */
+function checkPolledFormat(reader: Reader, element: XmlElement, path: string, format: FeedFormat, remote: RemoteFeedConfig | undefined): void {
+  const polled = POLLED_FORMATS.includes(format);
+  if (polled && remote === undefined) reader.fail(element.line, path, `format ${format} is fetched from a server: found no url attribute, expected one`);
+  if (remote?.collection !== undefined && format !== "taxii") reader.fail(element.line, path, `attribute collection names a TAXII collection: found format ${format}, expected taxii`);
+  if (format === "misp-api" && !remote?.headers.some((header) => header.name.toLowerCase() === "authorization")) {
+    reader.fail(element.line, path, `format misp-api needs the API key in <Header name="Authorization">: found none`);
+  }
 }
 
 /** `<Header name="Authorization">Bearer …</Header>`: a request header of a downloaded feed. */

@@ -8,6 +8,21 @@ import { FeedError } from "./feed_error.ts";
 /** The part of the web `fetch` the clients use; production passes the runtime's, tests a real one against a local server. */
 export type FeedFetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<Response>;
 
+/**
+ * Thrown by {@link fetchJson} when the exchange itself failed: no answer, or a status other than
+ * 2xx. `retryable` says whether trying again soon may help (no answer, 5xx, 408, 429).
+ */
+export class FeedHttpError extends FeedError {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = "FeedHttpError";
+  }
+}
+
 /** How a client proves who it is: HTTP Basic, a bearer token, or a raw `Authorization` value (MISP's API key). */
 export type FeedAuth =
   | { readonly kind: "basic"; readonly user: string; readonly password: string }
@@ -44,11 +59,12 @@ export async function fetchJson(fetch: FeedFetch, url: string, request: JsonRequ
   try {
     response = await fetch(url, { method: request.method ?? "GET", headers, ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}) });
   } catch (error) {
-    throw new FeedError(`${request.what} ${url}: request failed: ${(error as Error).message}`);
+    throw new FeedHttpError(`${request.what} ${url}: request failed: ${(error as Error).message}`, true);
   }
   if (response.status < 200 || response.status > 299) {
     await response.body?.cancel().catch(() => {});
-    throw new FeedError(`${request.what} ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}, expected 200`);
+    const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+    throw new FeedHttpError(`${request.what} ${url}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}, expected 200`, retryable, response.status);
   }
   const text = await boundedText(response, request.maxBytes ?? 2 ** 30, `${request.what} ${url}`);
   try {

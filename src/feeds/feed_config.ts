@@ -77,6 +77,8 @@ export interface RemoteFeedConfig {
   readonly retries: number;
   /** The member of a zip body to use, when the archive holds more than one file. */
   readonly zipMember?: string;
+  /** TAXII: the collection (id or title) to find when `url` is a discovery or API root URL. */
+  readonly collection?: string;
 }
 
 /** Defaults of {@link RemoteFeedConfig}'s timeouts and retries. */

@@ -1,15 +1,20 @@
 /**
- * Picks the {@link FeedSource} of a feed with a `url`: today every such feed is a plain URL
- * ({@link HttpFeedSource}); a protocol with its own source (TAXII, a MISP API) is chosen here by
- * the feed's format.
+ * Picks the {@link FeedSource} of a feed with a `url`: a plain URL ({@link HttpFeedSource}), or by
+ * the feed's format a protocol that fetches only what changed (a TAXII collection, a MISP API,
+ * a MISP feed), as a {@link PollingFeedSource}.
  */
 import { readFile } from "node:fs/promises";
 import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedsSettings } from "./feed_config.ts";
 import type { HttpFetch } from "../runtime/http_fetch.ts";
 import type { FeedSource } from "./feed_source.ts";
+import type { FeedFetch } from "./_feed_http.ts";
 import { HttpFeedSource } from "./http_feed_source.ts";
-import { urlSecrets } from "../io/redact_secrets.ts";
 import { proxyFor, type ProxyEnv } from "./_proxy_for.ts";
+import { feedFetchOf, PollingFeedSource, type Poll } from "./polling_feed_source.ts";
+import { pollTaxii } from "./poll_taxii.ts";
+import { pollMispApi } from "./poll_misp_api.ts";
+import { pollMispFeed } from "./poll_misp_feed.ts";
+import { shownUrl, urlSecrets } from "../io/redact_secrets.ts";
 
 /** What every source may need from the world. */
 export interface FeedSourceDeps {
@@ -17,6 +22,23 @@ export interface FeedSourceDeps {
   /** HTTPS_PROXY, HTTP_PROXY, NO_PROXY (and their lower-case spellings). */
   readonly env: ProxyEnv;
   readonly userAgent: string;
+  /** Milliseconds since the epoch, for TAXII's `valid_until`; default Date.now. */
+  readonly now?: () => number;
+}
+
+/** The poll of a feed whose format has its own protocol; undefined for a plain download. */
+function pollOf(feed: FeedConfig, deps: { fetch: FeedFetch; readFile: (path: string) => Promise<string>; now: () => number }): Poll | undefined {
+  const remote = feed.remote!;
+  if (feed.format === "taxii") {
+    const taxii = { url: remote.url, ...(remote.collection === undefined ? {} : { collection: remote.collection }) };
+    return (previous) => pollTaxii(taxii, previous, deps);
+  }
+  if (feed.format === "misp-api") {
+    const key = remote.headers.find((h) => h.name.toLowerCase() === "authorization")?.value ?? "";
+    return (previous) => pollMispApi({ url: remote.url, key }, previous, deps);
+  }
+  if (feed.format === "misp-feed") return (previous) => pollMispFeed({ url: remote.url }, previous, deps);
+  return undefined;
 }
 
 /**
@@ -41,6 +63,19 @@ export async function feedSourceFor(feed: FeedConfig, settings: FeedsSettings, d
   }
   const limits = feed.limits ?? DEFAULT_FEED_LIMITS;
   const configured = remote.proxy ?? settings.proxy;
+  const polled = pollOf(feed, {
+    fetch: feedFetchOf(deps.fetch, {
+      // MISP's key is sent by pollMispApi itself; every other header as configured.
+      headers: feed.format === "misp-api" ? remote.headers.filter((h) => h.name.toLowerCase() !== "authorization") : remote.headers,
+      proxyFor: (url) => proxyFor(url, configured, deps.env),
+      ...(caPem === undefined ? {} : { caPem }),
+      timeoutMs: remote.timeoutSeconds * 1000,
+      userAgent: deps.userAgent,
+    }),
+    readFile: (path) => readFile(path, "utf8"),
+    now: deps.now ?? Date.now,
+  });
+  if (polled !== undefined) return new PollingFeedSource(`${feed.format} ${shownUrl(remote.url)}`, [...urlSecrets(remote.url), ...remote.headers.map((h) => h.value)], polled);
   return new HttpFeedSource({
     url: remote.url,
     headers: remote.headers,

@@ -10,7 +10,8 @@
  */
 import { FeedError } from "./feed_error.ts";
 import { fetchJson, type FeedFetch } from "./_feed_http.ts";
-import { mispAttributes, mispFlag, type MispAttribute } from "./read_misp_attributes_feed.ts";
+import type { FeedPoll } from "./polling_feed_source.ts";
+import { isIndexedMispAttribute, mispAttributes, type MispAttribute } from "./read_misp_attributes_feed.ts";
 
 /** Where and how to ask. */
 export interface MispApiFeed {
@@ -22,10 +23,8 @@ export interface MispApiFeed {
   readonly pageSize?: number;
 }
 
-/** What a poll found. */
-export type MispPoll =
-  | { readonly changed: false }
-  | { readonly changed: true; readonly text: string; readonly received: number; readonly pages: number; readonly removed: number };
+/** What a poll found (the same for every polled protocol). */
+export type MispPoll = FeedPoll;
 
 /** Pages one poll may take: a server that never sends a short page must not hang a refresh. */
 const MAX_PAGES = 100_000;
@@ -34,7 +33,7 @@ const MAX_PAGES = 100_000;
  * Polls `feed` and merges into `previous` (the last copy this function returned, or undefined).
  * The first poll asks for every `to_ids` attribute; later ones for every attribute changed since
  * the cursor, deleted ones included, so an attribute deleted or no longer `to_ids` leaves the
- * copy. Throws FeedError on an HTTP error or an answer without attributes; the key never
+ * copy. The copy keeps only attributes the reader indexes (isIndexedMispAttribute). Throws FeedError on an HTTP error or an answer without attributes; the key never
  * appears in a message.
  *
  * @example
@@ -66,7 +65,7 @@ export async function pollMispApi(feed: MispApiFeed, previous: string | undefine
       const stamp = String(attribute.timestamp ?? "");
       if (newest === undefined || Number(stamp) > Number(newest)) newest = stamp;
       const held = attributes.get(key);
-      if (mispFlag(attribute.to_ids) && !mispFlag(attribute.deleted)) {
+      if (isIndexedMispAttribute(attribute)) {
         if (held === undefined || String(held.timestamp ?? "") !== stamp) changes++;
         attributes.set(key, attribute);
       } else if (attributes.delete(key)) removed++;
@@ -75,7 +74,7 @@ export async function pollMispApi(feed: MispApiFeed, previous: string | undefine
   }
   if (changes === 0 && removed === 0 && newest === cursor) return { changed: false };
   const copy = { x_ioclens_timestamp: newest, Attribute: [...attributes.values()] };
-  return { changed: true, text: `${JSON.stringify(copy)}\n`, received, pages: page, removed };
+  return { changed: true, text: `${JSON.stringify(copy)}\n`, ...(newest === undefined ? {} : { cursor: newest }), received, pages: page, removed };
 }
 
 function parseCopy(text: string | undefined): { attributes: Map<string, MispAttribute>; cursor?: string } {

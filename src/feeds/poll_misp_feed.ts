@@ -11,7 +11,7 @@
 import { fileURLToPath } from "node:url";
 import { FeedError } from "./feed_error.ts";
 import { fetchJson, type FeedAuth, type FeedFetch } from "./_feed_http.ts";
-import { eventAttributes, mispFlag, type MispAttribute } from "./read_misp_attributes_feed.ts";
+import { eventAttributes, isIndexedMispAttribute, type MispAttribute } from "./read_misp_attributes_feed.ts";
 import type { MispPoll } from "./poll_misp_api.ts";
 
 /** Where the feed is: `https://…/feed/` or a `file:` URL of a folder. */
@@ -60,7 +60,7 @@ export async function pollMispFeed(source: MispFeedSource, previous: string | un
     fetched++;
     const all = eventAttributes({ ...(document.Event as object), uuid } as Parameters<typeof eventAttributes>[0]);
     received += all.length;
-    attributes.push(...all.filter((a) => mispFlag(a.to_ids) && !mispFlag(a.deleted)));
+    attributes.push(...all.filter(isIndexedMispAttribute));
   }
   const gone = Object.keys(held.events).filter((uuid) => !(uuid in events));
   if (fetched === 0 && gone.length === 0) return { changed: false };

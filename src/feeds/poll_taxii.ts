@@ -9,6 +9,7 @@
  */
 import { FeedError } from "./feed_error.ts";
 import { fetchJson, type FeedFetch, type FeedAuth } from "./_feed_http.ts";
+import type { FeedPoll } from "./polling_feed_source.ts";
 
 /** TAXII 2.1 §1.6.8: the media type of every TAXII resource. */
 export const TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1";
@@ -32,18 +33,8 @@ export interface TaxiiDeps {
   readonly now: () => number;
 }
 
-/** What a poll found. */
-export type TaxiiPoll =
-  | { readonly changed: false }
-  | {
-      readonly changed: true;
-      /** The new bundle (JSON), cursor inside. */
-      readonly text: string;
-      /** Objects the server sent, pages the poll took, objects dropped as revoked or expired. */
-      readonly received: number;
-      readonly pages: number;
-      readonly removed: number;
-    };
+/** What a poll found (the same for every polled protocol). */
+export type TaxiiPoll = FeedPoll;
 
 /** A STIX object as far as merging needs it. */
 interface StixObject {
@@ -109,7 +100,7 @@ export async function pollTaxii(feed: TaxiiFeed, previous: string | undefined, d
   const removed = dropRevokedAndExpired(objects, deps.now());
   if (received.length === 0 && removed === 0) return { changed: false };
   const bundle = { type: "bundle", id: "bundle--00000000-0000-4000-8000-000000000000", x_ioclens_added_after: last, objects: [...objects.values()] };
-  return { changed: true, text: `${JSON.stringify(bundle)}\n`, received: received.length, pages, removed };
+  return { changed: true, text: `${JSON.stringify(bundle)}\n`, ...(last === undefined ? {} : { cursor: last }), received: received.length, pages, removed };
 }
 
 function parseBundle(text: string | undefined): { objects: Map<string, StixObject>; cursor?: string } {

@@ -50,6 +50,15 @@ const TYPES: Readonly<Record<string, readonly (FeedFieldType | { field: string }
   "filename|sha256": [{ field: "filename" }, "SHA256"],
 };
 
+/**
+ * Whether an attribute yields entries: `to_ids`, not deleted, of a type this reader indexes. The
+ * MISP clients keep only these in a copy, so a MISP full of e-mail or registry attributes does
+ * not read as a feed of mostly skipped records.
+ */
+export function isIndexedMispAttribute(attribute: MispAttribute): boolean {
+  return mispFlag(attribute.to_ids) && !mispFlag(attribute.deleted) && Object.hasOwn(TYPES, String(attribute.type));
+}
+
 /** MISP's JSON writes booleans as true, "1" or 1 depending on version and endpoint. */
 export function mispFlag(value: unknown): boolean {
   return value === true || value === 1 || value === "1" || value === "true";

@@ -23,9 +23,12 @@ export interface HttpFetchOptions {
   readonly proxy?: string;
   /** PEM text of the CA certificates to trust for this request. */
   readonly caPem?: string;
+  /** Default GET; POST for APIs that take a query body (MISP restSearch). */
+  readonly method?: "GET" | "POST";
+  readonly body?: string;
 }
 
-/** Sends a GET and resolves with the response head; its body streams as it arrives. */
+/** Sends a GET (or the POST `options` ask for) and resolves with the response head; its body streams as it arrives. */
 export type HttpFetch = (url: string, options: HttpFetchOptions) => Promise<Response>;
 
 interface DenoHttpClient {
@@ -47,7 +50,7 @@ const denoClients = new Map<string, DenoHttpClient>();
  * ```
  */
 export const httpFetch: HttpFetch = (url, options) => {
-  const base = { method: "GET", headers: options.headers, signal: options.signal, redirect: "manual" as const };
+  const base = { method: options.method ?? "GET", headers: options.headers, signal: options.signal, redirect: "manual" as const, ...(options.body === undefined ? {} : { body: options.body }) };
   if (typeof Deno !== "undefined") {
     const init: Record<string, unknown> = { ...base };
     if (options.proxy !== undefined || options.caPem !== undefined) init["client"] = denoClient(options.proxy, options.caPem);

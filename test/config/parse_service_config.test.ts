@@ -403,7 +403,7 @@ describe("parseServiceConfig()", () => {
     ['Configuration > OutputSettings > EventFormat attribute escape must be one of none, json, cef, leef, got "xml"', 3, "<OutputSettings>\n<EventFormat escape='xml'>x</EventFormat></OutputSettings>"],
     ['Configuration > Feeds > Feed attribute confidence must be an integer from 1 to 100, got "0"', 3, "<Feeds>\n<Feed filename='a.json' confidence='0'/></Feeds>"],
     ["Configuration > Feeds > Feed needs a non-empty filename attribute: found none", 3, "<Feeds>\n<Feed confidence='50'/></Feeds>"],
-    ['Configuration > Feeds > Feed attribute format must be one of kaspersky, lines, csv, tsv, maltrail, zeek, misp, stix, got "xml"', 3, "<Feeds>\n<Feed filename='a' format='xml'/></Feeds>"],
+    ['Configuration > Feeds > Feed attribute format must be one of kaspersky, lines, csv, tsv, maltrail, zeek, misp, stix, taxii, misp-api, misp-feed, got "xml"', 3, "<Feeds>\n<Feed filename='a' format='xml'/></Feeds>"],
     ['Configuration > Feeds > Feed attribute delimiter must be one character, \\t or tab, got ";;"', 3, "<Feeds>\n<Feed filename='a' delimiter=';;'/></Feeds>"],
     ['Configuration > Feeds attribute per_scan_detect_limit must be an integer of at least 0, got "many"', 2, "<Feeds per_scan_detect_limit='many'/>"],
     ['Configuration > InputSettings > ConnectionString must be host:port, [IPv6]:port, a Unix socket path or \\\\.\\pipe\\name, got "9999"', 3, "<InputSettings>\n<ConnectionString>9999</ConnectionString></InputSettings>"],

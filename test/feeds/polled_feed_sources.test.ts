@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
+import { feedSourceFor } from "../../src/feeds/feed_source_for.ts";
+import { RemoteFeeds } from "../../src/feeds/remote_feeds.ts";
+import { readStixFeed } from "../../src/feeds/read_stix_feed.ts";
+import { readMispAttributesFeed } from "../../src/feeds/read_misp_attributes_feed.ts";
+import { httpFetch } from "../../src/runtime/http_fetch.ts";
+import { tempDir } from "../_support/child_processes.ts";
+import { downloadConfig, downloadConfigText } from "../_support/download_config.ts";
+import { feedConfig, fixturePath, run, values } from "../_support/feed_reading.ts";
+import { startMispServer } from "./_misp_server.ts";
+import { startTaxiiServer } from "./_taxii_server.ts";
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function bases(): Promise<string> {
+  const dir = await tempDir("ioclens-polled-");
+  cleanup.push(async () => await dir[Symbol.asyncDispose]());
+  return dir.path;
+}
+
+/** The download engine over real HTTP with the runtime's fetch, recording logs and alerts; retries wait 0 ms. */
+function engine() {
+  const logs: string[] = [];
+  const alerts: string[] = [];
+  const remote = new RemoteFeeds({
+    now: Date.now,
+    sleep: async () => {},
+    log: (level, message, fields) => logs.push(`${level} ${message}${fields ? ` ${JSON.stringify(fields)}` : ""}`),
+    alert: (name, fields) => alerts.push(`${name} ${fields.map(([k, v]) => `${k}=${v}`).join(" ")}`),
+    sourceFor: (feed, settings) => feedSourceFor(feed, settings, { fetch: httpFetch, env: {}, userAgent: "ioclens-test" }),
+  });
+  return { remote, logs, alerts };
+}
+
+function indicator(n: number, pattern: string): Record<string, unknown> {
+  return { type: "indicator", spec_version: "2.1", id: `indicator--00000000-0000-4000-8000-${String(n).padStart(12, "0")}`, created: "2026-12-01T00:00:00.000Z", modified: "2026-12-01T00:00:00.000Z", pattern, pattern_type: "stix", valid_from: "2026-12-01T00:00:00Z" };
+}
+
+describe("TAXII and MISP feeds through the download engine", () => {
+  test("a TAXII collection with a bearer token: paged first poll, an incremental second one that survives a restart, and a failed poll that keeps the copy", async () => {
+    await using taxii = await startTaxiiServer();
+    taxii.authorization = "Bearer t0ken-s3cret";
+    const objects = [1, 2, 3].map((n) => ({ added: `2026-12-03T10:00:0${n}.000Z`, object: indicator(n, `[ipv4-addr:value = '192.0.2.${n}']`) }));
+    taxii.collections.set("c2", { title: "C2", objects });
+    const dir = await bases();
+    const config = downloadConfig(dir, `<Feed url="${taxii.url}/api1/collections/c2/" format="taxii" filename="taxii.json" category="TAXII" retries="0"><Header name="Authorization">Bearer t0ken-s3cret</Header></Feed>`);
+    const first = engine();
+    expect(await first.remote.refresh(config, "all")).toEqual([{ name: "taxii.json", changed: true }]);
+    expect(first.remote.status("taxii.json")).toMatchObject({ source: `taxii ${taxii.url}/api1/collections/c2/`, httpStatus: 200, records: 3 });
+    expect(taxii.requests.map((r) => r.path)).toEqual(["/api1/collections/c2/objects/", "/api1/collections/c2/objects/?next=2"]);
+    const copy = () => readFileSync(join(dir, "taxii.json"), "utf8");
+    expect(values((await run(readStixFeed, copy(), feedConfig({ format: "taxii" }))).entries)).toEqual([1, 2, 3].map((n) => ["IP", `192.0.2.${n}`]));
+    expect(JSON.parse(readFileSync(join(dir, "taxii.json.state.json"), "utf8")).state).toEqual({ cursor: "2026-12-03T10:00:03.000Z" });
+
+    // A new process polls on from the copy's cursor.
+    taxii.requests.length = 0;
+    objects.push({ added: "2026-12-04T08:00:00.000Z", object: indicator(4, "[domain-name:value = 'new.bad.example']") });
+    const restarted = engine();
+    expect(await restarted.remote.refresh(config, "all")).toEqual([{ name: "taxii.json", changed: true }]);
+    expect(taxii.requests.map((r) => r.path)).toEqual(["/api1/collections/c2/objects/?added_after=2026-12-03T10%3A00%3A03.000Z"]);
+    expect(values((await run(readStixFeed, copy(), feedConfig({ format: "taxii" }))).entries).at(-1)).toEqual(["DOMAIN", "new.bad.example"]);
+
+    // The server fails: the copy stays, the failure is in the status and the alert, the token is in neither.
+    const before = copy();
+    objects.push({ added: "2026-12-04T09:00:00.000Z", object: indicator(5, "[ipv4-addr:value = '203.0.113.5']") });
+    taxii.authorization = "Bearer another";
+    expect(await restarted.remote.refresh(config, "all")).toEqual([{ name: "taxii.json", changed: false, error: `TAXII collection ${taxii.url}/api1/collections/c2/objects/?added_after=2026-12-04T08%3A00%3A00.000Z: HTTP 401 Unauthorized, expected 200` }]);
+    expect([copy(), restarted.remote.status("taxii.json")?.httpStatus]).toEqual([before, 401]);
+    expect([...restarted.logs, ...restarted.alerts].join("\n")).not.toContain("t0ken-s3cret");
+    expect(restarted.alerts).toHaveLength(1);
+  });
+
+  test("a MISP API: the key goes in Authorization only, the copy holds the to_ids attributes, a second refresh asks from the newest timestamp", async () => {
+    const key = "MISPKEY0123456789abcdefMISPKEY0123456789";
+    await using misp = await startMispServer(key);
+    misp.attributes.push(
+      { uuid: "a1", type: "ip-dst", value: "192.0.2.77", to_ids: true, timestamp: "1700000001", Event: { info: "Test", uuid: "e1" } },
+      { uuid: "a2", type: "email-src", value: "x@bad.example", to_ids: true, timestamp: "1700000002" },
+      { uuid: "a3", type: "domain", value: "misp.bad.example", to_ids: true, timestamp: "1700000003" },
+    );
+    const dir = await bases();
+    const config = downloadConfig(dir, `<Feed url="${misp.url}" format="misp-api" filename="misp.json" category="MISP" retries="0"><Header name="Authorization">${key}</Header></Feed>`);
+    const e = engine();
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "misp.json", changed: true }]);
+    const copy = readFileSync(join(dir, "misp.json"), "utf8");
+    expect(values((await run(readMispAttributesFeed, copy, feedConfig({ format: "misp-api" }))).entries)).toEqual([
+      ["IP", "192.0.2.77"],
+      ["DOMAIN", "misp.bad.example"],
+    ]);
+    expect(e.remote.status("misp.json")).toMatchObject({ records: 2, httpStatus: 200 });
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "misp.json", changed: false }]);
+    expect(misp.searches.at(-1)).toEqual({ returnFormat: "json", page: 1, limit: 5000, timestamp: "1700000003", deleted: [0, 1] });
+    expect(e.logs.join("\n")).not.toContain(key);
+  });
+
+  test("a MISP feed from a folder (file: URL) is read like one served over HTTP", async () => {
+    const dir = await bases();
+    const config = downloadConfig(dir, `<Feed url="${pathToFileURL(fixturePath("misp-feed")).href}/" format="misp-feed" filename="osint.json" category="OSINT"/>`);
+    const e = engine();
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "osint.json", changed: true }]);
+    expect(e.remote.status("osint.json")?.records).toBe(7);
+    expect(await e.remote.refresh(config, "all")).toEqual([{ name: "osint.json", changed: false }]);
+  });
+
+  test.each([
+    ['<Feed filename="t.json" format="taxii"/>', "format taxii is fetched from a server: found no url attribute, expected one"],
+    ['<Feed url="https://misp.example" format="misp-api"/>', 'format misp-api needs the API key in <Header name="Authorization">: found none'],
+    ['<Feed url="https://feeds.example/a.txt" format="lines" collection="c2"/>', "attribute collection names a TAXII collection: found format lines, expected taxii"],
+    ['<Feed url="file:///srv/feed.txt" format="lines"/>', 'attribute url must be an http:// or https:// URL, got "file:///srv/feed.txt"'],
+  ])("%s is a config error", (feed, message) => {
+    expect(() => parseServiceConfig(downloadConfigText("/tmp", feed), "kl_feed_service.conf")).toThrow(message);
+  });
+});
