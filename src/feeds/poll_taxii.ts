@@ -10,6 +10,7 @@
 import { FeedError } from "./feed_error.ts";
 import { fetchJson, type FeedFetch, type FeedAuth } from "./_feed_http.ts";
 import type { FeedPoll } from "./polling_feed_source.ts";
+import { isIndexedStixIndicator } from "./read_stix_feed.ts";
 
 /** TAXII 2.1 §1.6.8: the media type of every TAXII resource. */
 export const TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1";
@@ -80,7 +81,6 @@ export async function pollTaxii(feed: TaxiiFeed, previous: string | undefined, d
     if (typeof envelope !== "object" || envelope === null || Array.isArray(envelope)) throw new FeedError(`TAXII collection ${url.href}: expected an envelope object, got ${Array.isArray(envelope) ? "an array" : typeof envelope}`);
     if (envelope.objects !== undefined && !Array.isArray(envelope.objects)) throw new FeedError(`TAXII collection ${url.href}: objects must be an array, got ${typeof envelope.objects}`);
     for (const object of (envelope.objects ?? []) as unknown[]) {
-      // Only indicators are kept: the STIX reader reads nothing else.
       if (typeof object === "object" && object !== null && (object as StixObject).type === "indicator" && typeof (object as StixObject).id === "string") received.push(object as StixObject);
     }
     last = headers.get("X-TAXII-Date-Added-Last") ?? last;
@@ -97,6 +97,7 @@ export async function pollTaxii(feed: TaxiiFeed, previous: string | undefined, d
     const held = objects.get(object.id);
     if (held === undefined || !(String(held.modified ?? "") > String(object.modified ?? ""))) objects.set(object.id, object);
   }
+  // Revoked, expired, and indicators the STIX reader cannot index (e-mail, AND patterns) leave the copy.
   const removed = dropRevokedAndExpired(objects, deps.now());
   if (received.length === 0 && removed === 0) return { changed: false };
   const bundle = { type: "bundle", id: "bundle--00000000-0000-4000-8000-000000000000", x_ioclens_added_after: last, objects: [...objects.values()] };
@@ -118,12 +119,12 @@ function parseBundle(text: string | undefined): { objects: Map<string, StixObjec
   return typeof bundle.x_ioclens_added_after === "string" ? { objects, cursor: bundle.x_ioclens_added_after } : { objects };
 }
 
-/** Removes revoked objects and indicators past their `valid_until`; returns how many. */
+/** Removes indicators past their `valid_until` and those the STIX reader would skip (revoked ones too); returns how many. */
 function dropRevokedAndExpired(objects: Map<string, StixObject>, now: number): number {
   let removed = 0;
   for (const [id, object] of objects) {
     const expired = typeof object.valid_until === "string" && Date.parse(object.valid_until) <= now;
-    if (object.revoked === true || expired) {
+    if (expired || !isIndexedStixIndicator(object)) {
       objects.delete(id);
       removed++;
     }

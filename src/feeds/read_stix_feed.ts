@@ -92,6 +92,18 @@ export async function readStixFeed(input: FeedInput, config: FeedConfig, context
   }
 }
 
+/**
+ * Whether `object` is an indicator this reader turns into at least one entry: not revoked, a
+ * STIX pattern whose comparisons it parses, at least one on a path it indexes. The TAXII client
+ * keeps only these, so a collection of mostly e-mail or AND patterns does not read as a feed of
+ * mostly skipped records.
+ */
+export function isIndexedStixIndicator(object: Readonly<Record<string, unknown>>): boolean {
+  if (object.type !== "indicator" || object.revoked === true || (object.pattern_type ?? "stix") !== "stix" || typeof object.pattern !== "string") return false;
+  const comparisons = parsePattern(object.pattern);
+  return typeof comparisons !== "string" && comparisons.some(({ path }) => PATHS[path] !== undefined);
+}
+
 function contextOf(object: Record<string, unknown>): Fields {
   const fields: [string, string][] = [];
   for (const name of CONTEXT) {

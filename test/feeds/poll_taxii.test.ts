@@ -90,6 +90,21 @@ describe("pollTaxii()", () => {
     expect(await indexed(await pollTaxii({ url: `${server.url}/api1/collections/c2/` }, undefined, deps))).toEqual([["DOMAIN", "new.bad.example"]]);
   });
 
+  test("indicators the STIX reader cannot index (e-mail, AND, YARA) are not kept, so they cannot outnumber the others in the copy", async () => {
+    await using server = await startTaxiiServer();
+    const objects = [
+      indicator(1, "[email-addr:value = 'phisher@bad.example']"),
+      indicator(2, "[ipv4-addr:value = '192.0.2.1'] AND [domain-name:value = 'x.bad.example']"),
+      indicator(3, "rule x { condition: true }", { pattern_type: "yara" }),
+      indicator(4, "[domain-name:value = 'kept.bad.example'] OR [email-addr:value = 'a@bad.example']"),
+    ];
+    server.collections.set("c2", { title: "C2", objects: objects.map((object, i) => ({ added: `2026-12-03T10:00:0${i}.000Z`, object })) });
+    const poll = changed(await pollTaxii({ url: `${server.url}/api1/collections/c2/` }, undefined, deps));
+    expect(JSON.parse(poll.text).objects.map((o: { id: string }) => o.id)).toEqual([objects[3]!.id]);
+    const read = await run(readStixFeed, poll.text, feedConfig({ format: "stix" }));
+    expect([values(read.entries), read.skips.length]).toEqual([[["DOMAIN", "kept.bad.example"]], 1]);
+  });
+
   test("an indicator expires on a later poll even when nothing new arrived", async () => {
     await using server = await startTaxiiServer();
     server.collections.set("c2", { title: "C2", objects: [{ added: "2026-12-03T10:00:00.000Z", object: indicator(1, "[ipv4-addr:value = '192.0.2.1']", { valid_until: "2026-12-05T00:00:00Z" }) }] });
