@@ -175,8 +175,10 @@ ${catalogueFeedElements(names)}
   </Feeds>`;
   const bases = `<!-- Where the downloaded feeds are kept, relative to this file's folder. -->
     <Bases>bases</Bases>`;
+  const note = `<!--\n  Feeds: ${names.join(", ")} from the open feed catalogue (docs/feeds.md), in place of the demo feeds\n  the comment above names; each feed's terms of use are in the comment above it.\n-->\n<Configuration>`;
   const withFeeds = replaceOnce(config, /(?:[ \t]*<!--(?:(?!-->)[\s\S])*-->\s*)?[ \t]*<Feeds\b[\s\S]*?<\/Feeds>/g, "Feeds", feeds);
-  return replaceOnce(withFeeds, /(?:<!--(?:(?!-->)[\s\S])*-->\s*)?<Bases>[\s\S]*?<\/Bases>/g, "Bases", bases);
+  const withBases = replaceOnce(withFeeds, /(?:<!--(?:(?!-->)[\s\S])*-->\s*)?<Bases>[\s\S]*?<\/Bases>/g, "Bases", bases);
+  return replaceOnce(withBases, /<Configuration>/g, "Configuration", note);
 }
 
 function replaceOnce(text: string, pattern: RegExp, what: string, by: string): string {
