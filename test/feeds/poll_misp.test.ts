@@ -86,10 +86,10 @@ describe("pollMispFeed()", () => {
 
   test("over HTTP: fetches the manifest and each event once, keeps the to_ids attributes of events and their objects", async () => {
     await using misp = await startMispServer(KEY);
-    misp.feedFolder = folder;
+    misp.serveFeed(folder);
     const source = { url: `${misp.url}/feed/` };
     const first = changed(await pollMispFeed(source, undefined, deps));
-    expect(misp.paths).toEqual(["/feed/manifest.json", "/feed/5f0c2a6e-1c3b-4b1e-9d3a-6a1e0c2b7d01.json", "/feed/5f0c2a6e-1c3b-4b1e-9d3a-6a1e0c2b7d02.json"]);
+    expect(misp.requests.map((r) => r.path)).toEqual(["/feed/manifest.json", "/feed/5f0c2a6e-1c3b-4b1e-9d3a-6a1e0c2b7d01.json", "/feed/5f0c2a6e-1c3b-4b1e-9d3a-6a1e0c2b7d02.json"]);
     expect([first.received, first.pages]).toEqual([10, 2]);
     const read = await run(readMispAttributesFeed, first.text, feedConfig({ format: "misp-feed" }));
     expect(values(read.entries)).toEqual([
@@ -112,9 +112,9 @@ describe("pollMispFeed()", () => {
       ["port", "8443"],
     ]);
 
-    misp.paths.length = 0;
+    misp.requests.length = 0;
     expect(await pollMispFeed(source, first.text, deps)).toEqual({ changed: false });
-    expect(misp.paths).toEqual(["/feed/manifest.json"]);
+    expect(misp.requests.map((r) => r.path)).toEqual(["/feed/manifest.json"]);
   });
 
   test("from a local folder (file: URL); an event whose timestamp changed is fetched again, one gone from the manifest is dropped", async () => {
