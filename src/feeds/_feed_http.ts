@@ -59,6 +59,8 @@ export async function fetchJson(fetch: FeedFetch, url: string, request: JsonRequ
   try {
     response = await fetch(url, { method: request.method ?? "GET", headers, ...(request.body !== undefined ? { body: JSON.stringify(request.body) } : {}) });
   } catch (error) {
+    // A redirect loop is the server's answer, not a network failure: trying again will not help.
+    if (error instanceof FeedError) throw new FeedError(`${request.what} ${url}: ${error.message}`);
     throw new FeedHttpError(`${request.what} ${url}: request failed: ${(error as Error).message}`, true);
   }
   if (response.status < 200 || response.status > 299) {

@@ -6,7 +6,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { Buffer } from "node:buffer";
 import type { HttpFetch } from "../runtime/http_fetch.ts";
-import { redactSecrets } from "../io/redact_secrets.ts";
+import { redactSecrets, shownUrl } from "../io/redact_secrets.ts";
+import { MAX_REDIRECTS } from "./http_feed_source.ts";
 import { FeedError } from "./feed_error.ts";
 import { FeedHttpError, type FeedFetch } from "./_feed_http.ts";
 import type { FeedSource, FetchOutcome, FetchRequest } from "./feed_source.ts";
@@ -79,20 +80,39 @@ export interface FeedFetchOptions {
 
 /**
  * A FeedFetch over the runtime's fetch: the config's headers, the user agent, the proxy and CA,
- * a timeout per request, and `Accept-Encoding: identity` because the runtime's fetch leaves
- * bodies compressed (src/runtime/http_fetch.ts).
+ * a timeout per request, `Accept-Encoding: identity` because the runtime's fetch leaves bodies
+ * compressed (src/runtime/http_fetch.ts), and redirects followed by hand as a plain download
+ * follows them: at most {@link MAX_REDIRECTS}, a loop fails, and the config's headers are not
+ * sent to another origin. A 307 or 308 repeats a POST; the others continue with a GET.
  */
 export function feedFetchOf(fetch: HttpFetch, options: FeedFetchOptions): FeedFetch {
   const configured = Object.fromEntries(options.headers.map((h) => [h.name.toLowerCase(), h.value]));
-  return async (url, init) => {
-    const headers = { "user-agent": options.userAgent, ...Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k.toLowerCase(), v])), ...configured, "accept-encoding": "identity" };
-    return await fetch(url, {
-      headers,
-      signal: AbortSignal.timeout(options.timeoutMs),
-      method: init.method === "POST" ? "POST" : "GET",
-      ...(init.body === undefined ? {} : { body: init.body }),
-      proxy: options.proxyFor(url),
-      ...(options.caPem === undefined ? {} : { caPem: options.caPem }),
-    });
+  return async (first, init) => {
+    const signal = AbortSignal.timeout(options.timeoutMs);
+    const origin = new URL(first).origin;
+    const visited = new Set<string>();
+    let url = first;
+    let method = init.method === "POST" ? ("POST" as const) : ("GET" as const);
+    for (let redirects = 0; ; redirects++) {
+      visited.add(url);
+      const own = Object.fromEntries(Object.entries(init.headers).map(([k, v]) => [k.toLowerCase(), v]));
+      const credentials = new URL(url).origin === origin ? configured : {};
+      const response = await fetch(url, {
+        headers: { "user-agent": options.userAgent, ...own, ...credentials, "accept-encoding": "identity" },
+        signal,
+        method,
+        ...(method === "POST" && init.body !== undefined ? { body: init.body } : {}),
+        proxy: options.proxyFor(url),
+        ...(options.caPem === undefined ? {} : { caPem: options.caPem }),
+      });
+      const location = response.headers.get("location");
+      if (response.status < 300 || response.status > 399 || response.status === 304 || location === null) return response;
+      await response.body?.cancel().catch(() => {});
+      const next = new URL(location, url).href;
+      if (visited.has(next)) throw new FeedError(`redirect loop: ${shownUrl(url)} sends back to ${shownUrl(next)}, visited before`);
+      if (redirects + 1 > MAX_REDIRECTS) throw new FeedError(`too many redirects: found more than ${MAX_REDIRECTS}, expected at most ${MAX_REDIRECTS} (last to ${shownUrl(next)})`);
+      if (response.status !== 307 && response.status !== 308) method = "GET";
+      url = next;
+    }
   };
 }

@@ -30,6 +30,8 @@ export interface TaxiiServer extends AsyncDisposable {
   failPage?: { index: number; status: number };
   /** Always answer `more` with this token (a server stuck in a loop). */
   stuckNext?: string;
+  /** Answers `from` with a 301 to `to`, keeping the query. */
+  redirect(from: string, to: string): void;
 }
 
 /** A Map that serves each collection it is given. */
@@ -52,6 +54,7 @@ export async function startTaxiiServer(): Promise<TaxiiServer> {
     collections: new ServedCollections((id) => server.route(`/api1/collections/${id}/objects/`, (req, res) => objectsPage(state, state.collections.get(id)!, objectPages++, req, res))),
     requests: server.requests,
     pageSize: 2,
+    redirect: (from, to) => server.route(from, (req, res) => void res.writeHead(301, { location: `${to}${new URL(req.url ?? "/", state.url).search}` }).end()),
     [Symbol.asyncDispose]: () => server.close(),
   };
   const root = (body: () => unknown) => (req: IncomingMessage, res: ServerResponse) => {

@@ -77,6 +77,26 @@ describe("TAXII and MISP feeds through the download engine", () => {
     expect(restarted.alerts).toHaveLength(1);
   });
 
+  test("a moved collection is followed with its token on the same origin; a redirect loop fails the refresh", async () => {
+    await using taxii = await startTaxiiServer();
+    taxii.authorization = "Bearer t0ken";
+    taxii.collections.set("c2", { title: "C2", objects: [{ added: "2026-12-03T10:00:00.000Z", object: indicator(1, "[ipv4-addr:value = '192.0.2.1']") }] });
+    taxii.redirect("/old/collections/c2/objects/", "/api1/collections/c2/objects/");
+    taxii.redirect("/loop/collections/c2/objects/", "/loop2/");
+    taxii.redirect("/loop2/", "/loop/collections/c2/objects/");
+    const dir = await bases();
+    const feed = (path: string) => `<Feed url="${taxii.url}${path}" format="taxii" filename="taxii.json" retries="0"><Header name="Authorization">Bearer t0ken</Header></Feed>`;
+    const e = engine();
+    expect(await e.remote.refresh(downloadConfig(dir, feed("/old/collections/c2/")), "all")).toEqual([{ name: "taxii.json", changed: true }]);
+    expect(taxii.requests.map((r) => [r.path, r.headers["authorization"]])).toEqual([
+      ["/old/collections/c2/objects/", "Bearer t0ken"],
+      ["/api1/collections/c2/objects/", "Bearer t0ken"],
+    ]);
+    const [looped] = await e.remote.refresh(downloadConfig(dir, feed("/loop/collections/c2/")), "all");
+    const query = "?added_after=2026-12-03T10%3A00%3A00.000Z";
+    expect(looped?.error).toBe(`TAXII collection ${taxii.url}/loop/collections/c2/objects/${query}: redirect loop: ${taxii.url}/loop2/${query} sends back to ${taxii.url}/loop/collections/c2/objects/${query}, visited before`);
+  });
+
   test("a MISP API: the key goes in Authorization only, the copy holds the to_ids attributes, a second refresh asks from the newest timestamp", async () => {
     const key = "MISPKEY0123456789abcdefMISPKEY0123456789";
     await using misp = await startMispServer(key);
