@@ -24,7 +24,8 @@ export function formatHelp(help: CommandHelp): string {
   const column = Math.max(...flags.map((f) => f.length)) + 2;
   const groups = new Map<string, string[]>();
   Object.values(help.options).forEach((spec, i) => {
-    const [first, ...more] = spec.description.split("\n");
+    // Description lines over 100 characters (a list of names) wrap under their column.
+    const [first, ...more] = spec.description.split("\n").flatMap((line) => wrap(line, 100 - column).split("\n"));
     const lines = [flags[i]!.padEnd(column) + first, ...more.map((line) => " ".repeat(column) + line)];
     const group = spec.group ?? "Options";
     groups.set(group, [...(groups.get(group) ?? []), ...lines]);
@@ -40,12 +41,12 @@ function indent(text: string): string {
   return text.split("\n").map((line) => (line === "" ? line : `  ${line}`)).join("\n");
 }
 
-/** Breaks `text` into lines of at most 92 characters at spaces. */
-function wrap(text: string): string {
+/** Breaks `text` into lines of at most `width` characters at spaces. */
+function wrap(text: string, width = 92): string {
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(" ")) {
-    if (line !== "" && line.length + 1 + word.length > 92) {
+    if (line !== "" && line.length + 1 + word.length > width) {
       lines.push(line);
       line = word;
     } else line = line === "" ? word : `${line} ${word}`;

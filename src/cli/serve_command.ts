@@ -48,7 +48,7 @@ export const SERVE_OPTIONS = {
   strict: { type: "boolean", description: "unknown config elements and attributes are errors (exit 3), not warnings" },
   "print-config": { type: "boolean", description: "print the effective config XML (a template to start from) and exit" },
   siem: { type: "string", value: "NAME", description: `with --print-config: the output formats one SIEM reads (docs/siem.md):\n${SIEM_NAMES.join(", ")}; default splunk` },
-  feeds: { type: "string", value: "NAMES", description: `with --print-config: open feeds of the catalogue to configure, comma-separated (docs/feeds.md):\n${CATALOGUE_NAMES.join(", ")}` },
+  feeds: { type: "string", value: "NAMES", description: `with --print-config: open feeds of the catalogue, comma-separated\n(docs/feeds.md): ${CATALOGUE_NAMES.join(", ")}` },
   "no-watchdog": { type: "boolean", description: "run the service in this process, without the supervisor" },
   "log-level": { type: "string", value: "LEVEL", description: "debug, info (default), warn or error (or IOCLENS_LOG_LEVEL)" },
   "log-format": { type: "string", value: "FMT", description: "text (default) or json lines (or IOCLENS_LOG_FORMAT)" },

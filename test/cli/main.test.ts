@@ -113,6 +113,14 @@ describe("serve --print-config --siem NAME", () => {
 });
 
 describe("serve --print-config --feeds NAMES", () => {
+  test("--help lists every catalogue name, wrapped under the option's column within 100 characters", async () => {
+    const { out } = await run(["serve", "--help"]);
+    const options = out.slice(out.indexOf("Options:"), out.indexOf("Signals:")).trimEnd().split("\n");
+    expect(options.filter((line) => line.length > 100)).toEqual([]);
+    const feeds = options.slice(options.findIndex((line) => line.includes("--feeds")), options.findIndex((line) => line.includes("--no-watchdog")));
+    expect(feeds.join(" ").replace(/\s+/g, " ")).toContain(`(docs/feeds.md): ${CATALOGUE_NAMES.join(", ")}`);
+  });
+
   test("prints a config with those catalogue feeds and the SIEM's formats; it passes --check-config --strict", async () => {
     const printed = await run(["serve", "--print-config", "--siem", "kuma", "--feeds", "urlhaus, feodo,misp-rfc1918,feodo"]);
     expect([printed.code, printed.err]).toEqual([0, ""]);
