@@ -48,6 +48,8 @@ export interface FetchRequest {
 export interface FetchFacts {
   readonly status?: number;
   readonly etag?: string;
+  /** What a polled source left out of the copy, by reason (TAXII `revoked`, MISP `not to_ids`); shown in /status and the log. */
+  readonly dropped?: Readonly<Record<string, number>>;
 }
 
 /** What a fetch found. */

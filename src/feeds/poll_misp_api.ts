@@ -10,8 +10,8 @@
  */
 import { FeedError } from "./feed_error.ts";
 import { fetchJson, type FeedFetch } from "./_feed_http.ts";
-import type { FeedPoll } from "./polling_feed_source.ts";
-import { isIndexedMispAttribute, mispAttributes, type MispAttribute } from "./read_misp_attributes_feed.ts";
+import { countDropped, type FeedPoll } from "./polling_feed_source.ts";
+import { mispAttributes, mispLeftOut, type MispAttribute } from "./read_misp_attributes_feed.ts";
 
 /** Where and how to ask. */
 export interface MispApiFeed {
@@ -50,6 +50,7 @@ export async function pollMispApi(feed: MispApiFeed, previous: string | undefine
   let received = 0;
   let changes = 0;
   let removed = 0;
+  const dropped: Record<string, number> = {};
   let newest = cursor;
   let page = 1;
   for (; ; page++) {
@@ -65,16 +66,20 @@ export async function pollMispApi(feed: MispApiFeed, previous: string | undefine
       const stamp = String(attribute.timestamp ?? "");
       if (newest === undefined || Number(stamp) > Number(newest)) newest = stamp;
       const held = attributes.get(key);
-      if (isIndexedMispAttribute(attribute)) {
+      const leftOut = mispLeftOut(attribute);
+      if (leftOut === undefined) {
         if (held === undefined || String(held.timestamp ?? "") !== stamp) changes++;
         attributes.set(key, attribute);
-      } else if (attributes.delete(key)) removed++;
+        continue;
+      }
+      countDropped(dropped, leftOut);
+      if (attributes.delete(key)) removed++;
     }
     if (batch.length < limit) break;
   }
   if (changes === 0 && removed === 0 && newest === cursor) return { changed: false };
   const copy = { x_ioclens_timestamp: newest, Attribute: [...attributes.values()] };
-  return { changed: true, text: `${JSON.stringify(copy)}\n`, ...(newest === undefined ? {} : { cursor: newest }), received, pages: page, removed };
+  return { changed: true, text: `${JSON.stringify(copy)}\n`, ...(newest === undefined ? {} : { cursor: newest }), received, pages: page, removed, dropped };
 }
 
 function parseCopy(text: string | undefined): { attributes: Map<string, MispAttribute>; cursor?: string } {

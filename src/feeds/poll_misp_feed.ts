@@ -11,8 +11,9 @@
 import { fileURLToPath } from "node:url";
 import { FeedError } from "./feed_error.ts";
 import { fetchJson, type FeedAuth, type FeedFetch } from "./_feed_http.ts";
-import { eventAttributes, isIndexedMispAttribute, type MispAttribute } from "./read_misp_attributes_feed.ts";
+import { eventAttributes, mispLeftOut, type MispAttribute } from "./read_misp_attributes_feed.ts";
 import type { MispPoll } from "./poll_misp_api.ts";
+import { countDropped } from "./polling_feed_source.ts";
 
 /** Where the feed is: `https://…/feed/` or a `file:` URL of a folder. */
 export interface MispFeedSource {
@@ -44,6 +45,7 @@ export async function pollMispFeed(source: MispFeedSource, previous: string | un
   const events: Record<string, string> = {};
   const attributes: MispAttribute[] = [];
   let received = 0;
+  const dropped: Record<string, number> = {};
   let fetched = 0;
   for (const [uuid, entry] of Object.entries(manifest as Record<string, { timestamp?: unknown }>)) {
     if (!/^[0-9a-f-]{36}$/i.test(uuid)) throw new FeedError(`MISP feed ${base}manifest.json: "${uuid.slice(0, 60)}" is not an event uuid`);
@@ -60,13 +62,17 @@ export async function pollMispFeed(source: MispFeedSource, previous: string | un
     fetched++;
     const all = eventAttributes({ ...(document.Event as object), uuid } as Parameters<typeof eventAttributes>[0]);
     received += all.length;
-    attributes.push(...all.filter(isIndexedMispAttribute));
+    for (const attribute of all) {
+      const leftOut = mispLeftOut(attribute);
+      if (leftOut === undefined) attributes.push(attribute);
+      else countDropped(dropped, leftOut);
+    }
   }
   const gone = Object.keys(held.events).filter((uuid) => !(uuid in events));
   if (fetched === 0 && gone.length === 0) return { changed: false };
   const removed = gone.reduce((sum, uuid) => sum + (held.byEvent.get(uuid)?.length ?? 0), 0);
   const copy = { x_ioclens_events: events, Attribute: attributes };
-  return { changed: true, text: `${JSON.stringify(copy)}\n`, received, pages: fetched, removed };
+  return { changed: true, text: `${JSON.stringify(copy)}\n`, received, pages: fetched, removed, dropped };
 }
 
 async function getJson(source: MispFeedSource, url: string, deps: MispFeedDeps): Promise<unknown> {

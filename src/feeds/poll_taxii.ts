@@ -9,7 +9,7 @@
  */
 import { FeedError } from "./feed_error.ts";
 import { fetchJson, type FeedFetch, type FeedAuth } from "./_feed_http.ts";
-import type { FeedPoll } from "./polling_feed_source.ts";
+import { countDropped, type FeedPoll } from "./polling_feed_source.ts";
 import { isIndexedStixIndicator } from "./read_stix_feed.ts";
 
 /** TAXII 2.1 §1.6.8: the media type of every TAXII resource. */
@@ -67,6 +67,7 @@ export async function pollTaxii(feed: TaxiiFeed, previous: string | undefined, d
   const { objects, cursor } = parseBundle(previous);
   const collection = await collectionUrl(feed, deps.fetch);
   const received: StixObject[] = [];
+  const dropped: Record<string, number> = {};
   let next: string | undefined;
   let last = cursor;
   let pages = 0;
@@ -82,6 +83,7 @@ export async function pollTaxii(feed: TaxiiFeed, previous: string | undefined, d
     if (envelope.objects !== undefined && !Array.isArray(envelope.objects)) throw new FeedError(`TAXII collection ${url.href}: objects must be an array, got ${typeof envelope.objects}`);
     for (const object of (envelope.objects ?? []) as unknown[]) {
       if (typeof object === "object" && object !== null && (object as StixObject).type === "indicator" && typeof (object as StixObject).id === "string") received.push(object as StixObject);
+      else countDropped(dropped, "not an indicator");
     }
     last = headers.get("X-TAXII-Date-Added-Last") ?? last;
     pages++;
@@ -98,10 +100,10 @@ export async function pollTaxii(feed: TaxiiFeed, previous: string | undefined, d
     if (held === undefined || !(String(held.modified ?? "") > String(object.modified ?? ""))) objects.set(object.id, object);
   }
   // Revoked, expired, and indicators the STIX reader cannot index (e-mail, AND patterns) leave the copy.
-  const removed = dropRevokedAndExpired(objects, deps.now());
+  const removed = dropRevokedAndExpired(objects, deps.now(), dropped);
   if (received.length === 0 && removed === 0) return { changed: false };
   const bundle = { type: "bundle", id: "bundle--00000000-0000-4000-8000-000000000000", x_ioclens_added_after: last, objects: [...objects.values()] };
-  return { changed: true, text: `${JSON.stringify(bundle)}\n`, ...(last === undefined ? {} : { cursor: last }), received: received.length, pages, removed };
+  return { changed: true, text: `${JSON.stringify(bundle)}\n`, ...(last === undefined ? {} : { cursor: last }), received: received.length, pages, removed, dropped };
 }
 
 function parseBundle(text: string | undefined): { objects: Map<string, StixObject>; cursor?: string } {
@@ -120,14 +122,15 @@ function parseBundle(text: string | undefined): { objects: Map<string, StixObjec
 }
 
 /** Removes indicators past their `valid_until` and those the STIX reader would skip (revoked ones too); returns how many. */
-function dropRevokedAndExpired(objects: Map<string, StixObject>, now: number): number {
+function dropRevokedAndExpired(objects: Map<string, StixObject>, now: number, dropped: Record<string, number>): number {
   let removed = 0;
   for (const [id, object] of objects) {
     const expired = typeof object.valid_until === "string" && Date.parse(object.valid_until) <= now;
-    if (expired || !isIndexedStixIndicator(object)) {
-      objects.delete(id);
-      removed++;
-    }
+    const reason = object.revoked === true ? "revoked" : expired ? "expired" : isIndexedStixIndicator(object) ? undefined : "pattern not indexed";
+    if (reason === undefined) continue;
+    objects.delete(id);
+    countDropped(dropped, reason);
+    removed++;
   }
   return removed;
 }

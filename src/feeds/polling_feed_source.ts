@@ -25,7 +25,14 @@ export type FeedPoll =
       readonly received: number;
       readonly pages: number;
       readonly removed: number;
+      /** What this poll left out of the copy or took out of it, by reason (`revoked`, `not to_ids`). */
+      readonly dropped: Readonly<Record<string, number>>;
     };
+
+/** Adds one to `reason` in `counts`. */
+export function countDropped(counts: Record<string, number>, reason: string): void {
+  counts[reason] = (counts[reason] ?? 0) + 1;
+}
 
 /** A protocol's poll: the last good copy (or undefined) in, what changed out; throws FeedError. */
 export type Poll = (previous: string | undefined) => Promise<FeedPoll>;
@@ -58,7 +65,8 @@ export class PollingFeedSource implements FeedSource {
       const result = await this.poll(previous);
       if (!result.changed) return { kind: "unchanged", state: request.state, status: 200 };
       await writeFile(request.target, result.text);
-      return { kind: "changed", state: result.cursor === undefined ? {} : { cursor: result.cursor }, bytes: Buffer.byteLength(result.text), status: 200 };
+      const dropped = Object.keys(result.dropped).length === 0 ? {} : { dropped: result.dropped };
+      return { kind: "changed", state: result.cursor === undefined ? {} : { cursor: result.cursor }, bytes: Buffer.byteLength(result.text), status: 200, ...dropped };
     } catch (error) {
       const retryable = error instanceof FeedHttpError ? error.retryable : !(error instanceof FeedError);
       const status = error instanceof FeedHttpError && error.status !== undefined ? { status: error.status } : {};

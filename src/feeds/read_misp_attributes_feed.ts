@@ -51,12 +51,15 @@ const TYPES: Readonly<Record<string, readonly (FeedFieldType | { field: string }
 };
 
 /**
- * Whether an attribute yields entries: `to_ids`, not deleted, of a type this reader indexes. The
- * MISP clients keep only these in a copy, so a MISP full of e-mail or registry attributes does
- * not read as a feed of mostly skipped records.
+ * Why an attribute yields no entry (`deleted`, `not to_ids`, `type not indexed`), or undefined
+ * when it yields one. The MISP clients keep only attributes with no reason in a copy, and count
+ * the others by reason, so a MISP full of e-mail or registry attributes does not read as a feed
+ * of mostly skipped records.
  */
-export function isIndexedMispAttribute(attribute: MispAttribute): boolean {
-  return mispFlag(attribute.to_ids) && !mispFlag(attribute.deleted) && Object.hasOwn(TYPES, String(attribute.type));
+export function mispLeftOut(attribute: MispAttribute): string | undefined {
+  if (mispFlag(attribute.deleted)) return "deleted";
+  if (!mispFlag(attribute.to_ids)) return "not to_ids";
+  return Object.hasOwn(TYPES, String(attribute.type)) ? undefined : "type not indexed";
 }
 
 /** MISP's JSON writes booleans as true, "1" or 1 depending on version and endpoint. */

@@ -51,6 +51,8 @@ export interface DownloadStatus {
   readonly etag?: string;
   /** SHA-256 of the copy in use (hex): a body with the same hash is not parsed again. */
   readonly sha256?: string;
+  /** What the last download's source left out of the copy, by reason (TAXII, MISP). */
+  readonly dropped?: Readonly<Record<string, number>>;
   /** Why the last attempt failed; absent when it succeeded. */
   readonly error?: string;
 }
@@ -250,7 +252,7 @@ export class RemoteFeeds {
       deps.log("info", `feed ${name}: ${how}`, { source: source.describe, status: outcome.status });
       return { name, changed: false };
     }
-    const pending: Pending = { feed, copy, source, hasCopy, state: outcome.state, status: { ...success, bytes: outcome.bytes, ...(sha256 === undefined ? {} : { sha256 }) }, failed: { ...base, ...facts, bytes: outcome.bytes } };
+    const pending: Pending = { feed, copy, source, hasCopy, state: outcome.state, status: { ...success, bytes: outcome.bytes, ...(sha256 === undefined ? {} : { sha256 }), ...(outcome.dropped === undefined ? {} : { dropped: outcome.dropped }) }, failed: { ...base, ...facts, bytes: outcome.bytes } };
     if (stage) {
       this.#staged.set(name, pending);
       return { name, changed: true, staged: `${name}.download` };
@@ -288,7 +290,7 @@ export class RemoteFeeds {
       return this.#fail(feed, pending.failed, source.secrets, `cannot replace the copy ${copy}: ${describeError(error)}`, pending.hasCopy);
     }
     this.#status.set(name, done);
-    this.#deps.log("info", `feed ${name}: downloaded`, { source: source.describe, bytes: done.bytes, records: done.records });
+    this.#deps.log("info", `feed ${name}: downloaded`, { source: source.describe, bytes: done.bytes, records: done.records, ...(done.dropped === undefined ? {} : { dropped: done.dropped }) });
     return { name, changed: true };
   }
 

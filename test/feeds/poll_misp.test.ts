@@ -52,7 +52,7 @@ describe("pollMispApi()", () => {
     misp.attributes.push(attribute(5, "ip-dst|port", "198.51.100.5|4444", 2002));
     const second = changed(await pollMispApi(feed, first.text, { fetch }));
     expect(misp.searches[0]).toEqual({ returnFormat: "json", page: 1, limit: 2, timestamp: "1003", deleted: [0, 1] });
-    expect([second.received, second.removed]).toEqual([4, 2]);
+    expect([second.received, second.removed, second.dropped]).toEqual([4, 2, { deleted: 1, "not to_ids": 1 }]);
     expect(await indexed(second.text)).toEqual([
       ["SHA256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"],
       ["IP", "198.51.100.5"],
@@ -90,7 +90,7 @@ describe("pollMispFeed()", () => {
     const source = { url: `${misp.url}/feed/` };
     const first = changed(await pollMispFeed(source, undefined, deps));
     expect(misp.requests.map((r) => r.path)).toEqual(["/feed/manifest.json", "/feed/5f0c2a6e-1c3b-4b1e-9d3a-6a1e0c2b7d01.json", "/feed/5f0c2a6e-1c3b-4b1e-9d3a-6a1e0c2b7d02.json"]);
-    expect([first.received, first.pages]).toEqual([10, 2]);
+    expect([first.received, first.pages, first.dropped]).toEqual([10, 2, { "not to_ids": 2, "type not indexed": 1 }]);
     const read = await run(readMispAttributesFeed, first.text, feedConfig({ format: "misp-feed" }));
     expect(values(read.entries)).toEqual([
       ["IP", "192.0.2.55"],

@@ -40,7 +40,7 @@ describe("pollTaxii()", () => {
     await using server = await startTaxiiServer();
     fillCollection(server);
     const poll = changed(await pollTaxii({ url: `${server.url}/api1/collections/c2/` }, undefined, deps));
-    expect([poll.received, poll.pages, poll.removed]).toEqual([5, 3, 1]);
+    expect([poll.received, poll.pages, poll.removed, poll.dropped]).toEqual([5, 3, 1, { "not an indicator": 1, expired: 1 }]);
     expect(server.requests.map((r) => r.path)).toEqual(["/api1/collections/c2/objects/", "/api1/collections/c2/objects/?next=2", "/api1/collections/c2/objects/?next=4"]);
     expect(await indexed(poll)).toEqual([
       ["IP", "192.0.2.10"],
@@ -65,7 +65,7 @@ describe("pollTaxii()", () => {
       "/api1/collections/c2/objects/?added_after=2026-12-03T10%3A00%3A05.000Z",
       "/api1/collections/c2/objects/?added_after=2026-12-03T10%3A00%3A05.000Z&next=2",
     ]);
-    expect([second.received, second.pages, second.removed]).toEqual([3, 2, 1]);
+    expect([second.received, second.pages, second.removed, second.dropped]).toEqual([3, 2, 1, { revoked: 1 }]);
     expect(await indexed(second)).toEqual([
       ["IP", "192.0.2.10"],
       ["URL", "http://dl.bad.example/b.exe"],
@@ -101,6 +101,7 @@ describe("pollTaxii()", () => {
     server.collections.set("c2", { title: "C2", objects: objects.map((object, i) => ({ added: `2026-12-03T10:00:0${i}.000Z`, object })) });
     const poll = changed(await pollTaxii({ url: `${server.url}/api1/collections/c2/` }, undefined, deps));
     expect(JSON.parse(poll.text).objects.map((o: { id: string }) => o.id)).toEqual([objects[3]!.id]);
+    expect(poll.dropped).toEqual({ "pattern not indexed": 3 });
     const read = await run(readStixFeed, poll.text, feedConfig({ format: "stix" }));
     expect([values(read.entries), read.skips.length]).toEqual([[["DOMAIN", "kept.bad.example"]], 1]);
   });

@@ -114,7 +114,8 @@ describe("TAXII and MISP feeds through the download engine", () => {
       ["IP", "192.0.2.77"],
       ["DOMAIN", "misp.bad.example"],
     ]);
-    expect(e.remote.status("misp.json")).toMatchObject({ records: 2, httpStatus: 200 });
+    expect(e.remote.status("misp.json")).toMatchObject({ records: 2, httpStatus: 200, dropped: { "type not indexed": 1 } });
+    expect(e.logs.find((line) => line.includes("downloaded"))).toContain('"dropped":{"type not indexed":1}');
     expect(await e.remote.refresh(config, "all")).toEqual([{ name: "misp.json", changed: false }]);
     expect(misp.searches.at(-1)).toEqual({ returnFormat: "json", page: 1, limit: 5000, timestamp: "1700000003", deleted: [0, 1] });
     expect(e.logs.join("\n")).not.toContain(key);
