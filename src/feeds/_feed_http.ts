@@ -40,6 +40,17 @@ export interface JsonRequest {
   readonly maxBytes?: number;
 }
 
+/** `text` parsed when it is a JSON object; undefined when it is absent, not JSON or not an object (a copy to start over from). */
+export function parseJsonObject(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The `Authorization` header value of `auth`. */
 export function authorization(auth: FeedAuth): string {
   if (auth.kind === "basic") return `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;

@@ -9,7 +9,7 @@
  * previous copy and cursor, so the next one asks again from there: nothing is lost or doubled.
  */
 import { FeedError } from "./feed_error.ts";
-import { fetchJson, type FeedFetch } from "./_feed_http.ts";
+import { fetchJson, parseJsonObject, type FeedFetch } from "./_feed_http.ts";
 import { countDropped, type FeedPoll } from "./polling_feed_source.ts";
 import { mispAttributes, mispLeftOut, type MispAttribute } from "./read_misp_attributes_feed.ts";
 
@@ -84,15 +84,10 @@ export async function pollMispApi(feed: MispApiFeed, previous: string | undefine
 
 function parseCopy(text: string | undefined): { attributes: Map<string, MispAttribute>; cursor?: string } {
   const attributes = new Map<string, MispAttribute>();
-  if (text === undefined) return { attributes };
-  let copy: { Attribute?: MispAttribute[]; x_ioclens_timestamp?: unknown };
-  try {
-    copy = JSON.parse(text) as typeof copy;
-  } catch {
-    // A copy that does not parse cannot be merged into: start over from the server.
-    return { attributes };
-  }
-  for (const attribute of copy.Attribute ?? []) if (attribute.uuid !== undefined) attributes.set(attribute.uuid, attribute);
+  const copy = parseJsonObject(text) as { Attribute?: unknown; x_ioclens_timestamp?: unknown } | undefined;
+  // A copy that is not ours cannot be merged into: start over from the server.
+  if (copy === undefined || !Array.isArray(copy.Attribute)) return { attributes };
+  for (const attribute of copy.Attribute as MispAttribute[]) if (typeof attribute?.uuid === "string") attributes.set(attribute.uuid, attribute);
   return typeof copy.x_ioclens_timestamp === "string" ? { attributes, cursor: copy.x_ioclens_timestamp } : { attributes };
 }
 

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { FeedError } from "./feed_error.ts";
-import { fetchJson, type FeedAuth, type FeedFetch } from "./_feed_http.ts";
+import { fetchJson, parseJsonObject, type FeedAuth, type FeedFetch } from "./_feed_http.ts";
 import { eventAttributes, mispLeftOut, type MispAttribute } from "./read_misp_attributes_feed.ts";
 import type { MispPoll } from "./poll_misp_api.ts";
 import { countDropped } from "./polling_feed_source.ts";
@@ -93,18 +93,14 @@ async function getJson(source: MispFeedSource, url: string, deps: MispFeedDeps):
 
 function parseCopy(text: string | undefined): { events: Record<string, string>; byEvent: Map<string, MispAttribute[]> } {
   const byEvent = new Map<string, MispAttribute[]>();
-  if (text === undefined) return { events: {}, byEvent };
-  let copy: { x_ioclens_events?: Record<string, string>; Attribute?: MispAttribute[] };
-  try {
-    copy = JSON.parse(text) as typeof copy;
-  } catch {
-    return { events: {}, byEvent };
-  }
-  for (const attribute of copy.Attribute ?? []) {
-    const uuid = attribute.event_uuid ?? "";
+  const copy = parseJsonObject(text) as { x_ioclens_events?: unknown; Attribute?: unknown } | undefined;
+  // A copy that is not ours cannot be merged into: start over from the server.
+  if (copy === undefined || !Array.isArray(copy.Attribute) || typeof copy.x_ioclens_events !== "object" || copy.x_ioclens_events === null) return { events: {}, byEvent };
+  for (const attribute of copy.Attribute as MispAttribute[]) {
+    const uuid = attribute?.event_uuid ?? "";
     const list = byEvent.get(uuid);
     if (list === undefined) byEvent.set(uuid, [attribute]);
     else list.push(attribute);
   }
-  return { events: copy.x_ioclens_events ?? {}, byEvent };
+  return { events: copy.x_ioclens_events as Record<string, string>, byEvent };
 }

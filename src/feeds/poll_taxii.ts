@@ -8,7 +8,7 @@
  * for the same objects again, and merging by `id` keeps one copy of each.
  */
 import { FeedError } from "./feed_error.ts";
-import { fetchJson, type FeedFetch, type FeedAuth } from "./_feed_http.ts";
+import { fetchJson, parseJsonObject, type FeedFetch, type FeedAuth } from "./_feed_http.ts";
 import { countDropped, type FeedPoll } from "./polling_feed_source.ts";
 import { isIndexedStixIndicator } from "./read_stix_feed.ts";
 
@@ -101,24 +101,20 @@ export async function pollTaxii(feed: TaxiiFeed, previous: string | undefined, d
   }
   // Revoked, expired, and indicators the STIX reader cannot index (e-mail, AND patterns) leave the copy.
   const removed = dropRevokedAndExpired(objects, deps.now(), dropped);
-  if (received.length === 0 && removed === 0) return { changed: false };
+  // A page of only non-indicators still moves the cursor, which must be kept.
+  if (received.length === 0 && removed === 0 && last === cursor) return { changed: false };
   const bundle = { type: "bundle", id: "bundle--00000000-0000-4000-8000-000000000000", x_ioclens_added_after: last, objects: [...objects.values()] };
   return { changed: true, text: `${JSON.stringify(bundle)}\n`, ...(last === undefined ? {} : { cursor: last }), received: received.length, pages, removed, dropped };
 }
 
 function parseBundle(text: string | undefined): { objects: Map<string, StixObject>; cursor?: string } {
   const objects = new Map<string, StixObject>();
-  if (text === undefined) return { objects };
-  let bundle: { objects?: StixObject[]; x_ioclens_added_after?: unknown };
-  try {
-    bundle = JSON.parse(text) as typeof bundle;
-  } catch (error) {
-    // A last copy that does not parse is not ours to merge into: start over from the server.
-    void error;
-    return { objects };
-  }
-  for (const object of bundle.objects ?? []) objects.set(object.id, object);
-  return typeof bundle.x_ioclens_added_after === "string" ? { objects, cursor: bundle.x_ioclens_added_after } : { objects };
+  const bundle = parseJsonObject(text);
+  // A last copy that is not a bundle is not ours to merge into: start over from the server.
+  if (bundle === undefined || !Array.isArray(bundle["objects"])) return { objects };
+  for (const object of bundle["objects"] as StixObject[]) if (typeof object?.id === "string") objects.set(object.id, object);
+  const cursor = bundle["x_ioclens_added_after"];
+  return typeof cursor === "string" ? { objects, cursor } : { objects };
 }
 
 /** Removes indicators past their `valid_until` and those the STIX reader would skip (revoked ones too); returns how many. */

@@ -161,6 +161,18 @@ describe("pollTaxii()", () => {
     expect(server.requests).toHaveLength(2);
   });
 
+  test("a page of only non-indicators still moves the cursor; a last copy that is not a bundle starts a full poll", async () => {
+    await using server = await startTaxiiServer();
+    server.collections.set("c2", { title: "C2", objects: [{ added: "2026-12-03T10:00:00.000Z", object: { type: "identity", spec_version: "2.1", id: "identity--00000000-0000-4000-8000-000000000001", name: "CERT" } }] });
+    const feed = { url: `${server.url}/api1/collections/c2/` };
+    const first = changed(await pollTaxii(feed, undefined, deps));
+    expect([first.cursor, first.dropped, JSON.parse(first.text).objects]).toEqual(["2026-12-03T10:00:00.000Z", { "not an indicator": 1 }, []]);
+    expect(await pollTaxii(feed, first.text, deps)).toEqual({ changed: false });
+    server.requests.length = 0;
+    expect(changed(await pollTaxii(feed, "[]", deps)).cursor).toBe("2026-12-03T10:00:00.000Z");
+    expect(server.requests.map((r) => r.path)).toEqual(["/api1/collections/c2/objects/"]);
+  });
+
   test("an empty collection is unchanged; an unknown one fails with its URL and status", async () => {
     await using server = await startTaxiiServer();
     server.collections.set("c2", { title: "C2", objects: [] });
