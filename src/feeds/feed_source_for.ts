@@ -63,6 +63,7 @@ export async function feedSourceFor(feed: FeedConfig, settings: FeedsSettings, d
   }
   const limits = feed.limits ?? DEFAULT_FEED_LIMITS;
   const configured = remote.proxy ?? settings.proxy;
+  const proxySecrets = [configured, deps.env["HTTPS_PROXY"], deps.env["https_proxy"], deps.env["HTTP_PROXY"], deps.env["http_proxy"]].flatMap((proxy) => (proxy ? urlSecrets(proxy) : []));
   const polled = pollOf(feed, {
     fetch: feedFetchOf(deps.fetch, {
       // MISP's key is sent by pollMispApi itself; every other header as configured.
@@ -75,12 +76,12 @@ export async function feedSourceFor(feed: FeedConfig, settings: FeedsSettings, d
     readFile: (path) => readFile(path, "utf8"),
     now: deps.now ?? Date.now,
   });
-  if (polled !== undefined) return new PollingFeedSource(`${feed.format} ${shownUrl(remote.url)}`, [...urlSecrets(remote.url), ...remote.headers.map((h) => h.value)], polled);
+  if (polled !== undefined) return new PollingFeedSource(`${feed.format} ${shownUrl(remote.url)}`, [...urlSecrets(remote.url), ...remote.headers.map((h) => h.value), ...proxySecrets], polled);
   return new HttpFeedSource({
     url: remote.url,
     headers: remote.headers,
     proxyFor: (url) => proxyFor(url, configured, deps.env),
-    proxySecrets: [configured, deps.env["HTTPS_PROXY"], deps.env["https_proxy"], deps.env["HTTP_PROXY"], deps.env["http_proxy"]].flatMap((proxy) => (proxy ? urlSecrets(proxy) : [])),
+    proxySecrets,
     ...(caPem === undefined ? {} : { caPem }),
     connectTimeoutMs: remote.connectTimeoutSeconds * 1000,
     timeoutMs: remote.timeoutSeconds * 1000,

@@ -48,6 +48,9 @@ describe("serve with catalogue and TAXII feeds", () => {
     const serve = spawnIoclens(["serve", "--no-watchdog", "-c", conf], { IOCLENS_LOG_FORMAT: "text" });
     await waitFor(() => pong(port), "the service to answer PING", 30_000);
 
+    // The service listens at once and loads the first downloads when they are in.
+    const loaded = (name: string) => new RegExp(`feed ${name.replace(".", "\\.")} loaded records=\\d+`).test(serve.stderr());
+    await waitFor(() => ["feodo.csv", "misp-rfc1918.json", "c2.json"].every(loaded), "the three downloads to be loaded", 30_000);
     const feodo = await replyBackLookup(port, "ip=198.51.100.129");
     expect(feodo[0]).toMatch(/matchedIndicator=198\.51\.100\.129 category=FeodoTracker .*malware=Emotet/);
     const c2 = await replyBackLookup(port, "ip=203.0.113.77");
