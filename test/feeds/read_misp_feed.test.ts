@@ -29,6 +29,16 @@ describe("readMispFeed()", () => {
     expect(skips).toEqual([{ where: "item 4", reason: 'not a URL, domain, IP address or hash: "3:a+b"' }]);
   });
 
+  test("a string list takes only the kinds its matching_attributes name: the ssdeep hash 3:: of an empty file is not an IPv6 address", async () => {
+    const list = { name: "Empty hashes", type: "string", version: 3, matching_attributes: ["md5", "sha256", "ssdeep", "filename|md5"], list: ["3::", "d41d8cd98f00b204e9800998ecf8427e", "good.example"] };
+    const { entries, skips } = await run(readMispFeed, JSON.stringify(list), config);
+    expect(values(entries)).toEqual([["MD5", "d41d8cd98f00b204e9800998ecf8427e"]]);
+    expect(skips).toEqual([
+      { where: "item 1", reason: '"3::" reads as IP, which the list\'s matching_attributes do not name' },
+      { where: "item 3", reason: '"good.example" reads as DOMAIN, which the list\'s matching_attributes do not name' },
+    ]);
+  });
+
   test("reads a gzip-compressed hostname list as domains", async () => {
     const input = chunked(gzipSync(fixture("benign-hostnames.json")), 16);
     expect(values((await run(readMispFeed, input, config)).entries)).toEqual([
