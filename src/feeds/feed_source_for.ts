@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { DEFAULT_FEED_LIMITS, type FeedConfig, type FeedsSettings } from "./feed_config.ts";
 import type { HttpFetch } from "../runtime/http_fetch.ts";
 import type { FeedSource } from "./feed_source.ts";
-import type { FeedFetch } from "./_feed_http.ts";
+import { authorization, type FeedAuth, type FeedFetch } from "./_feed_http.ts";
 import { HttpFeedSource } from "./http_feed_source.ts";
 import { proxyFor, type ProxyEnv } from "./_proxy_for.ts";
 import { feedFetchOf, PollingFeedSource, type Poll } from "./polling_feed_source.ts";
@@ -29,16 +29,27 @@ export interface FeedSourceDeps {
 /** The poll of a feed whose format has its own protocol; undefined for a plain download. */
 function pollOf(feed: FeedConfig, deps: { fetch: FeedFetch; readFile: (path: string) => Promise<string>; now: () => number }): Poll | undefined {
   const remote = feed.remote!;
+  const { url, auth } = withoutCredentials(remote.url);
   if (feed.format === "taxii") {
-    const taxii = { url: remote.url, ...(remote.collection === undefined ? {} : { collection: remote.collection }) };
+    const taxii = { url, ...(auth === undefined ? {} : { auth }), ...(remote.collection === undefined ? {} : { collection: remote.collection }) };
     return (previous) => pollTaxii(taxii, previous, deps);
   }
   if (feed.format === "misp-api") {
     const key = remote.headers.find((h) => h.name.toLowerCase() === "authorization")?.value ?? "";
-    return (previous) => pollMispApi({ url: remote.url, key }, previous, deps);
+    return (previous) => pollMispApi({ url, key }, previous, deps);
   }
-  if (feed.format === "misp-feed") return (previous) => pollMispFeed({ url: remote.url }, previous, deps);
+  if (feed.format === "misp-feed") return (previous) => pollMispFeed({ url, ...(auth === undefined ? {} : { auth }) }, previous, deps);
   return undefined;
+}
+
+/** `https://user:password@host/…` as the URL without them and HTTP Basic credentials, as a plain download sends them. */
+function withoutCredentials(url: string): { url: string; auth?: FeedAuth } {
+  const parsed = new URL(url);
+  if (parsed.username === "" && parsed.password === "") return { url };
+  const auth: FeedAuth = { kind: "basic", user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+  parsed.username = "";
+  parsed.password = "";
+  return { url: parsed.href, auth };
 }
 
 /**
@@ -76,7 +87,11 @@ export async function feedSourceFor(feed: FeedConfig, settings: FeedsSettings, d
     readFile: (path) => readFile(path, "utf8"),
     now: deps.now ?? Date.now,
   });
-  if (polled !== undefined) return new PollingFeedSource(`${feed.format} ${shownUrl(remote.url)}`, [...urlSecrets(remote.url), ...remote.headers.map((h) => h.value), ...proxySecrets], polled);
+  if (polled !== undefined) {
+    const basic = withoutCredentials(remote.url).auth;
+    const secrets = [...urlSecrets(remote.url), ...remote.headers.map((h) => h.value), ...proxySecrets, ...(basic === undefined ? [] : [authorization(basic)])];
+    return new PollingFeedSource(`${feed.format} ${shownUrl(remote.url)}`, secrets, polled);
+  }
   return new HttpFeedSource({
     url: remote.url,
     headers: remote.headers,

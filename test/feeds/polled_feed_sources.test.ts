@@ -77,6 +77,21 @@ describe("TAXII and MISP feeds through the download engine", () => {
     expect(restarted.alerts).toHaveLength(1);
   });
 
+  test("user:password in a TAXII url is sent as HTTP Basic and shown nowhere", async () => {
+    await using taxii = await startTaxiiServer();
+    taxii.authorization = `Basic ${Buffer.from("reader:pa55word").toString("base64")}`;
+    taxii.collections.set("c2", { title: "C2", objects: [{ added: "2026-12-03T10:00:00.000Z", object: indicator(1, "[ipv4-addr:value = '192.0.2.1']") }] });
+    const dir = await bases();
+    const url = taxii.url.replace("http://", "http://reader:pa55word@");
+    const e = engine();
+    expect(await e.remote.refresh(downloadConfig(dir, `<Feed url="${url}/api1/collections/c2/" format="taxii" filename="taxii.json"/>`), "all")).toEqual([{ name: "taxii.json", changed: true }]);
+    taxii.authorization = "Basic other";
+    const [refused] = await e.remote.refresh(downloadConfig(dir, `<Feed url="${url}/api1/collections/c2/" format="taxii" filename="taxii.json" retries="0"/>`), "all");
+    expect(refused?.error).toContain("HTTP 401 Unauthorized");
+    const shown = [...e.logs, ...e.alerts, JSON.stringify(e.remote.status("taxii.json"))].join("\n");
+    expect([shown.includes("pa55word"), shown.includes(Buffer.from("reader:pa55word").toString("base64"))]).toEqual([false, false]);
+  });
+
   test("a moved collection is followed with its token on the same origin; a redirect loop fails the refresh", async () => {
     await using taxii = await startTaxiiServer();
     taxii.authorization = "Bearer t0ken";
