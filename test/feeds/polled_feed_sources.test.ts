@@ -87,7 +87,8 @@ describe("TAXII and MISP feeds through the download engine", () => {
     expect(await e.remote.refresh(downloadConfig(dir, `<Feed url="${url}/api1/collections/c2/" format="taxii" filename="taxii.json"/>`), "all")).toEqual([{ name: "taxii.json", changed: true }]);
     taxii.authorization = "Basic other";
     const [refused] = await e.remote.refresh(downloadConfig(dir, `<Feed url="${url}/api1/collections/c2/" format="taxii" filename="taxii.json" retries="0"/>`), "all");
-    expect(refused?.error).toContain("HTTP 401 Unauthorized");
+    // The URL in the message is the one requested: without the credentials, which went into the header.
+    expect(refused?.error).toBe(`TAXII collection ${taxii.url}/api1/collections/c2/objects/?added_after=2026-12-03T10%3A00%3A00.000Z: HTTP 401 Unauthorized, expected 200`);
     const shown = [...e.logs, ...e.alerts, JSON.stringify(e.remote.status("taxii.json"))].join("\n");
     expect([shown.includes("pa55word"), shown.includes(Buffer.from("reader:pa55word").toString("base64"))]).toEqual([false, false]);
   });
