@@ -77,6 +77,19 @@ describe("TAXII and MISP feeds through the download engine", () => {
     expect(restarted.alerts).toHaveLength(1);
   });
 
+  test("a poll cut off by a 503 at page 2 is retried from the same cursor: each indicator once, none lost", async () => {
+    await using taxii = await startTaxiiServer();
+    const objects = [1, 2, 3, 4, 5].map((n) => ({ added: `2026-12-03T10:00:0${n}.000Z`, object: indicator(n, `[ipv4-addr:value = '192.0.2.${n}']`) }));
+    taxii.collections.set("c2", { title: "C2", objects });
+    taxii.failPage = { index: 1, status: 503 };
+    const dir = await bases();
+    const e = engine();
+    expect(await e.remote.refresh(downloadConfig(dir, `<Feed url="${taxii.url}/api1/collections/c2/" format="taxii" filename="taxii.json" retries="1"/>`), "all")).toEqual([{ name: "taxii.json", changed: true }]);
+    expect(e.logs.filter((line) => line.includes("retry 1"))).toHaveLength(1);
+    const copy = readFileSync(join(dir, "taxii.json"), "utf8");
+    expect(values((await run(readStixFeed, copy, feedConfig({ format: "taxii" }))).entries)).toEqual([1, 2, 3, 4, 5].map((n) => ["IP", `192.0.2.${n}`]));
+  });
+
   test("user:password in a TAXII url is sent as HTTP Basic and shown nowhere", async () => {
     await using taxii = await startTaxiiServer();
     taxii.authorization = `Basic ${Buffer.from("reader:pa55word").toString("base64")}`;
