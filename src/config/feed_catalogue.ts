@@ -13,7 +13,8 @@ export interface CatalogueFeed {
   readonly terms: string;
   /**
    * The `<Feed>` attributes it stands for, as they would be written: the config's own
-   * attributes replace these one by one.
+   * attributes replace these one by one. `refresh` is set where the publisher updates daily
+   * (IPsum, the MISP lists) or asks for rare downloads (Spamhaus: at most hourly).
    */
   readonly attributes: Readonly<Record<string, string>>;
   /** Its `<Field>` elements (name, type), used when the config's Feed has none of its own. */
@@ -29,7 +30,7 @@ function warningList(list: string, title: string): CatalogueFeed {
   return {
     title: `MISP warning list ${list}: ${title}`,
     terms: MISP_TERMS,
-    attributes: { url: `${MISP_LISTS}/${list}/list.json`, filename: `misp-${list}.json`, format: "misp", allowlist: "true", category: `MISP_${list}` },
+    attributes: { url: `${MISP_LISTS}/${list}/list.json`, filename: `misp-${list}.json`, format: "misp", allowlist: "true", category: `MISP_${list}`, refresh: "1440" },
   };
 }
 
@@ -64,13 +65,13 @@ export const FEED_CATALOGUE = {
   ipsum: {
     title: "IPsum: daily aggregate of 30+ IP block lists, with the number of lists naming each address",
     terms: "IPsum: The Unlicense (public domain; github.com/stamparm/ipsum)",
-    attributes: { url: "https://raw.githubusercontent.com/stamparm/ipsum/master/ipsum.txt", filename: "ipsum.txt", format: "tsv", columns: "ip,score", category: "IPsum" },
+    attributes: { url: "https://raw.githubusercontent.com/stamparm/ipsum/master/ipsum.txt", filename: "ipsum.txt", format: "tsv", columns: "ip,score", category: "IPsum", refresh: "1440" },
     fields: [{ name: "ip", type: "IP" }],
   },
   "spamhaus-drop": {
     title: "Spamhaus DROP: hijacked and criminal IPv4 netblocks (Don't Route Or Peer)",
     terms: "Spamhaus DROP: free for any use with credit to The Spamhaus Project; fetch at most once an hour (spamhaus.org/drop)",
-    attributes: { url: "https://www.spamhaus.org/drop/drop.txt", filename: "spamhaus-drop.txt", format: "lines", category: "Spamhaus_DROP" },
+    attributes: { url: "https://www.spamhaus.org/drop/drop.txt", filename: "spamhaus-drop.txt", format: "lines", category: "Spamhaus_DROP", refresh: "720" },
     fields: [{ name: "cidr", type: "IP" }],
   },
   "firehol-level1": {

@@ -93,6 +93,15 @@ describe("the feed catalogue", () => {
     ]);
   });
 
+  test("the catalogue's refresh applies unless the Feed sets its own", () => {
+    const { feeds } = configWith(`<Feed source="ipsum"/><Feed source="spamhaus-drop" refresh="1440"/><Feed source="urlhaus"/>`);
+    expect(feeds.map((f) => [f.filename, f.remote?.refreshMinutes])).toEqual([
+      ["ipsum.txt", 1440],
+      ["spamhaus-drop.txt", 1440],
+      ["urlhaus.csv", undefined],
+    ]);
+  });
+
   test("an unknown source is a config error naming the file, the line and every valid name", () => {
     expect(() => configWith(`\n<Feed source="urlhouse"/>`)).toThrow(
       `kl_feed_service.conf:2: Configuration > Feeds > Feed attribute source names no catalogue feed: got "urlhouse", expected one of ${CATALOGUE_NAMES.join(", ")}`,
