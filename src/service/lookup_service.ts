@@ -29,6 +29,9 @@ import type { FeedStatus, LookupAnswer, ServiceStatus } from "./service_status.t
 import type { Logger } from "./logger.ts";
 import { detectLookupType } from "./_detect_lookup_type.ts";
 import { VERSION } from "../version.ts";
+import type { IndicatorChanges } from "../retroscan/indicator_diff.ts";
+import { RetroScan } from "../retroscan/retro_scan.ts";
+import type { RetroRunResult } from "../retroscan/run_retro_scan.ts";
 
 /** What the service needs from the world. */
 export interface LookupServiceDeps {
@@ -65,6 +68,11 @@ export interface LookupService {
   status(): ServiceStatus;
   /** Rebuilds the feeds (and config, when it can be re-read); the old state serves until the swap. */
   reload(): Promise<{ ok: boolean; error?: string }>;
+  /**
+   * `POST /retroscan`: reloads, then checks the stored values against the indicators new since
+   * the last retro run; `{ ok: false }` when RetroScan is off or the reload failed.
+   */
+  retroScan(): Promise<{ ok: boolean; error?: string; run?: RetroRunResult }>;
   lookup(values: readonly string[]): Promise<LookupAnswer[]>;
   /**
    * Sends KL_ALERT_OutdatedFeed for each feed not updated within its outdated_alert_period
@@ -84,17 +92,21 @@ interface State {
   readonly feeds: readonly FeedStatus[];
   /** What sessions read per event (one object, so a reload swaps it with the rest). */
   readonly sessionView: ReturnType<SessionHost["current"]>;
+  /** What this load added since the last retro run (RetroScan on). */
+  readonly changes?: IndicatorChanges;
 }
 
 export { ServiceStartError };
 
-async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promise<{ state: State; reports: FeedLoadReport[] }> {
+async function buildState(config: ServiceConfig, deps: LookupServiceDeps, retro?: RetroScan): Promise<{ state: State; reports: FeedLoadReport[] }> {
   const warn = (message: string) => deps.log("warn", message);
-  const pipeline = compilePipeline(config, warn);
+  const compiled = compilePipeline(config, warn);
+  const pipeline = retro === undefined ? compiled : { ...compiled, retain: retro.retain };
   const index = new IndicatorIndex();
+  const diff = retro?.diff(index);
   const reports = await loadFeeds(config.feeds, {
     openFeed: (filename) => deps.openFeed(config, filename),
-    index,
+    index: diff ?? index,
     now: deps.now,
     ...(deps.readRegistry ? { readRegistry: deps.readRegistry } : {}),
   });
@@ -113,7 +125,7 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps): Promi
   }));
   const eventDelimiter = config.input.eventDelimiter;
   const sessionView = { pipeline, index, ...(eventDelimiter ? { eventDelimiter } : {}) };
-  return { state: { config, pipeline, index, feeds, sessionView }, reports };
+  return { state: { config, pipeline, index, feeds, sessionView, ...(diff ? { changes: diff.changes() } : {}) }, reports };
 }
 
 /**
@@ -132,8 +144,9 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const log = deps.log;
   const counters = new ServiceCounters(log, deps.slowEventMs ?? SLOW_EVENT_MS, () => eps.mark());
   const outputs = new ServiceOutputs(config, log, deps.now, (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]));
+  const retro = await startRetroScan(config, deps, outputs, (name, fields) => alert(name, fields));
 
-  const built = await buildState(config, deps);
+  const built = await buildState(config, deps, retro.scan);
   // Swapped whole by a reload; every reader goes through `live.state`.
   const live = { state: built.state };
   const reports = built.reports;
@@ -143,6 +156,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     if (line !== undefined) outputs.sendAlert(line);
   };
   for (const report of reports) reportFeed(report, alert, log);
+  retro.ready();
 
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
   const limits = effectiveLimits(config.service.connections, deps.openFileLimit, log);
@@ -163,7 +177,13 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0) });
   alert("KL_ALERT_ServiceStarted");
 
-  const { reloader, checkOutdatedFeeds, stopTimers } = startFeedUpkeep(config, deps, alert, live, reports);
+  // Retro runs follow every feed change; the last one's result answers POST /retroscan.
+  let lastRun: Promise<RetroRunResult | undefined> = Promise.resolve(undefined);
+  const feedsChanged = (state: State) => {
+    if (retro.scan && state.changes) lastRun = retro.scan.feedsChanged(state.changes, { config: state.config, index: state.index, slotNames: state.pipeline.sources.slotNames });
+  };
+  feedsChanged(live.state);
+  const { reloader, checkOutdatedFeeds, stopTimers } = startFeedUpkeep(config, { ...deps, retro: retro.scan }, alert, live, reports, feedsChanged);
 
   return {
     port,
@@ -182,15 +202,23 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         outputs,
         restarts: deps.restarts ?? 0,
         lastReload: reloader.last,
+        ...(retro.scan ? { retroScan: retro.scan.status() } : {}),
       }),
     reload: () => reloader.reload(),
+    retroScan: async () => {
+      if (retro.scan === undefined) return { ok: false, error: "RetroScan is not enabled: set ServiceSettings > RetroScan enabled=\"true\"" };
+      const reloaded = await reloader.reload();
+      if (!reloaded.ok) return reloaded;
+      const run = await lastRun;
+      return run === undefined ? { ok: false, error: retro.scan.status().error ?? "RetroScan run did not finish" } : { ok: true, run };
+    },
     checkOutdatedFeeds,
     lookup: async (values) => lookupValues(live.state.index, values, deps.now()),
     close: async () => {
       if (closing) return;
       closing = true;
       stopTimers();
-      await stopService({ server, connections, outputs, alert, drainMs: limits.drainTimeoutSeconds * 1000, ...(socketPath !== undefined ? { socketPath } : {}) });
+      await stopService({ server, connections, outputs, alert, drainMs: limits.drainTimeoutSeconds * 1000, ...(socketPath !== undefined ? { socketPath } : {}), ...(retro.scan ? { retro: retro.scan } : {}) });
       log("info", "stopped", { events: counters.events, detections: counters.detections });
     },
   };
@@ -211,10 +239,11 @@ interface FeedUpkeep {
  */
 function startFeedUpkeep(
   config: ServiceConfig,
-  deps: LookupServiceDeps,
+  deps: LookupServiceDeps & { readonly retro?: RetroScan | undefined },
   alert: (name: string, fields?: readonly (readonly [string, string])[]) => void,
   live: { state: State },
   reports: readonly FeedLoadReport[],
+  feedsChanged: (state: State) => void,
 ): FeedUpkeep {
   const outdated = new OutdatedFeeds({ now: deps.now, feedUpdatedAt: deps.feedUpdatedAt, alert });
   const reloader = new ServiceReloader({
@@ -222,11 +251,12 @@ function startFeedUpkeep(
     log: deps.log,
     alert,
     reloadConfig: deps.reloadConfig,
-    build: (next) => buildState(next, deps),
+    build: (next) => buildState(next, deps, deps.retro),
     current: () => live.state,
     swap: (next, loaded) => {
       live.state = next;
       outdated.markLoaded(loaded);
+      feedsChanged(next);
     },
   });
   outdated.markLoaded(reports);
@@ -253,11 +283,14 @@ async function stopService(parts: {
   readonly alert: (name: string) => void;
   readonly drainMs: number;
   readonly socketPath?: string;
+  readonly retro?: RetroScan;
 }): Promise<void> {
   parts.connections.stopAccepting();
   const listenerClosed = new Promise<void>((resolve) => parts.server.close(() => resolve()));
   await parts.connections.drain();
   await listenerClosed;
+  // After the drain, so the values of the last events are stored too.
+  await parts.retro?.close();
   parts.alert("KL_ALERT_ServiceStopped");
   await parts.outputs.close(parts.drainMs);
   if (parts.socketPath !== undefined) await unlink(parts.socketPath).catch(() => {});
@@ -278,6 +311,7 @@ interface StatusSources {
   readonly outputs: ServiceOutputs;
   readonly restarts: number;
   readonly lastReload: ServiceStatus["lastReload"];
+  readonly retroScan?: ServiceStatus["retroScan"];
 }
 
 function statusOf(s: StatusSources): ServiceStatus {
@@ -295,7 +329,34 @@ function statusOf(s: StatusSources): ServiceStatus {
     output: { target: formatEndpoint(s.outputs.target), queueDepth: sink?.queueDepth ?? 0, queueLimit: s.config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false, ...(sink?.error === undefined ? {} : { error: sink.error }) },
     restarts: s.restarts,
     ...(s.lastReload ? { lastReload: s.lastReload } : {}),
+    ...(s.retroScan ? { retroScan: s.retroScan } : {}),
   };
+}
+
+/**
+ * RetroScan when the config turns it on. Its alerts wait until the service can send alerts
+ * (`ready`): a database fault at start is reported right after the feeds' alerts.
+ */
+async function startRetroScan(
+  config: ServiceConfig,
+  deps: LookupServiceDeps,
+  outputs: ServiceOutputs,
+  alert: (name: string, fields?: readonly (readonly [string, string])[]) => void,
+): Promise<{ scan?: RetroScan; ready: () => void }> {
+  const settings = config.service.retroScan;
+  let early: [string, readonly (readonly [string, string])[] | undefined][] | undefined = [];
+  const ready = () => {
+    for (const [name, fields] of early ?? []) alert(name, fields);
+    early = undefined;
+  };
+  if (settings === undefined || !settings.enabled) return { ready };
+  const scan = await RetroScan.start(settings, config, {
+    now: deps.now,
+    log: deps.log,
+    alert: (name, fields) => (early === undefined ? alert(name, fields) : early.push([name, fields])),
+    send: (line) => outputs.send(line),
+  });
+  return { scan, ready };
 }
 
 /** The REST lookup (POST /lookup): each value's type detected, looked up in `index` at `now`. */
