@@ -112,6 +112,7 @@ export function parseServiceConfig(
   let output: OutputSettings | undefined;
   let feeds: FeedsSettings | undefined;
   let serviceAndStatus: { service: ServiceSettings; status: StatusSettings } | undefined;
+  let rootRetroScan: { settings: RetroScanSettings; line: number } | undefined;
 
   reader.children(
     root,
@@ -121,13 +122,14 @@ export function parseServiceConfig(
       OutputSettings: (el, path) => (output = readOutput(reader, el, path)),
       Feeds: (el, path) => (feeds = readFeeds(reader, el, path, baseDir)),
       ServiceSettings: (el, path) => (serviceAndStatus = readServiceSettings(reader, el, path, baseDir)),
+      // CyberTrace 4.x keeps RetroScan at the top level; ioclens reads it there too.
+      RetroScan: (el, path) => (rootRetroScan = { settings: readRetroScan(reader, el, path, baseDir), line: el.line }),
     },
     {
       silent: ["EULA"],
       unsupported: [
         "Domains",
         "LookupSettings",
-        "RetroScan",
         "Detections",
         "GUISettings",
         "HTTPServer",
@@ -137,7 +139,11 @@ export function parseServiceConfig(
     },
   );
 
-  const settings = serviceAndStatus ?? readServiceSettings(reader, undefined, "", baseDir);
+  let settings = serviceAndStatus ?? readServiceSettings(reader, undefined, "", baseDir);
+  if (rootRetroScan !== undefined) {
+    if (settings.service.retroScan === undefined) settings = { ...settings, service: { ...settings.service, retroScan: rootRetroScan.settings } };
+    else reader.warn(rootRetroScan.line, `${root.name} > RetroScan ignored: ${root.name} > ServiceSettings > RetroScan is used`);
+  }
   const config: ServiceConfig = {
     source,
     input: input ?? { connectionString: "127.0.0.1:9999", sources: builtInSources() },

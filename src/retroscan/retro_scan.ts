@@ -78,8 +78,8 @@ export interface RetroScanStatus {
 
 /** At most this often (ms) retention and the size cap are checked after a flush. */
 const PRUNE_EVERY_MS = 60_000;
-/** /status reads the row count at most this often (ms): counting millions of rows is not free. */
-const STATS_EVERY_MS = 10_000;
+/** /status reads the store's figures at most this often (ms). */
+const STATS_EVERY_MS = 1_000;
 
 const macrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -99,6 +99,7 @@ export class RetroScan {
   #error: string | undefined;
   #baseline: Float64Array | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #pruneTimer: ReturnType<typeof setInterval> | undefined;
   #lastPrune = 0;
   #pruned = { rows: 0, days: 0 };
   #stats: { at: number; value: StoreStats } | undefined;
@@ -135,6 +136,9 @@ export class RetroScan {
       retro.#store = store;
       retro.#baseline = readBaseline(store);
       retro.#prune();
+      // Retention also runs while no events come.
+      retro.#pruneTimer = setInterval(() => retro.#pruneOrFail(), PRUNE_EVERY_MS);
+      retro.#pruneTimer.unref?.();
       deps.log("info", `RetroScan on: ${settings.database}`, { retentionDays: settings.retentionDays, maxBytes: settings.maxBytes, excerptLength: settings.excerptLength });
     } catch (error) {
       retro.#fail(error);
@@ -221,6 +225,7 @@ export class RetroScan {
     this.flush();
     const store = this.#store;
     this.#store = undefined;
+    clearInterval(this.#pruneTimer);
     try {
       store?.close();
     } catch (error) {
@@ -237,6 +242,14 @@ export class RetroScan {
       this.#timer = setTimeout(() => this.flush(), this.#deps.flushMs ?? 1000);
     }
     this.#timer.unref?.();
+  }
+
+  #pruneOrFail(): void {
+    try {
+      this.#prune();
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   #prune(): void {
@@ -311,6 +324,7 @@ export class RetroScan {
     const store = this.#store;
     this.#store = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearInterval(this.#pruneTimer);
     this.#batch.take();
     try {
       store?.close();

@@ -38,6 +38,20 @@ describe("ServiceSettings > RetroScan", () => {
     expect(parse(`<RetroScan storage_max_size="64 KiB" database="r.db"/>`)).toMatchObject({ enabled: false, maxBytes: 65536, database: resolve("/etc/ioclens", "r.db") });
   });
 
+  test("is read at the top level too, where CyberTrace 4.x keeps it; ServiceSettings' wins over it", () => {
+    const cybertrace = `<Configuration>\n<RetroScan enabled="true" storage_max_size="10000" storage_event_ttl="30" restroscan_result_ttl="90" retroscan_interval="24"/>\n</Configuration>`;
+    const top = parseServiceConfig(cybertrace, "kl_feed_service.conf", { baseDir: "/etc/ioclens" });
+    expect({ settings: top.config.service.retroScan, warnings: top.warnings }).toEqual({
+      settings: { enabled: true, database: "/etc/ioclens/retroscan.db", retentionDays: 30, maxBytes: 10_000 * 2 ** 20, excerptLength: 256, values: "all", batchLimit: 100_000 },
+      warnings: [],
+    });
+    const both = parseServiceConfig(cybertrace.replace("</Configuration>", `<ServiceSettings><RetroScan enabled="false"/></ServiceSettings></Configuration>`), "kl_feed_service.conf");
+    expect({ enabled: both.config.service.retroScan?.enabled, warnings: both.warnings }).toEqual({
+      enabled: false,
+      warnings: ["kl_feed_service.conf:2: Configuration > RetroScan ignored: Configuration > ServiceSettings > RetroScan is used"],
+    });
+  });
+
   test.each([
     [`<RetroScan storage_max_size="ten"/>`, `kl_feed_service.conf:2: Configuration > ServiceSettings > RetroScan attribute storage_max_size must be megabytes (a whole number) or a size with K, M or G from 64 KiB, got "ten"`],
     [`<RetroScan storage_event_ttl="0"/>`, "storage_event_ttl"],
