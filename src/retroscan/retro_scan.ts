@@ -12,8 +12,9 @@ import { renderDetection } from "../events/render_detection.ts";
 import type { IndexReader, IndexWriter, MatchedRecord } from "../matching/types.ts";
 import { sqliteFault } from "../runtime/open_sqlite.ts";
 import { fingerprint, IndicatorDiff, type IndicatorChanges } from "./indicator_diff.ts";
-import { RetroStore, dayOf, type PruneResult, type StoreStats, type StoredRow } from "./retro_store.ts";
+import { RetroStore, type PruneResult, type StoreStats, type StoredRow } from "./retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunResult } from "./run_retro_scan.ts";
+import { StoreWriter } from "./store_writer.ts";
 import { ValueBatch, type RetainValues } from "./value_batch.ts";
 
 /** The alert raised when RetroScan turns itself off. */
@@ -96,6 +97,10 @@ export class RetroScan {
   readonly #deps: RetroScanDeps;
   readonly #batch: ValueBatch;
   #store: RetroStore | undefined;
+  /** The writer thread: flushes and retention. */
+  #writer: StoreWriter | undefined;
+  /** The flushes and prunes sent to the writer and not answered yet, in order. */
+  #writes: Promise<void> = Promise.resolve();
   #error: string | undefined;
   #baseline: Float64Array | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -135,7 +140,8 @@ export class RetroScan {
       const store = await RetroStore.open(settings.database, settings.maxBytes);
       retro.#store = store;
       retro.#baseline = readBaseline(store);
-      retro.#prune();
+      retro.#writer = await StoreWriter.open(settings.database, settings.maxBytes);
+      retro.#pruneOrFail();
       // Retention also runs while no events come.
       retro.#pruneTimer = setInterval(() => retro.#pruneOrFail(), PRUNE_EVERY_MS);
       retro.#pruneTimer.unref?.();
@@ -202,19 +208,36 @@ export class RetroScan {
     };
   }
 
-  /** Writes what is pending now (also called before each run and by {@link close}). */
-  flush(): void {
+  /**
+   * Hands what is pending to the writer thread now (also done before each run and by
+   * {@link close}); resolves when it is written.
+   */
+  flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const store = this.#store;
-    if (store === undefined || this.#batch.size === 0) return;
-    try {
-      store.write(this.#batch.take());
+    if (this.#writer === undefined || this.#batch.size === 0) return this.#writes;
+    const values = this.#batch.take();
+    this.#enqueue(async (writer) => {
+      const reply = await writer.request({ op: "write", values });
+      if (!reply.ok) throw new Error(reply.error);
+      this.#store?.countRows(reply.added ?? 0);
       this.#stats = undefined;
-      if (this.#deps.now() - this.#lastPrune >= PRUNE_EVERY_MS) this.#prune();
-    } catch (error) {
-      this.#fail(error);
-    }
+    });
+    if (this.#deps.now() - this.#lastPrune >= PRUNE_EVERY_MS) this.#pruneOrFail();
+    return this.#writes;
+  }
+
+  /** Runs `task` after the writer's earlier tasks; its error turns RetroScan off. */
+  #enqueue(task: (writer: StoreWriter) => Promise<void>): void {
+    this.#writes = this.#writes.then(async () => {
+      const writer = this.#writer;
+      if (writer === undefined) return;
+      try {
+        await task(writer);
+      } catch (error) {
+        this.#fail(error);
+      }
+    });
   }
 
   /** Waits for a run in progress, flushes and closes the database. */
@@ -222,11 +245,14 @@ export class RetroScan {
     this.#next = undefined;
     this.#closing = true;
     await this.#running;
-    this.flush();
+    await this.flush();
     const store = this.#store;
+    const writer = this.#writer;
     this.#store = undefined;
+    this.#writer = undefined;
     clearInterval(this.#pruneTimer);
     try {
+      await writer?.close();
       store?.close();
     } catch (error) {
       this.#deps.log("warn", `RetroScan: closing ${this.#settings.database} failed: ${(error as Error).message}`);
@@ -244,21 +270,20 @@ export class RetroScan {
     this.#timer.unref?.();
   }
 
+  /** Retention and the size cap, run by the writer thread after what it has been given. */
   #pruneOrFail(): void {
-    try {
-      this.#prune();
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  #prune(): void {
-    const store = this.#store;
-    if (store === undefined) return;
     const now = this.#deps.now();
     this.#lastPrune = now;
-    const result = store.prune(dayOf(now), this.#settings.retentionDays);
+    this.#enqueue(async (writer) => {
+      const reply = await writer.request({ op: "prune", now, retentionDays: this.#settings.retentionDays });
+      if (!reply.ok) throw new Error(reply.error);
+      this.#notePruned(reply.pruned ?? { rows: 0, days: 0 });
+    });
+  }
+
+  #notePruned(result: PruneResult): void {
     if (result.rows > 0) {
+      this.#store?.countRows(-result.rows);
       this.#pruned.rows += result.rows;
       this.#pruned.days += result.days;
       this.#stats = undefined;
@@ -276,7 +301,7 @@ export class RetroScan {
     const templates = this.#templates(view);
     try {
       // Values of events seen before the change must be in the store before it is scanned.
-      this.flush();
+      await this.flush();
       if (this.#store === undefined) return undefined;
       const result = await runRetroScan(store, changes, {
         now: started,
@@ -323,6 +348,8 @@ export class RetroScan {
     this.#error = `${kind}: ${message}`;
     const store = this.#store;
     this.#store = undefined;
+    this.#writer?.terminate();
+    this.#writer = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     clearInterval(this.#pruneTimer);
     this.#batch.take();

@@ -143,11 +143,12 @@ export class RetroStore {
    * their space back), with a size cap of `maxBytes`: {@link prune} keeps under it, and SQLite
    * refuses to grow past 1.25 times it (a `full` fault).
    */
-  static async open(path: string, maxBytes: number): Promise<RetroStore> {
+  static async open(path: string, maxBytes: number, options: { readonly busyTimeoutMs?: number } = {}): Promise<RetroStore> {
     const db = await openSqlite(path);
     try {
-      // Short: a lock held by another process is a fault to report, not a reason to stall the event loop.
-      db.exec("PRAGMA busy_timeout = 200");
+      // Short by default: on the event loop's thread a lock held elsewhere is a fault to report,
+      // not a reason to stall; the writer's thread may wait longer.
+      db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 200}`);
       // Only takes effect on a new file; it must come before the first table.
       db.exec("PRAGMA auto_vacuum = INCREMENTAL");
       db.exec("PRAGMA journal_mode = WAL");
@@ -173,8 +174,8 @@ export class RetroStore {
     this.#db.exec(`PRAGMA max_page_count = ${pages}`);
   }
 
-  /** Adds one flush of values, in one transaction. */
-  write(values: Iterable<StoredValue>): void {
+  /** Adds one flush of values, in one transaction; how many rows are new. */
+  write(values: Iterable<StoredValue>): number {
     const upsert = this.#upsert;
     const event = this.#event;
     const added = this.#db.transaction(() => {
@@ -189,6 +190,12 @@ export class RetroStore {
       return n;
     });
     this.#rows += added;
+    return added;
+  }
+
+  /** Takes note of rows another connection (the writer thread) added or removed, for {@link stats}. */
+  countRows(delta: number): void {
+    this.#rows += delta;
   }
 
   /** The highest row id now (a retro run scans up to it). */
