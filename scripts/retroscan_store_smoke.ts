@@ -1,7 +1,8 @@
 /**
  * RetroScan store smoke: the SQLite store through this runtime's driver (bun:sqlite under Bun,
  * node:sqlite under Deno): write and fold values, a retro run finding a domain parent and a
- * CIDR, no repeat after a reopen, retention, and the corrupt and full faults. Run by
+ * CIDR, no repeat after a reopen, retention, the corrupt and full faults, and RetroScan's writer
+ * thread (a worker with its own connection) storing a value. Run by
  * scripts/deno-smoke.sh under Deno and by test/retroscan/store_smoke.test.ts under both.
  *
  * Usage: deno run -A scripts/retroscan_store_smoke.ts   |   bun scripts/retroscan_store_smoke.ts
@@ -16,6 +17,9 @@ import { IndicatorDiff } from "../src/retroscan/indicator_diff.ts";
 import { RetroStore, type StoredValue } from "../src/retroscan/retro_store.ts";
 import { runRetroScan } from "../src/retroscan/run_retro_scan.ts";
 import { sqliteFault } from "../src/runtime/open_sqlite.ts";
+import { RetroScan } from "../src/retroscan/retro_scan.ts";
+import { parseServiceConfig } from "../src/config/parse_service_config.ts";
+import { DEFAULT_SERVICE_CONFIG_TEXT } from "../src/config/embedded_defaults.ts";
 import { runtimeName } from "../src/runtime/runtime.ts";
 
 function check(condition: boolean, what: string): void {
@@ -62,6 +66,15 @@ try {
   }
   small.close();
   check(full === "full", `a flush past the hard limit is full, got ${full}`);
+  const { config } = parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, "<smoke>");
+  const problems: string[] = [];
+  const settings = { enabled: true, database: join(dir, "service.db"), retentionDays: 30, maxBytes: 2 ** 30, excerptLength: 8, values: "all" as const, batchLimit: 100 };
+  const retro = await RetroScan.start(settings, config, { now: Date.now, log: (level, message) => level === "error" && problems.push(message), alert: (name) => problems.push(name), send: () => {} });
+  retro.retain([{ slot: 0, type: "DOMAIN", value: "seen.example" }], "an event", "default", ["RE_DOMAIN"], "10.0.0.1", Date.now());
+  await retro.flush();
+  const rows = retro.status().stored.rows;
+  await retro.close();
+  check(rows === 1 && problems.length === 0, `the writer thread stores a value, got ${rows} row(s), problems ${JSON.stringify(problems)}`);
   console.log(`retroscan store smoke (${runtimeName}): ok`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
