@@ -15,6 +15,7 @@ import { fingerprint, IndicatorDiff, type IndicatorChanges } from "./indicator_d
 import { RetroStore, type PruneResult, type StoreStats, type StoredRow } from "./retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunResult } from "./run_retro_scan.ts";
 import { StoreWriter } from "./store_writer.ts";
+import { encodeValues } from "./_value_codec.ts";
 import { ValueBatch, type RetainValues } from "./value_batch.ts";
 
 /** The alert raised when RetroScan turns itself off. */
@@ -216,7 +217,7 @@ export class RetroScan {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#writer === undefined || this.#batch.size === 0) return this.#writes;
-    const values = this.#batch.take();
+    const values = encodeValues(this.#batch.take());
     this.#enqueue(async (writer) => {
       const reply = await writer.request({ op: "write", values });
       if (!reply.ok) throw new Error(reply.error);

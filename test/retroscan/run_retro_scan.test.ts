@@ -8,6 +8,7 @@ import { IndicatorDiff, type IndicatorChanges } from "../../src/retroscan/indica
 import { RetroStore, type StoredType, type StoredValue } from "../../src/retroscan/retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunDeps } from "../../src/retroscan/run_retro_scan.ts";
 import { ValueBatch } from "../../src/retroscan/value_batch.ts";
+import { decodeValues, encodeValues } from "../../src/retroscan/_value_codec.ts";
 
 const dirs: string[] = [];
 const stores: RetroStore[] = [];
@@ -206,5 +207,13 @@ describe("ValueBatch", () => {
     const batch = new ValueBatch({ limit: 10, excerptLength: 0, rules: new Set(["RE_IP"]), onPending: () => {} });
     batch.add([{ slot: 0, type: "DOMAIN", value: "a.example" }, { slot: 1, type: "IP", value: "192.0.2.1" }], "secret user=alice", "default", ["RE_DOMAIN", "RE_IP"], "10.0.0.5", 0);
     expect(batch.take().map((v) => [v.value, v.excerpt])).toEqual([["192.0.2.1", ""]]);
+  });
+});
+
+describe("encodeValues() and decodeValues()", () => {
+  test("give back the values, separators inside a field replaced", () => {
+    const values = [stored("URL", "http://a.example/x?y=1"), stored("MD5", "d41d8cd98f00b204e9800998ecf8427e", { excerpt: "odd\u001fexcerpt\u001e", client: "" })];
+    expect(decodeValues(encodeValues(values))).toEqual([values[0]!, { ...values[1]!, excerpt: "odd\ufffdexcerpt\ufffd" }]);
+    expect(() => decodeValues("BOGUS\u001fx\u001e")).toThrow("RetroScan writer: a stored value does not decode: found 2 fields, expected 10 starting with a value type");
   });
 });
