@@ -3,7 +3,7 @@
  * validated {@link ServiceConfig}.
  */
 import { resolve } from "node:path";
-import { parseByteSize } from "./byte_size.ts";
+import { parseByteSize } from "../io/byte_size.ts";
 import { compilePattern } from "./compile_pattern.ts";
 import { ConfigError } from "./config_error.ts";
 import { endpointProblem, type EndpointForm } from "../io/endpoint.ts";
