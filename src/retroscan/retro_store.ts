@@ -252,7 +252,7 @@ export class RetroStore {
     const cutoff = today - retentionDays + 1;
     const old = db.prepare("SELECT count(DISTINCT day) FROM seen WHERE day < ?").values(cutoff)[0]![0];
     if (Number(old) > 0) {
-      rows += db.prepare("DELETE FROM seen WHERE day < ?").run(cutoff);
+      rows += this.#deleteInSteps("day < ?", cutoff);
       days += Number(old);
     }
     db.prepare("DELETE FROM reported WHERE day < ?").run(cutoff);
@@ -262,11 +262,13 @@ export class RetroStore {
       const [min, max] = oldestDay.values()[0] as [number | null, number | null];
       if (min === null || max === null) break;
       if (min < max) {
-        rows += db.prepare("DELETE FROM seen WHERE day = ?").run(min);
+        rows += this.#deleteInSteps("day = ?", min);
         days++;
       } else {
         // One day left and still too big: its oldest tenth goes.
-        rows += db.prepare("DELETE FROM seen WHERE id IN (SELECT id FROM seen ORDER BY id LIMIT max(1, (SELECT count(*) FROM seen) / 10))").run();
+        const tenth = Math.max(1, Math.floor(this.#rows / 10));
+        const last = db.prepare("SELECT id FROM seen ORDER BY id LIMIT 1 OFFSET ?").values(tenth - 1)[0]?.[0] ?? 0;
+        rows += this.#deleteInSteps("id <= ?", Number(last));
       }
       db.exec("PRAGMA incremental_vacuum");
     }
@@ -286,6 +288,17 @@ export class RetroStore {
     } finally {
       this.#db.close();
     }
+  }
+
+  /**
+   * Deletes the rows of `seen` matching `where` (one `?`) a few thousand at a time, each step
+   * its own transaction: the other connection (a retro run's reports) never waits long for the lock.
+   */
+  #deleteInSteps(where: string, param: number): number {
+    const step = this.#db.prepare(`DELETE FROM seen WHERE id IN (SELECT id FROM seen WHERE ${where} LIMIT 5000)`);
+    let total = 0;
+    for (let n = step.run(param); n > 0; n = step.run(param)) total += n;
+    return total;
   }
 
   #usedBytes(): number {
