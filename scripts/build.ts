@@ -33,6 +33,8 @@ const common = [
   "--no-compile-autoload-dotenv",
   "--no-compile-autoload-bunfig",
   join(root, "src/main.ts"),
+  // A worker's module is an entry point of its own (src/runtime/runtime.ts, workerUrl).
+  join(root, "src/retroscan/_store_worker.ts"),
 ];
 
 /** Finds (or fetches with npm pack) the Windows runtime matching this Bun. */

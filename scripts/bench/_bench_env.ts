@@ -8,8 +8,8 @@ import { join, resolve } from "node:path";
 
 /** Repository root. */
 export const ROOT = resolve(import.meta.dirname, "../..");
-/** ../shared/data relative to the repository. */
-export const DATA_DIR = resolve(ROOT, "../shared/data");
+/** ../shared/data relative to the repository, or IOCLENS_BENCH_DATA (a worktree elsewhere). */
+export const DATA_DIR = resolve(process.env["IOCLENS_BENCH_DATA"] ?? resolve(ROOT, "../shared/data"));
 export const TRAILS = join(DATA_DIR, "maltrail/trails.tsv.gz");
 export const IPSUM = join(DATA_DIR, "ipsum/ipsum.tsv.gz");
 

@@ -3,9 +3,10 @@
  * heap and JIT state cannot colour the next. Each prints its own figures (markdown tables for
  * docs/performance.md) or a skip message when ../shared/data is absent.
  *
- * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10]
- *   names: matching, eventpath, throughput, scan, feeds, refresh, profile
- *   --size goes to the scan benchmark, --seconds to throughput, refresh and profile.
+ * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10] [--values 5000000]
+ *   names: matching, eventpath, throughput, scan, feeds, refresh, profile, retroscan
+ *   --size goes to the scan benchmark, --seconds to throughput, refresh, profile and retroscan,
+ *   --values (stored values of the retro run) to retroscan.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ const BENCHES: readonly { name: string; file: string; args: (string | undefined)
   { name: "feeds", file: "feed_load.ts", args: [] },
   { name: "refresh", file: "feed_refresh.ts", args: ["--seconds", argValue("seconds")] },
   { name: "profile", file: "service_profile.ts", args: ["--seconds", argValue("seconds")] },
+  { name: "retroscan", file: "retroscan.ts", args: ["--seconds", argValue("seconds"), "--values", argValue("values")] },
 ];
 
 const only = argValue("only")?.split(",");

@@ -31,7 +31,7 @@ export const REPORT_OPTIONS = {
   "include-raw": { type: "boolean", group: OUTPUT, description: "also emit lines that were not understood (json, ndjson)" },
   filter: {
     type: "string", multiple: true, value: "F", group: OPERATIONS,
-    description: "keep matching records; F is category=, type=, feed=, file= (whole\nvalue, * wildcard, any case) or indicator= (substring); a bare\nvalue means indicator=. Repeat: same field ORs, fields AND.",
+    description: "keep matching records; F is category=, type=, feed=, file= (whole\nvalue, * wildcard, any case), indicator= (substring) or\nretroscan=true|false (RetroScan detections); a bare value means\nindicator=. Repeat: same field ORs, fields AND.",
   },
   since: { type: "string", value: "TIME", group: OPERATIONS, description: "keep records at or after TIME (2024-04-15 or 2024-04-15T10:00:00Z;\nno zone means UTC)" },
   until: { type: "string", value: "TIME", group: OPERATIONS, description: "keep records before TIME (a bare date means up to its end)" },

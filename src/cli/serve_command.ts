@@ -292,6 +292,7 @@ async function startStatusEndpoint(config: ServiceConfig, service: LookupService
     // What only this layer knows: the config file and where each port ended up.
     getStatus: () => ({ ...service.status(), config: config.source, listen: { events: service.address, ...(url ? { status: url } : {}) } }),
     reload: () => service.reload(),
+    retroScan: () => service.retroScan(),
     lookup: (values) => service.lookup(values),
     isLoopback: isLoopbackHost(listen.host),
     ...(config.status.token ? { token: config.status.token } : {}),

@@ -3,6 +3,7 @@
  * validated {@link ServiceConfig}.
  */
 import { resolve } from "node:path";
+import { parseByteSize } from "../io/byte_size.ts";
 import { compilePattern } from "./compile_pattern.ts";
 import { ConfigError } from "./config_error.ts";
 import { endpointProblem, type EndpointForm } from "../io/endpoint.ts";
@@ -30,6 +31,7 @@ import type {
   ReplaceRule,
   SendEventFilter,
   ServiceConfig,
+  RetroScanSettings,
   ServiceSettings,
   SourceProfile,
   StatusSettings,
@@ -113,6 +115,7 @@ export function parseServiceConfig(
   let output: OutputSettings | undefined;
   let feeds: FeedsSettings | undefined;
   let serviceAndStatus: { service: ServiceSettings; status: StatusSettings } | undefined;
+  let rootRetroScan: { settings: RetroScanSettings; line: number } | undefined;
 
   reader.children(
     root,
@@ -122,13 +125,14 @@ export function parseServiceConfig(
       OutputSettings: (el, path) => (output = readOutput(reader, el, path)),
       Feeds: (el, path) => (feeds = readFeeds(reader, el, path, baseDir)),
       ServiceSettings: (el, path) => (serviceAndStatus = readServiceSettings(reader, el, path, baseDir)),
+      // CyberTrace 4.x keeps RetroScan at the top level; ioclens reads it there too.
+      RetroScan: (el, path) => (rootRetroScan = { settings: readRetroScan(reader, el, path, baseDir), line: el.line }),
     },
     {
       silent: ["EULA"],
       unsupported: [
         "Domains",
         "LookupSettings",
-        "RetroScan",
         "Detections",
         "GUISettings",
         "HTTPServer",
@@ -138,7 +142,11 @@ export function parseServiceConfig(
     },
   );
 
-  const settings = serviceAndStatus ?? readServiceSettings(reader, undefined, "", baseDir);
+  let settings = serviceAndStatus ?? readServiceSettings(reader, undefined, "", baseDir);
+  if (rootRetroScan !== undefined) {
+    if (settings.service.retroScan === undefined) settings = { ...settings, service: { ...settings.service, retroScan: rootRetroScan.settings } };
+    else reader.warn(rootRetroScan.line, `${root.name} > RetroScan ignored: ${root.name} > ServiceSettings > RetroScan is used`);
+  }
   const config: ServiceConfig = {
     source,
     input: input ?? { connectionString: "127.0.0.1:9999", sources: builtInSources() },
@@ -608,6 +616,7 @@ function readServiceSettings(
   let temporaryDir: string | undefined;
   let status: StatusSettings = { enabled: false, listen: "127.0.0.1:9997" };
   let { max, idleTimeoutSeconds, drainTimeoutSeconds, proxyProtocol } = DEFAULT_CONNECTION_LIMITS;
+  let retroScan: RetroScanSettings | undefined;
   const dir = (el: XmlElement, p: string): string => {
     const value = reader.value(el, p);
     if (value === "") reader.fail(el.line, p, "must name a directory: found an empty element");
@@ -633,6 +642,7 @@ function readServiceSettings(
         IdleTimeout: (el, p) => (idleTimeoutSeconds = reader.int(el, p, 0, 86_400)),
         StopDrainTimeout: (el, p) => (drainTimeoutSeconds = reader.int(el, p, 0, 3_600)),
         ProxyProtocol: (el, p) => (proxyProtocol = reader.bool(el, p)),
+        RetroScan: (el, p) => (retroScan = readRetroScan(reader, el, p, baseDir)),
       },
       {
         aliases: { [CYRILLIC_TIMEOUT]: "EventSendingRetriesTimeout", ScanningThreadsPerScanner: "ThreadsPerScanner" },
@@ -653,8 +663,42 @@ function readServiceSettings(
       basesDownloadDir,
       temporaryDir,
       connections: { max, idleTimeoutSeconds, drainTimeoutSeconds, proxyProtocol },
+      ...(retroScan === undefined ? {} : { retroScan }),
     },
     status,
+  };
+}
+
+/**
+ * `ServiceSettings > RetroScan`: CyberTrace's `enabled`, `storage_max_size` (MB, or a size with
+ * a unit) and `storage_event_ttl` (days), and ours: `database`, `excerpt_length`, `values`,
+ * `batch_limit`, and a `RetroScanEventFormat` child (docs/retroscan.md).
+ */
+function readRetroScan(reader: Reader, element: XmlElement, path: string, baseDir: string): RetroScanSettings {
+  reader.attributes(element, path, ["enabled", "database", "storage_max_size", "storage_event_ttl", "excerpt_length", "values", "batch_limit", "restroscan_result_ttl", "retroscan_interval"]);
+  let eventFormat: string | undefined;
+  reader.children(element, path, { RetroScanEventFormat: (el, p) => (eventFormat = reader.text(el, p)) });
+  const database = reader.attr(element, "database")?.trim() ?? "retroscan.db";
+  if (database === "") reader.fail(element.line, `${path} attribute database`, "must name a file: found an empty value");
+  const size = element.attributes["storage_max_size"]?.trim();
+  let maxBytes = 10_000 * 2 ** 20;
+  if (size !== undefined) {
+    // CyberTrace writes megabytes as a bare number; a unit (K, M, G) says otherwise.
+    const bytes = /^\d+$/.test(size) ? Number(size) * 2 ** 20 : parseByteSize(size);
+    if (bytes === undefined || bytes < 64 * 2 ** 10 || bytes > 2 ** 50) {
+      reader.fail(element.line, `${path} attribute storage_max_size`, `must be megabytes (a whole number) or a size with K, M or G from 64 KiB, got "${size}"`);
+    }
+    maxBytes = bytes;
+  }
+  return {
+    enabled: reader.boolAttr(element, path, "enabled") ?? false,
+    database: resolve(baseDir, database),
+    retentionDays: reader.intAttr(element, path, "storage_event_ttl", 1, 3650) ?? 30,
+    maxBytes,
+    excerptLength: reader.intAttr(element, path, "excerpt_length", 0, 65_536) ?? 256,
+    values: reader.enumAttr(element, path, "values", ["all", "marked"] as const) ?? "all",
+    batchLimit: reader.intAttr(element, path, "batch_limit", 1, 10_000_000) ?? 100_000,
+    ...(eventFormat === undefined ? {} : { eventFormat }),
   };
 }
 

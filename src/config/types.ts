@@ -108,6 +108,27 @@ export interface ServiceSettings {
   readonly temporaryDir?: string;
   /** Limits on event connections (docs/operations.md, "Limits"). */
   readonly connections: ConnectionLimits;
+  /** Ours: `ServiceSettings > RetroScan` when present (docs/retroscan.md); absent = off. */
+  readonly retroScan?: RetroScanSettings;
+}
+
+/** `ServiceSettings > RetroScan`: which values `serve` keeps, where, how long, and how hits read. */
+export interface RetroScanSettings {
+  readonly enabled: boolean;
+  /** The SQLite file (absolute). */
+  readonly database: string;
+  /** `storage_event_ttl`: days a stored value is kept (the current day counts as one). */
+  readonly retentionDays: number;
+  /** `storage_max_size`: bytes the database may use; the oldest days go first above it. */
+  readonly maxBytes: number;
+  /** Characters of the event kept with a value; 0 keeps none. */
+  readonly excerptLength: number;
+  /** `all` typed values, or only those of regexes marked `use_for_retroscan="true"`. */
+  readonly values: "all" | "marked";
+  /** Distinct values waiting to be written at most; more are dropped and counted. */
+  readonly batchLimit: number;
+  /** `RetroScanEventFormat`; undefined = EventFormat plus `retroscan=true event_time=%EventReceivedDate%`. */
+  readonly eventFormat?: string;
 }
 
 /** Ours: `MaxConnections`, `IdleTimeout`, `StopDrainTimeout` and `ProxyProtocol` in ServiceSettings. */

@@ -12,6 +12,8 @@ export interface EventRenderContext {
   readonly sourceId: string;
   /** First value of each regex by slot (`CompiledSources.slotNames`); undefined renders empty. */
   readonly regexValues: readonly (string | undefined)[];
+  /** A RetroScan detection (`%Retroscan%` renders `true`); `receivedAt` is then the original event's time. */
+  readonly retroscan?: boolean;
   date?: string;
   receivedDate?: string;
 }

@@ -15,7 +15,7 @@ function fieldValue(record: MatchedRecord, name: string): string {
 /**
  * Renders the detection of `record`, found by the value `value` that regex slot `slot` extracted.
  * `%<slot's name>%` renders `value`; other regex placeholders render their regex's first value.
- * `%IndicatorInfo%` renders empty and `%Retroscan%` renders `false` (no retroscan yet). Values
+ * `%IndicatorInfo%` renders empty and `%Retroscan%` renders `true` for a RetroScan detection, else `false`. Values
  * are escaped as EventFormat's `escape=` asks; a record field whose name EventFormat writes as a
  * key itself is renamed `record_<name>`.
  *
@@ -80,7 +80,7 @@ export function renderDetection(
           v = ctx.receivedDate ??= formatSyslogDate(ctx.receivedAt);
           break;
         case C.RETROSCAN:
-          v = "false";
+          v = ctx.retroscan === true ? "true" : "false";
           break;
         default:
           // INDICATOR_INFO and unknown placeholders render empty.

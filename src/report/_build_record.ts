@@ -6,7 +6,7 @@ import { indicatorType } from "./indicator_type.ts";
 import type { IndicatorType, ReportDialect, ReportRecord } from "./record.ts";
 import { parseTimeValue } from "./_time.ts";
 
-type Slot = "category" | "indicator" | "feed" | "confidence" | "type" | "file" | "line" | "time" | "ignore" | "source";
+type Slot = "category" | "indicator" | "feed" | "confidence" | "type" | "file" | "line" | "time" | "ignore" | "source" | "retroscan";
 
 // Names the service kits and our own LEEF/CEF writers use (spec cybertrace-service.md §6.3).
 const SLOTS = new Map<string, Slot>([
@@ -20,6 +20,8 @@ const SLOTS = new Map<string, Slot>([
   ["scanFile", "file"], ["scanLine", "line"],
   ["devTime", "time"], ["rt", "time"],
   ["devTimeFormat", "ignore"],
+  // %Retroscan%: `true` on RetroScan detections (docs/retroscan.md), `false` on the others.
+  ["retroscan", "retroscan"], ["Retroscan", "retroscan"],
   // Values the service copied from the input event (%RE_URL%, %SRC_IP%, …).
   ["url", "source"], ["src", "source"], ["ip", "source"], ["md5", "source"], ["sha1", "source"],
   ["sha256", "source"], ["hash", "source"], ["domain", "source"], ["usrName", "source"], ["source", "source"],
@@ -59,6 +61,7 @@ export function buildRecord(pairs: readonly [string, string][], seed: RecordSeed
   let type: IndicatorType | undefined;
   let file: string | undefined;
   let line: number | undefined;
+  let retroscan = false;
   let time = seed.time;
   const context: Record<string, string> = {};
   const actionable: Record<string, string> = {};
@@ -104,6 +107,9 @@ export function buildRecord(pairs: readonly [string, string][], seed: RecordSeed
         break;
       case "ignore":
         break;
+      case "retroscan":
+        if (v.toLowerCase() === "true") retroscan = true;
+        break;
       case "source":
         if (v !== "") source[k] = v;
         break;
@@ -120,7 +126,7 @@ export function buildRecord(pairs: readonly [string, string][], seed: RecordSeed
   indicator ??= fallbackIndicator(category, context, source);
   type ??= indicatorType(category, indicator);
   const r: ReportRecord = { category, indicator, indicatorType: type, context, actionable, source, dialect: seed.dialect, raw: seed.raw };
-  return withOptional(r, { time, feed, confidence, file, line, logSource: seed.logSource, origin: seed.origin });
+  return withOptional(r, { time, feed, confidence, file, line, logSource: seed.logSource, origin: seed.origin, ...(retroscan ? { retroscan: true as const } : {}) });
 }
 
 /** The seed report line names no matchedIndicator: the URL feed's `mask`, else the input value for the category's type. */
@@ -134,7 +140,7 @@ function fallbackIndicator(category: string, context: Record<string, string>, so
 /** Puts the optional members in the record's canonical key order, leaving absent ones out. */
 export function withOptional(
   r: ReportRecord,
-  o: Partial<Pick<ReportRecord, "time" | "feed" | "confidence" | "file" | "line" | "sent" | "logSource" | "origin">>,
+  o: Partial<Pick<ReportRecord, "time" | "feed" | "confidence" | "file" | "line" | "sent" | "logSource" | "origin" | "retroscan">>,
 ): ReportRecord {
   const out: Record<string, unknown> = {};
   const time = o.time ?? r.time;
@@ -159,6 +165,7 @@ export function withOptional(
   if (logSource !== undefined) out.logSource = logSource;
   const origin = o.origin ?? r.origin;
   if (origin !== undefined) out.origin = origin;
+  if (o.retroscan ?? r.retroscan) out.retroscan = true;
   out.dialect = r.dialect;
   out.raw = r.raw;
   return out as unknown as ReportRecord;

@@ -4,7 +4,7 @@ import type { ReportRecord } from "./record.ts";
 /** Column names, in order; `context`, `actionable` and `source` hold JSON objects. */
 export const CSV_COLUMNS = [
   "time", "category", "indicator", "indicator_type", "feed", "confidence",
-  "url", "ip", "md5", "sha1", "sha256", "file", "line", "origin", "context", "actionable", "source",
+  "url", "ip", "md5", "sha1", "sha256", "file", "line", "origin", "context", "actionable", "source", "retroscan",
 ] as const;
 
 /**
@@ -36,7 +36,7 @@ export function formatCsvRow(r: ReportRecord): string {
   const cells = [
     r.time ?? "", r.category, r.indicator, r.indicatorType, r.feed ?? "", r.confidence === undefined ? "" : String(r.confidence),
     s.url ?? "", s.ip ?? s.src ?? "", s.md5 ?? "", s.sha1 ?? "", s.sha256 ?? "", r.file ?? "", r.line === undefined ? "" : String(r.line),
-    r.origin ?? "", JSON.stringify(r.context), JSON.stringify(r.actionable), JSON.stringify(r.source),
+    r.origin ?? "", JSON.stringify(r.context), JSON.stringify(r.actionable), JSON.stringify(r.source), r.retroscan ? "true" : "false",
   ];
   let out = "";
   for (let i = 0; i < cells.length; i++) out += (i === 0 ? "" : ",") + csvField(cells[i]!);

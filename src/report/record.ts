@@ -49,6 +49,8 @@ export interface ReportRecord {
   logSource?: string;
   /** Where this record was read: `report.txt:12`, `<stdin>:3`. */
   origin?: string;
+  /** A RetroScan detection (the line says `retroscan=true`): its event came before the indicator. */
+  retroscan?: true;
   dialect: ReportDialect;
   /** The detection line as the service sent it. */
   raw: string;

@@ -2,8 +2,11 @@
 import type { ReportRecord } from "./record.ts";
 import { parseTimeOption, recordTimeMs } from "./_time.ts";
 
-/** Filter fields; `indicator` matches a substring, the others the whole value with `*` wildcards. */
-export const FILTER_KEYS = ["category", "type", "feed", "file", "indicator"] as const;
+/**
+ * Filter fields; `indicator` matches a substring, the others the whole value with `*` wildcards;
+ * `retroscan` is `true` for RetroScan detections and `false` for the others.
+ */
+export const FILTER_KEYS = ["category", "type", "feed", "file", "indicator", "retroscan"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 
 /** One parsed `--filter key=value`. */
@@ -86,6 +89,7 @@ function valueOf(r: ReportRecord, key: FilterKey): string {
     case "feed": return r.feed ?? "";
     case "file": return r.file ?? "";
     case "indicator": return r.indicator;
+    case "retroscan": return r.retroscan ? "true" : "false";
   }
 }
 

@@ -8,6 +8,7 @@
  * | how to start ourselves again     | execPath + main script   | execPath alone           | execPath run -A + main script  |
  * | folder "next to the binary"      | the repository root      | the binary's folder      | the repository root            |
  * | force a garbage collection       | Bun.gc(true)             | Bun.gc(true)             | not available (no-op)          |
+ * | a worker's module (`new Worker`) | file URL of the source   | `./<path from src/>`     | file URL of the source         |
  * | open-file limit (Linux)          | /proc/self/limits        | /proc/self/limits        | /proc/self/limits              |
  *
  * The open-file limit matters because Bun's listener does not report EMFILE: once the process
@@ -48,6 +49,14 @@ export function selfCommand(): string[] {
     default:
       return [process.execPath, resolve(repoRoot, "src/main.ts")];
   }
+}
+
+/**
+ * What `new Worker()` loads for the module at `pathInSrc` (e.g. `retroscan/_store_worker.ts`): a
+ * compiled binary serves its extra entry points (scripts/build.ts) by their path from src/.
+ */
+export function workerUrl(pathInSrc: string): string {
+  return runtimeName === "bun-compiled" ? `./${pathInSrc}` : new URL(`../${pathInSrc}`, import.meta.url).href;
 }
 
 /** The folder relative paths "next to the binary" resolve against (log_scanner's OutputDir). */

@@ -32,6 +32,9 @@ import type { FeedStatus, LookupAnswer, ServiceStatus } from "./service_status.t
 import type { Logger } from "./logger.ts";
 import { detectLookupType } from "./_detect_lookup_type.ts";
 import { VERSION } from "../version.ts";
+import type { IndicatorChanges } from "../retroscan/indicator_diff.ts";
+import { RetroScan } from "../retroscan/retro_scan.ts";
+import type { RetroRunResult } from "../retroscan/run_retro_scan.ts";
 
 /** What the service needs from the world. */
 export interface LookupServiceDeps {
@@ -75,6 +78,11 @@ export interface LookupService {
   status(): ServiceStatus;
   /** Rebuilds the feeds (and config, when it can be re-read); the old state serves until the swap. */
   reload(): Promise<{ ok: boolean; error?: string }>;
+  /**
+   * `POST /retroscan`: reloads, then checks the stored values against the indicators new since
+   * the last retro run; `{ ok: false }` when RetroScan is off or the reload failed.
+   */
+  retroScan(): Promise<{ ok: boolean; error?: string; run?: RetroRunResult }>;
   lookup(values: readonly string[]): Promise<LookupAnswer[]>;
   /**
    * Sends KL_ALERT_OutdatedFeed for each feed not updated within its outdated_alert_period
@@ -103,6 +111,8 @@ interface State {
   readonly uncopied: ReadonlySet<string>;
   /** What sessions read per event (one object, so a reload swaps it with the rest). */
   readonly sessionView: ReturnType<SessionHost["current"]>;
+  /** What this load added since the last retro run (RetroScan on). */
+  readonly changes?: IndicatorChanges;
 }
 
 export { ServiceStartError };
@@ -117,18 +127,19 @@ async function buildWithDownloads(
   config: ServiceConfig,
   deps: LookupServiceDeps,
   remote: RemoteFeeds | undefined,
+  retro: RetroScan | undefined,
   which: "all" | "due",
   carried: ReadonlyMap<string, string> = new Map(),
   settled: (report: RefreshReport) => void = () => {},
 ): Promise<{ state: State; reports: FeedLoadReport[] }> {
-  if (remote === undefined) return buildState(config, deps);
+  if (remote === undefined) return buildState(config, deps, { retro });
   const staged = new Map(carried);
   for (const r of await remote.refresh(config, which, { stage: true })) if (r.staged !== undefined) staged.set(r.name, r.staged);
-  if (staged.size === 0) return buildState(config, deps, remote);
+  if (staged.size === 0) return buildState(config, deps, { remote, retro });
   let built: { state: State; reports: FeedLoadReport[] } | undefined;
   let rejected = false;
   try {
-    built = await buildState(config, deps, remote, staged);
+    built = await buildState(config, deps, { remote, staged, retro });
   } finally {
     // Settled even when the build threw, so no download waits forever.
     for (const name of staged.keys()) {
@@ -137,13 +148,22 @@ async function buildWithDownloads(
       rejected ||= report.error !== undefined;
     }
   }
-  return rejected || built === undefined ? buildState(config, deps, remote) : built;
+  return rejected || built === undefined ? buildState(config, deps, { remote, retro }) : built;
 }
 
-async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote?: RemoteFeeds, staged?: ReadonlyMap<string, string>): Promise<{ state: State; reports: FeedLoadReport[] }> {
+/** Where a build's feeds come from besides the config: downloads (with new ones `staged`), and the RetroScan that diffs them. */
+interface BuildSources {
+  readonly remote?: RemoteFeeds | undefined;
+  readonly staged?: ReadonlyMap<string, string>;
+  readonly retro?: RetroScan | undefined;
+}
+
+async function buildState(config: ServiceConfig, deps: LookupServiceDeps, { remote, staged, retro }: BuildSources = {}): Promise<{ state: State; reports: FeedLoadReport[] }> {
   const warn = (message: string) => deps.log("warn", message);
-  const pipeline = compilePipeline(config, warn);
+  const compiled = compilePipeline(config, warn);
+  const pipeline = retro === undefined ? compiled : { ...compiled, retain: retro.retain };
   const index = new IndicatorIndex();
+  const diff = retro?.diff(index);
   // A downloaded feed that never got a copy is shown failed but does not fail the load: one
   // unreachable URL must not hold back every other feed's reload.
   const uncopied = remote === undefined ? [] : (await remote.withoutCopy(config)).filter((name) => !staged?.has(name));
@@ -151,7 +171,7 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote
   const settings = uncopied.length === 0 ? config.feeds : { ...config.feeds, feeds: config.feeds.feeds.filter((f) => !uncopied.includes(f.filename)) };
   const reports = await loadFeeds(settings, {
     openFeed: (filename) => deps.openFeed(config, fileOf(filename)),
-    index,
+    index: diff ?? index,
     now: deps.now,
     ...(deps.readRegistry ? { readRegistry: deps.readRegistry } : {}),
   });
@@ -174,7 +194,7 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps, remote
   if (uncopied.length > 0) feeds.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const eventDelimiter = config.input.eventDelimiter;
   const sessionView = { pipeline, index, ...(eventDelimiter ? { eventDelimiter } : {}) };
-  return { state: { config, pipeline, index, feeds, uncopied: new Set(uncopied), sessionView }, reports };
+  return { state: { config, pipeline, index, feeds, uncopied: new Set(uncopied), sessionView, ...(diff ? { changes: diff.changes() } : {}) }, reports };
 }
 
 /**
@@ -193,13 +213,14 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const log = deps.log;
   const counters = new ServiceCounters(log, deps.slowEventMs ?? SLOW_EVENT_MS, () => eps.mark());
   const outputs = new ServiceOutputs(config, log, deps.now, (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]));
+  const retro = await startRetroScan(config, deps, outputs, (name, fields) => alert(name, fields));
 
   // Downloads (the only source of its alerts) start once `alert` below exists.
   const remote = startDownloads(deps, (name, fields) => alert(name, fields));
   // Started from the copies on disk: downloads run once the service listens (below), so a slow or
   // unreachable server never holds back the start (nor trips the watchdog's readiness deadline).
   await remote?.restore(config);
-  const built = await buildState(config, deps, remote);
+  const built = await buildState(config, deps, { remote, retro: retro.scan });
   // Swapped whole by a reload; every reader goes through `live.state`.
   const live = { state: built.state };
   const reports = built.reports;
@@ -209,6 +230,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     if (line !== undefined) outputs.sendAlert(line);
   };
   for (const report of reports) reportFeed(report, alert, log);
+  retro.ready();
 
   const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
   const limits = effectiveLimits(config.service.connections, deps.openFileLimit, log);
@@ -229,7 +251,13 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0) });
   alert("KL_ALERT_ServiceStarted");
 
-  const { reloader, checkOutdatedFeeds, refreshDownloads, reloadNow, stopTimers } = startFeedUpkeep(config, deps, alert, live, reports, remote);
+  // Retro runs follow every feed change; the last one's result answers POST /retroscan.
+  let lastRun: Promise<RetroRunResult | undefined> = Promise.resolve(undefined);
+  const feedsChanged = (state: State) => {
+    if (retro.scan && state.changes) lastRun = retro.scan.feedsChanged(state.changes, { config: state.config, index: state.index, slotNames: state.pipeline.sources.slotNames });
+  };
+  feedsChanged(live.state);
+  const { reloader, checkOutdatedFeeds, refreshDownloads, reloadNow, stopTimers } = startFeedUpkeep(config, { ...deps, retro: retro.scan }, alert, live, reports, remote, feedsChanged);
   const initialDownloads = remote === undefined ? Promise.resolve([]) : refreshDownloads();
 
   return {
@@ -249,8 +277,16 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         outputs,
         restarts: deps.restarts ?? 0,
         lastReload: reloader.last,
+        ...(retro.scan ? { retroScan: retro.scan.status() } : {}),
       }),
     reload: reloadNow,
+    retroScan: async () => {
+      if (retro.scan === undefined) return { ok: false, error: "RetroScan is not enabled: set ServiceSettings > RetroScan enabled=\"true\"" };
+      const reloaded = await reloadNow();
+      if (!reloaded.ok) return reloaded;
+      const run = await lastRun;
+      return run === undefined ? { ok: false, error: retro.scan.status().error ?? "RetroScan run did not finish" } : { ok: true, run };
+    },
     checkOutdatedFeeds,
     refreshDownloads,
     initialDownloads,
@@ -259,7 +295,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       if (closing) return;
       closing = true;
       stopTimers();
-      await stopService({ server, connections, outputs, alert, drainMs: limits.drainTimeoutSeconds * 1000, ...(socketPath !== undefined ? { socketPath } : {}) });
+      await stopService({ server, connections, outputs, alert, drainMs: limits.drainTimeoutSeconds * 1000, ...(socketPath !== undefined ? { socketPath } : {}), ...(retro.scan ? { retro: retro.scan } : {}) });
       log("info", "stopped", { events: counters.events, detections: counters.detections });
     },
   };
@@ -284,11 +320,12 @@ interface FeedUpkeep {
  */
 function startFeedUpkeep(
   config: ServiceConfig,
-  deps: LookupServiceDeps,
+  deps: LookupServiceDeps & { readonly retro?: RetroScan | undefined },
   alert: (name: string, fields?: readonly (readonly [string, string])[]) => void,
   live: { state: State },
   reports: readonly FeedLoadReport[],
   remote: RemoteFeeds | undefined,
+  feedsChanged: (state: State) => void,
 ): FeedUpkeep {
   // A downloaded feed is as old as its last good download (a 304 counts), kept across restarts.
   const feedUpdatedAt = remote === undefined ? deps.feedUpdatedAt : async (current: ServiceConfig, filename: string) => remote.lastSuccess(filename) ?? deps.feedUpdatedAt?.(current, filename);
@@ -307,12 +344,13 @@ function startFeedUpkeep(
       downloadAll = false;
       const taken = carried;
       carried = new Map();
-      return buildWithDownloads(next, deps, remote, which, taken, (r) => settledReports.set(r.name, r));
+      return buildWithDownloads(next, deps, remote, deps.retro, which, taken, (r) => settledReports.set(r.name, r));
     },
     current: () => live.state,
     swap: (next, loaded) => {
       live.state = next;
       outdated.markLoaded(loaded);
+      feedsChanged(next);
     },
   });
   outdated.markLoaded(reports);
@@ -386,11 +424,14 @@ async function stopService(parts: {
   readonly alert: (name: string) => void;
   readonly drainMs: number;
   readonly socketPath?: string;
+  readonly retro?: RetroScan;
 }): Promise<void> {
   parts.connections.stopAccepting();
   const listenerClosed = new Promise<void>((resolve) => parts.server.close(() => resolve()));
   await parts.connections.drain();
   await listenerClosed;
+  // After the drain, so the values of the last events are stored too.
+  await parts.retro?.close();
   parts.alert("KL_ALERT_ServiceStopped");
   await parts.outputs.close(parts.drainMs);
   if (parts.socketPath !== undefined) await unlink(parts.socketPath).catch(() => {});
@@ -411,6 +452,7 @@ interface StatusSources {
   readonly outputs: ServiceOutputs;
   readonly restarts: number;
   readonly lastReload: ServiceStatus["lastReload"];
+  readonly retroScan?: ServiceStatus["retroScan"];
 }
 
 function statusOf(s: StatusSources): ServiceStatus {
@@ -428,7 +470,34 @@ function statusOf(s: StatusSources): ServiceStatus {
     output: { target: formatEndpoint(s.outputs.target), queueDepth: sink?.queueDepth ?? 0, queueLimit: s.config.output.queueSize, dropped: sink?.dropped ?? 0, sent: sink?.sent ?? 0, connected: sink?.connected ?? false, ...(sink?.error === undefined ? {} : { error: sink.error }) },
     restarts: s.restarts,
     ...(s.lastReload ? { lastReload: s.lastReload } : {}),
+    ...(s.retroScan ? { retroScan: s.retroScan } : {}),
   };
+}
+
+/**
+ * RetroScan when the config turns it on. Its alerts wait until the service can send alerts
+ * (`ready`): a database fault at start is reported right after the feeds' alerts.
+ */
+async function startRetroScan(
+  config: ServiceConfig,
+  deps: LookupServiceDeps,
+  outputs: ServiceOutputs,
+  alert: (name: string, fields?: readonly (readonly [string, string])[]) => void,
+): Promise<{ scan?: RetroScan; ready: () => void }> {
+  const settings = config.service.retroScan;
+  let early: [string, readonly (readonly [string, string])[] | undefined][] | undefined = [];
+  const ready = () => {
+    for (const [name, fields] of early ?? []) alert(name, fields);
+    early = undefined;
+  };
+  if (settings === undefined || !settings.enabled) return { ready };
+  const scan = await RetroScan.start(settings, config, {
+    now: deps.now,
+    log: deps.log,
+    alert: (name, fields) => (early === undefined ? alert(name, fields) : early.push([name, fields])),
+    send: (line) => outputs.send(line),
+  });
+  return { scan, ready };
 }
 
 /** The REST lookup (POST /lookup): each value's type detected, looked up in `index` at `now`. */

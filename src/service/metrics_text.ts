@@ -99,6 +99,23 @@ export function metricsText(status: ServiceStatus): string {
     ]);
   }
 
+  const rs = status.retroScan;
+  if (rs) {
+    family("ioclens_retroscan_enabled", "gauge", "1 while RetroScan stores values and runs; 0 after a database fault turned it off.", one(rs.state === "on" ? 1 : 0));
+    family("ioclens_retroscan_stored_values", "gauge", "Stored (type, value, day) rows.", one(rs.stored.rows));
+    family("ioclens_retroscan_database_bytes", "gauge", "Bytes the RetroScan database uses.", one(rs.stored.bytes));
+    family("ioclens_retroscan_dropped_values_total", "counter", "Values not stored because the write batch was full.", one(rs.dropped));
+    family("ioclens_retroscan_pruned_values_total", "counter", "Stored rows removed by retention or the size cap.", one(rs.pruned.rows));
+    family("ioclens_retroscan_runs_total", "counter", "Retro runs finished.", one(rs.runs));
+    family("ioclens_retroscan_hits_total", "counter", "Retro detections sent.", one(rs.hits));
+    const last = rs.lastRun;
+    family("ioclens_retroscan_last_run_timestamp_seconds", "gauge", "When the last retro run started.", last ? one(Date.parse(last.at) / 1000) : []);
+    family("ioclens_retroscan_last_run_indicators", "gauge", "New indicators the last retro run checked.", last ? one(last.indicators) : []);
+    family("ioclens_retroscan_last_run_values_checked", "gauge", "Stored values the last retro run checked.", last ? one(last.checked) : []);
+    family("ioclens_retroscan_last_run_hits", "gauge", "Retro detections of the last run.", last ? one(last.hits) : []);
+    family("ioclens_retroscan_last_run_seconds", "gauge", "Duration of the last retro run.", last ? one(last.ms / 1000) : []);
+  }
+
   out.push("");
   return out.join("\n");
 }

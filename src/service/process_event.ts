@@ -9,6 +9,7 @@ import { renderDetection } from "../events/render_detection.ts";
 import { renderFinishedEvent } from "../events/render_finished_event.ts";
 import { formatSyslogDate } from "../events/format_syslog_date.ts";
 import type { IndexReader, LookupResult } from "../matching/types.ts";
+import type { RetainValues } from "../retroscan/value_batch.ts";
 import { type CompiledFilters, compileSendEventFilters, passesSendEventFilters } from "./_send_event_filters.ts";
 import { type CompiledSources, compileSources, type ExtractedValue, extract } from "./extract.ts";
 
@@ -21,6 +22,8 @@ export interface Pipeline {
   readonly filters: CompiledFilters;
   /** `FinishedEventFormat enabled`: the default for sessions that did not send X-KF-SendFinishedEvent. */
   readonly finishedEnabled: boolean;
+  /** RetroScan's hook: gets every event's typed values to store (docs/retroscan.md); absent when off. */
+  readonly retain?: RetainValues;
 }
 
 /**
@@ -114,6 +117,7 @@ function seenEarlier(values: readonly ExtractedValue[], i: number): boolean {
 export function processEvent(p: Pipeline, index: IndexReader, event: string, options: ProcessOptions): ProcessResult {
   const { now } = options;
   const x = extract(p.sources, event, options.peerIp, options.astralFree);
+  if (p.retain !== undefined && x.values.length > 0) p.retain(x.values, event, x.source.id, p.sources.slotNames, options.peerIp, options.receivedAt ?? now);
   const lines: string[] = [];
   // Most events detect nothing: they share one empty map instead of allocating their own.
   let byCategory: Map<string, number> | undefined;

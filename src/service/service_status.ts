@@ -2,6 +2,7 @@
  * The shapes the status endpoint serves: what `/status` returns, what `/metrics` is rendered
  * from, and what a REST lookup answers (spec cybertrace-service.md §7.4).
  */
+import type { RetroScanStatus } from "../retroscan/retro_scan.ts";
 
 import type { DownloadStatus } from "../feeds/remote_feeds.ts";
 
@@ -96,6 +97,8 @@ export interface ServiceStatus {
   readonly listen?: { readonly events: string; readonly status?: string };
   /** REST lookups, counted by the status endpoint (absent when it is off). */
   readonly restLookups?: RestLookupStats;
+  /** RetroScan, when configured on (docs/retroscan.md). */
+  readonly retroScan?: RetroScanStatus;
 }
 
 /** REST lookups since start, and the limits they run under. */

@@ -16,6 +16,8 @@ export interface StatusAppDeps {
   getStatus(): ServiceStatus;
   /** Re-reads the configured feeds; resolves `{ ok: false, error }` when that failed. */
   reload(): Promise<{ ok: boolean; error?: string }>;
+  /** `POST /retroscan`: reload, then a retro run (docs/retroscan.md); absent: the route answers 404. */
+  retroScan?(): Promise<{ ok: boolean; error?: string; run?: unknown }>;
   /** Looks values up with the `http_single_lookup` rules, one answer per value, in order. */
   lookup(values: string[]): Promise<LookupAnswer[]>;
   /** When set, every route but `/health` requires `Authorization: Bearer <token>` or Basic
@@ -44,7 +46,7 @@ const LOOKUP_VERSIONS = new Set(["1.0", "1.1", "1.2"]);
  * Builds the status app. Routes: `GET /health` (no auth: 200 `{status:"ok"}`, 200
  * `{status:"degraded", reason}` while the output target is down, or 503
  * `{status:"unavailable", reason}`), `GET /status` (the `ServiceStatus` as JSON),
- * `GET /metrics` (Prometheus text), `POST /reload`, `POST /api/{1.0,1.1,1.2}/lookup` and
+ * `GET /metrics` (Prometheus text), `POST /reload`, `POST /retroscan`, `POST /api/{1.0,1.1,1.2}/lookup` and
  * `POST /api/1.3/General/lookup` (the one tenant).
  * Errors are JSON `{error: "..."}` (CyberTrace's error body is unknown, spec §9 item 12).
  *
@@ -96,6 +98,13 @@ export function createStatusApp(deps: StatusAppDeps): Hono {
     return c.body(metricsText(status()), 200, { "Content-Type": METRICS_CONTENT_TYPE });
   });
   app.all("/reload", (c) => reload(c, () => deps.reload()));
+  app.all("/retroscan", async (c) => {
+    const run = deps.retroScan;
+    if (run === undefined || deps.getStatus().retroScan === undefined) return c.json({ error: "RetroScan is not enabled: set ServiceSettings > RetroScan enabled=\"true\"" }, 404);
+    if (!allow(c, "POST")) return notAllowed(c, "POST");
+    const result = await run();
+    return result.ok ? c.json({ ok: true, run: result.run }) : c.json({ ok: false, error: result.error ?? "RetroScan run failed" }, 500);
+  });
   app.all("/api/:version/lookup", async (c) => {
     const version = c.req.param("version");
     if (!LOOKUP_VERSIONS.has(version)) {

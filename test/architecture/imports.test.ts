@@ -10,7 +10,7 @@ import { dirname, join, normalize, relative } from "node:path";
 import ts from "typescript";
 
 /** Lowest first: each folder may import only from itself and the folders before it. */
-const LAYERS = ["runtime", "io", "matching", "feeds", "config", "events", "protocol", "service", "watchdog", "report", "scanner", "cli"] as const;
+const LAYERS = ["runtime", "io", "matching", "feeds", "config", "events", "protocol", "retroscan", "service", "watchdog", "report", "scanner", "cli"] as const;
 
 /** The entry point: the one module nothing imports. */
 const ENTRY = "src/main.ts";

@@ -333,7 +333,7 @@ describe("parseServiceConfig()", () => {
 
   test("warns once per unknown, unsupported or duplicate element and still loads", () => {
     const { config, warnings } = conf(`<Foo/>
-<RetroScan enabled="false"/>
+<Detections enabled="false"/>
 <EULA>accepted</EULA>
 <ServiceSettings>
 <ScannersCount>5</ScannersCount>
@@ -344,7 +344,7 @@ describe("parseServiceConfig()", () => {
     expect(config.service.scannersCount).toBe(5);
     expect(warnings).toEqual([
       `${SOURCE}:2: unknown element Configuration > Foo ignored`,
-      `${SOURCE}:3: unsupported element Configuration > RetroScan ignored`,
+      `${SOURCE}:3: unsupported element Configuration > Detections ignored`,
       `${SOURCE}:7: duplicate element Configuration > ServiceSettings > ScannersCount ignored: the one at line 6 is used`,
       `${SOURCE}:8: unknown element Configuration > ServiceSettings > Bar ignored`,
       `${SOURCE}:10: unknown attribute colour of Configuration > Feeds > Feed ignored`,
@@ -367,7 +367,7 @@ describe("parseServiceConfig()", () => {
   test.each([
     ["<InputSettings><ConectionString>127.0.0.1:1</ConectionString></InputSettings>", "2: unknown element Configuration > InputSettings > ConectionString (--strict): did you mean ConnectionString?"],
     ['<Feeds><Feed filname="a.json"/></Feeds>', "2: unknown attribute filname of Configuration > Feeds > Feed (--strict): did you mean filename?"],
-    ["<Frobnicate/>", "2: unknown element Configuration > Frobnicate (--strict): expected one of InputSettings, OutputSettings, Feeds, ServiceSettings, Domains, LookupSettings, RetroScan, Detections, GUISettings, HTTPServer, NotificationSettings, Plugins, EULA"],
+    ["<Frobnicate/>", "2: unknown element Configuration > Frobnicate (--strict): expected one of InputSettings, OutputSettings, Feeds, ServiceSettings, RetroScan, Domains, LookupSettings, Detections, GUISettings, HTTPServer, NotificationSettings, Plugins, EULA"],
     ["<OutputSettings><QueueSize>5<Extra/></QueueSize></OutputSettings>", "2: unknown element Configuration > OutputSettings > QueueSize > Extra (--strict): expected none here"],
   ])("strict: %s is a ConfigError", (inner, detail) => {
     const error = thrown(() => parseServiceConfig(`<Configuration>\n${inner}\n</Configuration>`, SOURCE, { strict: true }));
@@ -375,9 +375,9 @@ describe("parseServiceConfig()", () => {
   });
 
   test("strict leaves unsupported and duplicate elements as warnings: they are known names", () => {
-    const { warnings } = parseServiceConfig(`<Configuration><RetroScan/><ServiceSettings><ScannersCount>5</ScannersCount><ScannersCount>6</ScannersCount></ServiceSettings></Configuration>`, SOURCE, { strict: true });
+    const { warnings } = parseServiceConfig(`<Configuration><Detections/><ServiceSettings><ScannersCount>5</ScannersCount><ScannersCount>6</ScannersCount></ServiceSettings></Configuration>`, SOURCE, { strict: true });
     expect(warnings).toEqual([
-      `${SOURCE}:1: unsupported element Configuration > RetroScan ignored`,
+      `${SOURCE}:1: unsupported element Configuration > Detections ignored`,
       `${SOURCE}:1: duplicate element Configuration > ServiceSettings > ScannersCount ignored: the one at line 1 is used`,
     ]);
   });

@@ -111,8 +111,8 @@ describe("ioclens report", () => {
     });
     expect([code, stdout]).toEqual([
       0,
-      "time,category,indicator,indicator_type,feed,confidence,url,ip,md5,sha1,sha256,file,line,origin,context,actionable,source\r\n" +
-        `2024-04-15T10:02:11.000Z,KL_Malicious_URL,a.example/*,url,,,,,,,,,,<stdin>:1,"{""geo"":""ru, \\""ua\\""""}",{},{}\r\n`,
+      "time,category,indicator,indicator_type,feed,confidence,url,ip,md5,sha1,sha256,file,line,origin,context,actionable,source,retroscan\r\n" +
+        `2024-04-15T10:02:11.000Z,KL_Malicious_URL,a.example/*,url,,,,,,,,,,<stdin>:1,"{""geo"":""ru, \\""ua\\""""}",{},{},false\r\n`,
     ]);
   });
 
@@ -212,7 +212,7 @@ describe("ioclens report", () => {
     [["--top", "3", "a.txt"], "--top needs --group-by: say what to rank, e.g. --group-by indicator --top 10"],
     [["--group-by", "colour", "a.txt"], '--group-by must be one of category, indicator, type, file, feed: got "colour"'],
     [["--group-by", "feed", "--format", "cef", "a.txt"], "--group-by cannot be shown as cef: use table, json, ndjson, csv, markdown"],
-    [["--filter", "colour=red", "a.txt"], '--filter field must be one of category, type, feed, file, indicator: got "colour"'],
+    [["--filter", "colour=red", "a.txt"], '--filter field must be one of category, type, feed, file, indicator, retroscan: got "colour"'],
     [["--since", "yesterday", "a.txt"], '--since must be an ISO date like 2024-04-15 or 2024-04-15T10:00:00Z: got "yesterday"'],
     [["--send", "http://x:1", "a.txt"], '--send must be tcp://host:port or udp://host:port: got "http://x:1"'],
     [["--send", "tcp://x:1", "--format", "html", "a.txt"], "--send cannot carry format html: use syslog, cef, leef, leef2, json or ndjson"],

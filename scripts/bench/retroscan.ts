@@ -1,0 +1,169 @@
+/**
+ * RetroScan benchmarks (issue 15, docs/performance.md):
+ *  1. service throughput with RetroScan on and off, in the same run, with 1 and 4 connections
+ *     (the corpus and feeds of service_throughput.ts; the ratio on/off is the figure);
+ *  2. a retro run of 10,000 new indicators of mixed kinds (domains, URL masks, exact URLs,
+ *     CIDRs, MD5, SHA1, SHA256) against 5 M stored values, and the database size per million
+ *     stored values (with the default 256-character excerpt of a generated log line).
+ *
+ * Usage: bun scripts/bench/retroscan.ts [--seconds 5] [--warmup 2] [--values 5000000]
+ *          [--only throughput|retro]
+ */
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { argValue, benchTempDir, kilo, loadLine, machineLine, ratio, rng } from "./_bench_env.ts";
+import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
+import { encodeBatches, runLoad, type LoadResult } from "./_load_client.ts";
+import { AlertListener, serviceCommand, startProcess, writeServiceConfig } from "./_service_process.ts";
+import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
+import type { IndicatorKind } from "../../src/matching/types.ts";
+import { IndicatorDiff } from "../../src/retroscan/indicator_diff.ts";
+import { RetroStore, type StoredValue } from "../../src/retroscan/retro_store.ts";
+import { runRetroScan } from "../../src/retroscan/run_retro_scan.ts";
+import { requireData } from "./_bench_env.ts";
+
+const seconds = Number(argValue("seconds") ?? 5);
+const warmup = Number(argValue("warmup") ?? 2);
+const valueCount = Number(argValue("values") ?? 5_000_000);
+const only = argValue("only");
+const dir = benchTempDir("retroscan");
+
+console.log(`# RetroScan (${machineLine()})`);
+console.log(loadLine());
+
+if (only === undefined || only === "throughput") await throughput();
+if (only === undefined || only === "retro") await retroRun();
+
+/** Service events/s with RetroScan off and on, alternating, same corpus and feeds. */
+async function throughput(): Promise<void> {
+  requireData("retroscan throughput");
+  const sample = await sampleIndicators(20_000);
+  const maker = new LogLineMaker(sample);
+  const lines = Array.from({ length: 200_000 }, () => maker.next().line);
+  const batches = encodeBatches(lines, 100);
+  const alerts = new AlertListener();
+  await alerts.listen();
+  const offPath = join(dir, "off.conf");
+  const onPath = join(dir, "on.conf");
+  writeServiceConfig(offPath, alerts.port);
+  const text = readFileSync(offPath, "utf8");
+  writeFileSync(onPath, text.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${join(dir, "throughput.db")}"/></ServiceSettings>`));
+  const measure = async (path: string, connections: number): Promise<LoadResult & { stored?: number; dropped?: number }> => {
+    const service = await startProcess(serviceCommand(path));
+    const result = await runLoad({ port: service.port, connections, window: 1000, batchLines: 100, batches, warmupMs: warmup * 1000, measureMs: seconds * 1000, serverPid: service.pid });
+    await service.stop();
+    return result;
+  };
+  console.log("");
+  console.log(`## Service throughput, RetroScan off and on (${warmup} s warm-up + ${seconds} s per row; runs alternate off, on, off, on)`);
+  console.log("");
+  console.log("| connections | off events/s | on events/s | on / off | CPU µs/event off / on |");
+  console.log("|---|---:|---:|---:|---:|");
+  const cpu = (r: LoadResult) => ((r.serverCpu / r.eventsPerSecond) * 1e6).toFixed(1);
+  for (const n of [1, 4]) {
+    const off: LoadResult[] = [];
+    const on: LoadResult[] = [];
+    for (let round = 0; round < 2; round++) {
+      off.push(await measure(offPath, n));
+      on.push(await measure(onPath, n));
+    }
+    const best = (rs: LoadResult[]) => rs.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
+    const [o, r] = [best(off), best(on)];
+    console.log(`| ${n} | ${kilo(o.eventsPerSecond)} (${off.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${kilo(r.eventsPerSecond)} (${on.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${ratio(r.eventsPerSecond, o.eventsPerSecond)} | ${cpu(o)} / ${cpu(r)} |`);
+  }
+  console.log(`\ndatabase after the runs: ${(statSync(join(dir, "throughput.db")).size / 2 ** 20).toFixed(1)} MiB`);
+  await alerts.close();
+}
+
+/** A retro run of 10,000 new mixed indicators against `valueCount` stored values. */
+async function retroRun(): Promise<void> {
+  const r = rng(7);
+  const int = (n: number) => Math.floor(r() * n);
+  const hex = (n: number) => {
+    let s = "";
+    for (let i = 0; i < n; i++) s += "0123456789abcdef"[int(16)];
+    return s;
+  };
+  const path = join(dir, "retro.db");
+  const store = await RetroStore.open(path, 2 ** 40);
+  const day0 = Math.floor(Date.now() / 86_400_000) - 29;
+  const line = (v: string) => `May 19 08:32:00 proxy01 squid[2211]: 10.1.2.3 TCP_MISS/200 4211 GET ${v} bob HIER_DIRECT/203.0.113.7 text/html`.slice(0, 256);
+  const kinds = ["DOMAIN", "URL", "IP", "MD5", "SHA256", "SHA1"] as const;
+  // Values rise with i within each kind, so the (type, value, day) index takes appends and the
+  // setup stays minutes, not a quarter of an hour (random hashes cost 4.8 k rows/s on a busy box).
+  const pad = (i: number, n: number) => i.toString(16).padStart(n, "0");
+  const valueOf = (i: number, kind: (typeof kinds)[number]): string => {
+    switch (kind) {
+      case "DOMAIN": return `h${pad(i, 8)}.d${i % 50_021}.example`;
+      case "URL": return `http://www${pad(i, 8)}.d${i % 50_021}.example/p/${i}/x.php?id=${i % 1000}`;
+      case "IP": return `${10 + Math.floor(i / 65_536) % 200}.${(i >>> 8) & 255}.${i & 255}.${(i * 7) & 255}`;
+      case "MD5": return `a${pad(i, 31)}`;
+      case "SHA256": return `b${pad(i, 63)}`;
+      default: return `c${pad(i, 39)}`;
+    }
+  };
+  let started = performance.now();
+  const chunk: StoredValue[] = [];
+  for (let i = 0; i < valueCount; i++) {
+    const kind = kinds[i % 6]!;
+    const value = valueOf(i, kind);
+    const day = day0 + (i % 30);
+    chunk.push({ type: kind, value, day, count: 1, firstAt: day * 86_400_000, lastAt: day * 86_400_000, sourceId: "default", rule: `RE_${kind}`, client: "10.1.2.3", excerpt: line(value) });
+    if (chunk.length === 50_000) store.write(chunk.splice(0));
+  }
+  store.write(chunk.splice(0));
+  const writeSeconds = (performance.now() - started) / 1000;
+  const stats = store.stats();
+  const fileBytes = statSync(path).size;
+
+  // 10,000 new indicators: a quarter domains (parents of stored hosts), URL masks and exact
+  // URLs, /24 CIDRs, and hashes; about 1 in 20 of each kind matches something stored.
+  const feed = { name: "bench", category: "Bench", confidence: 100, allowList: false, loadedAt: Date.now(), indicatorLifetimeMinutes: 0 };
+  const old: [IndicatorKind, string][] = Array.from({ length: 50_000 }, (_, i) => ["DOMAIN", `old${i}.example`]);
+  const fresh: [IndicatorKind, string][] = [];
+  for (let i = 0; i < 10_000; i++) {
+    switch (i % 8) {
+      case 0: fresh.push(["DOMAIN", i % 20 === 0 ? `d${int(50_021)}.example` : `new${i}.example`]); break;
+      case 1: fresh.push(["DOMAIN", `x${i}.nomatch.example`]); break;
+      case 2: fresh.push(["URL", i % 20 === 2 ? `*.d${int(50_021)}.example/p/*` : `*.nomatch${i}.example/p/*`]); break;
+      case 3: fresh.push(["URL", `www1.d${int(50_021)}.example/nothing/${i}`]); break;
+      case 4: fresh.push(["IP", i % 20 === 4 ? `${10 + int(200)}.${int(256)}.${int(256)}.0/24` : `172.${16 + (i % 16)}.${i & 255}.0/24`]); break;
+      case 5: fresh.push(["MD5", i % 20 === 5 ? valueOf(6 * int(valueCount / 6) + 3, "MD5") : hex(32)]); break;
+      case 6: fresh.push(["SHA256", i % 20 === 6 ? valueOf(6 * int(valueCount / 6) + 4, "SHA256") : hex(64)]); break;
+      default: fresh.push(["SHA1", i % 20 === 7 ? valueOf(6 * int(valueCount / 6) + 5, "SHA1") : hex(40)]); break;
+    }
+  }
+  const load = (entries: readonly [IndicatorKind, string][], baseline: Float64Array | undefined) => {
+    const index = new IndicatorIndex();
+    const diff = new IndicatorDiff(index, baseline);
+    const id = diff.addFeed(feed);
+    for (const [kind, value] of entries) diff.add(id, { kind, value, fields: [] });
+    index.compact();
+    return { index, changes: diff.changes() };
+  };
+  const base = load(old, undefined).changes.fingerprints;
+  const { index, changes } = load([...old, ...fresh], base);
+  let sent = 0;
+  const cpuBefore = process.cpuUsage();
+  started = performance.now();
+  const result = await runRetroScan(store, changes, {
+    now: Date.now(),
+    index,
+    render: (row, record) => `${record.indicator} ${row.value}`,
+    send: () => sent++,
+    yieldToLoop: () => new Promise((resolve) => setImmediate(resolve)),
+    key: "bench",
+  });
+  const runSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  const runCpu = (cpu.user + cpu.system) / 1e6;
+  store.close();
+  const millions = stats.rows / 1e6;
+  console.log("");
+  console.log(`## Retro run: ${changes.count.toLocaleString("en")} new indicators against ${stats.rows.toLocaleString("en")} stored values`);
+  console.log("");
+  console.log("| stored values | written in | new indicators | retro run | CPU of the run | values checked | retro detections | database | per million values |");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+  console.log(`| ${stats.rows.toLocaleString("en")} | ${writeSeconds.toFixed(1)} s (${kilo(stats.rows / writeSeconds)}/s) | ${result.indicators.toLocaleString("en")} | ${runSeconds.toFixed(2)} s | ${runCpu.toFixed(2)} s | ${result.checked.toLocaleString("en")} | ${result.hits.toLocaleString("en")} (${sent} sent) | ${(fileBytes / 2 ** 20).toFixed(0)} MiB | ${(fileBytes / 2 ** 20 / millions).toFixed(0)} MiB |`);
+}

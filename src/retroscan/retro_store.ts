@@ -1,0 +1,309 @@
+/**
+ * The RetroScan database: the values `serve` extracted, one row per distinct (type, value, day)
+ * with a count, the first and last time seen, the Source, the client and an excerpt of the first
+ * event; the (value, feed record) pairs already reported; and the state of the retro runs.
+ * SQLite in WAL mode through src/runtime/open_sqlite.ts (docs/retroscan.md).
+ */
+import { openSqlite, type SqliteDb, type SqliteStatement, type SqlValue } from "../runtime/open_sqlite.ts";
+
+/** Value kinds in the order their codes are stored (the `type` column). */
+export const STORED_TYPES = ["URL", "MD5", "SHA1", "SHA256", "HASH", "IP", "DOMAIN"] as const;
+export type StoredType = (typeof STORED_TYPES)[number];
+
+/** One distinct (type, value, day), as written by a flush. */
+export interface StoredValue {
+  readonly type: StoredType;
+  readonly value: string;
+  /** Days since 1970-01-01 (UTC) of the events. */
+  readonly day: number;
+  /** Events of that day that carried the value. */
+  count: number;
+  /** Epoch ms of the first and last such event. */
+  readonly firstAt: number;
+  lastAt: number;
+  readonly sourceId: string;
+  /** The regex that extracted it (its slot name), so `%NAME%` renders it in a retro detection. */
+  readonly rule: string;
+  readonly client: string;
+  readonly excerpt: string;
+}
+
+/** A stored row, read back for a retro detection. */
+export interface StoredRow extends StoredValue {
+  readonly id: number;
+}
+
+/** How much the store holds. */
+export interface StoreStats {
+  readonly rows: number;
+  /** The database file in use (pages × page size, free pages excluded). */
+  readonly bytes: number;
+  /** Oldest day still held, as YYYY-MM-DD; undefined when empty. */
+  readonly oldestDay?: string;
+}
+
+/** What enforcing retention and the size cap removed. */
+export interface PruneResult {
+  readonly rows: number;
+  readonly days: number;
+}
+
+// What a retro run streams (seen) is kept apart from what only a hit reads (seen_event): a run
+// then reads ~70 bytes a row instead of the excerpt too (5 M rows: 2.3 GB → 0.5 GB scanned).
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS seen (
+  id INTEGER PRIMARY KEY,
+  type INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  first_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  UNIQUE (type, value, day)
+);
+CREATE INDEX IF NOT EXISTS seen_day ON seen(day);
+CREATE TABLE IF NOT EXISTS seen_event (
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  client TEXT NOT NULL,
+  excerpt TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS seen_gone AFTER DELETE ON seen BEGIN DELETE FROM seen_event WHERE id = old.id; END;
+CREATE TABLE IF NOT EXISTS reported (
+  type INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  record TEXT NOT NULL,
+  day INTEGER NOT NULL,
+  PRIMARY KEY (type, value, record)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
+`;
+
+/** Room above the size cap before SQLite itself refuses to grow (`max_page_count`): a flush between two prunes. */
+const HARD_LIMIT_FACTOR = 1.25;
+const MIN_HARD_PAGES = 64;
+const DAY_MS = 86_400_000;
+
+/** Day number (days since the epoch, UTC) of `epochMs`. */
+export function dayOf(epochMs: number): number {
+  return Math.floor(epochMs / DAY_MS);
+}
+
+/**
+ * The store. Every method may throw the driver's error (locked, corrupt, full: see
+ * `sqliteFault`); the caller turns RetroScan off then.
+ *
+ * @example
+ * ```ts
+ * const store = await RetroStore.open("retroscan.db", 10 * 2 ** 30);
+ * store.write([{ type: "DOMAIN", value: "evil.example", day: dayOf(Date.now()), count: 1, … }]);
+ * ```
+ */
+export class RetroStore {
+  readonly #db: SqliteDb;
+  readonly #pageSize: number;
+  readonly #upsert: SqliteStatement;
+  readonly #event: SqliteStatement;
+  readonly #chunk: SqliteStatement;
+  readonly #row: SqliteStatement;
+  readonly #report: SqliteStatement;
+  readonly #getMeta: SqliteStatement;
+  readonly #setMeta: SqliteStatement;
+  #maxBytes: number;
+  /** Rows in `seen`, counted once at open and kept up to date (a count(*) of millions of rows is not free). */
+  #rows: number;
+
+  private constructor(db: SqliteDb, maxBytes: number) {
+    this.#db = db;
+    this.#maxBytes = maxBytes;
+    this.#rows = Number(db.prepare("SELECT count(*) FROM seen").values()[0]![0]);
+    this.#pageSize = Number(db.prepare("PRAGMA page_size").values()[0]![0]);
+    this.setMaxBytes(maxBytes);
+    // The count it returns equals the one written only for a new row: then its event is written too.
+    this.#upsert = db.prepare(
+      `INSERT INTO seen (type, value, day, count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (type, value, day) DO UPDATE SET count = count + excluded.count,
+         first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)
+       RETURNING id, count`,
+    );
+    this.#event = db.prepare("INSERT OR REPLACE INTO seen_event (id, source, rule, client, excerpt) VALUES (?, ?, ?, ?, ?)");
+    this.#chunk = db.prepare("SELECT id, type, value FROM seen WHERE id > ? AND id <= ? ORDER BY id LIMIT ?");
+    this.#row = db.prepare(
+      `SELECT s.id, s.type, s.value, s.day, s.count, s.first_at, s.last_at, coalesce(e.source, ''), coalesce(e.rule, ''), coalesce(e.client, ''), coalesce(e.excerpt, '')
+       FROM seen s LEFT JOIN seen_event e ON e.id = s.id WHERE s.id = ?`,
+    );
+    this.#report = db.prepare("INSERT OR IGNORE INTO reported (type, value, record, day) VALUES (?, ?, ?, ?)");
+    this.#getMeta = db.prepare("SELECT value FROM meta WHERE key = ?");
+    this.#setMeta = db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  }
+
+  /**
+   * Opens or creates the database at `path` (WAL, incremental auto-vacuum so pruned days give
+   * their space back), with a size cap of `maxBytes`: {@link prune} keeps under it, and SQLite
+   * refuses to grow past 1.25 times it (a `full` fault).
+   */
+  static async open(path: string, maxBytes: number, options: { readonly busyTimeoutMs?: number } = {}): Promise<RetroStore> {
+    const db = await openSqlite(path);
+    try {
+      // Short by default: on the event loop's thread a lock held elsewhere is a fault to report,
+      // not a reason to stall; the writer's thread may wait longer.
+      db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 200}`);
+      // Only takes effect on a new file; it must come before the first table.
+      db.exec("PRAGMA auto_vacuum = INCREMENTAL");
+      db.exec("PRAGMA journal_mode = WAL");
+      db.exec("PRAGMA synchronous = NORMAL");
+      // 32 MiB of page cache (the default is 2 MiB): the (type, value, day) index takes random inserts.
+      db.exec("PRAGMA cache_size = -32768");
+      db.exec(SCHEMA);
+      return new RetroStore(db, maxBytes);
+    } catch (error) {
+      try {
+        db.close();
+      } catch {
+        // The open error is the one to report.
+      }
+      throw error;
+    }
+  }
+
+  /** Changes the size cap (a reload may change it). */
+  setMaxBytes(maxBytes: number): void {
+    this.#maxBytes = maxBytes;
+    const pages = Math.max(MIN_HARD_PAGES, Math.ceil((maxBytes * HARD_LIMIT_FACTOR) / this.#pageSize));
+    this.#db.exec(`PRAGMA max_page_count = ${pages}`);
+  }
+
+  /** Adds one flush of values, in one transaction; how many rows are new. */
+  write(values: Iterable<StoredValue>): number {
+    const upsert = this.#upsert;
+    const event = this.#event;
+    const added = this.#db.transaction(() => {
+      let n = 0;
+      for (const v of values) {
+        const [id, count] = upsert.values(STORED_TYPES.indexOf(v.type), v.value, v.day, v.count, v.firstAt, v.lastAt)[0] as [number, number];
+        if (count === v.count) {
+          event.run(id, v.sourceId, v.rule, v.client, v.excerpt);
+          n++;
+        }
+      }
+      return n;
+    });
+    this.#rows += added;
+    return added;
+  }
+
+  /** Takes note of rows another connection (the writer thread) added or removed, for {@link stats}. */
+  countRows(delta: number): void {
+    this.#rows += delta;
+  }
+
+  /** The highest row id now (a retro run scans up to it). */
+  maxId(): number {
+    return Number(this.#db.prepare("SELECT coalesce(max(id), 0) FROM seen").values()[0]![0]);
+  }
+
+  /**
+   * Up to `limit` rows with `afterId < id <= upToId`, in id order, as `[id, type code, value]`
+   * (what a retro run streams; the rest of a row is read only for a hit).
+   */
+  chunk(afterId: number, upToId: number, limit: number): [number, number, string][] {
+    return this.#chunk.values(afterId, upToId, limit) as [number, number, string][];
+  }
+
+  /** The whole row `id`, or undefined when pruned meanwhile. */
+  row(id: number): StoredRow | undefined {
+    const r = this.#row.values(id)[0];
+    if (r === undefined) return undefined;
+    const [rowId, type, value, day, count, firstAt, lastAt, sourceId, rule, client, excerpt] = r as [number, number, string, number, number, number, number, string, string, string, string];
+    return { id: rowId, type: STORED_TYPES[type]!, value, day, count, firstAt, lastAt, sourceId, rule, client, excerpt };
+  }
+
+  /**
+   * Records that `value` was reported for the feed record `record`; false when it had been
+   * already (so it is not reported again, across restarts).
+   */
+  markReported(type: StoredType, value: string, record: string, day: number): boolean {
+    return this.#report.run(STORED_TYPES.indexOf(type), value, record, day) > 0;
+  }
+
+  /** Runs `body` in one transaction (a batch of {@link markReported}). */
+  transaction<T>(body: () => T): T {
+    return this.#db.transaction(body);
+  }
+
+  getMeta(key: string): SqlValue | undefined {
+    return this.#getMeta.values(key)[0]?.[0];
+  }
+
+  setMeta(key: string, value: SqlValue): void {
+    this.#setMeta.run(key, value);
+  }
+
+  /**
+   * Drops the days older than `retentionDays` before `today`, then the oldest days while the
+   * database is above its size cap (the current day last, its oldest rows first), and the
+   * reports of dropped days; gives the space back to the file system.
+   */
+  prune(today: number, retentionDays: number): PruneResult {
+    const db = this.#db;
+    let rows = 0;
+    let days = 0;
+    const cutoff = today - retentionDays + 1;
+    const old = db.prepare("SELECT count(DISTINCT day) FROM seen WHERE day < ?").values(cutoff)[0]![0];
+    if (Number(old) > 0) {
+      rows += this.#deleteInSteps("day < ?", cutoff);
+      days += Number(old);
+    }
+    db.prepare("DELETE FROM reported WHERE day < ?").run(cutoff);
+    db.exec("PRAGMA incremental_vacuum");
+    const oldestDay = db.prepare("SELECT min(day), max(day) FROM seen");
+    for (let guard = 0; guard < 10_000 && this.#usedBytes() > this.#maxBytes; guard++) {
+      const [min, max] = oldestDay.values()[0] as [number | null, number | null];
+      if (min === null || max === null) break;
+      if (min < max) {
+        rows += this.#deleteInSteps("day = ?", min);
+        days++;
+      } else {
+        // One day left and still too big: its oldest tenth goes.
+        const tenth = Math.max(1, Math.floor(this.#rows / 10));
+        const last = db.prepare("SELECT id FROM seen ORDER BY id LIMIT 1 OFFSET ?").values(tenth - 1)[0]?.[0] ?? 0;
+        rows += this.#deleteInSteps("id <= ?", Number(last));
+      }
+      db.exec("PRAGMA incremental_vacuum");
+    }
+    this.#rows -= rows;
+    return { rows, days };
+  }
+
+  stats(): StoreStats {
+    const min = this.#db.prepare("SELECT min(day) FROM seen").values()[0]![0] as number | null;
+    const oldest = min === null ? undefined : new Date(min * DAY_MS).toISOString().slice(0, 10);
+    return { rows: this.#rows, bytes: this.#usedBytes(), ...(oldest === undefined ? {} : { oldestDay: oldest }) };
+  }
+
+  close(): void {
+    try {
+      this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    } finally {
+      this.#db.close();
+    }
+  }
+
+  /**
+   * Deletes the rows of `seen` matching `where` (one `?`) a few thousand at a time, each step
+   * its own transaction: the other connection (a retro run's reports) never waits long for the lock.
+   */
+  #deleteInSteps(where: string, param: number): number {
+    const step = this.#db.prepare(`DELETE FROM seen WHERE id IN (SELECT id FROM seen WHERE ${where} LIMIT 5000)`);
+    let total = 0;
+    for (let n = step.run(param); n > 0; n = step.run(param)) total += n;
+    return total;
+  }
+
+  #usedBytes(): number {
+    const pages = Number(this.#db.prepare("PRAGMA page_count").values()[0]![0]);
+    const free = Number(this.#db.prepare("PRAGMA freelist_count").values()[0]![0]);
+    return (pages - free) * this.#pageSize;
+  }
+}

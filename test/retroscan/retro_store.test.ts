@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openSqlite, sqliteFault, type SqliteDb } from "../../src/runtime/open_sqlite.ts";
+import { RetroStore, type StoredValue } from "../../src/retroscan/retro_store.ts";
+import { REPO } from "../_support/child_processes.ts";
+
+const dirs: string[] = [];
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const o of open.splice(0)) o.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function dbPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "retro-store-"));
+  dirs.push(dir);
+  return join(dir, "retroscan.db");
+}
+
+async function openStore(path: string, maxBytes = 2 ** 30): Promise<RetroStore> {
+  const store = await RetroStore.open(path, maxBytes);
+  open.push(store);
+  return store;
+}
+
+function value(over: Partial<StoredValue> = {}): StoredValue {
+  return { type: "DOMAIN", value: "evil.example", day: 20_000, count: 1, firstAt: 20_000 * 86_400_000 + 1000, lastAt: 20_000 * 86_400_000 + 1000, sourceId: "default", rule: "RE_DOMAIN", client: "10.0.0.5", excerpt: "host=evil.example", ...over };
+}
+
+async function faultOf(action: () => unknown): Promise<string> {
+  try {
+    await action();
+  } catch (error) {
+    return sqliteFault(error);
+  }
+  return "no error";
+}
+
+describe("RetroStore", () => {
+  test("keeps one row per (type, value, day): counts add up, first and last time widen", async () => {
+    const store = await openStore(dbPath());
+    const t = 20_000 * 86_400_000;
+    store.write([value({ firstAt: t + 5000, lastAt: t + 6000, count: 2 })]);
+    store.write([value({ firstAt: t + 1000, lastAt: t + 9000, count: 3, client: "10.9.9.9" }), value({ day: 20_001, firstAt: t + 86_400_000, lastAt: t + 86_400_000 }), value({ type: "URL" })]);
+    const rows = [1, 2, 3].map((id) => store.row(id));
+    expect(rows).toEqual([
+      { ...value({ firstAt: t + 1000, lastAt: t + 9000, count: 5 }), id: 1 },
+      { ...value({ day: 20_001, firstAt: t + 86_400_000, lastAt: t + 86_400_000 }), id: 2 },
+      { ...value({ type: "URL" }), id: 3 },
+    ]);
+    expect(store.stats()).toMatchObject({ rows: 3, oldestDay: "2024-10-04" });
+  });
+
+  test("keeps what it stored and what it reported across a reopen", async () => {
+    const path = dbPath();
+    const first = await RetroStore.open(path, 2 ** 30);
+    first.write([value()]);
+    expect(first.markReported("DOMAIN", "evil.example", "feed\0cat\0evil.example", 20_000)).toBe(true);
+    expect(first.markReported("DOMAIN", "evil.example", "feed\0cat\0evil.example", 20_000)).toBe(false);
+    first.close();
+    const again = await openStore(path);
+    expect(again.chunk(0, again.maxId(), 10)).toEqual([[1, 6, "evil.example"]]);
+    expect(again.markReported("DOMAIN", "evil.example", "feed\0cat\0evil.example", 20_000)).toBe(false);
+    expect(again.markReported("DOMAIN", "evil.example", "other\0cat\0evil.example", 20_000)).toBe(true);
+  });
+
+  test("streams rows in id order, a chunk at a time, up to a given id", async () => {
+    const store = await openStore(dbPath());
+    store.write(Array.from({ length: 5 }, (_, i) => value({ value: `v${i}.example` })));
+    expect(store.chunk(0, 4, 3)).toEqual([[1, 6, "v0.example"], [2, 6, "v1.example"], [3, 6, "v2.example"]]);
+    expect(store.chunk(3, 4, 3)).toEqual([[4, 6, "v3.example"]]);
+  });
+
+  test("retention drops the days before the window, and their reports", async () => {
+    const store = await openStore(dbPath());
+    store.write([value({ day: 100 }), value({ day: 101 }), value({ day: 105 }), value({ day: 106 })]);
+    store.markReported("DOMAIN", "evil.example", "r", 100);
+    store.markReported("DOMAIN", "evil.example", "s", 106);
+    // Today is 106 and 2 days are kept: 105 and 106.
+    expect(store.prune(106, 2)).toEqual({ rows: 2, days: 2 });
+    expect(store.chunk(0, 100, 10).map((r) => r[0])).toEqual([3, 4]);
+    expect(store.markReported("DOMAIN", "evil.example", "r", 106)).toBe(true);
+    expect(store.markReported("DOMAIN", "evil.example", "s", 106)).toBe(false);
+  });
+
+  test("the size cap drops the oldest days first until the database fits", async () => {
+    const store = await openStore(dbPath());
+    for (let day = 1; day <= 6; day++) store.write(Array.from({ length: 300 }, (_, i) => value({ day, value: `host-${i}.example`, excerpt: "x".repeat(200) })));
+    store.setMaxBytes(256 * 1024);
+    const before = store.stats();
+    expect(before.bytes).toBeGreaterThan(256 * 1024);
+    const pruned = store.prune(6, 30);
+    const after = store.stats();
+    expect(after.bytes).toBeLessThanOrEqual(256 * 1024);
+    expect(pruned.days).toBeGreaterThan(0);
+    expect(after.oldestDay).toBe(new Date((1 + pruned.days) * 86_400_000).toISOString().slice(0, 10));
+    expect(after.rows).toBe(before.rows - pruned.rows);
+  });
+});
+
+describe("RetroStore faults", () => {
+  test("a damaged database file is reported as corrupt", async () => {
+    const path = dbPath();
+    copyFileSync(join(REPO, "test/fixtures/retroscan/damaged.db"), path);
+    expect(await faultOf(() => openStore(path))).toBe("corrupt");
+  });
+
+  test("a file that is not a database is reported as corrupt", async () => {
+    const path = dbPath();
+    writeFileSync(path, "these are log lines, not a database\n".repeat(200));
+    expect(await faultOf(() => openStore(path))).toBe("corrupt");
+  });
+
+  test("a database another connection holds an exclusive lock on is reported as locked", async () => {
+    const path = dbPath();
+    const holder: SqliteDb = await openSqlite(path);
+    open.push(holder);
+    holder.exec("PRAGMA locking_mode = EXCLUSIVE; CREATE TABLE held (x); BEGIN EXCLUSIVE; INSERT INTO held VALUES (1)");
+    expect(await faultOf(() => openStore(path))).toBe("locked");
+  });
+
+  test("a flush beyond the hard limit above the size cap is reported as full", async () => {
+    const store = await openStore(dbPath(), 64 * 1024);
+    const big = Array.from({ length: 2000 }, (_, i) => value({ value: `host-${i}.example`, excerpt: "x".repeat(200) }));
+    expect(await faultOf(() => store.write(big))).toBe("full");
+    // The failed flush was rolled back as a whole.
+    expect(store.maxId()).toBe(0);
+  });
+});

@@ -1,0 +1,219 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
+import type { FeedInfo, IndicatorKind } from "../../src/matching/types.ts";
+import { IndicatorDiff, type IndicatorChanges } from "../../src/retroscan/indicator_diff.ts";
+import { RetroStore, type StoredType, type StoredValue } from "../../src/retroscan/retro_store.ts";
+import { readBaseline, runRetroScan, type RetroRunDeps } from "../../src/retroscan/run_retro_scan.ts";
+import { ValueBatch } from "../../src/retroscan/value_batch.ts";
+import { decodeValues, encodeValues } from "../../src/retroscan/_value_codec.ts";
+
+const dirs: string[] = [];
+const stores: RetroStore[] = [];
+afterEach(() => {
+  for (const s of stores.splice(0)) s.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function store(path?: string): Promise<RetroStore> {
+  if (path === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), "retro-run-"));
+    dirs.push(dir);
+    path = join(dir, "r.db");
+  }
+  const s = await RetroStore.open(path, 2 ** 30);
+  stores.push(s);
+  return s;
+}
+
+const feed = (name: string, allowList = false): FeedInfo => ({ name, category: `${name}_cat`, confidence: 100, allowList, loadedAt: 0, indicatorLifetimeMinutes: 0 });
+
+type Entries = readonly (readonly [string, IndicatorKind, string])[];
+
+/** Loads `entries` ([feed, kind, value]) through a diff against `baseline`, as a feed load does. */
+function load(entries: Entries, baseline: Float64Array | undefined): { index: IndicatorIndex; changes: IndicatorChanges } {
+  const index = new IndicatorIndex();
+  const diff = new IndicatorDiff(index, baseline);
+  const ids = new Map<string, number>();
+  for (const [name, kind, value] of entries) {
+    let id = ids.get(name);
+    if (id === undefined) ids.set(name, (id = diff.addFeed(feed(name, name === "allow"))));
+    expect(diff.add(id, { kind, value, fields: [["note", value]] })).toBeUndefined();
+  }
+  index.compact();
+  return { index, changes: diff.changes() };
+}
+
+function stored(type: StoredType, value: string, over: Partial<StoredValue> = {}): StoredValue {
+  return { type, value, day: 20_000, count: 1, firstAt: 1_728_000_000_000, lastAt: 1_728_000_000_000, sourceId: "default", rule: `RE_${type}`, client: "10.0.0.5", excerpt: "", ...over };
+}
+
+function deps(index: IndicatorIndex, sent: string[], over: Partial<RetroRunDeps> = {}): RetroRunDeps {
+  return {
+    now: 1_728_100_000_000,
+    index,
+    render: (row, record) => `${record.feed.name} ${record.indicator} <- ${row.type} ${row.value} @${row.firstAt}`,
+    send: (line) => sent.push(line),
+    yieldToLoop: async () => {},
+    key: "k",
+    ...over,
+  };
+}
+
+const OLD: Entries = [["bad", "DOMAIN", "known-before.example"]];
+
+const VALUES: StoredValue[] = [
+  stored("DOMAIN", "known-before.example"),
+  stored("DOMAIN", "a.b.parent-domain.example"),
+  stored("URL", "https://cdn.masked.example/dl/a.exe"),
+  stored("URL", "http://exact-url.example/path"),
+  stored("IP", "203.0.113.77"),
+  stored("IP", "198.51.100.9"),
+  stored("MD5", "d41d8cd98f00b204e9800998ecf8427e"),
+  stored("SHA1", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+  stored("SHA256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+  stored("HASH", "0123456789abcdef0123456789abcdef"),
+  stored("DOMAIN", "innocent.example"),
+];
+
+const NEW: Entries = [
+  ...OLD,
+  ["bad", "DOMAIN", "parent-domain.example"],
+  ["bad", "URL", "*.masked.example/dl/*.exe"],
+  ["bad", "URL", "exact-url.example/path"],
+  ["bad", "IP", "203.0.113.0/24"],
+  ["bad", "MD5", "d41d8cd98f00b204e9800998ecf8427e"],
+  ["bad", "SHA1", "da39a3ee5e6b4b0d3255bfef95601890afd80709"],
+  ["bad", "SHA256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"],
+  ["bad", "MD5", "0123456789abcdef0123456789abcdef"],
+];
+
+describe("IndicatorDiff", () => {
+  test("without a baseline nothing is new; with one, only entries it does not hold", () => {
+    const first = load(OLD, undefined).changes;
+    expect(first.count).toBe(0);
+    const second = load(NEW, first.fingerprints).changes;
+    expect(second.count).toBe(NEW.length - OLD.length);
+    expect(second.added.flatMap((a) => a.entries.map((e) => e.value))).toEqual(NEW.slice(OLD.length).map((e) => e[2]));
+  });
+
+  test("the same value in another feed or with another category is new", () => {
+    const base = load(OLD, undefined).changes.fingerprints;
+    expect(load([["other", "DOMAIN", "known-before.example"]], base).changes.count).toBe(1);
+  });
+});
+
+describe("runRetroScan()", () => {
+  test("finds stored values of every kind the index matches, once per value and record", async () => {
+    const s = await store();
+    s.write(VALUES);
+    const base = load(OLD, undefined).changes;
+    const { index, changes } = load(NEW, base.fingerprints);
+    const sent: string[] = [];
+    const result = await runRetroScan(s, changes, deps(index, sent, { chunkRows: 4 }));
+    expect(sent.sort()).toEqual(
+      [
+        "bad parent-domain.example <- DOMAIN a.b.parent-domain.example",
+        "bad *.masked.example/dl/*.exe <- URL https://cdn.masked.example/dl/a.exe",
+        "bad exact-url.example/path <- URL http://exact-url.example/path",
+        "bad 203.0.113.0/24 <- IP 203.0.113.77",
+        "bad d41d8cd98f00b204e9800998ecf8427e <- MD5 d41d8cd98f00b204e9800998ecf8427e",
+        "bad da39a3ee5e6b4b0d3255bfef95601890afd80709 <- SHA1 da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        "bad e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 <- SHA256 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "bad 0123456789abcdef0123456789abcdef <- HASH 0123456789abcdef0123456789abcdef",
+      ]
+        .map((l) => `${l} @1728000000000`)
+        .sort(),
+    );
+    expect(result).toEqual({ indicators: 8, checked: VALUES.length, hits: 8, resumedAfter: 0 });
+    // The run's fingerprints are the next baseline: the same feeds again bring nothing new.
+    expect(load(NEW, readBaseline(s)).changes.count).toBe(0);
+  });
+
+  test("a value seen on several days is reported once, with its first day's time", async () => {
+    const s = await store();
+    s.write([stored("DOMAIN", "x.parent-domain.example", { day: 20_000, firstAt: 1 }), stored("DOMAIN", "x.parent-domain.example", { day: 20_001, firstAt: 2 })]);
+    const { index, changes } = load(NEW, load(OLD, undefined).changes.fingerprints);
+    const sent: string[] = [];
+    await runRetroScan(s, changes, deps(index, sent));
+    expect(sent).toEqual(["bad parent-domain.example <- DOMAIN x.parent-domain.example @1"]);
+  });
+
+  test("a second run of the same indicators reports nothing again, also after a reopen", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "retro-run-"));
+    dirs.push(dir);
+    const path = join(dir, "r.db");
+    const first = await RetroStore.open(path, 2 ** 30);
+    first.write(VALUES);
+    const base = load(OLD, undefined).changes.fingerprints;
+    const { index, changes } = load(NEW, base);
+    const sent: string[] = [];
+    await runRetroScan(first, changes, deps(index, sent));
+    first.close();
+    const again = await store(path);
+    const repeat: string[] = [];
+    // The same changes once more (as if the baseline had not been saved).
+    const result = await runRetroScan(again, changes, deps(index, repeat));
+    expect({ first: sent.length, repeat, hits: result.hits }).toEqual({ first: 8, repeat: [], hits: 0 });
+  });
+
+  test("an interrupted run resumes after its last chunk and reports nothing twice", async () => {
+    const s = await store();
+    s.write(VALUES);
+    const { index, changes } = load(NEW, load(OLD, undefined).changes.fingerprints);
+    const sent: string[] = [];
+    let chunks = 0;
+    const stop = new Error("stopping");
+    const interrupted = runRetroScan(s, changes, deps(index, sent, { chunkRows: 3, yieldToLoop: async () => { if (++chunks === 2) throw stop; } }));
+    expect(interrupted).rejects.toBe(stop);
+    await interrupted.catch(() => {});
+    const before = sent.length;
+    const result = await runRetroScan(s, changes, deps(index, sent, { chunkRows: 3 }));
+    expect({ resumedAfter: result.resumedAfter, checked: result.checked, total: sent.length, distinct: new Set(sent).size }).toEqual({ resumedAfter: 6, checked: VALUES.length - 6, total: 8, distinct: 8 });
+    expect(before).toBeGreaterThan(0);
+  });
+
+  test("a hit the full index cancels (allow-list) is not reported", async () => {
+    const s = await store();
+    s.write([stored("DOMAIN", "x.parent-domain.example")]);
+    const base = load(OLD, undefined).changes.fingerprints;
+    const { index, changes } = load([...NEW, ["allow", "DOMAIN", "x.parent-domain.example"]], base);
+    const sent: string[] = [];
+    const result = await runRetroScan(s, changes, deps(index, sent));
+    expect({ sent, hits: result.hits }).toEqual({ sent: [], hits: 0 });
+  });
+});
+
+describe("ValueBatch", () => {
+  test("folds repeats into one value per (type, value, day) and counts what overflows", () => {
+    let pending = 0;
+    const batch = new ValueBatch({ limit: 2, excerptLength: 5, onPending: () => pending++ });
+    const slots = ["RE_DOMAIN", "RE_IP"];
+    const day = 1_728_000_000_000;
+    batch.add([{ slot: 0, type: "DOMAIN", value: "a.example" }, { slot: 1, type: "IP", value: "192.0.2.1" }], "event one", "default", slots, "10.0.0.5", day);
+    batch.add([{ slot: 0, type: "DOMAIN", value: "a.example" }, { slot: 0, type: "DOMAIN", value: "b.example" }], "event two", "src", slots, undefined, day + 5);
+    expect({ size: batch.size, dropped: batch.dropped }).toEqual({ size: 2, dropped: 1 });
+    expect(batch.take()).toEqual([
+      { type: "DOMAIN", value: "a.example", day: 20_000, count: 2, firstAt: day, lastAt: day + 5, sourceId: "default", rule: "RE_DOMAIN", client: "10.0.0.5", excerpt: "event" },
+      { type: "IP", value: "192.0.2.1", day: 20_000, count: 1, firstAt: day, lastAt: day, sourceId: "default", rule: "RE_IP", client: "10.0.0.5", excerpt: "event" },
+    ]);
+    // Once when the first value came (with a limit of 2, that is also half full).
+    expect({ size: batch.size, pending }).toEqual({ size: 0, pending: 1 });
+  });
+
+  test("keeps only the marked regexes' values when asked, and no excerpt at length 0", () => {
+    const batch = new ValueBatch({ limit: 10, excerptLength: 0, rules: new Set(["RE_IP"]), onPending: () => {} });
+    batch.add([{ slot: 0, type: "DOMAIN", value: "a.example" }, { slot: 1, type: "IP", value: "192.0.2.1" }], "secret user=alice", "default", ["RE_DOMAIN", "RE_IP"], "10.0.0.5", 0);
+    expect(batch.take().map((v) => [v.value, v.excerpt])).toEqual([["192.0.2.1", ""]]);
+  });
+});
+
+describe("encodeValues() and decodeValues()", () => {
+  test("give back the values, separators inside a field replaced", () => {
+    const values = [stored("URL", "http://a.example/x?y=1"), stored("MD5", "d41d8cd98f00b204e9800998ecf8427e", { excerpt: "odd\u001fexcerpt\u001e", client: "" })];
+    expect(decodeValues(encodeValues(values))).toEqual([values[0]!, { ...values[1]!, excerpt: "odd\ufffdexcerpt\ufffd" }]);
+    expect(() => decodeValues("BOGUS\u001fx\u001e")).toThrow("RetroScan writer: a stored value does not decode: found 2 fields, expected 10 starting with a value type");
+  });
+});
