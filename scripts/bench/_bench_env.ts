@@ -8,8 +8,8 @@ import { join, resolve } from "node:path";
 
 /** Repository root. */
 export const ROOT = resolve(import.meta.dirname, "../..");
-/** ../shared/data relative to the repository. */
-export const DATA_DIR = resolve(ROOT, "../shared/data");
+/** ../shared/data relative to the repository, or `IOCLENS_BENCH_DATA` (a worktree that is not beside `shared/`). */
+export const DATA_DIR = resolve(ROOT, process.env.IOCLENS_BENCH_DATA ?? "../shared/data");
 export const TRAILS = join(DATA_DIR, "maltrail/trails.tsv.gz");
 export const IPSUM = join(DATA_DIR, "ipsum/ipsum.tsv.gz");
 
