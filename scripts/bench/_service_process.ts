@@ -159,6 +159,12 @@ export function readRss(pid: number): { rss: number; peak: number } {
 
 /** CPU time (user + system) a process has used so far, in seconds; Linux only. */
 export function readCpuSeconds(pid: number): number {
+  const { user, system } = readCpuSplit(pid);
+  return user + system;
+}
+
+/** User and system (kernel) CPU time a process has used so far, in seconds; Linux only. */
+export function readCpuSplit(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }

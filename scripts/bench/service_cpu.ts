@@ -43,7 +43,7 @@ console.log(`# Service CPU per event (${machineLine()})`);
 console.log(loadLine());
 console.log(`1 connection, 1,000 lines in flight, ${warmup} s warm-up + ${seconds} s measured per row; ${baseline === undefined ? "no baseline" : `baseline ${resolve(baseline)}`}`);
 console.log("");
-console.log(`| round | ${trees.map(([n]) => `${n} CPU µs/event | ${n} events/s`).join(" | ")} |${baseline === undefined ? "" : " ratio |"}`);
+console.log(`| round | ${trees.map(([n]) => `${n} CPU µs/event (of it kernel) | ${n} events/s`).join(" | ")} |${baseline === undefined ? "" : " ratio |"}`);
 console.log(`|---:|${trees.map(() => "---:|---:").join("|")}|${baseline === undefined ? "" : "---:|"}`);
 const best = new Map<string, number>();
 for (let round = 1; round <= rounds; round++) {
@@ -53,7 +53,7 @@ for (let round = 1; round <= rounds; round++) {
     const r = await measure(services.get(name!)!);
     cpu.push(cpuPerEvent(r));
     best.set(name!, Math.min(best.get(name!) ?? Number.POSITIVE_INFINITY, cpuPerEvent(r)));
-    cells.push(`${cpuPerEvent(r).toFixed(2)} | ${kilo(r.eventsPerSecond)}`);
+    cells.push(`${cpuPerEvent(r).toFixed(2)} (kernel ${((r.serverSystemCpu / r.eventsPerSecond) * 1e6).toFixed(2)}) | ${kilo(r.eventsPerSecond)}`);
   }
   console.log(`| ${round} | ${cells.join(" | ")} |${cpu.length === 2 ? ` ${(cpu[1]! / cpu[0]!).toFixed(2)} |` : ""}`);
 }
