@@ -8,9 +8,13 @@
  *
  * Make a baseline with `git archive <rev> | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/`.
  *
- * Usage: bun scripts/bench/service_cpu.ts [--baseline DIR] [--rounds 3] [--seconds 5] [--warmup 2]
+ * Both run with the environment the watchdog gives its worker (`workerEnvironment()`), except that
+ * `--baseline-env plain` runs the baseline without those variables, as builds before them ran.
+ *
+ * Usage: bun scripts/bench/service_cpu.ts [--baseline DIR] [--baseline-env plain|worker] [--rounds 3] [--seconds 5] [--warmup 2]
  */
 import { join, resolve } from "node:path";
+import { workerEnvironment } from "../../src/runtime/runtime.ts";
 import { argValue, benchTempDir, kilo, loadLine, machineLine, requireData, ROOT } from "./_bench_env.ts";
 import { encodeBatches, runLoad, type LoadResult } from "./_load_client.ts";
 import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
@@ -21,6 +25,7 @@ const baseline = argValue("baseline");
 const rounds = Number(argValue("rounds") ?? 3);
 const seconds = Number(argValue("seconds") ?? 5);
 const warmup = Number(argValue("warmup") ?? 2);
+const baselineEnv = argValue("baseline-env") ?? "worker";
 
 const maker = new LogLineMaker(await sampleIndicators(20_000));
 const batches = encodeBatches(Array.from({ length: 200_000 }, () => maker.next().line), 100);
@@ -32,7 +37,8 @@ writeServiceConfig(configPath, alerts.port);
 const trees = baseline === undefined ? [["current", ROOT]] : [["baseline", resolve(baseline)], ["current", ROOT]];
 const services = new Map<string, ServiceProcess>();
 for (const [name, root] of trees) {
-  services.set(name!, await startProcess([process.execPath, join(root!, "src/main.ts"), "serve", "--no-watchdog", "--log-level", "info", "-c", configPath]));
+  const env = name === "baseline" && baselineEnv === "plain" ? Object.fromEntries(Object.keys(workerEnvironment()).map((k) => [k, undefined])) : {};
+  services.set(name!, await startProcess([process.execPath, join(root!, "src/main.ts"), "serve", "--no-watchdog", "--log-level", "info", "-c", configPath], env));
 }
 
 const measure = (s: ServiceProcess): Promise<LoadResult> =>
@@ -41,7 +47,7 @@ const cpuPerEvent = (r: LoadResult): number => (r.serverCpu / r.eventsPerSecond)
 
 console.log(`# Service CPU per event (${machineLine()})`);
 console.log(loadLine());
-console.log(`1 connection, 1,000 lines in flight, ${warmup} s warm-up + ${seconds} s measured per row; ${baseline === undefined ? "no baseline" : `baseline ${resolve(baseline)}`}`);
+console.log(`1 connection, 1,000 lines in flight, ${warmup} s warm-up + ${seconds} s measured per row; ${baseline === undefined ? "no baseline" : `baseline ${resolve(baseline)} (${baselineEnv === "plain" ? "without" : "with"} ${Object.keys(workerEnvironment()).join(", ")})`}`);
 console.log("");
 console.log(`| round | ${trees.map(([n]) => `${n} CPU µs/event (of it kernel) | ${n} events/s`).join(" | ")} |${baseline === undefined ? "" : " ratio |"}`);
 console.log(`|---:|${trees.map(() => "---:|---:").join("|")}|${baseline === undefined ? "" : "---:|"}`);
