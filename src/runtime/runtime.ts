@@ -79,10 +79,11 @@ export function openFileLimit(): number | undefined {
  * (mimalloc) gives the pages of a freed buffer back to the kernel 10 ms after the free; the
  * service frees and allocates buffers of 50–150 KB for every chunk it reads and answers, a few
  * milliseconds apart under load, so it paid the page faults and TLB shootdowns of giving pages
- * back and taking them again: 1.2–2.6 µs of kernel CPU per event (docs/performance.md, "Third
- * round"). A purge delay of a second keeps those pages while traffic flows; idle memory still
- * goes back after a second.
+ * back and taking them again: 2–3 µs of kernel CPU per event under load, 0.4–0.5 with purging off
+ * (docs/performance.md, "Issue 17"). A delay of 1000 ms measured no better than the default, so
+ * purging is off; the cost is memory the loader freed staying with the process (steady RSS
+ * 441 MiB instead of 248 with the shared data). `MIMALLOC_PURGE_DELAY=10` restores the default.
  */
 export function workerEnvironment(): Readonly<Record<string, string>> {
-  return runtimeName === "bun" || runtimeName === "bun-compiled" ? { MIMALLOC_PURGE_DELAY: "1000" } : {};
+  return runtimeName === "bun" || runtimeName === "bun-compiled" ? { MIMALLOC_PURGE_DELAY: "-1" } : {};
 }
