@@ -6,7 +6,7 @@
  * on a 2-core machine the client shares the CPU with the service.
  */
 import { createConnection, type Socket } from "node:net";
-import { readCpuSeconds } from "./_service_process.ts";
+import { readCpuSplit } from "./_service_process.ts";
 
 const MARKER = Buffer.from("LookupFinished");
 const TAIL = MARKER.length - 1;
@@ -37,6 +37,8 @@ export interface LoadResult {
   readonly detectionsPerLine: number;
   /** Server CPU seconds per wall second (1.0 = one core busy). */
   readonly serverCpu: number;
+  /** The part of `serverCpu` spent in the kernel (socket calls, page faults). */
+  readonly serverSystemCpu: number;
   /** Client CPU seconds per wall second. */
   readonly clientCpu: number;
 }
@@ -62,12 +64,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let measuredLines = 0;
   let measuredNewlines = 0;
   let stopSending = false;
-  let serverCpu0 = 0;
-  let serverCpu1 = 0;
+  let serverCpu0 = { user: 0, system: 0 };
+  let serverCpu1 = { user: 0, system: 0 };
   let client0 = process.cpuUsage();
   let clientCpu = 0;
   const windowTimer = setTimeout(() => {
-    if (options.serverPid) serverCpu0 = readCpuSeconds(options.serverPid);
+    if (options.serverPid) serverCpu0 = readCpuSplit(options.serverPid);
     client0 = process.cpuUsage();
   }, options.warmupMs);
   const pumps: (() => void)[] = [];
@@ -75,7 +77,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     stopSending = true;
     // A connection with nothing in flight gets no more data events: close it from here.
     for (const pump of pumps) pump();
-    if (options.serverPid) serverCpu1 = readCpuSeconds(options.serverPid);
+    if (options.serverPid) serverCpu1 = readCpuSplit(options.serverPid);
     const c = process.cpuUsage(client0);
     clientCpu = (c.user + c.system) / 1e6;
   }, options.warmupMs + options.measureMs);
@@ -165,7 +167,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     p50Ms: q(0.5),
     p99Ms: q(0.99),
     detectionsPerLine: measuredLines > 0 ? (measuredNewlines - measuredLines) / measuredLines : 0,
-    serverCpu: options.serverPid ? (serverCpu1 - serverCpu0) / seconds : Number.NaN,
+    serverCpu: options.serverPid ? (serverCpu1.user + serverCpu1.system - serverCpu0.user - serverCpu0.system) / seconds : Number.NaN,
+    serverSystemCpu: options.serverPid ? (serverCpu1.system - serverCpu0.system) / seconds : Number.NaN,
     clientCpu: clientCpu / seconds,
   };
 }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { workerEnvironment } from "../../src/runtime/runtime.ts";
 import { DATA_DIR, ROOT } from "./_bench_env.ts";
 
 const DEFAULT_CONF = join(ROOT, "src/config/defaults/default_service.conf");
@@ -105,12 +106,16 @@ export interface ServiceProcess {
 }
 
 /**
- * Spawns `argv` (e.g. `[bun, src/main.ts, serve, --no-watchdog, -c, conf]`) and waits until it
+ * Spawns `argv` (e.g. `[bun, src/main.ts, serve, --no-watchdog, -c, conf]`) with the environment a
+ * watchdog gives its worker, plus `env` (an undefined value removes a variable), and waits until it
  * prints `serving on HOST:PORT` on stdout. Rejects with the process's stderr when it exits first.
  */
-export function startProcess(argv: readonly string[], env: Record<string, string> = {}): Promise<ServiceProcess> {
+export function startProcess(argv: readonly string[], env: Record<string, string | undefined> = {}): Promise<ServiceProcess> {
   const spawnedAt = performance.now();
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
+  // As the watchdog starts its worker: the runtime's worker settings unless our environment sets them.
+  const merged: Record<string, string | undefined> = { ...workerEnvironment(), ...process.env, ...env };
+  for (const [k, v] of Object.entries(merged)) if (v === undefined) delete merged[k];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: merged });
   let out = "";
   let err = "";
   child.stderr!.setEncoding("utf8");
@@ -159,6 +164,12 @@ export function readRss(pid: number): { rss: number; peak: number } {
 
 /** CPU time (user + system) a process has used so far, in seconds; Linux only. */
 export function readCpuSeconds(pid: number): number {
+  const { user, system } = readCpuSplit(pid);
+  return user + system;
+}
+
+/** User and system (kernel) CPU time a process has used so far, in seconds; Linux only. */
+export function readCpuSplit(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }

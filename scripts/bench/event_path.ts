@@ -1,39 +1,46 @@
 /**
- * The event path without sockets, in one process: what extraction, the lookups and the whole of
- * `processEvent` cost per log line with the full data loaded, as the service runs them. This is
- * the floor under the service's CPU per event in `service_throughput.ts` (framing, the finished
- * event's write and the socket come on top), so it says how far any throughput target is
- * reachable on one core. Also times extraction with plain whole-line regexes (no start finders,
- * only the generic prefilter) in the same run, which is what the service did before them.
+ * The event path without sockets, in one process: what extraction, the lookups, the whole of
+ * `processEvent` and a whole session (framing and decoding 1,000-line chunks, processing, the
+ * finished event of each line, the reply text) cost per log line with the full data loaded, as
+ * the service runs them. This is the floor under the service's CPU per event in
+ * `service_throughput.ts` (the socket, the event loop and the kernel come on top). Figures are
+ * CPU time of this process (`process.cpuUsage`, so GC helper threads count), best of interleaved
+ * passes: the machine is shared, and CPU time moves less than wall time when others take cores.
  *
- * Usage: bun scripts/bench/event_path.ts [--lines 100000] [--passes 7]
+ * `--baseline DIR` runs the same stages with the code of another tree (e.g. a `git archive` of
+ * an earlier commit) in the same process, interleaved pass by pass with this tree's, on the same
+ * index, and prints both and their ratio.
+ *
+ * Usage: bun scripts/bench/event_path.ts [--lines 100000] [--passes 7] [--baseline DIR]
  */
+import { EventEmitter } from "node:events";
 import { createReadStream } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { loadServiceConfig } from "../../src/config/load_config.ts";
+import type { ServiceConfig } from "../../src/config/types.ts";
 import { loadFeeds } from "../../src/feeds/load_feeds.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
-import { type CompiledSources, extract } from "../../src/service/extract.ts";
-import { compilePipeline, processEvent } from "../../src/service/process_event.ts";
-import { regexPrefilter } from "../../src/service/_regex_prefilter.ts";
-import { argValue, benchTempDir, loadLine, machineLine, requireData } from "./_bench_env.ts";
+import type { IndexReader } from "../../src/matching/types.ts";
+import { argValue, benchTempDir, loadLine, machineLine, ratio, requireData, ROOT } from "./_bench_env.ts";
 import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
 import { writeServiceConfig } from "./_service_process.ts";
 
 requireData("event_path");
 const lineCount = Number(argValue("lines") ?? 100_000);
 const passes = Number(argValue("passes") ?? 7);
+const baseline = argValue("baseline");
 
 const maker = new LogLineMaker(await sampleIndicators(20_000));
 // Flat strings, as the service's decoder hands them over (the corpus builder's are ropes).
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const lines = Array.from({ length: lineCount }, () => decoder.decode(encoder.encode(maker.next().line)));
+const chunks: Uint8Array[] = [];
+for (let i = 0; i < lines.length; i += 1000) chunks.push(encoder.encode(lines.slice(i, i + 1000).join("\n") + "\n"));
 
 const configPath = join(benchTempDir("event_path"), "kl_feed_service.conf");
 writeServiceConfig(configPath, 9);
 const { config } = await loadServiceConfig(configPath);
-const pipeline = compilePipeline(config);
 const index = new IndicatorIndex();
 await loadFeeds(config.feeds, {
   openFeed: async (name) => createReadStream(join(config.service.basesDir, name)) as AsyncIterable<Uint8Array>,
@@ -41,38 +48,101 @@ await loadFeeds(config.feeds, {
   now: Date.now,
 });
 index.compact();
-
-/** The service's sources with every rule run as a whole-line regex behind the generic prefilter only. */
-function plainRegexes(c: CompiledSources): CompiledSources {
-  const rules = c.fallback.rules.map((r) => ({ ...r, starts: undefined, sticky: undefined, fastSticky: undefined, pre: regexPrefilter(r.re) }));
-  return { ...c, fallback: { ...c.fallback, rules } };
-}
-const plain = plainRegexes(pipeline.sources);
 const now = Date.now();
-const extracted = lines.map((l) => extract(pipeline.sources, l, undefined).values);
-const valueCount = extracted.reduce((n, v) => n + v.length, 0);
 
-const stages: [string, () => number][] = [
-  ["extraction (as the service runs it)", () => lines.reduce((n, l) => n + extract(pipeline.sources, l, undefined).values.length, 0)],
-  ["extraction with plain whole-line regexes", () => lines.reduce((n, l) => n + extract(plain, l, undefined).values.length, 0)],
-  ["lookups of the extracted values", () => extracted.reduce((n, vs) => vs.reduce((m, v) => m + index.lookup(v.type, v.value, now).records.length, n), 0)],
-  ["processEvent (extraction, lookups, detections, finished event)", () => lines.reduce((n, l) => n + processEvent(pipeline, index, l, { now, sendFinished: true }).lines.length, 0)],
+/** A socket that takes every write at once and keeps only the byte count. */
+class SinkSocket extends EventEmitter {
+  writable = true;
+  writableLength = 0;
+  destroyed = false;
+  chars = 0;
+  write(chunk: string): boolean {
+    this.chars += chunk.length;
+    return true;
+  }
+  end(): this {
+    return this;
+  }
+  destroy(): this {
+    return this;
+  }
+  pause(): this {
+    return this;
+  }
+  resume(): this {
+    return this;
+  }
+}
+
+/** The four stages, run with the event-path modules of the tree at `root`. */
+async function stagesOf(root: string, c: ServiceConfig, idx: IndexReader): Promise<(() => number)[]> {
+  const { extract } = (await import(join(root, "src/service/extract.ts"))) as typeof import("../../src/service/extract.ts");
+  const { compilePipeline, processEvent } = (await import(join(root, "src/service/process_event.ts"))) as typeof import("../../src/service/process_event.ts");
+  const { Session } = (await import(join(root, "src/service/session.ts"))) as typeof import("../../src/service/session.ts");
+  const pipeline = compilePipeline(c);
+  const extracted = lines.map((l) => extract(pipeline.sources, l, undefined).values);
+  const socket = new SinkSocket();
+  const host = {
+    current: () => ({ pipeline, index: idx }),
+    now: Date.now,
+    toOutput: () => {},
+    onEvent: () => {},
+    onError: (error: Error) => {
+      throw error;
+    },
+    onCut: () => {},
+  };
+  new Session(socket, { replyBack: true, sendFinished: true, saveStatistic: false, finishedBack: false, ping: false, rest: new Uint8Array(0) }, "127.0.0.1", host);
+  const options = { now, sendFinished: true, astralFree: true };
+  return [
+    () => lines.reduce((n, l) => n + extract(pipeline.sources, l, undefined, true).values.length, 0),
+    () => extracted.reduce((n, vs) => vs.reduce((m, v) => m + idx.lookup(v.type, v.value, now).records.length, n), 0),
+    () => lines.reduce((n, l) => n + processEvent(pipeline, idx, l, options).lines.length, 0),
+    () => {
+      for (const chunk of chunks) socket.emit("data", chunk);
+      return socket.chars;
+    },
+  ];
+}
+
+const NAMES = [
+  "extraction (as the service runs it)",
+  "lookups of the extracted values",
+  "processEvent (extraction, lookups, detections, finished event)",
+  "session without a socket (framing 1,000-line chunks, processEvent, finished events, reply text)",
 ];
-// Interleaved passes, best of each: the machine is shared, and the minimum is the least disturbed.
-const best = stages.map(() => Number.POSITIVE_INFINITY);
+const trees = baseline === undefined ? [ROOT] : [resolve(baseline), ROOT];
+const runs = await Promise.all(trees.map((t) => stagesOf(t, config, index)));
+const values = runs[runs.length - 1]![0]!();
+const cpu = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+// Interleaved passes, best of each: the first two warm the JIT.
+const best = runs.map((r) => r.map(() => Number.POSITIVE_INFINITY));
 for (let pass = 0; pass < passes + 2; pass++) {
-  stages.forEach(([, run], i) => {
-    const started = performance.now();
-    run();
-    const us = ((performance.now() - started) * 1000) / lines.length;
-    if (pass >= 2) best[i] = Math.min(best[i]!, us);
-  });
+  for (let stage = 0; stage < NAMES.length; stage++) {
+    // Which tree goes first alternates: the second run of a stage finds the caches warmer.
+    for (let k = 0; k < runs.length; k++) {
+      const t = pass % 2 === 0 ? k : runs.length - 1 - k;
+      const started = cpu();
+      runs[t]![stage]!();
+      const us = (cpu() - started) / lines.length;
+      if (pass >= 2) best[t]![stage] = Math.min(best[t]![stage]!, us);
+    }
+  }
 }
 
 console.log(`# Event path in one process (${machineLine()})`);
 console.log(loadLine());
-console.log(`${lines.length} corpus lines (flat strings), ${(valueCount / lines.length).toFixed(2)} values extracted per line, ${index.size} indicators; best of ${passes} interleaved passes`);
+console.log(`${lines.length} corpus lines (flat strings), ${(values / lines.length).toFixed(2)} values extracted per line, ${index.size} indicators; CPU time, best of ${passes} interleaved passes${baseline === undefined ? "" : `; baseline ${resolve(baseline)}`}`);
 console.log("");
-console.log("| stage | µs per line | lines/s on one core |");
-console.log("|---|---:|---:|");
-stages.forEach(([name], i) => console.log(`| ${name} | ${best[i]!.toFixed(2)} | ${(1e3 / best[i]!).toFixed(0)} k |`));
+if (baseline === undefined) {
+  console.log("| stage | CPU µs per line | lines/s on one core |");
+  console.log("|---|---:|---:|");
+  NAMES.forEach((name, i) => console.log(`| ${name} | ${best[0]![i]!.toFixed(2)} | ${(1e3 / best[0]![i]!).toFixed(0)} k |`));
+} else {
+  console.log("| stage | baseline CPU µs per line | current CPU µs per line | ratio |");
+  console.log("|---|---:|---:|---:|");
+  NAMES.forEach((name, i) => console.log(`| ${name} | ${best[0]![i]!.toFixed(2)} | ${best[1]![i]!.toFixed(2)} | ${ratio(best[1]![i]!, best[0]![i]!)} |`));
+}

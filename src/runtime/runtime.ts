@@ -10,6 +10,7 @@
  * | force a garbage collection       | Bun.gc(true)             | Bun.gc(true)             | not available (no-op)          |
  * | a worker's module (`new Worker`) | file URL of the source   | `./<path from src/>`     | file URL of the source         |
  * | open-file limit (Linux)          | /proc/self/limits        | /proc/self/limits        | /proc/self/limits              |
+ * | allocator settings for a worker  | MIMALLOC_PURGE_DELAY     | MIMALLOC_PURGE_DELAY     | none                           |
  *
  * The open-file limit matters because Bun's listener does not report EMFILE: once the process
  * is out of descriptors it retries accept() in a loop (measured: ~0.4 s of CPU per second with
@@ -79,4 +80,19 @@ export function openFileLimit(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Environment variables a service worker starts with unless the user's environment sets them:
+ * allocator settings, which a process cannot change once it runs. Bun's native allocator
+ * (mimalloc) gives the pages of a freed buffer back to the kernel 10 ms after the free; the
+ * service frees and allocates buffers of 50–150 KB for every chunk it reads and answers, a few
+ * milliseconds apart under load, so it paid the page faults and TLB shootdowns of giving pages
+ * back and taking them again: 2–3 µs of kernel CPU per event under load, 0.4–0.5 with purging off
+ * (docs/performance.md, "Issue 17"). A delay of 1000 ms measured no better than the default, so
+ * purging is off; the cost is memory the loader freed staying with the process (steady RSS
+ * 441 MiB instead of 248 with the shared data). `MIMALLOC_PURGE_DELAY=10` restores the default.
+ */
+export function workerEnvironment(): Readonly<Record<string, string>> {
+  return runtimeName === "bun" || runtimeName === "bun-compiled" ? { MIMALLOC_PURGE_DELAY: "-1" } : {};
 }

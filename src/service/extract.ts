@@ -8,6 +8,7 @@ import { compilePattern } from "../config/compile_pattern.ts";
 import { ConfigError } from "../config/config_error.ts";
 import { bmpTwin, HAS_SURROGATE } from "./_bmp_twin.ts";
 import { groupCount } from "./_compile_regex.ts";
+import { type DirectMatcher, directMatcher, NO_MATCH } from "./_direct_match.ts";
 import { regexPrefilter } from "./_regex_prefilter.ts";
 import { knownPrefilter, type StartFinder, startFinder } from "./_start_finder.ts";
 import { syslogHost } from "./_syslog_host.ts";
@@ -33,6 +34,8 @@ export interface CompiledRegexRule {
   /** `re` and `fast` with the `y` flag; set exactly when `starts` is. */
   readonly sticky: RegExp | undefined;
   readonly fastSticky: RegExp | undefined;
+  /** Decides most candidates without the regex (see `_direct_match.ts`); only with `starts`, and only for a one-group pattern whose group is the whole match. */
+  readonly direct: DirectMatcher | undefined;
   /** Compiled `concatenate`: literal text, or a capture-group number. Undefined: no template. */
   readonly concat: readonly (string | number)[] | undefined;
   readonly groups: number;
@@ -147,6 +150,7 @@ export function compileSources(input: InputSettings, file = "<config>"): Compile
       const re = compileOrThrow(file, r.pattern, r.extract === "all" ? "g" : "", `Source "${p.id}" > ${r.name}`, r.line);
       const groups = groupCount(re);
       const starts = startFinder(r.pattern);
+      const direct = starts === undefined ? undefined : directMatcher(r.pattern);
       const fast = bmpTwin(re);
       return {
         name: r.name,
@@ -159,6 +163,7 @@ export function compileSources(input: InputSettings, file = "<config>"): Compile
         starts,
         sticky: starts === undefined ? undefined : new RegExp(re.source, re.flags + "y"),
         fastSticky: starts === undefined ? undefined : new RegExp(fast.source, fast.flags + "y"),
+        direct,
         concat: r.concatenate === undefined || r.concatenate === "" ? undefined : compileConcat(r.concatenate, groups),
         groups,
         fallback: shadowing.has(r.name),
@@ -210,7 +215,21 @@ export function chooseSource(sources: CompiledSources, event: string, peerIp: st
   return sources.fallback;
 }
 
-function valueOf(rule: CompiledRegexRule, m: RegExpExecArray): string {
+/** The value of a match a direct matcher found: every group reference of its pattern is the whole match. */
+function directValue(rule: CompiledRegexRule, text: string): string {
+  const whole = text.slice(directStart, directEnd);
+  const concat = rule.concat;
+  if (concat === undefined) return whole;
+  let v = "";
+  for (let i = 0; i < concat.length; i++) {
+    const p = concat[i]!;
+    v += typeof p === "string" ? p : whole;
+  }
+  return v;
+}
+
+function valueOf(rule: CompiledRegexRule, m: RegExpExecArray | typeof DIRECT, text: string): string {
+  if (m === DIRECT) return directValue(rule, text);
   const concat = rule.concat;
   if (concat !== undefined) {
     let v = "";
@@ -234,6 +253,11 @@ let candidateNext = 0;
 let matchedTo = 0;
 let cursorRe: RegExp = /$^/;
 let cursorSticky: RegExp = /$^/y;
+let cursorDirect: DirectMatcher | undefined;
+/** What `nextMatch` returns for a match a direct matcher found, from `directStart` to `directEnd`. */
+const DIRECT = 0;
+let directStart = 0;
+let directEnd = 0;
 
 function beginMatches(rule: CompiledRegexRule, bmp: boolean, text: string): void {
   cursorRe = bmp ? rule.fast : rule.re;
@@ -241,6 +265,7 @@ function beginMatches(rule: CompiledRegexRule, bmp: boolean, text: string): void
   candidateCount = rule.starts === undefined ? -1 : rule.starts(text, CANDIDATES);
   if (candidateCount < 0) return;
   cursorSticky = (bmp ? rule.fastSticky : rule.sticky)!;
+  cursorDirect = rule.direct;
   candidateNext = 0;
   matchedTo = 0;
 }
@@ -250,7 +275,7 @@ function beginMatches(rule: CompiledRegexRule, bmp: boolean, text: string): void
  * each candidate start from the end of the previous match (see `_start_finder.ts`), or, without
  * candidates (another pattern, or more anchors than fit), the regex itself.
  */
-function nextMatch(text: string): RegExpExecArray | null {
+function nextMatch(text: string): RegExpExecArray | typeof DIRECT | null {
   if (candidateCount < 0) {
     const m = cursorRe.exec(text);
     if (m !== null && m[0].length === 0) cursorRe.lastIndex = m.index + 1;
@@ -259,6 +284,15 @@ function nextMatch(text: string): RegExpExecArray | null {
   while (candidateNext < candidateCount) {
     const p = CANDIDATES[candidateNext++]!;
     if (p < matchedTo) continue;
+    if (cursorDirect !== undefined) {
+      const end = cursorDirect(text, p);
+      if (end === NO_MATCH) continue;
+      if (end >= 0) {
+        directStart = p;
+        directEnd = matchedTo = end;
+        return DIRECT;
+      }
+    }
     cursorSticky.lastIndex = p;
     const m = cursorSticky.exec(text);
     if (m !== null) {
@@ -307,7 +341,7 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
     if (!rule.all) {
       const m = nextMatch(text);
       if (m === null) continue;
-      const v = valueOf(rule, m);
+      const v = valueOf(rule, m, text);
       if (firstValues[rule.slot] === undefined) firstValues[rule.slot] = v;
       if (rule.type !== "CONTEXT" && v !== "" && values.length < MAX_VALUES_PER_EVENT) {
         values.push({ slot: rule.slot, type: rule.type, value: v });
@@ -315,7 +349,7 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
       continue;
     }
     for (let m = nextMatch(text); m !== null; m = nextMatch(text)) {
-      const v = valueOf(rule, m);
+      const v = valueOf(rule, m, text);
       if (firstValues[rule.slot] === undefined) firstValues[rule.slot] = v;
       // CONTEXT values only fill placeholders, so their first match is all that is needed.
       if (rule.type === "CONTEXT") break;

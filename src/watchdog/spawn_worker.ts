@@ -3,6 +3,7 @@
  * so the supervisor trusts PONGs from our worker only.
  */
 import type { Buffer } from "node:buffer";
+import { workerEnvironment } from "../runtime/runtime.ts";
 import type { WorkerHandle } from "./supervisor.ts";
 
 /** What a worker prints once it listens; the watchdog waits for it before trusting PONGs. */
@@ -31,7 +32,7 @@ export interface SpawnWorkerDeps {
   spawn(command: string, args: string[], options: WorkerSpawnOptions): WorkerChild;
   /** The worker's command line: the ioclens executable, `serve --no-watchdog` and the options. */
   readonly command: readonly [string, ...string[]];
-  /** The environment the worker inherits; `IOCLENS_WORKER` and `IOCLENS_RESTARTS` are added. */
+  /** The environment the worker inherits; `IOCLENS_WORKER` and `IOCLENS_RESTARTS` are added, and the runtime's `workerEnvironment()` where this leaves them unset. */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** `process.platform`: Windows gets no process group of its own. */
   readonly platform: string;
@@ -70,7 +71,7 @@ export function spawnWorker(deps: SpawnWorkerDeps, restarts: number): WorkerProc
     // stdout is read for the worker's "serving on" line: only then does a PONG on the port
     // come from our worker (and not from whatever else may hold the port).
     stdio: ["pipe", "pipe", "inherit"],
-    env: { ...deps.env, IOCLENS_WORKER: "1", IOCLENS_RESTARTS: String(restarts) },
+    env: { ...workerEnvironment(), ...deps.env, IOCLENS_WORKER: "1", IOCLENS_RESTARTS: String(restarts) },
     // Its own process group: a terminal's Ctrl+C reaches only the watchdog, which then sends
     // one SIGTERM. Sharing the group, the worker got SIGINT and SIGTERM, and a second signal
     // means "stop now" (exit 130), cutting its drain short. On Windows `detached` would open

@@ -22,6 +22,35 @@ describe("renderFinishedEvent()", () => {
     expect(renderFinishedEvent(t, ctx, 0, new Map())).toBe(" alert=LookupFinished sent_events=0 total=");
   });
 
+  test("a line with nothing sent renders its own date, Source and template, however the lines before it rendered", () => {
+    const dated = compileOutputTemplates(outputSettings({ finishedEventFormat: { enabled: true, value: "%Date% %SourceId%%RecordContext%" } }), [], []);
+    const other = compileOutputTemplates(outputSettings({ finishedEventFormat: { enabled: true, value: "%SourceId%|%Date%" } }), [], []);
+    const withValue = compileOutputTemplates(outputSettings({ finishedEventFormat: { enabled: true, value: "%Date% %RE_URL%" } }), [], ["RE_URL"]);
+    const at = (seconds: number, sourceId = "default", regexValues: (string | undefined)[] = []) => ({ now: FEB_02 + seconds * 1000, receivedAt: FEB_02, sourceId, regexValues });
+    const rendered = [
+      renderFinishedEvent(dated, at(0), 0, new Map()),
+      renderFinishedEvent(dated, at(0.5), 0, new Map()),
+      renderFinishedEvent(dated, at(0.5, "proxy"), 0, new Map()),
+      renderFinishedEvent(dated, at(1, "proxy"), 0, new Map()),
+      renderFinishedEvent(dated, at(1, "proxy"), 1, new Map([["X", 1]])),
+      renderFinishedEvent(other, at(1, "proxy"), 0, new Map()),
+      renderFinishedEvent(withValue, at(1, "proxy", ["http://a.example/"]), 0, new Map()),
+      renderFinishedEvent(withValue, at(1, "proxy", ["http://b.example/"]), 0, new Map()),
+      renderFinishedEvent(dated, at(1, "proxy"), 0, new Map()),
+    ];
+    expect(rendered).toEqual([
+      "Feb 02 11:57:59 default alert=LookupFinished sent_events=0 total=",
+      "Feb 02 11:57:59 default alert=LookupFinished sent_events=0 total=",
+      "Feb 02 11:57:59 proxy alert=LookupFinished sent_events=0 total=",
+      "Feb 02 11:58:00 proxy alert=LookupFinished sent_events=0 total=",
+      "Feb 02 11:58:00 proxy alert=LookupFinished sent_events=1 total=X:1;",
+      "proxy|Feb 02 11:58:00",
+      "Feb 02 11:58:00 http://a.example/",
+      "Feb 02 11:58:00 http://b.example/",
+      "Feb 02 11:58:00 proxy alert=LookupFinished sent_events=0 total=",
+    ]);
+  });
+
   test("renders the KUMA-style literal template as is", () => {
     const t = compileOutputTemplates(outputSettings({ finishedEventFormat: { enabled: true, value: "LookupFinished" } }), [], []);
     expect(renderFinishedEvent(t, ctx, 4, new Map([["X", 4]]))).toBe("LookupFinished");

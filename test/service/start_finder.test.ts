@@ -3,43 +3,10 @@ import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { compileSources } from "../../src/service/extract.ts";
 import { DEFAULT_RE_DOMAIN, DEFAULT_RE_IP, DEFAULT_RE_MD5, DEFAULT_RE_SHA1, DEFAULT_RE_SHA256, DEFAULT_RE_URL, knownPrefilter, startFinder } from "../../src/service/_start_finder.ts";
-import { corpus, editRules, expectSameExtraction } from "./_log_lines.ts";
+import { colonChains, corpus, editRules, expectSameExtraction, fuzzStrings } from "./_log_lines.ts";
 
 const { config } = parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, "<embedded>");
 const KNOWN = { RE_URL: DEFAULT_RE_URL, RE_DOMAIN: DEFAULT_RE_DOMAIN, RE_IP: DEFAULT_RE_IP };
-
-/** Short strings dense in what the finders look at: anchors, runs of digits, hex and label characters, lookbehind characters. */
-function fuzzStrings(n: number, seed = 11): string[] {
-  let s = seed;
-  const r = (): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 2 ** 32;
-  };
-  const pieces = ["1", "25", "255", "256", "0", "01", "192", "a", "F", "ff", "beef", "g", "Z", "_", "-", ".", ".", ":", "::", ":", "/", "//", "://", "=", "url=", "URL=", "Url=", "http", "https", "ftp", "hTTp", "@", "\\", " ", "\t", "|", ";", ",", "&", "?", "\"", "'", "com", "example", "x-y", "ж", "😀", "\u00e9", ")", "]", "!", "html", "exe"];
-  const out: string[] = [];
-  for (let k = 0; k < n; k++) {
-    let t = "";
-    for (let m = Math.floor(r() * 14); m >= 0; m--) t += pieces[Math.floor(r() * pieces.length)]!;
-    out.push(t);
-  }
-  return out;
-}
-
-/** Colon-joined hex groups around the eight-group IPv6 form, with `::`, dots, long groups and word characters mixed in. */
-function colonChains(n: number, seed = 5): string[] {
-  let s = seed;
-  const r = (k: number): number => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return Math.floor((s / 2 ** 32) * k);
-  };
-  const groups = ["1", "ab", "fff", "beef", "12345", "g1", "", "0", "10.0.0.1"];
-  const out: string[] = [];
-  for (let k = 0; k < n; k++) {
-    const parts = Array.from({ length: 5 + r(6) }, () => groups[r(groups.length)]!);
-    out.push(["", " ", "x", ":", "a:", "08:00:00 "][r(6)]! + parts.join(":") + ["", " ", ":", "x", ".5", "::"][r(6)]!);
-  }
-  return out;
-}
 
 const texts = [...corpus(4000, 3), ...fuzzStrings(30_000), ...colonChains(10_000)];
 

@@ -10,9 +10,15 @@ describe("spawnWorker()", () => {
     expect({ command: child.command, args: child.args, options: child.options, pid: worker.pid }).toEqual({
       command: "/usr/bin/ioclens",
       args: ["serve", "--no-watchdog", "-c", "a.conf"],
-      options: { stdio: ["pipe", "pipe", "inherit"], env: { PATH: "/bin", IOCLENS_WORKER: "1", IOCLENS_RESTARTS: "3" }, detached: true },
+      options: { stdio: ["pipe", "pipe", "inherit"], env: { MIMALLOC_PURGE_DELAY: "-1", PATH: "/bin", IOCLENS_WORKER: "1", IOCLENS_RESTARTS: "3" }, detached: true },
       pid: 100,
     });
+  });
+
+  test("keeps the user's own allocator setting over the runtime's default", () => {
+    const f = fakeSpawnDeps();
+    spawnWorker({ ...f.deps, env: { PATH: "/bin", MIMALLOC_PURGE_DELAY: "10" } }, 0);
+    expect(f.children[0]!.options.env.MIMALLOC_PURGE_DELAY).toBe("10");
   });
 
   test("on Windows the worker shares the console (no detached)", () => {

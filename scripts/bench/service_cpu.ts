@@ -1,0 +1,69 @@
+/**
+ * Service CPU per event, this tree against a baseline tree, alternated: one connection streams
+ * the throughput corpus (ReplyBack and finished events, 1,000 lines in flight) to `ioclens serve`
+ * holding the shared data, and the service's CPU time (`/proc/<pid>/stat`, all threads) is divided
+ * by the events it answered. Each round measures the baseline and the current build for the same
+ * time, one after the other, so load from other processes falls on both; the figure to read is
+ * the ratio within a round, and the best round of each. Without `--baseline` only this tree runs.
+ *
+ * Make a baseline with `git archive <rev> | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/`.
+ *
+ * Both run with the environment the watchdog gives its worker (`workerEnvironment()`), except that
+ * `--baseline-env plain` runs the baseline without those variables, as builds before them ran.
+ *
+ * Usage: bun scripts/bench/service_cpu.ts [--baseline DIR] [--baseline-env plain|worker] [--rounds 3] [--seconds 5] [--warmup 2]
+ */
+import { join, resolve } from "node:path";
+import { workerEnvironment } from "../../src/runtime/runtime.ts";
+import { argValue, benchTempDir, kilo, loadLine, machineLine, requireData, ROOT } from "./_bench_env.ts";
+import { encodeBatches, runLoad, type LoadResult } from "./_load_client.ts";
+import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
+import { AlertListener, startProcess, writeServiceConfig, type ServiceProcess } from "./_service_process.ts";
+
+requireData("service_cpu");
+const baseline = argValue("baseline");
+const rounds = Number(argValue("rounds") ?? 3);
+const seconds = Number(argValue("seconds") ?? 5);
+const warmup = Number(argValue("warmup") ?? 2);
+const baselineEnv = argValue("baseline-env") ?? "worker";
+
+const maker = new LogLineMaker(await sampleIndicators(20_000));
+const batches = encodeBatches(Array.from({ length: 200_000 }, () => maker.next().line), 100);
+const alerts = new AlertListener();
+await alerts.listen();
+const configPath = join(benchTempDir("service_cpu"), "kl_feed_service.conf");
+writeServiceConfig(configPath, alerts.port);
+
+const trees = baseline === undefined ? [["current", ROOT]] : [["baseline", resolve(baseline)], ["current", ROOT]];
+const services = new Map<string, ServiceProcess>();
+for (const [name, root] of trees) {
+  const env = name === "baseline" && baselineEnv === "plain" ? Object.fromEntries(Object.keys(workerEnvironment()).map((k) => [k, undefined])) : {};
+  services.set(name!, await startProcess([process.execPath, join(root!, "src/main.ts"), "serve", "--no-watchdog", "--log-level", "info", "-c", configPath], env));
+}
+
+const measure = (s: ServiceProcess): Promise<LoadResult> =>
+  runLoad({ port: s.port, connections: 1, window: 1000, batchLines: 100, batches, warmupMs: warmup * 1000, measureMs: seconds * 1000, serverPid: s.pid });
+const cpuPerEvent = (r: LoadResult): number => (r.serverCpu / r.eventsPerSecond) * 1e6;
+
+console.log(`# Service CPU per event (${machineLine()})`);
+console.log(loadLine());
+console.log(`1 connection, 1,000 lines in flight, ${warmup} s warm-up + ${seconds} s measured per row; ${baseline === undefined ? "no baseline" : `baseline ${resolve(baseline)} (${baselineEnv === "plain" ? "without" : "with"} ${Object.keys(workerEnvironment()).join(", ")})`}`);
+console.log("");
+console.log(`| round | ${trees.map(([n]) => `${n} CPU µs/event (of it kernel) | ${n} events/s`).join(" | ")} |${baseline === undefined ? "" : " ratio |"}`);
+console.log(`|---:|${trees.map(() => "---:|---:").join("|")}|${baseline === undefined ? "" : "---:|"}`);
+const best = new Map<string, number>();
+for (let round = 1; round <= rounds; round++) {
+  const cells: string[] = [];
+  const cpu: number[] = [];
+  for (const [name] of trees) {
+    const r = await measure(services.get(name!)!);
+    cpu.push(cpuPerEvent(r));
+    best.set(name!, Math.min(best.get(name!) ?? Number.POSITIVE_INFINITY, cpuPerEvent(r)));
+    cells.push(`${cpuPerEvent(r).toFixed(2)} (kernel ${((r.serverSystemCpu / r.eventsPerSecond) * 1e6).toFixed(2)}) | ${kilo(r.eventsPerSecond)}`);
+  }
+  console.log(`| ${round} | ${cells.join(" | ")} |${cpu.length === 2 ? ` ${(cpu[1]! / cpu[0]!).toFixed(2)} |` : ""}`);
+}
+console.log("");
+console.log(`best: ${[...best].map(([n, v]) => `${n} ${v.toFixed(2)} µs`).join(", ")}${best.size === 2 ? `, ratio ${(best.get("current")! / best.get("baseline")!).toFixed(2)}` : ""}`);
+for (const s of services.values()) await s.stop();
+await alerts.close();
