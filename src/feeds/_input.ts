@@ -46,6 +46,24 @@ export async function readText(input: FeedInput, limits: FeedLimits = DEFAULT_FE
 }
 
 /**
+ * The feed's whole text parsed as JSON; a syntax error becomes FeedError("<what>: <reason>"),
+ * while size and gzip errors keep their own message.
+ *
+ * @example
+ * ```ts
+ * const bundle = await readJson(input, config.limits, "Invalid STIX bundle");
+ * ```
+ */
+export async function readJson(input: FeedInput, limits: FeedLimits | undefined, what: string): Promise<unknown> {
+  const text = await readText(input, limits);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new FeedError(`${what}: ${(error as Error).message}`);
+  }
+}
+
+/**
  * The feed's lines without their LF or CRLF, a decoded chunk's worth at a time, so a reader
  * loops over each batch without an async step per line. A final line without LF counts. A line
  * longer than `maxRecordLength` fails the feed (with FeedError) after the lines before it.

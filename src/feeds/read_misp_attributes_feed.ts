@@ -8,7 +8,7 @@ import type { FeedConfig, FeedFieldType } from "./feed_config.ts";
 import type { Fields } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";
-import { readText } from "./_input.ts";
+import { readJson } from "./_input.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 
@@ -107,13 +107,7 @@ export function eventAttributes(event: MispEvent): MispAttribute[] {
  * ```
  */
 export async function readMispAttributesFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
-  let document: unknown;
-  try {
-    document = JSON.parse(await readText(input, config.limits));
-  } catch (error) {
-    if (error instanceof FeedError) throw error;
-    throw new FeedError(`Invalid MISP document: ${(error as Error).message}`);
-  }
+  const document = await readJson(input, config.limits, "Invalid MISP document");
   const attributes = mispAttributes(document);
   if (attributes === undefined) throw new FeedError("Invalid MISP document: expected {\"response\": {\"Attribute\": [...]}}, {\"Event\": {...}} or {\"Attribute\": [...]}");
   const category = config.fields[0]?.category || undefined;

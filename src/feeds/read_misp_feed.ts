@@ -6,7 +6,7 @@ import type { FeedConfig } from "./feed_config.ts";
 import type { Fields, IndicatorKind } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";
-import { readText } from "./_input.ts";
+import { readJson } from "./_input.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 
@@ -23,13 +23,7 @@ import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
  * ```
  */
 export async function readMispFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
-  let document: unknown;
-  try {
-    document = JSON.parse(await readText(input, config.limits));
-  } catch (error) {
-    if (error instanceof FeedError) throw error;
-    throw new FeedError(`Invalid MISP warning list: ${(error as Error).message}`);
-  }
+  const document = await readJson(input, config.limits, "Invalid MISP warning list");
   if (typeof document !== "object" || document === null || !Array.isArray((document as { list?: unknown }).list)) {
     throw new FeedError("Invalid MISP warning list: expected an object with a list array");
   }

@@ -6,7 +6,7 @@ import type { FeedConfig } from "./feed_config.ts";
 import type { Fields, IndicatorKind } from "../matching/types.ts";
 import { classifyValue, quote } from "./_classify.ts";
 import { emitEntry } from "./_emit_entry.ts";
-import { readText } from "./_input.ts";
+import { readJson } from "./_input.ts";
 import { FeedError } from "./feed_error.ts";
 import type { FeedInput, FeedReadContext } from "./feed_reader.ts";
 
@@ -43,13 +43,7 @@ const CONTEXT = ["id", "name", "description", "indicator_types", "labels", "vali
  * ```
  */
 export async function readStixFeed(input: FeedInput, config: FeedConfig, context: FeedReadContext): Promise<void> {
-  let document: unknown;
-  try {
-    document = JSON.parse(await readText(input, config.limits));
-  } catch (error) {
-    if (error instanceof FeedError) throw error;
-    throw new FeedError(`Invalid STIX bundle: ${(error as Error).message}`);
-  }
+  const document = await readJson(input, config.limits, "Invalid STIX bundle");
   const objects = Array.isArray(document) ? document : (document as { objects?: unknown } | null)?.objects;
   if (!Array.isArray(objects)) throw new FeedError("Invalid STIX bundle: expected an object with an objects array");
   const category = config.fields[0]?.category || undefined;
