@@ -50,6 +50,8 @@ export interface FetchFacts {
   readonly etag?: string;
   /** What a polled source left out of the copy, by reason (TAXII `revoked`, MISP `not to_ids`); shown in /status and the log. */
   readonly dropped?: Readonly<Record<string, number>>;
+  /** How long the server asked us to wait before trying again (`Retry-After` of a 429 or 503), in ms. */
+  readonly retryAfterMs?: number;
 }
 
 /** What a fetch found. */

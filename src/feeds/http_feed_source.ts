@@ -143,7 +143,9 @@ export class HttpFeedSource implements FeedSource {
     if (status !== 200) {
       await response.body?.cancel().catch(() => {});
       const retryable = status >= 500 || status === 408 || status === 429;
-      return failed(`HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}: expected 200 or 304`, retryable, status);
+      const outcome = failed(`HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}: expected 200 or 304`, retryable, status);
+      const retryAfterMs = retryable ? parseRetryAfter(response.headers.get("retry-after"), Date.now()) : undefined;
+      return retryAfterMs === undefined ? outcome : { ...outcome, retryAfterMs };
     }
     const declared = response.headers.get("content-length");
     progress.contentLength = declared === null || response.headers.get("content-encoding") ? undefined : Number(declared);
@@ -208,6 +210,19 @@ export class HttpFeedSource implements FeedSource {
       await unlink(member).catch(() => {});
     }
   }
+}
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3) in ms from `now`: delay-seconds or an HTTP-date; undefined when
+ * absent or unreadable (the usual back-off applies then).
+ */
+export function parseRetryAfter(value: string | null, now: number): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Only an HTTP-date (IMF-fixdate ends in GMT): Date.parse would read "-5" as a year.
+  const at = text.endsWith("GMT") ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function failed(error: string, retryable: boolean, status?: number): FetchOutcome {

@@ -33,6 +33,8 @@ export interface DownloadSettings {
 
 /** Feeds downloaded at once in one refresh. */
 const PARALLEL_DOWNLOADS = 4;
+/** The longest `Retry-After` a refresh waits for before its next try; a longer one ends the refresh's tries. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** How a download went, as /status and /metrics show it (times ISO 8601). */
 export interface DownloadStatus {
@@ -304,7 +306,12 @@ export class RemoteFeeds {
         outcome = { kind: "failed", error: (error as Error).message, retryable: true };
       }
       if (outcome.kind !== "failed" || !outcome.retryable || n >= retries) return outcome;
-      const wait = deps.backoffMs?.(n + 1) ?? 1000 * 4 ** n;
+      const backoff = deps.backoffMs?.(n + 1) ?? 1000 * 4 ** n;
+      if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > MAX_RETRY_AFTER_MS) {
+        // Waiting hours inside one refresh would hold every other feed's refresh behind it.
+        return { ...outcome, error: `${outcome.error} (the server asks to retry after ${Math.ceil(outcome.retryAfterMs / 1000)} s: left to the next refresh)` };
+      }
+      const wait = Math.max(backoff, outcome.retryAfterMs ?? 0);
       deps.log("warn", `feed ${name}: download failed, retry ${n + 1} in ${wait} ms: ${redactSecrets(outcome.error, source.secrets)}`, { source: source.describe });
       await deps.sleep(wait);
     }

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceConfig } from "../../src/config/types.ts";
 import { feedSourceFor } from "../../src/feeds/feed_source_for.ts";
+import { parseRetryAfter } from "../../src/feeds/http_feed_source.ts";
 import { RemoteFeeds } from "../../src/feeds/remote_feeds.ts";
 import { httpFetch } from "../../src/runtime/http_fetch.ts";
 import { tempDir, waitFor } from "../_support/child_processes.ts";
@@ -195,6 +196,33 @@ describe("RemoteFeeds.refresh()", () => {
     const { config, e } = await withGoodCopy(s, dir, "/flaky", 'retries="3"');
     await e.remote.refresh(config, "all");
     expect(e.sleeps).toEqual([1000, 4000, 16000]);
+  });
+
+  test("a 429 or 503 with Retry-After waits as long as the server asks, when that is longer than the back-off", async () => {
+    const s = await server();
+    const dir = await bases();
+    let calls = 0;
+    s.route("/busy", (_req, res) => (++calls === 1 ? res.writeHead(429, { "retry-after": "7" }).end() : res.writeHead(503, { "retry-after": "0" }).end()));
+    const { config, e } = await withGoodCopy(s, dir, "/busy", 'retries="2"');
+    await e.remote.refresh(config, "all");
+    expect({ calls, sleeps: e.sleeps }).toEqual({ calls: 3, sleeps: [7000, 4000] });
+  });
+
+  test("a Retry-After over five minutes ends this refresh's tries and says so", async () => {
+    const s = await server();
+    const dir = await bases();
+    let calls = 0;
+    s.route("/later", (_req, res) => {
+      calls++;
+      res.writeHead(429, { "retry-after": "3600" }).end();
+    });
+    const { config, e } = await withGoodCopy(s, dir, "/later", 'retries="3"');
+    const [report] = await e.remote.refresh(config, "all");
+    expect({ calls, sleeps: e.sleeps, error: report?.error }).toEqual({
+      calls: 1,
+      sleeps: [],
+      error: "HTTP 429 Too Many Requests: expected 200 or 304 (the server asks to retry after 3600 s: left to the next refresh)",
+    });
   });
 
   test("a slow drip fails at the configured timeout", async () => {
@@ -461,5 +489,20 @@ describe("RemoteFeeds.refresh()", () => {
     expect(s.requests.map((r) => r.headers["if-none-match"])).toEqual([undefined, undefined]);
     await writeFile(join(dir, "ips.txt.state.json"), "{not json");
     expect(await e.remote.refresh(downloadConfig(dir, feedXml(s.url("/b"))), "all")).toEqual([{ name: "ips.txt", changed: true }]);
+  });
+});
+
+describe("parseRetryAfter()", () => {
+  const now = Date.parse("2026-12-05T08:00:00Z");
+  test.each([
+    ["120", 120_000],
+    [" 0 ", 0],
+    ["Sat, 05 Dec 2026 08:01:30 GMT", 90_000],
+    ["Sat, 05 Dec 2026 07:59:00 GMT", 0],
+    ["soon", undefined],
+    ["-5", undefined],
+    [null, undefined],
+  ] as const)("%p → %p ms", (value, expected) => {
+    expect(parseRetryAfter(value, now)).toBe(expected);
   });
 });
