@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -8,21 +8,16 @@ import { RemoteFeeds } from "../../src/feeds/remote_feeds.ts";
 import { readStixFeed } from "../../src/feeds/read_stix_feed.ts";
 import { readMispAttributesFeed } from "../../src/feeds/read_misp_attributes_feed.ts";
 import { httpFetch } from "../../src/runtime/http_fetch.ts";
-import { tempDir } from "../_support/child_processes.ts";
 import { downloadConfig, downloadConfigText } from "../_support/download_config.ts";
 import { feedConfig, fixturePath, run, values } from "../_support/feed_reading.ts";
+import { testCleanup } from "../_support/test_cleanup.ts";
 import { startMispServer } from "./_misp_server.ts";
 import { startTaxiiServer } from "./_taxii_server.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = testCleanup();
 
-async function bases(): Promise<string> {
-  const dir = await tempDir("ioclens-polled-");
-  cleanup.push(async () => await dir[Symbol.asyncDispose]());
-  return dir.path;
+function bases(): Promise<string> {
+  return cleanup.tempDir("ioclens-polled-");
 }
 
 /** The download engine over real HTTP with the runtime's fetch, recording logs and alerts; retries wait 0 ms. */

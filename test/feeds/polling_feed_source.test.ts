@@ -1,20 +1,15 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { FeedError } from "../../src/feeds/feed_error.ts";
 import { FeedHttpError } from "../../src/feeds/_feed_http.ts";
 import { PollingFeedSource, type FeedPoll } from "../../src/feeds/polling_feed_source.ts";
-import { tempDir } from "../_support/child_processes.ts";
+import { testCleanup } from "../_support/test_cleanup.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = testCleanup();
 
-async function folder(): Promise<string> {
-  const dir = await tempDir("ioclens-polling-");
-  cleanup.push(async () => await dir[Symbol.asyncDispose]());
-  return dir.path;
+function folder(): Promise<string> {
+  return cleanup.tempDir("ioclens-polling-");
 }
 
 const NEW: FeedPoll = { changed: true, text: '{"objects":[]}\n', cursor: "2026-12-04T00:00:00Z", received: 2, pages: 1, removed: 1, dropped: { revoked: 1 } };

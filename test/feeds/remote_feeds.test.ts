@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -8,31 +8,25 @@ import { feedSourceFor } from "../../src/feeds/feed_source_for.ts";
 import { parseRetryAfter } from "../../src/feeds/http_feed_source.ts";
 import { RemoteFeeds } from "../../src/feeds/remote_feeds.ts";
 import { httpFetch } from "../../src/runtime/http_fetch.ts";
-import { tempDir, waitFor } from "../_support/child_processes.ts";
+import { waitFor } from "../_support/child_processes.ts";
 import { downloadConfig } from "../_support/download_config.ts";
 import { servedWithEtag, startFeedServer, zipArchive, type FeedServer } from "../_support/feed_server.ts";
 import { caSignedCertificate, selfSignedCertificate } from "../_support/self_signed_certificate.ts";
+import { testCleanup } from "../_support/test_cleanup.ts";
 import { createServer as createHttpServer } from "node:http";
 import { connect } from "node:net";
 
 const FEED = "192.0.2.1\n198.51.100.7\n";
 const NEW_FEED = "192.0.2.1\n198.51.100.7\n203.0.113.9\n";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = testCleanup();
 
 async function server(tls?: { cert: string; key: string }): Promise<FeedServer> {
-  const s = await startFeedServer(tls);
-  cleanup.push(() => s.close());
-  return s;
+  return cleanup.use(await startFeedServer(tls));
 }
 
-async function bases(): Promise<string> {
-  const dir = await tempDir("ioclens-remote-");
-  cleanup.push(async () => await dir[Symbol.asyncDispose]());
-  return dir.path;
+function bases(): Promise<string> {
+  return cleanup.tempDir("ioclens-remote-");
 }
 
 /** An engine over real HTTP, recording its logs and alerts; retries wait 0 ms. */
@@ -402,8 +396,8 @@ describe("RemoteFeeds.refresh()", () => {
       client.on("error", () => upstream.destroy());
     });
     await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    cleanup.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
-    proxy.on("connection", (socket) => cleanup.push(async () => void socket.destroy()));
+    cleanup.defer(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    proxy.on("connection", (socket) => cleanup.defer(async () => void socket.destroy()));
     const e = engine({ HTTPS_PROXY: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
     const url = origin.url("/ips.txt").replace("127.0.0.1", "localhost");
     const config = downloadConfig(dir, feedXml(url, `ca_file="${certificate.caFile}"`, '<Header name="Authorization">Bearer TUNNELSECRET</Header>'));

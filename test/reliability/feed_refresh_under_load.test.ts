@@ -3,7 +3,7 @@
  * clients stream events. Every line gets its finished event, and a stable indicator present in
  * every version of the feed is detected on every line: no swap loses a line or a detection.
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createReadStream } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
@@ -13,11 +13,9 @@ import { startLookupService } from "../../src/service/lookup_service.ts";
 import { tempDir, waitFor } from "../_support/child_processes.ts";
 import { downloadConfig } from "../_support/download_config.ts";
 import { servedWithEtag, startFeedServer } from "../_support/feed_server.ts";
+import { testCleanup } from "../_support/test_cleanup.ts";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = testCleanup();
 
 const STABLE = "198.51.100.7";
 const CLIENTS = 4;
@@ -77,7 +75,7 @@ describe("feed refresh under load", () => {
       feedSource: (feed, settings) => feedSourceFor(feed, settings, { fetch: httpFetch, env: {}, userAgent: "ioclens-test" }),
       sleep: async () => {},
     });
-    cleanup.push(() => service.close());
+    cleanup.defer(() => service.close());
     await service.initialDownloads;
 
     let reloads = 0;

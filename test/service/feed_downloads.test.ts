@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { createReadStream } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -8,29 +8,23 @@ import type { FeedInput } from "../../src/feeds/feed_reader.ts";
 import { httpFetch } from "../../src/runtime/http_fetch.ts";
 import { startLookupService, type LookupService } from "../../src/service/lookup_service.ts";
 import { metricsText } from "../../src/service/metrics_text.ts";
-import { tempDir, waitFor } from "../_support/child_processes.ts";
+import { waitFor } from "../_support/child_processes.ts";
 import { downloadConfig, downloadConfigText } from "../_support/download_config.ts";
 import { startCollector } from "../_support/test_service.ts";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { servedWithEtag, startFeedServer, type FeedServer } from "../_support/feed_server.ts";
+import { testCleanup } from "../_support/test_cleanup.ts";
 
 const FEED = "192.0.2.1\n198.51.100.7\n";
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const step of cleanup.splice(0).reverse()) await step();
-});
+const cleanup = testCleanup();
 
 async function server(): Promise<FeedServer> {
-  const s = await startFeedServer();
-  cleanup.push(() => s.close());
-  return s;
+  return cleanup.use(await startFeedServer());
 }
 
-async function bases(): Promise<string> {
-  const dir = await tempDir("ioclens-downloads-");
-  cleanup.push(async () => await dir[Symbol.asyncDispose]());
-  return dir.path;
+function bases(): Promise<string> {
+  return cleanup.tempDir("ioclens-downloads-");
 }
 
 /** A service like `serve` runs it: feeds from the bases folder, downloads over real HTTP. */
@@ -47,7 +41,7 @@ async function start(config: ServiceConfig, clock: { now: number } = { now: Date
     feedSource: (feed, settings) => feedSourceFor(feed, settings, { fetch: httpFetch, env: {}, userAgent: "ioclens-test" }),
     sleep: async () => {},
   });
-  cleanup.push(() => service.close());
+  cleanup.defer(() => service.close());
   await service.initialDownloads;
   return Object.assign(service, { logs });
 }
@@ -73,7 +67,7 @@ describe("a service with a downloaded feed", () => {
       feedSource: (f, settings) => feedSourceFor(f, settings, { fetch: httpFetch, env: {}, userAgent: "ioclens-test" }),
       sleep: async () => {},
     });
-    cleanup.push(() => service.close());
+    cleanup.defer(() => service.close());
     await waitFor(() => s.requests.length === 1, "the download to be asked");
     expect(await detected(service, "198.51.100.7")).toBe(true);
     expect(logs).toContain(`info feed ips.txt: starting from the copy on disk; refreshing it from ${s.url("/ips.txt")}`);
