@@ -2,7 +2,8 @@
  * Runtime smoke: starts the lookup service and the status endpoint on port 0 with this
  * runtime's own HTTPS server (a self-signed certificate made with openssl, Basic credentials),
  * checks PING/PONG, a ReplyBack lookup, /health, a REST lookup without and with credentials,
- * then stops. Run by scripts/deno-smoke.sh under Deno and by a test under Bun.
+ * feed downloads (HTTPS with a CA, a proxy, a TAXII 2.1 collection and a MISP API polled through
+ * the download engine), then stops. Run by scripts/deno-smoke.sh under Deno and by a test under Bun.
  *
  * Usage: deno run -A scripts/runtime_smoke.ts   |   bun scripts/runtime_smoke.ts
  */
@@ -23,6 +24,10 @@ import { loadTlsFiles } from "../src/config/load_tls_files.ts";
 import { caSignedCertificate, selfSignedCertificate } from "../test/_support/self_signed_certificate.ts";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createHttpServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { RemoteFeeds } from "../src/feeds/remote_feeds.ts";
+import { feedSourceFor } from "../src/feeds/feed_source_for.ts";
+import { downloadConfig } from "../test/_support/download_config.ts";
 
 function check(condition: boolean, what: string): void {
   if (!condition) throw new Error(`runtime smoke failed: ${what}`);
@@ -113,9 +118,54 @@ try {
   const viaProxy = await httpFetch("http://feeds.invalid/ips.txt", { headers: {}, signal: AbortSignal.timeout(5000), proxy: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
   check((await viaProxy.text()) === "192.0.2.2\n" && proxied[0] === "http://feeds.invalid/ips.txt", `a download through a proxy: the proxy saw ${JSON.stringify(proxied)}`);
   proxy.close();
+  await pollTaxiiAndMisp(dir);
   console.log(`runtime smoke (${runtimeName}): ok — service port ${service.port}, https status port ${http.port}`);
 } finally {
   await http.stop();
   await service.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * A TAXII 2.1 collection and a MISP API, each one page served by node:http, polled through the
+ * download engine with this runtime's fetch: the copies must hold the served indicators.
+ */
+async function pollTaxiiAndMisp(dir: string): Promise<void> {
+  const taxiiType = "application/taxii+json;version=2.1";
+  const indicator = { type: "indicator", spec_version: "2.1", id: "indicator--00000000-0000-4000-8000-000000000001", created: "2026-12-01T00:00:00.000Z", modified: "2026-12-01T00:00:00.000Z", pattern: "[ipv4-addr:value = '192.0.2.77']", pattern_type: "stix", valid_from: "2026-12-01T00:00:00Z" };
+  const attribute = { id: "1", uuid: "5f0c2b4e-0000-4000-8000-000000000001", event_id: "1", type: "domain", category: "Network activity", value: "misp.bad.example", to_ids: true, timestamp: "1764800000", deleted: false };
+  const seen: string[] = [];
+  const server = createHttpServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? "-"}`);
+    if (req.url?.startsWith("/api1/collections/c2/objects/") && req.headers.accept === taxiiType) {
+      res.writeHead(200, { "content-type": taxiiType, "x-taxii-date-added-first": "2026-12-03T10:00:00.000Z", "x-taxii-date-added-last": "2026-12-03T10:00:00.000Z" });
+      res.end(JSON.stringify({ more: false, objects: [indicator] }));
+    } else if (req.url === "/attributes/restSearch" && req.method === "POST" && req.headers.authorization === "smoke-key") {
+      req.resume().on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ response: { Attribute: [attribute] } })));
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  try {
+    const config = downloadConfig(
+      dir,
+      `<Feed url="${base}/api1/collections/c2/" format="taxii" filename="taxii.json" category="TAXII" retries="0"/>
+       <Feed url="${base}" format="misp-api" filename="misp.json" category="MISP" retries="0"><Header name="Authorization">smoke-key</Header></Feed>`,
+    );
+    const problems: string[] = [];
+    const remote = new RemoteFeeds({
+      now: Date.now,
+      sleep: async () => {},
+      log: (level, message) => void (level === "error" || level === "warn" ? problems.push(message) : undefined),
+      alert: (name) => void problems.push(name),
+      sourceFor: (feed, settings) => feedSourceFor(feed, settings, { fetch: httpFetch, env: {}, userAgent: "ioclens-smoke" }),
+    });
+    const reports = await remote.refresh(config, "all");
+    const changed = reports.map((r) => `${r.name} ${r.changed ? "changed" : `unchanged ${r.error ?? ""}`}`).sort().join(", ");
+    check(changed === "misp.json changed, taxii.json changed", `TAXII/MISP polls: ${changed}; ${problems.join("; ")}; requests ${seen.join(" | ")}`);
+    check(readFileSync(join(dir, "taxii.json"), "utf8").includes("192.0.2.77"), "the TAXII copy lacks the served indicator");
+    check(readFileSync(join(dir, "misp.json"), "utf8").includes("misp.bad.example"), "the MISP copy lacks the served attribute");
+  } finally {
+    server.close();
+  }
 }

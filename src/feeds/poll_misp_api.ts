@@ -59,10 +59,13 @@ export async function pollMispApi(feed: MispApiFeed, previous: string | undefine
     const batch = mispAttributes(body);
     if (batch === undefined) throw new FeedError(`MISP ${url}: expected {"response": {"Attribute": [...]}}, got ${describe(body)}`);
     for (const attribute of batch) {
-      // MISP gives every attribute a uuid; one without cannot be merged and is left out.
-      const key = attribute.uuid;
-      if (key === undefined) continue;
       received++;
+      // MISP gives every attribute a uuid; one without cannot be merged and is left out, counted.
+      const key = attribute.uuid;
+      if (key === undefined) {
+        countDropped(dropped, "no uuid");
+        continue;
+      }
       const stamp = String(attribute.timestamp ?? "");
       if (newest === undefined || Number(stamp) > Number(newest)) newest = stamp;
       const held = attributes.get(key);

@@ -24,6 +24,15 @@ async function indexed(text: string): Promise<[string, string][]> {
 }
 
 describe("pollMispApi()", () => {
+  test("an attribute without a uuid cannot be merged: left out and counted as dropped, not lost silently", async () => {
+    await using misp = await startMispServer(KEY);
+    const { uuid: _, ...noUuid } = attribute(2, "domain", "c2.bad.example", 1001);
+    misp.attributes.push(attribute(1, "ip-dst", "192.0.2.20", 1000), noUuid);
+    const poll = changed(await pollMispApi({ url: `${misp.url}/`, key: KEY }, undefined, { fetch }));
+    expect([poll.received, poll.dropped]).toEqual([2, { "no uuid": 1 }]);
+    expect(await indexed(poll.text)).toEqual([["IP", "192.0.2.20"]]);
+  });
+
   test("pages restSearch for to_ids attributes with the key in Authorization, then asks only for what changed since the newest timestamp", async () => {
     await using misp = await startMispServer(KEY);
     misp.attributes.push(
