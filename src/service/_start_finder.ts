@@ -58,6 +58,7 @@ const HEX = 2;
 /** `[A-Za-z0-9_-]`: `\w` and `-`, what may precede a label start only inside the same run. */
 const LABEL = 4;
 const WORD = 8;
+const LETTER = 16;
 const CLASS = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
@@ -65,6 +66,7 @@ for (let c = 0; c < 128; c++) {
   if (/[0-9A-Fa-f]/.test(ch)) CLASS[c]! |= HEX;
   if (/[\w-]/.test(ch)) CLASS[c]! |= LABEL;
   if (/\w/.test(ch)) CLASS[c]! |= WORD;
+  if (/[A-Za-z]/.test(ch)) CLASS[c]! |= LETTER;
 }
 
 function is(text: string, i: number, flag: number): boolean {
@@ -110,7 +112,9 @@ function sortDistinct(out: Int32Array, n: number): number {
 function scanDots(text: string): void {
   let labels = 0;
   let ipv4 = 0;
+  let letter = false;
   for (let d = text.indexOf("."); d >= 0; d = text.indexOf(".", d + 1)) {
+    if (!letter && is(text, d + 1, LETTER)) letter = true;
     // Walk back over `[\w-]`, at most 64 characters; `digits`: how many of them, from the dot, are digits.
     let p = d;
     let digits = -1;
@@ -138,12 +142,15 @@ function scanDots(text: string): void {
   dotsText = text;
   labelCount = labels;
   ipv4Count = ipv4;
+  dotLetter = letter;
 }
 
 // RE_URL, RE_DOMAIN and RE_IP all need the dots of the same event: scanned once, copied out.
 let dotsText: string | undefined;
 let labelCount = 0;
 let ipv4Count = 0;
+/** A `.` followed by a letter: every RE_DOMAIN match has one before its TLD (its prefilter before this). */
+let dotLetter = false;
 const LABELS = new Int32Array(1024);
 const IPV4_DOTS = new Int32Array(1024);
 
@@ -240,17 +247,23 @@ function ipv6Start(text: string, d: number): number {
   return start;
 }
 
-const domainStarts: StartFinder = labelStarts;
+/** RE_DOMAIN: the label starts (see {@link scanDots}); none without a `.` and a letter after it. */
+const domainStarts: StartFinder = (text, out) => {
+  const n = labelStarts(text, out);
+  return dotLetter ? n : 0;
+};
 
 /**
  * RE_URL: the value after `url=` (any case), a scheme (`http`, `https`, `ftp`) ending just
- * before `://`, or a host name's first label (as for RE_DOMAIN).
+ * before `://`, or a host name's first label (as for RE_DOMAIN). Every match but a `url=` value
+ * holds a `/`: without one only those are looked for (a prefilter regex did this before).
  */
 const urlStarts: StartFinder = (text, out) => {
-  let n = labelStarts(text, out);
+  const slash = text.indexOf("/");
+  let n = slash < 0 ? 0 : labelStarts(text, out);
   if (n < 0) return -1;
   const hosts = n;
-  for (let d = text.indexOf("://"); d >= 0; d = text.indexOf("://", d + 1)) {
+  for (let d = slash < 0 ? -1 : text.indexOf("://", slash - 1); d >= 0; d = text.indexOf("://", d + 1)) {
     for (let p = d - 5; p <= d - 3; p++) {
       if (p < 0) continue;
       if (n === out.length) return -1;
@@ -265,10 +278,56 @@ const urlStarts: StartFinder = (text, out) => {
   return n > hosts ? sortDistinct(out, n) : n;
 };
 
+/**
+ * The three default hash regexes in one: a match of any of them is a whole `[\w-]` run of 32, 40
+ * or 64 hex digits (the lookbehind and lookahead refuse `\w` and `-` on both sides), and this
+ * tries 64, then 40, then 32 digits at each start. One scan of the event for all three instead of
+ * a prefilter and then three regexes.
+ */
+const ANY_HASH = /(?<![\w.-])[0-9A-Fa-f]{32}(?:[0-9A-Fa-f]{8}(?:[0-9A-Fa-f]{24})?)?(?![\w-]|\.\w)/g;
+let hashText: string | undefined;
+/** Start and length of each match of {@link ANY_HASH} in `hashText`; -1: more than fit. */
+let hashCount = 0;
+const HASH_STARTS = new Int32Array(256);
+const HASH_LENGTHS = new Int32Array(256);
+
+function scanHashes(text: string): void {
+  let n = 0;
+  ANY_HASH.lastIndex = 0;
+  for (let m = ANY_HASH.exec(text); m !== null; m = ANY_HASH.exec(text)) {
+    if (n === HASH_STARTS.length) {
+      n = -1;
+      break;
+    }
+    HASH_STARTS[n] = m.index;
+    HASH_LENGTHS[n++] = m[0].length;
+  }
+  hashText = text;
+  hashCount = n;
+}
+
+/** A default hash regex of `length` digits: the matches of {@link ANY_HASH} of that length, which are exactly its matches. */
+function hashStarts(length: number): StartFinder {
+  return (text, out) => {
+    if (text !== hashText) scanHashes(text);
+    if (hashCount < 0) return -1;
+    let n = 0;
+    for (let k = 0; k < hashCount; k++) {
+      if (HASH_LENGTHS[k] !== length) continue;
+      if (n === out.length) return -1;
+      out[n++] = HASH_STARTS[k]!;
+    }
+    return n;
+  };
+}
+
 const FINDERS: ReadonlyMap<string, StartFinder> = new Map([
   [DEFAULT_RE_IP, ipStarts],
   [DEFAULT_RE_DOMAIN, domainStarts],
   [DEFAULT_RE_URL, urlStarts],
+  [DEFAULT_RE_MD5, hashStarts(32)],
+  [DEFAULT_RE_SHA1, hashStarts(40)],
+  [DEFAULT_RE_SHA256, hashStarts(64)],
 ]);
 
 /**

@@ -329,7 +329,8 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
   let lastPreMatched = false;
   for (const rule of source.rules) {
     if (rule.fallback && firstValues[rule.slot] !== undefined) continue;
-    if (rule.pre !== undefined) {
+    // The start finders' one pass over the event already knows what the prefilters test.
+    if (rule.pre !== undefined && rule.starts === undefined) {
       // Consecutive rules with one shared prefilter (the default hash regexes) test it once.
       if (rule.pre !== lastPre) {
         lastPre = rule.pre;

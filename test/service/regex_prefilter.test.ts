@@ -60,7 +60,8 @@ describe("regexPrefilter()", () => {
 
 describe("extract() with prefilters", () => {
   test("extracts exactly what the regexes alone extract from 20k varied lines with the default config", () => {
-    const fast = compileSources(config.input);
+    // Without their start finders, whose one pass over the event stands in for the prefilters.
+    const fast = editRules(compileSources(config.input), (r) => ({ ...r, starts: undefined }));
     const slow = editRules(fast, (r) => ({ ...r, pre: undefined }));
     expect(fast.fallback.rules.filter((r) => r.pre !== undefined).map((r) => r.name)).toEqual(["RE_URL", "RE_DOMAIN", "RE_MD5", "RE_SHA1", "RE_SHA256"]);
     const values = expectSameExtraction(fast, slow, lines);

@@ -6,15 +6,27 @@ import { DEFAULT_RE_DOMAIN, DEFAULT_RE_IP, DEFAULT_RE_MD5, DEFAULT_RE_SHA1, DEFA
 import { colonChains, corpus, editRules, expectSameExtraction, fuzzStrings } from "./_log_lines.ts";
 
 const { config } = parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, "<embedded>");
-const KNOWN = { RE_URL: DEFAULT_RE_URL, RE_DOMAIN: DEFAULT_RE_DOMAIN, RE_IP: DEFAULT_RE_IP };
+const KNOWN = { RE_URL: DEFAULT_RE_URL, RE_DOMAIN: DEFAULT_RE_DOMAIN, RE_IP: DEFAULT_RE_IP, RE_MD5: DEFAULT_RE_MD5, RE_SHA1: DEFAULT_RE_SHA1, RE_SHA256: DEFAULT_RE_SHA256 };
 
-const texts = [...corpus(4000, 3), ...fuzzStrings(30_000), ...colonChains(10_000)];
+const texts = [...corpus(4000, 3), ...fuzzStrings(30_000), ...colonChains(10_000), ...hexEdges()];
+
+/** Hex runs of 31–33, 39–41 and 63–65 digits between what the hash regexes' lookarounds test, and a hash beside a URL and a host. */
+function hexEdges(): string[] {
+  const around = ["", " ", ".", "-", "_", "x", "g", ":", "/", "=", ".x", ". ", "..", ".-", "😀", "é", "\u00a0"];
+  const out: string[] = [];
+  for (const len of [31, 32, 33, 39, 40, 41, 63, 64, 65]) {
+    const run = "0123456789abcdefABCDEF".repeat(3).slice(0, len);
+    for (const b of around) for (const a of around) out.push(`${b}${run}${a}`, `md5=${b}${run}${a} ${run}`);
+  }
+  out.push(`${"a".repeat(32)} http://x.test/${"b".repeat(40)} ${"c".repeat(64)}.exe`, `${"0".repeat(32)}.${"1".repeat(40)}`);
+  return out;
+}
 
 describe("startFinder()", () => {
-  test("knows the embedded default RE_URL, RE_DOMAIN and RE_IP exactly as the default config writes them", () => {
+  test("knows the embedded default URL, domain, IP and hash regexes exactly as the default config writes them", () => {
     const defaults = Object.fromEntries(config.input.sources[0]!.regexes.map((r) => [r.name, r.pattern]));
-    expect({ RE_URL: defaults.RE_URL, RE_DOMAIN: defaults.RE_DOMAIN, RE_IP: defaults.RE_IP }).toEqual(KNOWN);
-    expect(Object.values(KNOWN).map((p) => startFinder(p) !== undefined)).toEqual([true, true, true]);
+    expect(Object.fromEntries(Object.keys(KNOWN).map((k) => [k, defaults[k]]))).toEqual(KNOWN);
+    expect(Object.values(KNOWN).map((p) => startFinder(p) !== undefined)).toEqual([true, true, true, true, true, true]);
     expect(startFinder(DEFAULT_RE_IP + "|x")).toBeUndefined();
   });
 
@@ -37,7 +49,7 @@ describe("startFinder()", () => {
         }
       }
     }
-    expect(starts).toBeGreaterThan(2_000);
+    expect(starts).toBeGreaterThan(_name.startsWith("RE_SHA") || _name === "RE_MD5" ? 300 : 2_000);
   });
 
   test.each(Object.entries(KNOWN))("lists %s's candidates in ascending order without repeats", (_name, pattern) => {
@@ -62,7 +74,7 @@ describe("extract() with start finders", () => {
   test("extracts exactly what whole-event regex scans extract, on varied lines, fuzz and a line with more anchors than fit", () => {
     const fast = compileSources(config.input);
     const slow = editRules(fast, (r) => ({ ...r, starts: undefined }));
-    expect(fast.fallback.rules.filter((r) => r.starts !== undefined).map((r) => r.name)).toEqual(["RE_URL", "RE_DOMAIN", "RE_IP"]);
+    expect(fast.fallback.rules.filter((r) => r.starts !== undefined).map((r) => r.name)).toEqual(["RE_URL", "RE_DOMAIN", "RE_IP", "RE_MD5", "RE_SHA1", "RE_SHA256"]);
     const many = Array.from({ length: 1500 }, (_, i) => `h${i}.example.com/x 10.0.${i % 256}.1`).join(" ");
     const values = expectSameExtraction(fast, slow, [...texts, many]);
     expect(values).toBeGreaterThan(10_000);
