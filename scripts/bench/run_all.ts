@@ -3,10 +3,13 @@
  * heap and JIT state cannot colour the next. Each prints its own figures (markdown tables for
  * docs/performance.md) or a skip message when ../shared/data is absent.
  *
- * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10] [--values 5000000]
- *   names: matching, eventpath, throughput, scan, feeds, refresh, profile, retroscan
- *   --size goes to the scan benchmark, --seconds to throughput, refresh, profile and retroscan,
- *   --values (stored values of the retro run) to retroscan.
+ * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10] [--values 5000000] [--baseline DIR]
+ *   names: matching, eventpath, throughput, cpu, scan, feeds, refresh, profile, retroscan
+ *   --size goes to the scan benchmark, --seconds to throughput, cpu, refresh, profile and retroscan,
+ *   --values (stored values of the retro run) to retroscan, --baseline (a tree of an earlier
+ *   commit: `git archive <rev> | tar -x -C DIR` with node_modules linked) to eventpath and cpu,
+ *   which then print the baseline's figures beside this tree's and the ratio; without it they
+ *   print this tree's figures only and say so.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -14,8 +17,9 @@ import { argValue, ROOT } from "./_bench_env.ts";
 
 const BENCHES: readonly { name: string; file: string; args: (string | undefined)[] }[] = [
   { name: "matching", file: "matching.ts", args: [] },
-  { name: "eventpath", file: "event_path.ts", args: [] },
+  { name: "eventpath", file: "event_path.ts", args: ["--baseline", argValue("baseline")] },
   { name: "throughput", file: "service_throughput.ts", args: ["--seconds", argValue("seconds")] },
+  { name: "cpu", file: "service_cpu.ts", args: ["--seconds", argValue("seconds"), "--baseline", argValue("baseline")] },
   { name: "scan", file: "scan_end_to_end.ts", args: ["--size", argValue("size")] },
   { name: "feeds", file: "feed_load.ts", args: [] },
   { name: "refresh", file: "feed_refresh.ts", args: ["--seconds", argValue("seconds")] },
