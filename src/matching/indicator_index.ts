@@ -102,9 +102,14 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
   private bareHost = false;
   /** Longest-prefix mode past the most specific match: only allow-list entries still count. */
   private allowOnly = false;
-  /** The normalised lookup text when its bytes are `buf` one to one, so hits can slice it. */
+  /**
+   * A text holding the normalised lookup text, from `lookupStart`, when its bytes are `buf` one
+   * to one, so hits can slice it: a range lookup leaves the event text here and slices only for
+   * a hit.
+   */
   private lookupText: string | undefined;
-  /** Where, in `lookupText`, the host that DOMAIN keys are suffixes of ends. */
+  private lookupStart = 0;
+  /** Where, after `lookupStart`, the host that DOMAIN keys are suffixes of ends. */
   private hostEndInText = 0;
   private hitEntry = new Uint32Array(64);
   private hitSource = new Uint32Array(64);
@@ -176,6 +181,16 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
 
   /** Every record `value` matches as `type`; `now` (epoch ms) drops expired indicators. */
   lookup(type: LookupType, value: string, now: number): LookupResult {
+    return this.lookupRange(type, value, 0, value.length, now);
+  }
+
+  /**
+   * What `lookup(type, text.slice(start, end), now)` returns, reading the value in place: the
+   * service looks up values where they sit in the event, so a value that misses (most do) never
+   * becomes a string of its own (a fresh slice costs ≈ 40 ns when first read, docs/performance.md,
+   * issue 17). URL values are sliced: their normalisation works on strings.
+   */
+  lookupRange(type: LookupType, text: string, start: number, end: number, now: number): LookupResult {
     this.hitCount = 0;
     this.allowHits = 0;
     this.now = now;
@@ -183,28 +198,28 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     this.bareHost = false;
     switch (type) {
       case "HASH": {
-        const n = value.length;
+        const n = end - start;
         const kind = n === 32 ? 0 : n === 40 ? 1 : n === 64 ? 2 : -1;
-        if (kind >= 0) this.matchHash(kind, value);
+        if (kind >= 0) this.matchHash(kind, text, start, end);
         break;
       }
       case "MD5":
-        this.matchHash(0, value);
+        this.matchHash(0, text, start, end);
         break;
       case "SHA1":
-        this.matchHash(1, value);
+        this.matchHash(1, text, start, end);
         break;
       case "SHA256":
-        this.matchHash(2, value);
+        this.matchHash(2, text, start, end);
         break;
       case "IP":
-        this.matchIpLookup(value);
+        this.matchIpLookup(text, start, end);
         break;
       case "DOMAIN":
-        this.matchDomainLookup(value);
+        this.matchDomainLookup(text, start, end);
         break;
       case "URL":
-        this.matchUrlLookup(value);
+        this.matchUrlLookup(start === 0 && end === text.length ? text : text.slice(start, end));
         break;
     }
     return this.hitCount === 0 ? EMPTY : this.result();
@@ -277,14 +292,14 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
       zone = FLAG_ZONE;
       while (value.charCodeAt(start) === 46) start++;
     }
-    const n = this.normalizeDomain(value, start);
+    const n = this.normalizeDomain(value, start, value.length);
     if (n <= 0) return `not a domain name: "${entry.value}"`;
     for (let i = 0; i < n; i++) {
       const c = this.buf[i]!;
       if (c <= 32 || c === 47 || c === 58 || c === 64 || c === 42) return `not a domain name: "${entry.value}"`;
     }
     const key = this.domains.intern(this.buf, 0, n, hashBytes(this.buf, 0, n));
-    const keep = zone !== 0 || !this.sameText(n, value);
+    const keep = zone !== 0 || !this.sameText(n, value, 0, value.length);
     this.domains.heads[key] = this.push(feedId, entry, K_DOMAIN | zone, this.domains.heads[key]!, keep);
     return undefined;
   }
@@ -378,9 +393,10 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
 
   // ---- lookups ----
 
-  private matchHash(kind: number, value: string): void {
-    if (!this.decodeHex(value, 0, value.length, kind)) return;
-    this.lookupText = value;
+  private matchHash(kind: number, text: string, start: number, end: number): void {
+    if (!this.decodeHex(text, start, end, kind)) return;
+    this.lookupText = text;
+    this.lookupStart = start;
     const table = this.hashes[kind]!;
     if (table.size === 0) return;
     const n = HASH_BYTES[kind]!;
@@ -388,10 +404,8 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     if (key >= 0) this.collect(table.heads[key]!, SRC_HASH + kind, key, 0);
   }
 
-  private matchIpLookup(value: string): void {
-    let start = 0;
-    let end = value.length;
-    if (value.charCodeAt(0) === 91 && value.charCodeAt(end - 1) === 93) {
+  private matchIpLookup(value: string, start: number, end: number): void {
+    if (end - start >= 2 && value.charCodeAt(start) === 91 && value.charCodeAt(end - 1) === 93) {
       start++;
       end--;
     }
@@ -467,16 +481,17 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     return detected || this.hitCount - this.allowHits > before;
   }
 
-  private matchDomainLookup(value: string): void {
-    let start = 0;
-    let end = value.length;
+  private matchDomainLookup(value: string, from: number, to: number): void {
+    let start = from;
+    let end = to;
     while (start < end && value.charCodeAt(start) <= 32) start++;
     while (end > start && value.charCodeAt(end - 1) <= 32) end--;
-    if (end < value.length) value = value.slice(0, end);
-    const n = this.normalizeDomain(value, start);
+    const n = this.normalizeDomain(value, start, end);
     if (n <= 0) return;
-    if (this.sameText(n, value)) {
+    // Hits slice the value when it is its normalised form as it stands (leading spaces included).
+    if (this.sameText(n, value, from, end)) {
       this.lookupText = value;
+      this.lookupStart = from;
       this.hostEndInText = n;
     }
     this.bareHost = true;
@@ -520,6 +535,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     const he = hostEnd(buf, n);
     if (n === text.length) {
       this.lookupText = text;
+      this.lookupStart = 0;
       this.hostEndInText = he;
     }
     this.bareHost = he === n;
@@ -641,7 +657,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     }
     if (source >= SRC_HASH) {
       // A hash hit is an exact match: the canonical text is the looked-up value in upper case.
-      if (this.lookupText !== undefined) return this.lookupText.toUpperCase();
+      if (this.lookupText !== undefined) return this.lookupText.slice(this.lookupStart, this.lookupStart + (source === SRC_HASH + 0 ? 32 : source === SRC_HASH + 1 ? 40 : 64)).toUpperCase();
       const t = this.hashes[source - SRC_HASH]!;
       let s = "";
       for (let i = t.offsets[key]!; i < t.offsets[key + 1]!; i++) s += HEX_PAIRS[t.arena[i]!]!;
@@ -652,7 +668,8 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     if (text !== undefined && source !== SRC_MASK) {
       // DOMAIN keys are label suffixes of the looked-up host, URL keys the whole text or host.
       const len = t.offsets[key + 1]! - t.offsets[key]!;
-      return source === SRC_DOMAIN ? text.slice(this.hostEndInText - len, this.hostEndInText) : text.slice(0, len);
+      const from = this.lookupStart;
+      return source === SRC_DOMAIN ? text.slice(from + this.hostEndInText - len, from + this.hostEndInText) : text.slice(from, from + len);
     }
     return decoder.decode(t.arena.subarray(t.offsets[key]!, t.offsets[key + 1]!));
   }
@@ -673,12 +690,12 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
   }
 
   /**
-   * Normalises a host name from `s[start..]` into the scratch buffer: lower case, no trailing
+   * Normalises a host name from `s[start, to)` into the scratch buffer: lower case, no trailing
    * dot, no leading `www.` (spec §4.3). Returns the byte length, 0 when nothing is left.
    */
-  private normalizeDomain(s: string, start: number): number {
-    let end = s.length;
-    if (s.charCodeAt(end - 1) === 46) end--;
+  private normalizeDomain(s: string, start: number, to: number): number {
+    let end = to;
+    if (end > start && s.charCodeAt(end - 1) === 46) end--;
     if (end - start > 4 && (s.charCodeAt(start) | 32) === 119 && (s.charCodeAt(start + 1) | 32) === 119 &&
       (s.charCodeAt(start + 2) | 32) === 119 && s.charCodeAt(start + 3) === 46) start += 4;
     const len = end - start;
@@ -724,10 +741,10 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     return n;
   }
 
-  /** Whether the scratch bytes `buf[0, n)` spell `s` exactly (ASCII). */
-  private sameText(n: number, s: string): boolean {
-    if (s.length !== n) return false;
-    for (let i = 0; i < n; i++) if (this.buf[i] !== s.charCodeAt(i)) return false;
+  /** Whether the scratch bytes `buf[0, n)` spell `s[start, end)` exactly (ASCII). */
+  private sameText(n: number, s: string, start: number, end: number): boolean {
+    if (end - start !== n) return false;
+    for (let i = 0; i < n; i++) if (this.buf[i] !== s.charCodeAt(start + i)) return false;
     return true;
   }
 

@@ -74,6 +74,11 @@ export interface IndexWriter {
 export interface IndexReader {
   /** Every record `value` matches, as type `type`; `now` (epoch ms) drops expired indicators. */
   lookup(type: LookupType, value: string, now: number): LookupResult;
+  /**
+   * Optional: the same as `lookup(type, text.slice(start, end), now)` without making the slice
+   * (the event path uses it when present; see `IndicatorIndex.lookupRange`).
+   */
+  lookupRange?(type: LookupType, text: string, start: number, end: number, now: number): LookupResult;
   /** Number of indicators indexed, per feed name. */
   counts(): ReadonlyMap<string, number>;
 }

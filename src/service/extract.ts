@@ -79,6 +79,12 @@ export interface Extraction {
   readonly firstValues: readonly (string | undefined)[];
   /** Typed values in regex order, then match order; empty values are left out. */
   readonly values: readonly ExtractedValue[];
+  /**
+   * For value `i`, where its text sits in `event`: from `spans[2i]` to `spans[2i + 1]`, or -1 when
+   * it is not a slice of the event (a regex run or a concatenate template made it). Shared
+   * scratch, valid until the next `extract` call: lookups read values in place through it.
+   */
+  readonly spans: Int32Array;
 }
 
 /** Parses `concatenate`: `#N` is group N, `\#` a literal `#`, a reference to a missing group stays literal. */
@@ -246,6 +252,26 @@ function valueOf(rule: CompiledRegexRule, m: RegExpExecArray | typeof DIRECT, te
   return v;
 }
 
+/** {@link Extraction.spans} of the last extraction. */
+const SPANS = new Int32Array(2 * MAX_VALUES_PER_EVENT);
+
+/** Appends a value and its span (-1 unless it is the whole match of a default pattern, untouched by a template). */
+function pushValue(values: ExtractedValue[], rule: CompiledRegexRule, m: RegExpExecArray | typeof DIRECT, v: string): void {
+  const k = 2 * values.length;
+  if (m === DIRECT && rule.concat === undefined) {
+    SPANS[k] = directStart;
+    SPANS[k + 1] = directEnd;
+  } else if (m !== DIRECT && rule.starts !== undefined && rule.concat === undefined) {
+    // The default patterns with finders: group 1 is the whole match.
+    SPANS[k] = m.index;
+    SPANS[k + 1] = m.index + m[0].length;
+  } else {
+    SPANS[k] = -1;
+    SPANS[k + 1] = -1;
+  }
+  values.push({ slot: rule.slot, type: rule.type as ExtractedValue["type"], value: v });
+}
+
 // The match cursor of the rule being run: one rule at a time, so module state avoids an object per rule and event.
 const CANDIDATES = new Int32Array(1024);
 let candidateCount = -1;
@@ -320,7 +346,7 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
   const firstValues: (string | undefined)[] = new Array(sources.slotNames.length);
   const values: ExtractedValue[] = [];
   for (const re of source.ignore) {
-    if (re.test(text)) return { source, event: text, ignored: true, firstValues, values };
+    if (re.test(text)) return { source, event: text, ignored: true, firstValues, values, spans: SPANS };
   }
   // The u-less twins are about twice as fast and exact unless the text has astral characters;
   // the caller may know there are none (Replace rules could add some, so then it is tested).
@@ -344,9 +370,7 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
       if (m === null) continue;
       const v = valueOf(rule, m, text);
       if (firstValues[rule.slot] === undefined) firstValues[rule.slot] = v;
-      if (rule.type !== "CONTEXT" && v !== "" && values.length < MAX_VALUES_PER_EVENT) {
-        values.push({ slot: rule.slot, type: rule.type, value: v });
-      }
+      if (rule.type !== "CONTEXT" && v !== "" && values.length < MAX_VALUES_PER_EVENT) pushValue(values, rule, m, v);
       continue;
     }
     for (let m = nextMatch(text); m !== null; m = nextMatch(text)) {
@@ -356,8 +380,8 @@ export function extract(sources: CompiledSources, event: string, peerIp: string 
       if (rule.type === "CONTEXT") break;
       if (v === "") continue;
       if (values.length >= MAX_VALUES_PER_EVENT) break;
-      values.push({ slot: rule.slot, type: rule.type, value: v });
+      pushValue(values, rule, m, v);
     }
   }
-  return { source, event: text, ignored: false, firstValues, values };
+  return { source, event: text, ignored: false, firstValues, values, spans: SPANS };
 }

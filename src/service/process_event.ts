@@ -93,12 +93,26 @@ function syslogDateOf(now: number): string {
   return dateText;
 }
 
-/** Whether `values[i]` repeats an earlier value of the same type. */
-function seenEarlier(values: readonly ExtractedValue[], i: number): boolean {
+/**
+ * Whether `values[i]` repeats an earlier value of the same type. Values that sit in the event
+ * (`spans`) are compared there: comparing two slices as strings would make each its own string.
+ */
+function seenEarlier(values: readonly ExtractedValue[], spans: Int32Array, text: string, i: number): boolean {
   const v = values[i]!;
+  const start = spans[2 * i]!;
+  const length = spans[2 * i + 1]! - start;
   for (let j = 0; j < i; j++) {
     const w = values[j]!;
-    if (w.value === v.value && w.type === v.type) return true;
+    if (w.type !== v.type) continue;
+    const from = spans[2 * j]!;
+    if (start < 0 || from < 0) {
+      if (w.value === v.value) return true;
+      continue;
+    }
+    if (spans[2 * j + 1]! - from !== length) continue;
+    let k = 0;
+    while (k < length && text.charCodeAt(from + k) === text.charCodeAt(start + k)) k++;
+    if (k === length) return true;
   }
   return false;
 }
@@ -132,6 +146,7 @@ export function processEvent(p: Pipeline, index: IndexReader, event: string, opt
   let suppressed = 0;
   let checked = 0;
   const values = x.values;
+  const spans = x.spans;
   // Both sets stay unallocated for the common event: few values, at most one record each.
   let looked: Set<string> | undefined;
   let sent: Set<string> | undefined;
@@ -142,11 +157,12 @@ export function processEvent(p: Pipeline, index: IndexReader, event: string, opt
       looked ??= new Set();
       if (looked.has(key)) continue;
       looked.add(key);
-    } else if (i > 0 && seenEarlier(values, i)) continue;
+    } else if (i > 0 && seenEarlier(values, spans, x.event, i)) continue;
     checked++;
     let hits: LookupResult;
     try {
-      hits = index.lookup(v.type, v.value, now);
+      const start = spans[2 * i]!;
+      hits = start >= 0 && index.lookupRange !== undefined ? index.lookupRange(v.type, x.event, start, spans[2 * i + 1]!, now) : index.lookup(v.type, v.value, now);
     } catch {
       hits = NO_HITS;
     }
