@@ -184,6 +184,37 @@ function groupsShape(text: string, p: number, groups: number, flag: number, max:
 const CHAIN = new Int32Array(8);
 /** The positions of an event's colons. */
 const COLONS = new Int32Array(1024);
+/** The colons of the event that start a `://`. */
+const SCHEME_COLONS = new Int32Array(1024);
+let colonText: string | undefined;
+/** -1: more colons than fit. */
+let colonCount = 0;
+let schemeCount = 0;
+/** The first colon of the event's last `::`, or -1. */
+let lastDouble = -1;
+
+/**
+ * One pass over the colons of an event for RE_IP (IPv6 starts) and RE_URL (`://` after a
+ * scheme): a multi-character `indexOf("://")` scan cost as much as the whole colon pass.
+ */
+function scanColons(text: string): void {
+  let colons = 0;
+  let schemes = 0;
+  let double = -1;
+  for (let d = text.indexOf(":"); d >= 0; d = text.indexOf(":", d + 1)) {
+    if (colons === COLONS.length) {
+      colons = -1;
+      break;
+    }
+    if (colons > 0 && COLONS[colons - 1] === d - 1) double = d - 1;
+    COLONS[colons++] = d;
+    if (text.charCodeAt(d + 1) === 47 && text.charCodeAt(d + 2) === 47) SCHEME_COLONS[schemes++] = d;
+  }
+  colonText = text;
+  colonCount = colons;
+  schemeCount = schemes;
+  lastDouble = double;
+}
 
 /**
  * RE_IP: an IPv4 match starts at the 1–3 digits before its first `.` (see {@link scanDots}); an IPv6 match at the 1–4 hex digits before its first `:`, or at
@@ -199,13 +230,9 @@ const ipStarts: StartFinder = (text, out) => {
   // A compressed match holds the last `::` of the text or an earlier one, so it starts at or
   // before the last. Found from the colons' positions: `lastIndexOf("::")` alone cost more than
   // this whole pass (0.24 µs a line).
-  let colons = 0;
-  let lastDouble = -1;
-  for (let d = text.indexOf(":"); d >= 0; d = text.indexOf(":", d + 1)) {
-    if (colons === COLONS.length) return -1;
-    if (colons > 0 && COLONS[colons - 1] === d - 1) lastDouble = d - 1;
-    COLONS[colons++] = d;
-  }
+  if (text !== colonText) scanColons(text);
+  const colons = colonCount;
+  if (colons < 0) return -1;
   // Without `::`, a match is eight full groups: seven colons, each 2–5 characters after the one
   // before. Timestamps and MAC addresses have shorter chains, so they cost no shape check.
   let chain = 0;
@@ -263,7 +290,10 @@ const urlStarts: StartFinder = (text, out) => {
   let n = slash < 0 ? 0 : labelStarts(text, out);
   if (n < 0) return -1;
   const hosts = n;
-  for (let d = slash < 0 ? -1 : text.indexOf("://", slash - 1); d >= 0; d = text.indexOf("://", d + 1)) {
+  if (slash >= 0 && text !== colonText) scanColons(text);
+  if (slash >= 0 && colonCount < 0) return -1;
+  for (let k = 0; slash >= 0 && k < schemeCount; k++) {
+    const d = SCHEME_COLONS[k]!;
     for (let p = d - 5; p <= d - 3; p++) {
       if (p < 0) continue;
       if (n === out.length) return -1;
