@@ -105,9 +105,10 @@ function sortDistinct(out: Int32Array, n: number): number {
  * letter or digit not preceded by `\w`, `-`, `.`, `@`, `/`, `:` or `\` (the lookbehind both
  * RE_DOMAIN and RE_URL's host branch open with) and runs, without a dot, 1–63 characters up to
  * the first `.`: so it starts where the `[\w-]` run before a dot does. An IPv4 match starts at the
- * 1–3 digits before its first `.`, not after `\w` or `.`, and reads 1–3 digits `.` three times then
- * a digit; those digits end the same run, so one walk back from each dot finds both (a separate
- * pass for each cost a second `indexOf` loop and walk per dot).
+ * 1–3 digits before its first `.`, not after `\w` or `.`; those digits end the same run, so one
+ * walk back from each dot finds both (a separate pass for each cost a second `indexOf` loop and
+ * walk per dot). The rest of the IPv4 shape is left to the direct matcher, which checks it anyway
+ * (checking it here too cost more than the few extra candidates: version numbers, times).
  */
 function scanDots(text: string): void {
   let labels = 0;
@@ -135,7 +136,7 @@ function scanDots(text: string): void {
       }
     }
     const q = d - digits;
-    if (digits < 1 || digits > 3 || ipv4 < 0 || (q > 0 && (is(text, q - 1, WORD) || text.charCodeAt(q - 1) === 46)) || !groupsShape(text, q, 3, DIGIT, 3, 46)) continue;
+    if (digits < 1 || digits > 3 || ipv4 < 0 || (q > 0 && (is(text, q - 1, WORD) || text.charCodeAt(q - 1) === 46))) continue;
     if (ipv4 === IPV4_DOTS.length) ipv4 = -1;
     else IPV4_DOTS[ipv4++] = q;
   }
