@@ -72,6 +72,12 @@ export class Session {
   #lineCategories: Map<string, number> | undefined;
   #lineContext: EventRenderContext | undefined;
   #cutBefore = 0;
+  /**
+   * When the next event starts: the clock read that ended the previous event of the chunk (or
+   * the chunk's arrival). One clock read per event instead of two: `Date.now()` costs about as
+   * much as the framing of a line (2–3% of the service's CPU per event for the second read).
+   */
+  #eventStart = 0;
   #stopping = false;
   #aborted = false;
 
@@ -95,6 +101,7 @@ export class Session {
     socket.once("end", () => {
       // Bun emits "end" when we destroy the socket ourselves: a cut line is not a whole one.
       if (this.#aborted) return;
+      this.#eventStart = host.now();
       this.#framer.end();
       this.#flush();
       socket.end();
@@ -143,7 +150,7 @@ export class Session {
   }
 
   #consume(chunk: Uint8Array): void {
-    this.lastActive = this.#host.now();
+    this.lastActive = this.#eventStart = this.#host.now();
     try {
       this.#framer.push(chunk);
     } catch (error) {
@@ -160,13 +167,15 @@ export class Session {
 
   #onEvent(event: string, bmp: boolean): void {
     const host = this.#host;
-    const now = host.now();
+    const now = this.#eventStart;
     const current = host.current();
     const options = this.#eventOptions;
     options.now = now;
     options.astralFree = bmp;
     const result = processEvent(current.pipeline, current.index, event, options);
-    host.onEvent(event, result, host.now() - now);
+    const end = host.now();
+    this.#eventStart = end;
+    host.onEvent(event, result, end - now);
     if (result.detections > 0) {
       if (this.#sendFinished) {
         for (const [category, n] of result.byCategory) {

@@ -183,3 +183,34 @@ describe("Session stop and abort", () => {
     expect({ events: s.events, output: s.output, written: s.socket.written, aborted_again: s.session.abort() }).toEqual({ events: [], output: [], written: [], aborted_again: false });
   });
 });
+
+describe("Session clock", () => {
+  test("an event's time is the clock read that ended the event before it in the chunk; the last partial line reads the clock at end of input", () => {
+    let clock = 1000;
+    const seen: [string, number, number][] = [];
+    const socket = new FakeSocket();
+    const host: SessionHost = {
+      current: () => ({ pipeline, index }),
+      // Every read moves the clock on by 10 ms, so each read is told apart.
+      now: () => (clock += 10),
+      toOutput: () => {},
+      onEvent: (event, result, ms) => seen.push([event, result.context.now, ms]),
+      onError: (error) => {
+        throw error;
+      },
+      onCut: () => {},
+    };
+    new Session(socket, { replyBack: false, sendFinished: false, saveStatistic: false, finishedBack: false, ping: false, rest: new Uint8Array(0) }, "127.0.0.1", host);
+    const start = clock;
+    socket.send("one\ntwo\nthr");
+    clock += 5000;
+    socket.endInput();
+    // Reads after the constructor's: chunk arrival (+10), end of "one" (+20), end of "two" (+30);
+    // 5 s later the end of input (+5040) and the end of "thr" (+5050).
+    expect(seen).toEqual([
+      ["one", start + 10, 10],
+      ["two", start + 20, 10],
+      ["thr", start + 5040, 10],
+    ]);
+  });
+});
