@@ -36,9 +36,10 @@ export class IpTable {
   /**
    * One bit per /16: set when a single address of that block is held. 8 KiB that stay in cache,
    * in front of the 2 MiB presence filter, which misses the cache on most probes: private and
-   * unlisted blocks (about half of a log's addresses) are then answered without it.
+   * unlisted blocks (about half of a log's addresses) are then answered without it. Built by
+   * `trim()` with the filter: a table that was never trimmed checks neither.
    */
-  exactBlocks = new Uint32Array(2048);
+  private exactBlocks: Uint32Array | undefined;
   /** Per /16 block, bit L-16 set when a network of length L (16–31) lies in it. */
   blocks4: Uint32Array | undefined;
   /** IPv4 network lengths below 16 present, longest first. */
@@ -60,7 +61,8 @@ export class IpTable {
 
   /** Payload of the single IPv4 address, or 0. */
   exact4(address: number): number {
-    if ((this.exactBlocks[address >>> 21]! & (1 << ((address >>> 16) & 31))) === 0) return 0;
+    const blocks = this.exactBlocks;
+    if (blocks !== undefined && (blocks[address >>> 21]! & (1 << ((address >>> 16) & 31))) === 0) return 0;
     if (this.exactFilter !== undefined && !this.exactFilter.mayHave(address)) return 0;
     const mask = this.exactHead.length - 1;
     let i = mix(address) & mask;
@@ -117,13 +119,20 @@ export class IpTable {
   /** Builds the presence filter of the single IPv4 addresses; call after a bulk load (adding later still works). */
   trim(): void {
     const filter = new PresenceFilter(this.exactSize);
-    for (let i = 0; i < this.exactHead.length; i++) if (this.exactHead[i] !== 0) filter.add(this.exactAddr[i]!);
+    const blocks = new Uint32Array(2048);
+    for (let i = 0; i < this.exactHead.length; i++) {
+      if (this.exactHead[i] === 0) continue;
+      const address = this.exactAddr[i]!;
+      filter.add(address);
+      blocks[address >>> 21]! |= 1 << ((address >>> 16) & 31);
+    }
     this.exactFilter = filter;
+    this.exactBlocks = blocks;
   }
 
   private setExact4(address: number, payload: number): void {
     this.exactFilter?.add(address);
-    this.exactBlocks[address >>> 21]! |= 1 << ((address >>> 16) & 31);
+    if (this.exactBlocks !== undefined) this.exactBlocks[address >>> 21]! |= 1 << ((address >>> 16) & 31);
     // Load ≤ 0.75: the table is one u32 pair a slot and single addresses are the bulk.
     if ((this.exactSize + 1) * 4 > this.exactHead.length * 3) this.resizeExact4(this.exactHead.length * 2);
     const mask = this.exactHead.length - 1;
@@ -190,7 +199,7 @@ export class IpTable {
   /** Bytes held by the typed arrays. */
   byteSize(): number {
     return (
-      this.exactAddr.byteLength + this.exactHead.byteLength + (this.exactFilter?.byteLength ?? 0) + this.exactBlocks.byteLength + (this.blocks4?.byteLength ?? 0) +
+      this.exactAddr.byteLength + this.exactHead.byteLength + (this.exactFilter?.byteLength ?? 0) + (this.exactBlocks?.byteLength ?? 0) + (this.blocks4?.byteLength ?? 0) +
       this.addr4.byteLength + this.len4.byteLength + this.head4.byteLength +
       this.addr6.byteLength + this.len6.byteLength + this.head6.byteLength
     );
