@@ -14,7 +14,7 @@ import { HASH_SEED, KeyTable, grow32, hashBytes, hashStep } from "./_key_table.t
 import { MaskIndex, hostEnd } from "./_mask_index.ts";
 import { formatIPv4, formatIPv6, formatIpPrefix } from "./format_ip.ts";
 import { maskIPv4, maskIPv6, parseCidr, parseIPv4, parseIPv6 } from "./parse_ip.ts";
-import { normalizeUrl as defaultNormalizeUrl } from "./normalize_url.ts";
+import { normalizeUrl as defaultNormalizeUrl, normalizeUrlSpan, URL_SPAN } from "./normalize_url.ts";
 
 /** Options of an IndicatorIndex. */
 export interface IndicatorIndexOptions {
@@ -188,7 +188,8 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
    * What `lookup(type, text.slice(start, end), now)` returns, reading the value in place: the
    * service looks up values where they sit in the event, so a value that misses (most do) never
    * becomes a string of its own (a fresh slice costs ≈ 40 ns when first read, docs/performance.md,
-   * issue 17). URL values are sliced: their normalisation works on strings.
+   * issue 17). A URL is read in place too when its normalised form is a slice of it as it stands
+   * (the default normaliser, no case or escapes to change), else normalised from its slice.
    */
   lookupRange(type: LookupType, text: string, start: number, end: number, now: number): LookupResult {
     this.hitCount = 0;
@@ -219,7 +220,8 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
         this.matchDomainLookup(text, start, end);
         break;
       case "URL":
-        this.matchUrlLookup(start === 0 && end === text.length ? text : text.slice(start, end));
+        if (this.normalize === defaultNormalizeUrl && normalizeUrlSpan(text, start, end)) this.matchNormalizedUrl(text, URL_SPAN[0]!, URL_SPAN[1]!);
+        else this.matchUrlLookup(start === 0 && end === text.length ? text : text.slice(start, end));
         break;
     }
     return this.hitCount === 0 ? EMPTY : this.result();
@@ -530,12 +532,18 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
   private matchUrlLookup(value: string): void {
     const text = this.normalize(value);
     if (text === undefined || text === "") return;
-    const n = this.encode(text);
+    this.matchNormalizedUrl(text, 0, text.length);
+  }
+
+  /** URL, mask, DOMAIN and IP entries for the normalised URL `text[from, to)`. */
+  private matchNormalizedUrl(text: string, from: number, to: number): void {
+    if (to <= from) return;
+    const n = this.encode(text, from, to);
     const buf = this.buf;
     const he = hostEnd(buf, n);
-    if (n === text.length) {
+    if (n === to - from) {
       this.lookupText = text;
-      this.lookupStart = 0;
+      this.lookupStart = from;
       this.hostEndInText = he;
     }
     this.bareHost = he === n;
@@ -547,15 +555,15 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     // The host also meets the DOMAIN or IP entries it names (docs/matching.md).
     if (buf[0] === 91 && buf[he - 1] === 93) {
       // The normaliser prints an IPv4-mapped literal as `[192.0.2.1]`.
-      const mapped = parseIPv4(text, 1, he - 1);
+      const mapped = parseIPv4(text, from + 1, from + he - 1);
       if (mapped !== undefined) return this.matchIPv4(mapped);
-      if (!parseIPv6(text, this.ip6, 1, he - 1)) return;
+      if (!parseIPv6(text, this.ip6, from + 1, from + he - 1)) return;
       const w = this.ip6;
       if (w[0] === 0 && w[1] === 0 && w[2] === 0xffff) this.matchIPv4(w[3]!);
       else this.matchIPv6();
       return;
     }
-    const v4 = parseIPv4(text, 0, he);
+    const v4 = parseIPv4(text, from, from + he);
     if (v4 !== undefined) this.matchIPv4(v4);
     else this.matchDomainBytes(he);
   }
@@ -676,14 +684,14 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
 
   // ---- scratch encoding ----
 
-  /** Writes `s` as UTF-8 into the scratch buffer; returns its byte length. */
-  private encode(s: string): number {
-    const len = s.length;
+  /** Writes `s[from, to)` as UTF-8 into the scratch buffer; returns its byte length. */
+  private encode(s: string, from = 0, to = s.length): number {
+    const len = to - from;
     this.reserve(len * 3 + 1);
     const buf = this.buf;
     for (let i = 0; i < len; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 128) return encoder.encodeInto(s, buf).written;
+      const c = s.charCodeAt(from + i);
+      if (c >= 128) return encoder.encodeInto(from === 0 && to === s.length ? s : s.slice(from, to), buf).written;
       buf[i] = c;
     }
     return len;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { normalizeUrl } from "../../src/matching/normalize_url.ts";
+import { normalizeUrl, normalizeUrlSpan, URL_SPAN } from "../../src/matching/normalize_url.ts";
 
 // Rows copied from the shared oracle (Kaspersky's normaliser run over Maltrail trails and
 // generated variants); licences in test/fixtures/url-normalization/LICENSE.md.
@@ -89,4 +89,34 @@ describe("normalizeUrl() against the Kaspersky oracle excerpt", () => {
       expect(ours!.slice(cut(ours!))).toBe(reference!.slice(cut(reference!)));
     },
   );
+});
+
+describe("normalizeUrlSpan() against normalizeUrl()", () => {
+  test("claims a span only when normalizeUrl of the slice is that span, for every oracle input inside text", () => {
+    let spans = 0;
+    const befores = ["", " ", "GET ", "url=", "ж ", "😀"];
+    const afters = ["", " ", "\"", "é", "/x y", "?"];
+    const inputs = [...rows.map((r) => r.input), "http:/", "http://", "https://www.a.b/c/"];
+    // Every mix of the parts the fast path decides on, in both cases.
+    for (const scheme of ["", "http://", "https://", "HTTP://", "ftp://"]) {
+      for (const host of ["example.com", "www.example.com", "a.b.example.org", "WWW.X.TEST", "10.0.0.1", "1.2", "x-y.test", "xn--e1afmkfd.xn--p1ai", "münchen.de", "a..b", "mailto"]) {
+        for (const port of ["", ":80", ":8080", ":x"]) {
+          for (const path of ["", "/", "/a/b", "/a//b", "/a/./b", "/A/b.php", "/%41", "/x.", "/*"]) {
+            for (const tail of ["", "?q=1", "?Q=A", "?a=%2F", "?", "?x//y", "#f", "?q#%zz", "#?"]) inputs.push(scheme + host + port + path + tail);
+          }
+        }
+      }
+    }
+    inputs.forEach((input, k) => {
+      const before = befores[k % befores.length]!;
+      const text = before + input + afters[(k >> 1) % afters.length]!;
+      const start = before.length;
+      const end = start + input.length;
+      if (!normalizeUrlSpan(text, start, end)) return;
+      spans++;
+      const got = text.slice(URL_SPAN[0]!, URL_SPAN[1]!);
+      if (got !== normalizeUrl(input)) expect({ input, got: got as string | undefined }).toEqual({ input, got: normalizeUrl(input) });
+    });
+    expect(spans).toBeGreaterThan(250);
+  });
 });
