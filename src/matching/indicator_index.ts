@@ -15,6 +15,7 @@ import { MaskIndex, hostEnd } from "./_mask_index.ts";
 import { formatIPv4, formatIPv6, formatIpPrefix } from "./format_ip.ts";
 import { maskIPv4, maskIPv6, parseCidr, parseIPv4, parseIPv6 } from "./parse_ip.ts";
 import { normalizeUrl as defaultNormalizeUrl, normalizeUrlSpan, URL_SPAN } from "./normalize_url.ts";
+import { rebuildField, shareFields } from "./_shared_tables.ts";
 
 /** Options of an IndicatorIndex. */
 export interface IndicatorIndexOptions {
@@ -27,6 +28,22 @@ export interface IndicatorIndexOptions {
    */
   readonly ipMatch?: "all" | "longest";
 }
+
+/**
+ * An index described for another thread by {@link IndicatorIndex.share}: its tables' typed
+ * arrays on SharedArrayBuffers (passed by reference by `postMessage`) and its small JS parts
+ * (feed infos, interned contexts) as plain data, copied.
+ */
+export interface IndexSnapshot {
+  readonly ipMatch: "all" | "longest";
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** Per-lookup scratch of a reader: every thread's reader has its own, so none is shared. */
+const READER_SCRATCH: ReadonlySet<string> = new Set([
+  "normalize", "longestPrefix", "readOnly", "buf", "ip6", "ip6Masked", "ip4", "now", "duplicate", "bareHost", "allowOnly", "lookupText", "lookupStart",
+  "hostEndInText", "hitEntry", "hitSource", "hitKey", "hitCount", "allowHits", "cachedResult", "cachedFirst", "cachedRest", "seenFirst",
+]);
 
 const KINDS: readonly IndicatorKind[] = ["URL", "DOMAIN", "IP", "MD5", "SHA1", "SHA256"];
 const K_URL = 0;
@@ -78,6 +95,8 @@ for (let c = 0; c < 6; c++) HEX_VALUE[65 + c] = HEX_VALUE[97 + c] = 10 + c;
 export class IndicatorIndex implements IndexWriter, IndexReader {
   private readonly normalize: (input: string) => string | undefined;
   private readonly longestPrefix: boolean;
+  /** Rebuilt from a snapshot: it lacks the interning maps that adding needs. */
+  private readOnly = false;
 
   private readonly feeds: FeedInfo[] = [];
   private readonly feedCounts: number[] = [];
@@ -151,6 +170,7 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
 
   /** Indexes one entry; returns undefined when accepted, or why it was rejected. */
   add(feedId: number, entry: FeedEntry): string | undefined {
+    if (this.readOnly) throw new Error("IndicatorIndex: a reader rebuilt from a snapshot is read-only");
     if (!Number.isInteger(feedId) || feedId < 0 || feedId >= this.feeds.length) {
       throw new RangeError(`Unknown feed id: ${feedId}, expected 0 to ${this.feeds.length - 1}`);
     }
@@ -249,6 +269,41 @@ export class IndicatorIndex implements IndexWriter, IndexReader {
     this.urls.trim();
     for (const t of this.hashes) t.trim();
     this.ips.trim();
+  }
+
+  /**
+   * Moves the tables onto shared memory (call after `compact()`, once loading is done) and
+   * describes them for {@link IndicatorIndex.fromSnapshot} in another thread. This index keeps
+   * working on the shared copies; nothing may be added to it afterwards, since readers in other
+   * threads would see a half-written entry.
+   *
+   * @example Share an index with a worker thread
+   * ```ts
+   * index.compact();
+   * worker.postMessage({ index: index.share() }); // the worker: IndicatorIndex.fromSnapshot(data.index)
+   * ```
+   */
+  share(): IndexSnapshot {
+    if (this.normalize !== defaultNormalizeUrl) throw new Error("IndicatorIndex.share: a custom normalizeUrl cannot be passed to another thread");
+    return { ipMatch: this.longestPrefix ? "longest" : "all", fields: shareFields(this, READER_SCRATCH) };
+  }
+
+  /**
+   * A reader over the tables of a {@link IndexSnapshot}, sharing their memory (no copy) with the
+   * index that made it; read-only (`add` is refused on the interned contexts it lacks).
+   *
+   * @example
+   * ```ts
+   * const reader = IndicatorIndex.fromSnapshot(snapshot);
+   * reader.lookup("DOMAIN", "evil.example", Date.now());
+   * ```
+   */
+  static fromSnapshot(snapshot: IndexSnapshot): IndicatorIndex {
+    const index = new IndicatorIndex({ ipMatch: snapshot.ipMatch });
+    const fields = index as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(snapshot.fields)) fields[key] = rebuildField(value);
+    index.readOnly = true;
+    return index;
   }
 
   /** Bytes held by typed arrays per structure (benchmark diagnostics). */
