@@ -3,6 +3,7 @@
  * validated {@link ServiceConfig}.
  */
 import { resolve } from "node:path";
+import { availableParallelism } from "node:os";
 import { parseByteSize } from "../io/byte_size.ts";
 import { compilePattern } from "./compile_pattern.ts";
 import { ConfigError } from "./config_error.ts";
@@ -598,6 +599,9 @@ function readDelimiter(reader: Reader, element: XmlElement, path: string): strin
   return value;
 }
 
+/** `ServiceSettings > Workers` at most: more threads than this only add contention. */
+const MAX_WORKERS = 256;
+
 function readServiceSettings(
   reader: Reader,
   element: XmlElement | undefined,
@@ -617,6 +621,7 @@ function readServiceSettings(
   let status: StatusSettings = { enabled: false, listen: "127.0.0.1:9997" };
   let { max, idleTimeoutSeconds, drainTimeoutSeconds, proxyProtocol } = DEFAULT_CONNECTION_LIMITS;
   let retroScan: RetroScanSettings | undefined;
+  let workers = availableParallelism();
   const dir = (el: XmlElement, p: string): string => {
     const value = reader.value(el, p);
     if (value === "") reader.fail(el.line, p, "must name a directory: found an empty element");
@@ -643,6 +648,7 @@ function readServiceSettings(
         StopDrainTimeout: (el, p) => (drainTimeoutSeconds = reader.int(el, p, 0, 3_600)),
         ProxyProtocol: (el, p) => (proxyProtocol = reader.bool(el, p)),
         RetroScan: (el, p) => (retroScan = readRetroScan(reader, el, p, baseDir)),
+        Workers: (el, p) => (workers = reader.int(el, p, 1, MAX_WORKERS)),
       },
       {
         aliases: { [CYRILLIC_TIMEOUT]: "EventSendingRetriesTimeout", ScanningThreadsPerScanner: "ThreadsPerScanner" },
@@ -663,6 +669,7 @@ function readServiceSettings(
       basesDownloadDir,
       temporaryDir,
       connections: { max, idleTimeoutSeconds, drainTimeoutSeconds, proxyProtocol },
+      workers,
       ...(retroScan === undefined ? {} : { retroScan }),
     },
     status,

@@ -108,6 +108,11 @@ export interface ServiceSettings {
   readonly temporaryDir?: string;
   /** Limits on event connections (docs/operations.md, "Limits"). */
   readonly connections: ConnectionLimits;
+  /**
+   * Ours: `ServiceSettings > Workers`, the threads that serve event connections on one shared
+   * index (docs/operations.md, "Workers"); default the number of cores, 1 = no threads.
+   */
+  readonly workers: number;
   /** Ours: `ServiceSettings > RetroScan` when present (docs/retroscan.md); absent = off. */
   readonly retroScan?: RetroScanSettings;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { availableParallelism } from "node:os";
 import { ConfigError } from "../../src/config/config_error.ts";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
@@ -65,6 +66,7 @@ describe("parseServiceConfig()", () => {
           feedsRollbackEnabled: true,
           basesDir: "/etc/ioclens",
           connections: { max: 1024, idleTimeoutSeconds: 30, drainTimeoutSeconds: 5, proxyProtocol: false },
+          workers: availableParallelism(),
         },
         status: { enabled: false, listen: "127.0.0.1:9997" },
       },
@@ -280,6 +282,7 @@ describe("parseServiceConfig()", () => {
 <IdleTimeout>0</IdleTimeout>
 <StopDrainTimeout>20</StopDrainTimeout>
 <ProxyProtocol>true</ProxyProtocol>
+<Workers>3</Workers>
 </ServiceSettings>`);
     expect(warnings).toEqual([
       `${SOURCE}:13: Configuration > ServiceSettings > StatusEndpoint: credentials cross the network in clear text on 0.0.0.0:9997: set CertificateFile and PrivateKeyFile for HTTPS`,
@@ -297,6 +300,7 @@ describe("parseServiceConfig()", () => {
         basesDownloadDir: "/etc/ioclens/download",
         temporaryDir: "/tmp",
         connections: { max: 200, idleTimeoutSeconds: 0, drainTimeoutSeconds: 20, proxyProtocol: true },
+        workers: 3,
       },
       { enabled: true, listen: "0.0.0.0:9997", token: "s3cret" },
     ]);
@@ -392,6 +396,9 @@ describe("parseServiceConfig()", () => {
 
   test.each([
     ['Configuration > ServiceSettings > ScannersCount must be an integer from 1 to 20, got "21"', 3, "<ServiceSettings>\n<ScannersCount>21</ScannersCount></ServiceSettings>"],
+    ['Configuration > ServiceSettings > Workers must be an integer from 1 to 256, got "0"', 3, "<ServiceSettings>\n<Workers>0</Workers></ServiceSettings>"],
+    ['Configuration > ServiceSettings > Workers must be an integer from 1 to 256, got "two"', 3, "<ServiceSettings>\n<Workers>two</Workers></ServiceSettings>"],
+    ['Configuration > ServiceSettings > Workers must be an integer from 1 to 256, got "257"', 3, "<ServiceSettings>\n<Workers>257</Workers></ServiceSettings>"],
     ['Configuration > ServiceSettings > EventSendingRetriesCount must be an integer from 0 to 10, got "11"', 3, "<ServiceSettings>\n<EventSendingRetriesCount>11</EventSendingRetriesCount></ServiceSettings>"],
     ['Configuration > ServiceSettings > EventSendingRetriesTimeout must be an integer from 0 to 60, got "61"', 3, "<ServiceSettings>\n<EventSendingRetriesTimeout>61</EventSendingRetriesTimeout></ServiceSettings>"],
     ['Configuration > ServiceSettings > FeedsRollbackEnabled must be true or false, got "yes"', 3, "<ServiceSettings>\n<FeedsRollbackEnabled>yes</FeedsRollbackEnabled></ServiceSettings>"],

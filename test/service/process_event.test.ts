@@ -86,6 +86,7 @@ function config(output: Partial<OutputSettings> = {}, perScanDetectLimit?: numbe
       feedsRollbackEnabled: true,
       basesDir: "/tmp",
       connections: DEFAULT_CONNECTION_LIMITS,
+      workers: 1,
     },
     status: { enabled: false, listen: "127.0.0.1:0" },
   };
