@@ -35,6 +35,7 @@ const common = [
   join(root, "src/main.ts"),
   // A worker's module is an entry point of its own (src/runtime/runtime.ts, workerUrl).
   join(root, "src/retroscan/_store_worker.ts"),
+  join(root, "src/service/_lookup_worker.ts"),
 ];
 
 /** Finds (or fetches with npm pack) the Windows runtime matching this Bun. */

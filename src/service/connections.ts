@@ -44,6 +44,11 @@ export interface ConnectionsDeps {
   readonly counters: ConnectionCounters;
   /** The PONG line for a PING with X-KF-SendFinishedEvent; without it, a plain PONG. */
   readonly pongLine?: (() => string) | undefined;
+  /**
+   * Answers a PING in place of `pongLine` when the answer is not known at once (a worker thread
+   * asks every other worker first): the line, or undefined to close without a PONG.
+   */
+  readonly answerPing?: ((facts: boolean) => Promise<string | undefined>) | undefined;
 }
 
 /**
@@ -160,7 +165,11 @@ export class Connections {
   }
 
   #startSession(socket: ConnectionSocket, preamble: Preamble, peerIp: string | undefined): void {
-    const { pool, host, pongLine } = this.#deps;
+    const { pool, host, pongLine, answerPing } = this.#deps;
+    if (preamble.ping && answerPing !== undefined) {
+      void answerPing(preamble.sendFinished).then((line) => (line === undefined ? socket.destroy() : socket.end(`${line}\n`)));
+      return;
+    }
     if (preamble.ping) {
       // The health probe needs no scanner slot: it is the one ScannersCount keeps free.
       socket.end(`${preamble.sendFinished && pongLine ? pongLine() : "PONG"}\n`);

@@ -7,7 +7,7 @@
 import { createServer, type Server } from "node:net";
 import { unlink } from "node:fs/promises";
 import type { ConnectionLimits, ServiceConfig } from "../config/types.ts";
-import { IndicatorIndex } from "../matching/indicator_index.ts";
+import { IndicatorIndex, type IndexSnapshot } from "../matching/indicator_index.ts";
 import type { IndexReader } from "../matching/types.ts";
 import { loadFeeds, type FeedLoadReport } from "../feeds/load_feeds.ts";
 import type { FeedInput } from "../feeds/feed_reader.ts";
@@ -28,6 +28,7 @@ import { listenServer } from "./listen_server.ts";
 import { OutdatedFeeds } from "./outdated_feeds.ts";
 import { reportFeed } from "./report_feed.ts";
 import { ServiceReloader } from "./service_reloader.ts";
+import { WorkerPool, type WorkerPoolOptions, type WorkerState, type WorkerStatus } from "./worker_pool.ts";
 import type { FeedStatus, LookupAnswer, ServiceStatus } from "./service_status.ts";
 import type { Logger } from "./logger.ts";
 import { detectLookupType } from "./_detect_lookup_type.ts";
@@ -35,6 +36,8 @@ import { VERSION } from "../version.ts";
 import type { IndicatorChanges } from "../retroscan/indicator_diff.ts";
 import { RetroScan } from "../retroscan/retro_scan.ts";
 import type { RetroRunResult } from "../retroscan/run_retro_scan.ts";
+import { threadsShareListeningPort } from "../runtime/runtime.ts";
+import { startEndpoint } from "./_start_endpoint.ts";
 
 /** What the service needs from the world. */
 export interface LookupServiceDeps {
@@ -113,6 +116,8 @@ interface State {
   readonly sessionView: ReturnType<SessionHost["current"]>;
   /** What this load added since the last retro run (RetroScan on). */
   readonly changes?: IndicatorChanges;
+  /** The index's tables on shared memory, for worker threads (ServiceSettings > Workers above 1). */
+  readonly snapshot?: IndexSnapshot;
 }
 
 export { ServiceStartError };
@@ -129,17 +134,18 @@ async function buildWithDownloads(
   remote: RemoteFeeds | undefined,
   retro: RetroScan | undefined,
   which: "all" | "due",
+  share: boolean,
   carried: ReadonlyMap<string, string> = new Map(),
   settled: (report: RefreshReport) => void = () => {},
 ): Promise<{ state: State; reports: FeedLoadReport[] }> {
-  if (remote === undefined) return buildState(config, deps, { retro });
+  if (remote === undefined) return buildState(config, deps, { retro, share });
   const staged = new Map(carried);
   for (const r of await remote.refresh(config, which, { stage: true })) if (r.staged !== undefined) staged.set(r.name, r.staged);
-  if (staged.size === 0) return buildState(config, deps, { remote, retro });
+  if (staged.size === 0) return buildState(config, deps, { remote, retro, share });
   let built: { state: State; reports: FeedLoadReport[] } | undefined;
   let rejected = false;
   try {
-    built = await buildState(config, deps, { remote, staged, retro });
+    built = await buildState(config, deps, { remote, staged, retro, share });
   } finally {
     // Settled even when the build threw, so no download waits forever.
     for (const name of staged.keys()) {
@@ -148,7 +154,7 @@ async function buildWithDownloads(
       rejected ||= report.error !== undefined;
     }
   }
-  return rejected || built === undefined ? buildState(config, deps, { remote, retro }) : built;
+  return rejected || built === undefined ? buildState(config, deps, { remote, retro, share }) : built;
 }
 
 /** Where a build's feeds come from besides the config: downloads (with new ones `staged`), and the RetroScan that diffs them. */
@@ -156,9 +162,11 @@ interface BuildSources {
   readonly remote?: RemoteFeeds | undefined;
   readonly staged?: ReadonlyMap<string, string>;
   readonly retro?: RetroScan | undefined;
+  /** Move the index onto shared memory for worker threads. */
+  readonly share?: boolean;
 }
 
-async function buildState(config: ServiceConfig, deps: LookupServiceDeps, { remote, staged, retro }: BuildSources = {}): Promise<{ state: State; reports: FeedLoadReport[] }> {
+async function buildState(config: ServiceConfig, deps: LookupServiceDeps, { remote, staged, retro, share }: BuildSources = {}): Promise<{ state: State; reports: FeedLoadReport[] }> {
   const warn = (message: string) => deps.log("warn", message);
   const compiled = compilePipeline(config, warn);
   const pipeline = retro === undefined ? compiled : { ...compiled, retain: retro.retain };
@@ -177,6 +185,7 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps, { remo
   });
   // Drops load-time slack and builds the presence filters that let most misses skip the big tables.
   index.compact();
+  const snapshot = share === true ? index.share() : undefined;
   const counts = index.counts();
   const loadedAt = new Date(deps.now()).toISOString();
   const fileTimes = await Promise.all(reports.map((r) => deps.feedUpdatedAt?.(config, fileOf(r.name)).catch(() => undefined)));
@@ -194,7 +203,7 @@ async function buildState(config: ServiceConfig, deps: LookupServiceDeps, { remo
   if (uncopied.length > 0) feeds.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   const eventDelimiter = config.input.eventDelimiter;
   const sessionView = { pipeline, index, ...(eventDelimiter ? { eventDelimiter } : {}) };
-  return { state: { config, pipeline, index, feeds, uncopied: new Set(uncopied), sessionView, ...(diff ? { changes: diff.changes() } : {}) }, reports };
+  return { state: { config, pipeline, index, feeds, uncopied: new Set(uncopied), sessionView, ...(diff ? { changes: diff.changes() } : {}), ...(snapshot ? { snapshot } : {}) }, reports };
 }
 
 /**
@@ -220,7 +229,8 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   // Started from the copies on disk: downloads run once the service listens (below), so a slow or
   // unreachable server never holds back the start (nor trips the watchdog's readiness deadline).
   await remote?.restore(config);
-  const built = await buildState(config, deps, { remote, retro: retro.scan });
+  const workers = workerCount(config, log);
+  const built = await buildState(config, deps, { remote, retro: retro.scan, share: workers > 1 });
   // Swapped whole by a reload; every reader goes through `live.state`.
   const live = { state: built.state };
   const reports = built.reports;
@@ -232,22 +242,14 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   for (const report of reports) reportFeed(report, alert, log);
   retro.ready();
 
-  const pool = new SlotPool(Math.max(1, config.service.scannersCount - 1));
+  const scanners = Math.max(1, config.service.scannersCount - 1);
   const limits = effectiveLimits(config.service.connections, deps.openFileLimit, log);
   let closing = false;
 
-  const sessionHost: SessionHost = {
-    current: () => live.state.sessionView,
-    now: deps.now,
-    toOutput: (line) => outputs.send(line),
-    onEvent: (event, result, ms) => counters.event(event, result, ms),
-    onError: (error) => counters.failed(error),
-    onCut: (lines) => (counters.cut += lines),
-  };
-
-  const connections = new Connections({ now: deps.now, log, limits, pool, host: sessionHost, counters, pongLine: deps.pongLine });
-  const server: Server = createServer({ noDelay: true }, (socket) => connections.accept(socket));
-  const { port, address, socketPath } = await listenServer(server, config.input.connectionString, log);
+  const front: Front = workers > 1
+    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retain: retro.scan?.retain, pongLine: deps.pongLine }, live.state)
+    : await inProcessFront(config, deps, limits, scanners, counters, () => live.state.sessionView, (line) => outputs.send(line));
+  const { port, address } = front;
   log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0) });
   alert("KL_ALERT_ServiceStarted");
 
@@ -257,7 +259,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     if (retro.scan && state.changes) lastRun = retro.scan.feedsChanged(state.changes, { config: state.config, index: state.index, slotNames: state.pipeline.sources.slotNames });
   };
   feedsChanged(live.state);
-  const { reloader, checkOutdatedFeeds, refreshDownloads, reloadNow, stopTimers } = startFeedUpkeep(config, { ...deps, retro: retro.scan }, alert, live, reports, remote, feedsChanged);
+  const { reloader, checkOutdatedFeeds, refreshDownloads, reloadNow, stopTimers } = startFeedUpkeep(config, { ...deps, retro: retro.scan }, alert, live, reports, remote, feedsChanged, front);
   const initialDownloads = remote === undefined ? Promise.resolve([]) : refreshDownloads();
 
   return {
@@ -269,8 +271,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         uptimeSeconds: Math.round((deps.now() - started) / 1000),
         ready: !closing,
         feeds: remote === undefined ? live.state.feeds : live.state.feeds.map((f) => withDownload(f, remote, live.state.uncopied.has(f.name))),
-        pool,
-        open: connections.open,
+        gauges: front.gauges(),
         max: limits.max,
         counters,
         eps: eps.rates(),
@@ -278,6 +279,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         restarts: deps.restarts ?? 0,
         lastReload: reloader.last,
         ...(retro.scan ? { retroScan: retro.scan.status() } : {}),
+        ...(front.workers ? { workers: front.workers() } : {}),
       }),
     reload: reloadNow,
     retroScan: async () => {
@@ -295,7 +297,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
       if (closing) return;
       closing = true;
       stopTimers();
-      await stopService({ server, connections, outputs, alert, drainMs: limits.drainTimeoutSeconds * 1000, ...(socketPath !== undefined ? { socketPath } : {}), ...(retro.scan ? { retro: retro.scan } : {}) });
+      await stopService({ front, outputs, alert, drainMs: limits.drainTimeoutSeconds * 1000, ...(retro.scan ? { retro: retro.scan } : {}) });
       log("info", "stopped", { events: counters.events, detections: counters.detections });
     },
   };
@@ -326,6 +328,7 @@ function startFeedUpkeep(
   reports: readonly FeedLoadReport[],
   remote: RemoteFeeds | undefined,
   feedsChanged: (state: State) => void,
+  front: Front,
 ): FeedUpkeep {
   // A downloaded feed is as old as its last good download (a 304 counts), kept across restarts.
   const feedUpdatedAt = remote === undefined ? deps.feedUpdatedAt : async (current: ServiceConfig, filename: string) => remote.lastSuccess(filename) ?? deps.feedUpdatedAt?.(current, filename);
@@ -344,10 +347,14 @@ function startFeedUpkeep(
       downloadAll = false;
       const taken = carried;
       carried = new Map();
-      return buildWithDownloads(next, deps, remote, deps.retro, which, taken, (r) => settledReports.set(r.name, r));
+      const built = await buildWithDownloads(next, deps, remote, deps.retro, which, front.prepare !== undefined, taken, (r) => settledReports.set(r.name, r));
+      // Every worker builds its reader before any swaps; a load that failed is not swapped in.
+      if (front.prepare !== undefined && built.reports.every((r) => !r.error)) await front.prepare(built.state);
+      return built;
     },
     current: () => live.state,
     swap: (next, loaded) => {
+      front.swapped?.(live.state, next);
       live.state = next;
       outdated.markLoaded(loaded);
       feedsChanged(next);
@@ -418,23 +425,124 @@ function withDownload(feed: FeedStatus, remote: RemoteFeeds, uncopied: boolean):
  * KL_ALERT_ServiceStopped, give the sinks the drain time, remove the socket file.
  */
 async function stopService(parts: {
-  readonly server: Server;
-  readonly connections: Connections;
+  readonly front: Front;
   readonly outputs: ServiceOutputs;
   readonly alert: (name: string) => void;
   readonly drainMs: number;
-  readonly socketPath?: string;
   readonly retro?: RetroScan;
 }): Promise<void> {
-  parts.connections.stopAccepting();
-  const listenerClosed = new Promise<void>((resolve) => parts.server.close(() => resolve()));
-  await parts.connections.drain();
-  await listenerClosed;
+  await parts.front.stop(parts.drainMs);
   // After the drain, so the values of the last events are stored too.
   await parts.retro?.close();
   parts.alert("KL_ALERT_ServiceStopped");
   await parts.outputs.close(parts.drainMs);
-  if (parts.socketPath !== undefined) await unlink(parts.socketPath).catch(() => {});
+}
+
+/**
+ * What serves the event connections: the main thread itself (Workers 1), or worker threads on
+ * the shared index. The rest of the service (feeds, reloads, outputs, status) is the same.
+ */
+interface Front {
+  readonly port: number;
+  readonly address: string;
+  /** Connections being served, waiting for a scanner, the scanner limit, open in all. */
+  gauges(): { active: number; waiting: number; limit: number; open: number };
+  /** Each worker thread, when there are some. */
+  readonly workers?: () => WorkerStatus[];
+  /** Worker threads: every one builds its reader of `state` before the swap (throws when one cannot). */
+  readonly prepare?: (state: State) => Promise<void>;
+  /** A reload put `next` in use in place of `previous`. */
+  readonly swapped?: (previous: State, next: State) => void;
+  /** Stops accepting, drains (up to `drainMs`), closes the listener(s). */
+  stop(drainMs: number): Promise<void>;
+}
+
+/** Workers 1: the listener and every connection on the main thread (the behaviour before Workers). */
+async function inProcessFront(
+  config: ServiceConfig,
+  deps: LookupServiceDeps,
+  limits: ConnectionLimits,
+  scanners: number,
+  counters: ServiceCounters,
+  current: SessionHost["current"],
+  toOutput: (line: string) => void,
+): Promise<Front> {
+  const pool = new SlotPool(scanners);
+  const sessionHost: SessionHost = {
+    current,
+    now: deps.now,
+    toOutput,
+    onEvent: (event, result, ms) => counters.event(event, result, ms),
+    onError: (error) => counters.failed(error),
+    onCut: (lines) => (counters.cut += lines),
+  };
+  const connections = new Connections({ now: deps.now, log: deps.log, limits, pool, host: sessionHost, counters, pongLine: deps.pongLine });
+  const server: Server = createServer({ noDelay: true }, (socket) => connections.accept(socket));
+  const { port, address, socketPath } = await listenServer(server, config.input.connectionString, deps.log);
+  return {
+    port,
+    address,
+    gauges: () => ({ active: pool.active, waiting: pool.waiting, limit: pool.limit, open: connections.open }),
+    stop: async () => {
+      connections.stopAccepting();
+      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await connections.drain();
+      await listenerClosed;
+      if (socketPath !== undefined) await unlink(socketPath).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Workers above 1: the address is checked and its port resolved by one ordinary listener (so a
+ * port in use fails as before, and port 0 becomes one port all workers share), which closes before
+ * the workers bind the port together.
+ */
+async function workerFront(config: ServiceConfig, options: Omit<WorkerPoolOptions, "host" | "port">, state: State): Promise<Front> {
+  const probe = createServer();
+  const { port, address } = await listenServer(probe, config.input.connectionString, options.log);
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const endpoint = startEndpoint(config.input.connectionString, "InputSettings > ConnectionString");
+  const host = endpoint.kind === "tcp" ? endpoint.host : "127.0.0.1";
+  let current: WorkerState = { generation: 1, config: state.config, snapshot: state.snapshot! };
+  const pool = await WorkerPool.start({ ...options, host, port }, current);
+  const prepared = new WeakMap<State, WorkerState>();
+  return {
+    port,
+    address,
+    gauges: () => pool.gauges,
+    workers: () => pool.status(),
+    prepare: async (next) => {
+      const nextState: WorkerState = { generation: current.generation + 1, config: next.config, snapshot: next.snapshot! };
+      await pool.prepare(nextState);
+      prepared.set(next, nextState);
+    },
+    swapped: (_previous, next) => {
+      const nextState = prepared.get(next);
+      if (nextState === undefined) return;
+      pool.commit(current, nextState.generation);
+      current = nextState;
+    },
+    stop: (drainMs) => pool.stop(drainMs),
+  };
+}
+
+/**
+ * ServiceSettings > Workers, or 1 where threads cannot share the listening port (not Linux, not
+ * Bun, a Unix socket or pipe): said once in the log.
+ */
+function workerCount(config: ServiceConfig, log: Logger): number {
+  const wanted = config.service.workers;
+  if (wanted <= 1) return 1;
+  const endpoint = startEndpoint(config.input.connectionString, "InputSettings > ConnectionString");
+  const why = !threadsShareListeningPort()
+    ? "this runtime or system cannot spread one port's connections over threads (Linux and Bun are needed)"
+    : endpoint.kind !== "tcp"
+      ? "InputSettings > ConnectionString is not a TCP address"
+      : undefined;
+  if (why === undefined) return wanted;
+  log("info", `ServiceSettings > Workers ${wanted}: ${why}; serving on the main thread (Workers 1)`);
+  return 1;
 }
 
 /** What /status reports, gathered from the parts of a running service. */
@@ -443,9 +551,9 @@ interface StatusSources {
   readonly uptimeSeconds: number;
   readonly ready: boolean;
   readonly feeds: readonly FeedStatus[];
-  readonly pool: SlotPool;
-  /** Open connections and MaxConnections in effect. */
-  readonly open: number;
+  /** Connections being served, waiting, the scanner limit and open in all. */
+  readonly gauges: { active: number; waiting: number; limit: number; open: number };
+  /** MaxConnections in effect. */
   readonly max: number;
   readonly counters: ServiceCounters;
   readonly eps: ServiceStatus["eps"];
@@ -453,17 +561,18 @@ interface StatusSources {
   readonly restarts: number;
   readonly lastReload: ServiceStatus["lastReload"];
   readonly retroScan?: ServiceStatus["retroScan"];
+  readonly workers?: ServiceStatus["workers"];
 }
 
 function statusOf(s: StatusSources): ServiceStatus {
-  const { pool, counters } = s;
+  const { gauges: pool, counters } = s;
   const sink = s.outputs.stats();
   return {
     version: VERSION,
     uptimeSeconds: s.uptimeSeconds,
     ready: s.ready,
     feeds: s.feeds,
-    connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: s.config.service.scannersCount - pool.limit, open: s.open, max: s.max, refused: counters.refused, idleClosed: counters.evicted, proxyRefused: counters.proxyRefused },
+    connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: s.config.service.scannersCount - Math.max(1, s.config.service.scannersCount - 1), open: pool.open, max: s.max, refused: counters.refused, idleClosed: counters.evicted, proxyRefused: counters.proxyRefused },
     events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
     detectionsByCategory: Object.fromEntries(counters.byCategory),
     eps: s.eps,
@@ -471,6 +580,7 @@ function statusOf(s: StatusSources): ServiceStatus {
     restarts: s.restarts,
     ...(s.lastReload ? { lastReload: s.lastReload } : {}),
     ...(s.retroScan ? { retroScan: s.retroScan } : {}),
+    ...(s.workers ? { workers: s.workers } : {}),
   };
 }
 

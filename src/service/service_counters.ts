@@ -16,6 +16,8 @@ import type { ProcessResult } from "./process_event.ts";
  * ```
  */
 export class ServiceCounters {
+  /** The numeric counters, which worker threads report as deltas and the service adds up. */
+  static readonly NAMES = ["events", "eventsWithDetections", "detections", "suppressed", "dropped", "cut", "slow", "refused", "evicted", "proxyRefused"] as const;
   events = 0;
   eventsWithDetections = 0;
   detections = 0;

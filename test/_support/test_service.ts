@@ -6,9 +6,14 @@ import type { ServiceConfig } from "../../src/config/types.ts";
 import { startLookupService, type LookupService, type LookupServiceDeps } from "../../src/service/lookup_service.ts";
 import type { FeedInput } from "../../src/feeds/feed_reader.ts";
 
-/** The embedded default config text, listening on port 0, with `edit` applied. */
+/**
+ * The embedded default config text, listening on port 0, with `edit` applied. Without a
+ * `<Workers>` of the edit's own, Workers is 1: most tests are about what one thread does, and the
+ * tests of worker threads (test/service/workers.test.ts) ask for them.
+ */
 export function configText(edit: (xml: string) => string = (x) => x): string {
-  return edit(DEFAULT_SERVICE_CONFIG_TEXT.replace("<ConnectionString>127.0.0.1:9999</ConnectionString>", "<ConnectionString>127.0.0.1:0</ConnectionString>"));
+  const text = edit(DEFAULT_SERVICE_CONFIG_TEXT.replace("<ConnectionString>127.0.0.1:9999</ConnectionString>", "<ConnectionString>127.0.0.1:0</ConnectionString>"));
+  return text.includes("<Workers>") ? text : text.replace("<ServiceSettings>", "<ServiceSettings><Workers>1</Workers>");
 }
 
 export function testConfig(edit?: (xml: string) => string): ServiceConfig {

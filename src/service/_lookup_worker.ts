@@ -1,0 +1,253 @@
+/**
+ * One worker thread of the lookup service (ServiceSettings > Workers, docs/operations.md
+ * "Workers"): it listens on the service's port beside the other workers (SO_REUSEPORT, so the
+ * kernel spreads connections and a connection stays on one thread), reads the index the main
+ * thread shares with it, and sends back what the main thread owns: output lines, RetroScan
+ * values, counter deltas, logs, and the PING it must confirm with every worker.
+ */
+import { createServer } from "node:net";
+import type { ConnectionLimits, ServiceConfig } from "../config/types.ts";
+import { IndicatorIndex, type IndexSnapshot } from "../matching/indicator_index.ts";
+import type { RetainedValue } from "../retroscan/value_batch.ts";
+import { Connections } from "./connections.ts";
+import type { LogLevel } from "./logger.ts";
+import { compilePipeline, type Pipeline } from "./process_event.ts";
+import { ServiceCounters } from "./service_counters.ts";
+import type { SessionHost } from "./session.ts";
+import { SlotPool } from "./slot_pool.ts";
+
+/** What a worker starts with. */
+export interface WorkerStart {
+  readonly type: "start";
+  readonly id: number;
+  readonly host: string;
+  readonly port: number;
+  /** This worker's share of the limits (MaxConnections divided among the workers). */
+  readonly limits: ConnectionLimits;
+  readonly scanners: number;
+  readonly slowEventMs: number;
+  /** RetroScan is on: extracted values are sent to the main thread. */
+  readonly retain: boolean;
+  readonly state: WorkerState;
+}
+
+/** A generation of the feeds and config: what a reload swaps in every worker at once. */
+export interface WorkerState {
+  readonly generation: number;
+  readonly config: ServiceConfig;
+  readonly snapshot: IndexSnapshot;
+}
+
+/** Messages from the main thread. */
+export type ToWorker =
+  | WorkerStart
+  | { readonly type: "prepare"; readonly state: WorkerState }
+  | { readonly type: "commit"; readonly generation: number }
+  | { readonly type: "heartbeat"; readonly beat: number }
+  | { readonly type: "pong"; readonly ping: number; readonly line: string | undefined }
+  | { readonly type: "stop" };
+
+/** Counter increments since the last report; connection gauges as they are now. */
+export interface CounterReport {
+  readonly deltas: Readonly<Record<CounterName, number>>;
+  readonly byCategory: readonly (readonly [string, number])[];
+  readonly active: number;
+  readonly waiting: number;
+  readonly limit: number;
+  readonly open: number;
+}
+
+/** The numeric counters of ServiceCounters that workers add to the service's totals. */
+export type CounterName = (typeof ServiceCounters.NAMES)[number];
+const COUNTER_NAMES = ServiceCounters.NAMES;
+
+/** One event's values for RetroScan, as the RetainValues hook got them (slot names sent once per report). */
+export type RetainedCall = readonly [values: readonly RetainedValue[], event: string, sourceId: string, client: string | undefined, at: number];
+
+/** Messages to the main thread. */
+export type FromWorker =
+  | { readonly type: "listening" }
+  | { readonly type: "failed"; readonly error: string }
+  | { readonly type: "prepared"; readonly generation: number; readonly error?: string }
+  | { readonly type: "committed"; readonly generation: number }
+  | { readonly type: "heartbeat"; readonly beat: number }
+  | { readonly type: "ping"; readonly ping: number; readonly facts: boolean }
+  | {
+    readonly type: "report";
+    readonly counters: CounterReport;
+    readonly output: readonly string[];
+    readonly retained: readonly RetainedCall[];
+    readonly slotNames: readonly string[];
+  }
+  | { readonly type: "log"; readonly level: LogLevel; readonly message: string; readonly fields?: Record<string, unknown> }
+  | { readonly type: "stopped" };
+
+declare const self: { onmessage: ((e: MessageEvent<ToWorker>) => void) | null; postMessage(message: FromWorker): void; close(): void };
+
+/** Counter reports go at most this often (plus at stop); output and RetroScan values go at once. */
+const REPORT_MS = 50;
+
+/** What sessions read: swapped whole by a commit. */
+interface Live {
+  generation: number;
+  view: { readonly pipeline: Pipeline; readonly index: IndicatorIndex; readonly eventDelimiter?: string };
+}
+
+function post(message: FromWorker): void {
+  self.postMessage(message);
+}
+
+const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => post({ type: "log", level, message, ...(fields ? { fields } : {}) });
+
+let output: string[] = [];
+let retained: RetainedCall[] = [];
+let flushQueued = false;
+
+/** Output lines and retained values leave with the current task, in the order they were made. */
+function queueFlush(): void {
+  if (flushQueued) return;
+  flushQueued = true;
+  queueMicrotask(() => {
+    flushQueued = false;
+    report();
+  });
+}
+
+let counters: ServiceCounters | undefined;
+let pool: SlotPool | undefined;
+let connections: Connections | undefined;
+let live: Live | undefined;
+const sent: Record<CounterName, number> = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Record<CounterName, number>;
+const sentByCategory = new Map<string, number>();
+
+function report(): void {
+  if (counters === undefined || pool === undefined || connections === undefined || live === undefined) return;
+  const deltas = {} as Record<CounterName, number>;
+  for (const name of COUNTER_NAMES) {
+    deltas[name] = counters[name] - sent[name];
+    sent[name] = counters[name];
+  }
+  const byCategory: [string, number][] = [];
+  for (const [category, n] of counters.byCategory) {
+    const d = n - (sentByCategory.get(category) ?? 0);
+    if (d !== 0) byCategory.push([category, d]);
+    sentByCategory.set(category, n);
+  }
+  post({
+    type: "report",
+    counters: { deltas, byCategory, active: pool.active, waiting: pool.waiting, limit: pool.limit, open: connections.open },
+    output,
+    retained,
+    slotNames: retained.length > 0 ? live.view.pipeline.sources.slotNames : [],
+  });
+  output = [];
+  retained = [];
+}
+
+function viewOf(state: WorkerState, retain: boolean): Live {
+  // Template warnings were logged by the main thread when it compiled the same config.
+  const compiled = compilePipeline(state.config);
+  const pipeline: Pipeline = retain
+    ? { ...compiled, retain: (values, event, sourceId, _slotNames, client, at) => (retained.push([values, event, sourceId, client, at]), queueFlush()) }
+    : compiled;
+  const eventDelimiter = state.config.input.eventDelimiter;
+  return { generation: state.generation, view: { pipeline, index: IndicatorIndex.fromSnapshot(state.snapshot), ...(eventDelimiter ? { eventDelimiter } : {}) } };
+}
+
+const pings = new Map<number, (line: string | undefined) => void>();
+let nextPing = 0;
+let prepared: Live | undefined;
+let start: WorkerStart | undefined;
+let server: ReturnType<typeof createServer> | undefined;
+let reportTimer: ReturnType<typeof setInterval> | undefined;
+
+async function begin(message: WorkerStart): Promise<void> {
+  start = message;
+  live = viewOf(message.state, message.retain);
+  counters = new ServiceCounters(log, message.slowEventMs, () => {});
+  pool = new SlotPool(message.scanners);
+  const host: SessionHost = {
+    current: () => live!.view,
+    now: Date.now,
+    toOutput: (line) => {
+      output.push(line);
+      queueFlush();
+    },
+    onEvent: (event, result, ms) => counters!.event(event, result, ms),
+    onError: (error) => counters!.failed(error),
+    onCut: (lines) => (counters!.cut += lines),
+  };
+  connections = new Connections({
+    now: Date.now,
+    log,
+    limits: message.limits,
+    pool,
+    host,
+    counters,
+    // A PONG only once every worker answered a heartbeat (the main thread asks them).
+    answerPing: (facts) =>
+      new Promise((resolve) => {
+        const ping = nextPing++;
+        pings.set(ping, resolve);
+        post({ type: "ping", ping, facts });
+      }),
+  });
+  const listener = createServer({ noDelay: true }, (socket) => connections!.accept(socket));
+  server = listener;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      listener.once("error", reject);
+      // Every worker binds the same port; the kernel spreads new connections over them.
+      listener.listen({ host: message.host, port: message.port, reusePort: true } as Parameters<typeof listener.listen>[0], () => resolve());
+    });
+    listener.on("error", (error) => log("error", `listener: ${error.message}`));
+  } catch (error) {
+    post({ type: "failed", error: (error as Error).message });
+    return;
+  }
+  reportTimer = setInterval(report, REPORT_MS);
+  post({ type: "listening" });
+}
+
+async function stop(): Promise<void> {
+  if (reportTimer !== undefined) clearInterval(reportTimer);
+  connections?.stopAccepting();
+  const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  await connections?.drain();
+  await closed;
+  report();
+  post({ type: "stopped" });
+}
+
+self.onmessage = ({ data: message }: MessageEvent<ToWorker>) => {
+  switch (message.type) {
+    case "start":
+      void begin(message);
+      break;
+    case "prepare":
+      try {
+        prepared = viewOf(message.state, start!.retain);
+        post({ type: "prepared", generation: message.state.generation });
+      } catch (error) {
+        post({ type: "prepared", generation: message.state.generation, error: (error as Error).message });
+      }
+      break;
+    case "commit":
+      if (prepared?.generation === message.generation) {
+        live = prepared;
+        prepared = undefined;
+      }
+      post({ type: "committed", generation: live!.generation });
+      break;
+    case "heartbeat":
+      post({ type: "heartbeat", beat: message.beat });
+      break;
+    case "pong":
+      pings.get(message.ping)?.(message.line);
+      pings.delete(message.ping);
+      break;
+    case "stop":
+      void stop();
+      break;
+  }
+};
