@@ -18,8 +18,12 @@ export const SHARED_FEEDS = `<Feeds per_scan_detect_limit="10000" update_frequen
     <Feed filename="ipsum/ipsum.tsv.gz" format="tsv" category="IPsum" confidence="40"/>
   </Feeds>`;
 
-/** Writes the benchmark config to `path`; `feeds` replaces the `<Feeds>` element. */
-export function writeServiceConfig(path: string, alertPort: number, feeds = SHARED_FEEDS): void {
+/**
+ * Writes the benchmark config to `path`; `feeds` replaces the `<Feeds>` element. `workers` is
+ * ServiceSettings > Workers: 1 unless given, so that the figures of the other benchmarks stay
+ * those of one thread whatever the machine's cores (scripts/bench/workers.ts compares 1 and 2).
+ */
+export function writeServiceConfig(path: string, alertPort: number, feeds = SHARED_FEEDS, workers = 1): void {
   let text = readFileSync(DEFAULT_CONF, "utf8");
   const swap = (re: RegExp, by: string) => {
     if (!re.test(text)) throw new Error(`Benchmark config failed: ${re} not found in ${DEFAULT_CONF}`);
@@ -30,6 +34,7 @@ export function writeServiceConfig(path: string, alertPort: number, feeds = SHAR
   swap(/(<InputSettings>\s*(?:<!--[\s\S]*?-->\s*)?)<ConnectionString>[^<]*<\/ConnectionString>/, "$1<ConnectionString>127.0.0.1:0</ConnectionString>");
   swap(/<ConnectionString>127\.0\.0\.1:9998<\/ConnectionString>/, `<ConnectionString>127.0.0.1:${alertPort}</ConnectionString>`);
   swap(/<StatusEndpoint[\s\S]*?<\/StatusEndpoint>/, "");
+  swap(/<ServiceSettings>/, `<ServiceSettings>\n    <Workers>${workers}</Workers>`);
   writeFileSync(path, text);
 }
 

@@ -4,12 +4,12 @@
  * docs/performance.md) or a skip message when ../shared/data is absent.
  *
  * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10] [--values 5000000] [--baseline DIR]
- *   names: matching, eventpath, throughput, cpu, scan, feeds, refresh, profile, retroscan
+ *   names: matching, eventpath, throughput, cpu, scan, feeds, refresh, profile, retroscan, workers
  *   --size goes to the scan benchmark, --seconds to throughput, cpu, refresh, profile and retroscan,
  *   --values (stored values of the retro run) to retroscan, --baseline (a tree of an earlier
  *   commit: `git archive <rev> | tar -x -C DIR` with node_modules linked) to eventpath and cpu,
  *   which then print the baseline's figures beside this tree's and the ratio; without it they
- *   print this tree's figures only and say so.
+ *   print this tree's figures only and say so. workers takes --seconds and --size.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -25,6 +25,7 @@ const BENCHES: readonly { name: string; file: string; args: (string | undefined)
   { name: "refresh", file: "feed_refresh.ts", args: ["--seconds", argValue("seconds")] },
   { name: "profile", file: "service_profile.ts", args: ["--seconds", argValue("seconds")] },
   { name: "retroscan", file: "retroscan.ts", args: ["--seconds", argValue("seconds"), "--values", argValue("values")] },
+  { name: "workers", file: "workers.ts", args: ["--seconds", argValue("seconds"), "--size", argValue("size")] },
 ];
 
 const only = argValue("only")?.split(",");

@@ -5,9 +5,11 @@
  * `grep -F -c -f indicators.txt` (every indicator the service holds, one per line) and `wc -l`.
  * The file is read once before timing, so every contender reads it from the page cache.
  *
- * Usage: bun scripts/bench/scan_end_to_end.ts [--size 1g] [--modes report,forward] [--bin dist/ioclens] [--dir /tmp]
+ * Usage: bun scripts/bench/scan_end_to_end.ts [--size 1g] [--modes report,forward] [--workers 1] [--bin dist/ioclens] [--dir /tmp]
  *   report:  `scan -r` (ReplyBack; detections written to a report file)
  *   forward: `scan` without -r (detections go to the service's output target; finished events come back)
+ *   --workers: ServiceSettings > Workers of the service, a list (`1,2`) scans once per value, each
+ *   with a service of its own, on the same file (scripts/bench/workers.ts).
  */
 import { spawn } from "node:child_process";
 import { createReadStream, createWriteStream, existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -19,6 +21,7 @@ import { AlertListener, readCpuSeconds, startProcess, writeServiceConfig } from 
 requireData("scan_end_to_end");
 const size = parseSize(argValue("size") ?? "1g");
 const modes = (argValue("modes") ?? "report,forward").split(",");
+const workerCounts = (argValue("workers") ?? "1").split(",").map(Number);
 const bin = resolve(ROOT, argValue("bin") ?? "dist/ioclens");
 if (!existsSync(bin)) {
   console.log(`scan_end_to_end: skipped: ${bin} not found; build it with npm run build`);
@@ -125,28 +128,30 @@ const grep = await timed(["grep", "-F", "-c", "-f", indicatorsFile, logFile]);
 // The service, then one scan per mode.
 const alerts = new AlertListener();
 await alerts.listen();
-const serviceConfig = join(dir, "kl_feed_service.conf");
-writeServiceConfig(serviceConfig, alerts.port);
-const service = await startProcess([bin, "serve", "--no-watchdog", "--log-level", "warn", "-c", serviceConfig]);
-const scannerConfig = join(dir, "log_scanner.conf");
-writeFileSync(
-  scannerConfig,
-  `<Settings>\n  <ThreadsCount>8</ThreadsCount>\n  <OutputDir>${join(dir, "reports")}</OutputDir>\n  <Connection>127.0.0.1:${service.port}</Connection>\n  <ConnectionTimeout>15</ConnectionTimeout>\n</Settings>\n`,
-);
-const scans: { mode: string; seconds: number; serviceCpu: number; scannerCpu: number; summary: string }[] = [];
-for (const mode of modes) {
-  if (mode !== "report" && mode !== "forward") throw new Error(`--modes entry is invalid: got "${mode}", expected report or forward`);
-  const cpu0 = readCpuSeconds(service.pid);
-  const run = await timed([bin, "scan", "-c", scannerConfig, "-p", logFile, ...(mode === "report" ? ["-r", "--output", join(dir, "reports", "report.txt")] : [])]);
-  const cpu = readCpuSeconds(service.pid) - cpu0;
-  if (run.stalled) {
-    console.log(`scan ${mode}: STALLED — no CPU used by the scanner for ${STALL_MS / 1000} s after ${run.seconds.toFixed(0)} s; killed. Its stdout: ${run.stdout.trim() || "(none)"}; stderr: ${run.stderr.trim() || "(none)"}`);
-    continue;
+const scans: { mode: string; workers: number; seconds: number; serviceCpu: number; scannerCpu: number; summary: string }[] = [];
+for (const workers of workerCounts) {
+  const serviceConfig = join(dir, "kl_feed_service.conf");
+  writeServiceConfig(serviceConfig, alerts.port, undefined, workers);
+  const service = await startProcess([bin, "serve", "--no-watchdog", "--log-level", "warn", "-c", serviceConfig]);
+  const scannerConfig = join(dir, "log_scanner.conf");
+  writeFileSync(
+    scannerConfig,
+    `<Settings>\n  <ThreadsCount>8</ThreadsCount>\n  <OutputDir>${join(dir, "reports")}</OutputDir>\n  <Connection>127.0.0.1:${service.port}</Connection>\n  <ConnectionTimeout>15</ConnectionTimeout>\n</Settings>\n`,
+  );
+  for (const mode of modes) {
+    if (mode !== "report" && mode !== "forward") throw new Error(`--modes entry is invalid: got "${mode}", expected report or forward`);
+    const cpu0 = readCpuSeconds(service.pid);
+    const run = await timed([bin, "scan", "-c", scannerConfig, "-p", logFile, ...(mode === "report" ? ["-r", "--output", join(dir, "reports", "report.txt")] : [])]);
+    const cpu = readCpuSeconds(service.pid) - cpu0;
+    if (run.stalled) {
+      console.log(`scan ${mode}: STALLED — no CPU used by the scanner for ${STALL_MS / 1000} s after ${run.seconds.toFixed(0)} s; killed. Its stdout: ${run.stdout.trim() || "(none)"}; stderr: ${run.stderr.trim() || "(none)"}`);
+      continue;
+    }
+    if (run.code !== 0) throw new Error(`Scan failed: exit ${run.code}, stderr:\n${run.stderr}`);
+    scans.push({ mode, workers, seconds: run.seconds, serviceCpu: cpu / run.seconds, scannerCpu: run.cpu / run.seconds, summary: run.stdout.trim().replace(/\s*\n\s*/g, "; ") });
   }
-  if (run.code !== 0) throw new Error(`Scan failed: exit ${run.code}, stderr:\n${run.stderr}`);
-  scans.push({ mode, seconds: run.seconds, serviceCpu: cpu / run.seconds, scannerCpu: run.cpu / run.seconds, summary: run.stdout.trim().replace(/\s*\n\s*/g, "; ") });
+  await service.stop();
 }
-await service.stop();
 await alerts.close();
 
 const rate = (seconds: number) => mb / seconds;
@@ -154,8 +159,8 @@ console.log("");
 console.log("| contender | time s | MB/s | scan ÷ grep | scan ÷ wc -l |");
 console.log("|---|---:|---:|---:|---:|");
 for (const s of scans) {
-  console.log(`| \`ioclens scan${s.mode === "report" ? " -r" : ""}\` (${s.mode}; CPU cores: service ${s.serviceCpu.toFixed(2)}, scanner ${s.scannerCpu.toFixed(2)}) | ${s.seconds.toFixed(1)} | ${rate(s.seconds).toFixed(1)} | ${ratio(grep.seconds, s.seconds)} | ${ratio(wc.seconds, s.seconds)} |`);
+  console.log(`| \`ioclens scan${s.mode === "report" ? " -r" : ""}\` (${s.mode}; Workers ${s.workers}; CPU cores: service ${s.serviceCpu.toFixed(2)}, scanner ${s.scannerCpu.toFixed(2)}) | ${s.seconds.toFixed(1)} | ${rate(s.seconds).toFixed(1)} | ${ratio(grep.seconds, s.seconds)} | ${ratio(wc.seconds, s.seconds)} |`);
 }
 console.log(`| \`grep -F -c -f indicators.txt\` (${grep.stdout.trim()} lines matched; ${grepSetup.seconds.toFixed(1)} s of it building the pattern set) | ${grep.seconds.toFixed(1)} | ${rate(grep.seconds).toFixed(1)} | | |`);
 console.log(`| \`wc -l\` | ${wc.seconds.toFixed(2)} | ${rate(wc.seconds).toFixed(0)} | | |`);
-for (const s of scans) console.log(`scan ${s.mode}: ${s.summary}`);
+for (const s of scans) console.log(`scan ${s.mode}, Workers ${s.workers}: ${s.summary}`);
