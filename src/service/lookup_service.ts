@@ -250,7 +250,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
     ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retain: retro.scan?.retain, pongLine: deps.pongLine }, live.state)
     : await inProcessFront(config, deps, limits, scanners, counters, () => live.state.sessionView, (line) => outputs.send(line));
   const { port, address } = front;
-  log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0) });
+  log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0), workers });
   alert("KL_ALERT_ServiceStarted");
 
   // Retro runs follow every feed change; the last one's result answers POST /retroscan.
