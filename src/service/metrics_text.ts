@@ -58,6 +58,11 @@ export function metricsText(status: ServiceStatus): string {
   family("ioclens_connections_waiting", "gauge", "Event connections waiting for a free scanner.", one(c.waiting));
   family("ioclens_connections_limit", "gauge", "Event connections served at once (ScannersCount - 1).", one(c.limit));
   family("ioclens_connections_open", "gauge", "Event connections open, served or waiting.", one(c.open ?? 0));
+  if (status.workers !== undefined) {
+    const perThread = (pick: (w: NonNullable<ServiceStatus["workers"]>[number]) => number): readonly Sample[] => status.workers!.map((w) => [[["thread", String(w.id)]], pick(w)]);
+    family("ioclens_worker_thread_responding", "gauge", "1 when the worker thread answered its last heartbeat (ServiceSettings > Workers).", perThread((w) => (w.responding ? 1 : 0)));
+    family("ioclens_worker_thread_events_total", "counter", "Input events the worker thread processed.", perThread((w) => w.events));
+  }
   family("ioclens_connections_max", "gauge", "Open event connections at most (MaxConnections).", one(c.max ?? 0));
   family("ioclens_connections_refused_total", "counter", "Event connections refused above MaxConnections.", one(c.refused ?? 0));
   family("ioclens_connections_idle_closed_total", "counter", "Idle connections closed to free a scanner for a waiting one.", one(c.idleClosed ?? 0));

@@ -3,6 +3,7 @@ import { createConnection, type Socket } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { metricsText } from "../../src/service/metrics_text.ts";
 import { waitFor } from "../_support/child_processes.ts";
 import { converse, startCollector, startTestService, testConfig, type TestService } from "../_support/test_service.ts";
 
@@ -190,6 +191,10 @@ describe("ServiceSettings > Workers", () => {
     expect(b!.lines.filter((l) => l.includes("matchedIndicator=")).length).toBe(500);
     expect(a!.finished).toBe(0);
     expect(service.status().workers!.map((w) => w.responding)).toEqual([false, true]);
+    expect(metricsText(service.status()).split("\n").filter((l) => l.startsWith("ioclens_worker_thread_responding"))).toEqual([
+      'ioclens_worker_thread_responding{thread="0"} 0',
+      'ioclens_worker_thread_responding{thread="1"} 1',
+    ]);
     // A PING that lands on worker 1 waits for worker 0's heartbeat and is closed without PONG;
     // one that lands on worker 0 is not even read. Of 16, the first to finish proves the rule.
     const probes = Array.from({ length: 16 }, () => converse(service.port, ["X-KF-ReplyBackPING"], 1));
