@@ -45,6 +45,7 @@ export type ToWorker =
   | { readonly type: "commit"; readonly generation: number }
   | { readonly type: "heartbeat"; readonly beat: number }
   | { readonly type: "pong"; readonly ping: number; readonly line: string | undefined }
+  | { readonly type: "holdOutput"; readonly on: boolean }
   | { readonly type: "stop" };
 
 /** Counter increments since the last report; connection gauges as they are now. */
@@ -245,6 +246,9 @@ self.onmessage = ({ data: message }: MessageEvent<ToWorker>) => {
     case "pong":
       pings.get(message.ping)?.(message.line);
       pings.delete(message.ping);
+      break;
+    case "holdOutput":
+      connections?.holdOutputSessions(message.on);
       break;
     case "stop":
       void stop();

@@ -71,6 +71,7 @@ export class Connections {
   readonly #idleTimer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
   #refusedLogged = 0;
+  #outputHeld = false;
 
   constructor(deps: ConnectionsDeps) {
     this.#deps = deps;
@@ -135,6 +136,16 @@ export class Connections {
     socket.once("end", onPreambleEnd);
   }
 
+  /**
+   * Holds (`true`) or releases the input of every session whose lines go to the configured
+   * output, sessions started later included: worker threads while the main thread's output queue
+   * is backed up.
+   */
+  holdOutputSessions(on: boolean): void {
+    this.#outputHeld = on;
+    for (const session of this.#sessions.values()) if (session.routesToOutput) session.hold(on);
+  }
+
   /** New connections are closed at once from now on; the idle eviction stops. */
   stopAccepting(): void {
     this.#closing = true;
@@ -184,6 +195,7 @@ export class Connections {
         if (this.#closing) return void socket.destroy();
         const session = new Session(socket, preamble, peerIp, host);
         this.#sessions.set(socket, session);
+        if (this.#outputHeld && session.routesToOutput) session.hold(true);
         socket.once("close", () => {
           this.#sessions.delete(socket);
           if (session.abort()) this.#dropPartialLine("the connection closed");

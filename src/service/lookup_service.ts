@@ -247,7 +247,11 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   let closing = false;
 
   const front: Front = workers > 1
-    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retain: retro.scan?.retain, pongLine: deps.pongLine }, live.state)
+    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retain: retro.scan?.retain, pongLine: deps.pongLine, outputBacklog: () => {
+      const sink = outputs.stats();
+      // A target that is down drops and counts what overflows, as with one thread: no hold.
+      return sink === undefined || !sink.connected ? undefined : { depth: sink.queueDepth, limit: sink.queueLimit };
+    } }, live.state)
     : await inProcessFront(config, deps, limits, scanners, counters, () => live.state.sessionView, (line) => outputs.send(line));
   const { port, address } = front;
   log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0), workers });

@@ -80,6 +80,9 @@ export class Session {
   #eventStart = 0;
   #stopping = false;
   #aborted = false;
+  /** Input held by the service while its output is backed up (worker threads, see `hold`). */
+  #held = false;
+  #awaitingDrain = false;
 
   constructor(socket: SessionSocket, preamble: Preamble, peerIp: string | undefined, host: SessionHost) {
     this.socket = socket;
@@ -113,6 +116,22 @@ export class Session {
   /** Nothing would be lost by closing now: no partial line held, no answer waiting to be written. */
   get quiescent(): boolean {
     return !this.#framer.midLine && this.#out.length === 0 && this.socket.writableLength === 0;
+  }
+
+  /** What its lines produce goes to the configured output (no X-KF-ReplyBack). */
+  get routesToOutput(): boolean {
+    return !this.#replyBack;
+  }
+
+  /**
+   * Stops reading the client's input (`true`) until released (`false`): worker threads hand
+   * output lines to the main thread faster than a SIEM may take them, and the main thread's queue
+   * must not overflow where one thread would have been slowed by its own writes.
+   */
+  hold(on: boolean): void {
+    this.#held = on;
+    if (on) this.socket.pause();
+    else if (!this.#awaitingDrain) this.socket.resume();
   }
 
   /** A line was begun but not ended. */
@@ -213,8 +232,10 @@ export class Session {
     if (!socket.write(chunk)) {
       // The client reads slower than we answer: stop reading its input until it catches up.
       socket.pause();
+      this.#awaitingDrain = true;
       socket.once("drain", () => {
-        socket.resume();
+        this.#awaitingDrain = false;
+        if (!this.#held) socket.resume();
         this.#closeIfQuiescent();
       });
     }
