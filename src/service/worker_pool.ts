@@ -162,7 +162,9 @@ export class WorkerPool {
    */
   async prepare(state: WorkerState): Promise<void> {
     const replies = this.#threads.map((t) =>
-      this.#next(t, (m) => (m.type === "prepared" && m.generation === state.generation ? m : m.type === "failed" ? m : undefined), PREPARE_WAIT_MS),
+      t.dead
+        ? Promise.resolve({ type: "failed" as const, error: "the thread has stopped" })
+        : this.#next(t, (m) => (m.type === "prepared" && m.generation === state.generation ? m : m.type === "failed" ? m : undefined), PREPARE_WAIT_MS),
     );
     for (const t of this.#threads) this.#post(t, { type: "prepare", state });
     const answers = await Promise.all(replies);
