@@ -154,6 +154,8 @@ describe("the output target", () => {
     writeFileSync(conf, text);
     await using serve = startServe(["--no-watchdog", "-c", conf], dir);
     await serve.waitReady(ports.input);
+    // Logged once the start-up check of the target is done, which may finish just after the first PONG.
+    await serve.waitForLog(/go to 127\.0\.0\.1:\d+ \(OutputSettings > ConnectionString\)/);
     expect(serve.stderr()).toMatch(new RegExp(` info {2}detections of connections without ReplyBack, and service alerts, go to 127\\.0\\.0\\.1:${siem.port} \\(OutputSettings > ConnectionString\\)\\n`));
     const scan = scannerDir("siem", ports.input, 5);
     const result = await ioclens(["scan", "-c", scan.conf, "-u", "http://fakess123.nu"], scan.dir);
