@@ -223,7 +223,8 @@ async function stop(): Promise<void> {
 self.onmessage = ({ data: message }: MessageEvent<ToWorker>) => {
   switch (message.type) {
     case "start":
-      void begin(message);
+      // A start that throws (a snapshot it cannot read) fails the service's start, never hangs it.
+      begin(message).catch((error: unknown) => post({ type: "failed", error: (error as Error).message }));
       break;
     case "prepare":
       try {
