@@ -121,6 +121,36 @@ describe("Session backpressure", () => {
     s.socket.drain();
     expect(s.socket.paused).toBe(false);
   });
+
+  test("hold() stops the input until released, and a drain meanwhile does not resume it", () => {
+    const s = open({ replyBack: true });
+    expect(s.session.routesToOutput).toBe(false);
+    s.socket.writeReturns = false;
+    s.socket.send(`src=${BAD_IP}\n`);
+    s.session.hold(true);
+    s.socket.writeReturns = true;
+    s.socket.drain();
+    expect(s.socket.paused).toBe(true);
+    s.session.hold(false);
+    expect(s.socket.paused).toBe(false);
+  });
+
+  test("release after hold() waits for a drain still owed", () => {
+    const s = open({ replyBack: true });
+    s.session.hold(true);
+    s.socket.writeReturns = false;
+    s.socket.send(`src=${BAD_IP}\n`);
+    s.session.hold(false);
+    expect(s.socket.paused).toBe(true);
+    s.socket.writeReturns = true;
+    s.socket.drain();
+    expect(s.socket.paused).toBe(false);
+  });
+
+  test("a session without ReplyBack routes to the output, so worker threads hold it while the output is backed up", () => {
+    const s = open({});
+    expect(s.session.routesToOutput).toBe(true);
+  });
 });
 
 describe("Session stop and abort", () => {
