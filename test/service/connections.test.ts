@@ -281,3 +281,19 @@ describe("Connections drain", () => {
     });
   });
 });
+
+describe("Connections output hold (worker threads)", () => {
+  test("holds the input of output-bound sessions, those started later too, never a ReplyBack one, until released", async () => {
+    const h = harness({}, 4);
+    const forwarder = h.connect("X-KF-SendFinishedEventhello\n");
+    const replyBack = h.connect("X-KF-ReplyBackhello\n");
+    await settle();
+    expect([forwarder.paused, replyBack.paused]).toEqual([false, false]);
+    h.connections.holdOutputSessions(true);
+    const later = h.connect("X-KF-SendFinishedEventhello\n");
+    await settle();
+    expect([forwarder.paused, replyBack.paused, later.paused]).toEqual([true, false, true]);
+    h.connections.holdOutputSessions(false);
+    expect([forwarder.paused, replyBack.paused, later.paused]).toEqual([false, false, false]);
+  });
+});
