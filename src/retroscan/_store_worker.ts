@@ -4,13 +4,13 @@
  * that serves events. Requests are answered in order, one reply each.
  */
 import { RetroStore, dayOf, type PruneResult } from "./retro_store.ts";
-import { decodeValues } from "./_value_codec.ts";
+import { decodeValues, type EncodedValues } from "./_value_codec.ts";
 
 /** What the service asks of the writer. */
 export type WriterRequest =
   | { readonly op: "open"; readonly path: string; readonly maxBytes: number }
-  /** `values` as `_value_codec.ts` encodes them. */
-  | { readonly op: "write"; readonly values: string }
+  /** `values` as `_value_codec.ts` encodes them (its `nums` moved, not copied). */
+  | { readonly op: "write"; readonly values: EncodedValues }
   | { readonly op: "prune"; readonly now: number; readonly retentionDays: number }
   | { readonly op: "close" };
 
@@ -42,9 +42,9 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
       store = await RetroStore.open(request.path, request.maxBytes, { busyTimeoutMs: 2000 });
       return { ok: true };
     case "write": {
-      const values = decodeValues(request.values);
+      const columns = decodeValues(request.values);
       let added = 0;
-      for (let i = 0; i < values.length; i += ROWS_PER_TRANSACTION) added += opened().write(values.slice(i, i + ROWS_PER_TRANSACTION));
+      for (let i = 0; i < columns.n; i += ROWS_PER_TRANSACTION) added += opened().writeColumns(columns, i, Math.min(columns.n, i + ROWS_PER_TRANSACTION));
       return { ok: true, added };
     }
     case "prune":

@@ -19,10 +19,11 @@ export interface IndicatorChanges {
 /**
  * 53 bits of a string (two 32-bit multiply-xorshift lanes, the scheme known as cyrb53): one
  * collision in about 10^15 pairs, so a changed indicator is missed with negligible chance.
+ * A `seed` gives another hash of the same text (the writer's keys put the value type there).
  */
-export function fingerprint(text: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
+export function fingerprint(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ Math.imul(seed, 0x9e3779b1);
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     h1 = Math.imul(h1 ^ ch, 2654435761);

@@ -15,7 +15,6 @@ import { fingerprint, IndicatorDiff, type IndicatorChanges } from "./indicator_d
 import { RetroStore, type PruneResult, type StoreStats, type StoredRow } from "./retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunResult } from "./run_retro_scan.ts";
 import { StoreWriter } from "./store_writer.ts";
-import { encodeValues } from "./_value_codec.ts";
 import { ValueBatch, type RetainValues } from "./value_batch.ts";
 
 /** The alert raised when RetroScan turns itself off. */
@@ -217,9 +216,9 @@ export class RetroScan {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#writer === undefined || this.#batch.size === 0) return this.#writes;
-    const values = encodeValues(this.#batch.take());
+    const values = this.#batch.takeEncoded();
     this.#enqueue(async (writer) => {
-      const reply = await writer.request({ op: "write", values });
+      const reply = await writer.request({ op: "write", values }, [values.nums.buffer]);
       if (!reply.ok) throw new Error(reply.error);
       this.#store?.countRows(reply.added ?? 0);
       this.#stats = undefined;

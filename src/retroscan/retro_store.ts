@@ -5,6 +5,8 @@
  * SQLite in WAL mode through src/runtime/open_sqlite.ts (docs/retroscan.md).
  */
 import { openSqlite, type SqliteDb, type SqliteStatement, type SqlValue } from "../runtime/open_sqlite.ts";
+import { DayKeys } from "./_day_keys.ts";
+import { NUMS_PER_VALUE, toColumns } from "./_value_codec.ts";
 
 /** Value kinds in the order their codes are stored (the `type` column). */
 export const STORED_TYPES = ["URL", "MD5", "SHA1", "SHA256", "HASH", "IP", "DOMAIN"] as const;
@@ -26,6 +28,19 @@ export interface StoredValue {
   readonly rule: string;
   readonly client: string;
   readonly excerpt: string;
+}
+
+/**
+ * Values in columns, as a flush hands them to the writer: per value {@link NUMS_PER_VALUE}
+ * numbers in `nums` (type code, day, count, firstAt, lastAt, index into `rules`, index of its
+ * event), its text in `values`; per event three strings in `events` (Source id, client, excerpt).
+ */
+export interface StoredColumns {
+  readonly n: number;
+  readonly nums: Float64Array;
+  readonly values: readonly string[];
+  readonly events: readonly string[];
+  readonly rules: readonly string[];
 }
 
 /** A stored row, read back for a retro detection. */
@@ -50,17 +65,20 @@ export interface PruneResult {
 
 // What a retro run streams (seen) is kept apart from what only a hit reads (seen_event): a run
 // then reads ~70 bytes a row instead of the excerpt too (5 M rows: 2.3 GB → 0.5 GB scanned).
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS seen (
+// `seen` has no unique index on (type, value, day): the writer knows the day's values (DayKeys)
+// and appends new ones; the index on day only takes appends (days only grow) and serves
+// retention and the reload of a day's keys.
+const SEEN = `CREATE TABLE IF NOT EXISTS seen (
   id INTEGER PRIMARY KEY,
   type INTEGER NOT NULL,
   value TEXT NOT NULL,
   day INTEGER NOT NULL,
   count INTEGER NOT NULL,
   first_at INTEGER NOT NULL,
-  last_at INTEGER NOT NULL,
-  UNIQUE (type, value, day)
-);
+  last_at INTEGER NOT NULL
+)`;
+const SCHEMA = `
+${SEEN};
 CREATE INDEX IF NOT EXISTS seen_day ON seen(day);
 CREATE TABLE IF NOT EXISTS seen_event (
   id INTEGER PRIMARY KEY,
@@ -79,11 +97,36 @@ CREATE TABLE IF NOT EXISTS reported (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
 `;
+/** `PRAGMA user_version` of this schema; 0 is a new file or the first schema (migrated at open). */
+const SCHEMA_VERSION = 2;
+/** Rows per multi-row INSERT (a prepared statement each for `seen` and `seen_event`). */
+const ROWS_PER_INSERT = 64;
+/** Days whose keys the writer keeps in memory (today and yesterday, for events around midnight). */
+const DAYS_KEPT = 2;
 
 /** Room above the size cap before SQLite itself refuses to grow (`max_page_count`): a flush between two prunes. */
 const HARD_LIMIT_FACTOR = 1.25;
 const MIN_HARD_PAGES = 64;
 const DAY_MS = 86_400_000;
+
+/**
+ * Brings a database of the first schema (a unique (type, value, day) index on `seen`, whose
+ * upserts cost 40–75 µs a row) to this one: the rows are copied, in one transaction, into a
+ * table without it (ids kept, so excerpts, reports and an interrupted run's position stay valid).
+ */
+function migrate(db: SqliteDb): void {
+  const version = Number(db.prepare("PRAGMA user_version").values()[0]![0]);
+  if (version >= SCHEMA_VERSION) return;
+  const seen = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'seen'").values()[0]?.[0];
+  if (typeof seen !== "string" || !/UNIQUE/i.test(seen)) return;
+  db.transaction(() => {
+    db.exec("DROP TRIGGER IF EXISTS seen_gone");
+    db.exec(SEEN.replace("seen (", "seen_v2 ("));
+    db.exec("INSERT INTO seen_v2 (id, type, value, day, count, first_at, last_at) SELECT id, type, value, day, count, first_at, last_at FROM seen ORDER BY id");
+    db.exec("DROP TABLE seen");
+    db.exec("ALTER TABLE seen_v2 RENAME TO seen");
+  });
+}
 
 /** Day number (days since the epoch, UTC) of `epochMs`. */
 export function dayOf(epochMs: number): number {
@@ -103,8 +146,15 @@ export function dayOf(epochMs: number): number {
 export class RetroStore {
   readonly #db: SqliteDb;
   readonly #pageSize: number;
-  readonly #upsert: SqliteStatement;
-  readonly #event: SqliteStatement;
+  readonly #insertSeen: SqliteStatement;
+  readonly #insertEvent: SqliteStatement;
+  readonly #insertSeenMany: SqliteStatement;
+  readonly #insertEventMany: SqliteStatement;
+  readonly #update: SqliteStatement;
+  readonly #exists: SqliteStatement;
+  readonly #dayRows: SqliteStatement;
+  /** The writer's memory of the recent days' values (loaded from the table on first use). */
+  readonly #days = new Map<number, DayKeys>();
   readonly #chunk: SqliteStatement;
   readonly #row: SqliteStatement;
   readonly #report: SqliteStatement;
@@ -120,14 +170,16 @@ export class RetroStore {
     this.#rows = Number(db.prepare("SELECT count(*) FROM seen").values()[0]![0]);
     this.#pageSize = Number(db.prepare("PRAGMA page_size").values()[0]![0]);
     this.setMaxBytes(maxBytes);
-    // The count it returns equals the one written only for a new row: then its event is written too.
-    this.#upsert = db.prepare(
-      `INSERT INTO seen (type, value, day, count, first_at, last_at) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (type, value, day) DO UPDATE SET count = count + excluded.count,
-         first_at = min(first_at, excluded.first_at), last_at = max(last_at, excluded.last_at)
-       RETURNING id, count`,
-    );
-    this.#event = db.prepare("INSERT OR REPLACE INTO seen_event (id, source, rule, client, excerpt) VALUES (?, ?, ?, ?, ?)");
+    const seenRows = (n: number) => `INSERT INTO seen (id, type, value, day, count, first_at, last_at) VALUES ${Array(n).fill("(?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
+    const eventRows = (n: number) => `INSERT OR REPLACE INTO seen_event (id, source, rule, client, excerpt) VALUES ${Array(n).fill("(?, ?, ?, ?, ?)").join(", ")}`;
+    this.#insertSeen = db.prepare(seenRows(1));
+    this.#insertEvent = db.prepare(eventRows(1));
+    this.#insertSeenMany = db.prepare(seenRows(ROWS_PER_INSERT));
+    this.#insertEventMany = db.prepare(eventRows(ROWS_PER_INSERT));
+    // The value is compared too: a row id found by hash may belong to another value (a collision) or be pruned.
+    this.#update = db.prepare("UPDATE seen SET count = count + ?, first_at = min(first_at, ?), last_at = max(last_at, ?) WHERE id = ? AND type = ? AND value = ?");
+    this.#exists = db.prepare("SELECT 1 FROM seen WHERE id = ?");
+    this.#dayRows = db.prepare("SELECT id, type, value FROM seen WHERE day = ? AND id > ? ORDER BY id LIMIT 50000");
     this.#chunk = db.prepare("SELECT id, type, value FROM seen WHERE id > ? AND id <= ? ORDER BY id LIMIT ?");
     this.#row = db.prepare(
       `SELECT s.id, s.type, s.value, s.day, s.count, s.first_at, s.last_at, coalesce(e.source, ''), coalesce(e.rule, ''), coalesce(e.client, ''), coalesce(e.excerpt, '')
@@ -155,7 +207,9 @@ export class RetroStore {
       db.exec("PRAGMA synchronous = NORMAL");
       // 32 MiB of page cache (the default is 2 MiB): the (type, value, day) index takes random inserts.
       db.exec("PRAGMA cache_size = -32768");
+      migrate(db);
       db.exec(SCHEMA);
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
       return new RetroStore(db, maxBytes);
     } catch (error) {
       try {
@@ -174,23 +228,101 @@ export class RetroStore {
     this.#db.exec(`PRAGMA max_page_count = ${pages}`);
   }
 
-  /** Adds one flush of values, in one transaction; how many rows are new. */
-  write(values: Iterable<StoredValue>): number {
-    const upsert = this.#upsert;
-    const event = this.#event;
+  /**
+   * Adds values, in one transaction: one row per distinct (type, value, day), a repeat adds to
+   * the row's count and widens its first and last time; how many rows are new. Only one
+   * connection may write values (the writer keeps the day's keys in memory).
+   */
+  write(values: readonly StoredValue[]): number {
+    return this.writeColumns(toColumns(values), 0, values.length);
+  }
+
+  /** {@link write} of the values `from` to `to` (exclusive) of `c`. */
+  writeColumns(c: StoredColumns, from = 0, to = c.n): number {
     const added = this.#db.transaction(() => {
-      let n = 0;
-      for (const v of values) {
-        const [id, count] = upsert.values(STORED_TYPES.indexOf(v.type), v.value, v.day, v.count, v.firstAt, v.lastAt)[0] as [number, number];
-        if (count === v.count) {
-          event.run(id, v.sourceId, v.rule, v.client, v.excerpt);
-          n++;
+      let next = this.maxId() + 1;
+      const first = next;
+      const { nums, values, events, rules } = c;
+      const seen: SqlValue[] = [];
+      const event: SqlValue[] = [];
+      // Values whose row may exist: [index, id] pairs, updated once the new rows are in.
+      const known: number[] = [];
+      let keys: DayKeys | undefined;
+      let keysDay = Number.NaN;
+      for (let i = from; i < to; i++) {
+        const o = i * NUMS_PER_VALUE;
+        const code = nums[o]!;
+        const day = nums[o + 1]!;
+        if (day !== keysDay) {
+          keys = this.#keysOf(day);
+          keysDay = day;
+        }
+        const value = values[i]!;
+        const id = keys!.get(code, value);
+        if (id !== 0) {
+          known.push(i, id);
+          continue;
+        }
+        keys!.set(code, value, next);
+        const e = nums[o + 6]! * 3;
+        seen.push(next, code, value, day, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
+        event.push(next, events[e]!, rules[nums[o + 5]!]!, events[e + 1]!, events[e + 2]!);
+        next++;
+        if (seen.length === ROWS_PER_INSERT * 7) {
+          this.#insertSeenMany.run(...seen);
+          this.#insertEventMany.run(...event);
+          seen.length = 0;
+          event.length = 0;
         }
       }
-      return n;
+      for (let r = 0; r < seen.length / 7; r++) {
+        this.#insertSeen.run(...seen.slice(r * 7, r * 7 + 7));
+        this.#insertEvent.run(...event.slice(r * 5, r * 5 + 5));
+      }
+      for (let k = 0; k < known.length; k += 2) {
+        const i = known[k]!;
+        const id = known[k + 1]!;
+        const o = i * NUMS_PER_VALUE;
+        const code = nums[o]!;
+        const value = values[i]!;
+        if (this.#update.run(nums[o + 2]!, nums[o + 3]!, nums[o + 4]!, id, code, value) > 0) continue;
+        // Not that value's row: another value with the same hash holds it (keep this one by its
+        // text), or the row was pruned (this value starts a new row under its hash).
+        const keys = this.#keysOf(nums[o + 1]!);
+        if (this.#exists.values(id).length > 0) keys.setExact(code, value, next);
+        else keys.set(code, value, next);
+        const e = nums[o + 6]! * 3;
+        this.#insertSeen.run(next, code, value, nums[o + 1]!, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
+        this.#insertEvent.run(next, events[e]!, rules[nums[o + 5]!]!, events[e + 1]!, events[e + 2]!);
+        next++;
+      }
+      return next - first;
     });
     this.#rows += added;
     return added;
+  }
+
+  /** The keys of `day`, read from the table the first time; only the latest days are kept. */
+  #keysOf(day: number): DayKeys {
+    let keys = this.#days.get(day);
+    if (keys !== undefined) return keys;
+    keys = new DayKeys();
+    for (let after = 0; ; ) {
+      const rows = this.#dayRows.values(day, after) as [number, number, string][];
+      if (rows.length === 0) break;
+      for (const [id, code, value] of rows) {
+        // A hash already held is another value's (rows are unique per day): this one goes by its text.
+        if (keys.get(code, value) === 0) keys.set(code, value, id);
+        else keys.setExact(code, value, id);
+      }
+      after = rows[rows.length - 1]![0];
+    }
+    this.#days.set(day, keys);
+    if (this.#days.size > DAYS_KEPT) {
+      const oldest = Math.min(...this.#days.keys());
+      if (oldest !== day) this.#days.delete(oldest);
+    }
+    return keys;
   }
 
   /** Takes note of rows another connection (the writer thread) added or removed, for {@link stats}. */
@@ -273,6 +405,8 @@ export class RetroStore {
       db.exec("PRAGMA incremental_vacuum");
     }
     this.#rows -= rows;
+    // Keys of a removed day go; ids of rows removed from a kept day are found stale at their next update.
+    for (const day of this.#days.keys()) if (day < cutoff) this.#days.delete(day);
     return { rows, days };
   }
 

@@ -39,11 +39,12 @@ export class StoreWriter {
     return writer;
   }
 
-  request(request: WriterRequest): Promise<WriterReply> {
+  /** Sends `request` (the buffers in `transfer` are moved to the thread); resolves with its reply. */
+  request(request: WriterRequest, transfer: Transferable[] = []): Promise<WriterReply> {
     if (this.#dead !== undefined) return Promise.resolve({ ok: false, error: this.#dead });
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
-      this.#worker.postMessage(request);
+      this.#worker.postMessage(request, transfer);
     });
   }
 

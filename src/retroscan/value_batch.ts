@@ -1,9 +1,10 @@
 /**
  * The hot-path side of RetroScan: the values of each event are folded into a bounded in-memory
- * map, one entry per distinct (type, value, day), which a flush takes whole and writes in one
- * transaction. Over the limit, new values are dropped and counted, never silently.
+ * batch, one entry per distinct (type, value, day), which a flush takes whole, in columns, and
+ * hands to the writer thread. Over the limit, new values are dropped and counted, never silently.
  */
-import { dayOf, type StoredType, type StoredValue } from "./retro_store.ts";
+import { dayOf, STORED_TYPES, type StoredColumns, type StoredType, type StoredValue } from "./retro_store.ts";
+import { clean, encodeValues, fromColumns, NUMS_PER_VALUE, type EncodedValues } from "./_value_codec.ts";
 
 /** A typed value the service extracted, and the regex slot that produced it. */
 export interface RetainedValue {
@@ -42,12 +43,25 @@ export interface ValueBatchOptions {
  * ```ts
  * const batch = new ValueBatch({ limit: 100_000, excerptLength: 256, onPending: scheduleFlush });
  * batch.add(values, event, "default", slotNames, "10.0.0.5", Date.now());
- * store.write(batch.take());
+ * writer.postMessage(batch.takeEncoded());
  * ```
  */
 export class ValueBatch {
-  #pending = new Map<string, StoredValue>();
   #options: ValueBatchOptions;
+  /** The day of the batch's first value; its values are found by type code in {@link #maps}. */
+  #day = -1;
+  /** Per type code: value → index, for values of {@link #day}. */
+  #maps = newMaps();
+  /** The same for other days (events around midnight). */
+  #otherDays = new Map<number, Map<string, number>[]>();
+  /** {@link NUMS_PER_VALUE} numbers per value, in columns as the writer takes them. */
+  #nums = new Float64Array(NUMS_PER_VALUE * 1024);
+  #n = 0;
+  #values: string[] = [];
+  /** Source id, client and excerpt of each event that brought a new value. */
+  #events: string[] = [];
+  #rules: string[] = [];
+  #ruleIndex = new Map<string, number>();
   /** Values dropped because the batch was full, since start. */
   dropped = 0;
 
@@ -61,49 +75,101 @@ export class ValueBatch {
   }
 
   get size(): number {
-    return this.#pending.size;
+    return this.#n;
   }
 
-  /** Folds one event's values in. */
+  /**
+   * Folds one event's values in: a repeat adds to its value's count (a map lookup), a new value
+   * appends its numbers to one Float64Array and its text to an array; the event's fields are
+   * kept once for all its new values. No object per value.
+   */
   readonly add: RetainValues = (values, event, sourceId, slotNames, client, at) => {
     const { limit, rules, excerptLength } = this.#options;
-    const pending = this.#pending;
     const day = dayOf(at);
+    if (this.#n === 0) this.#day = day;
+    const maps = day === this.#day ? this.#maps : this.#mapsOf(day);
+    let eventIndex = -1;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       const rule = slotNames[v.slot] ?? "";
       if (rules !== undefined && !rules.has(rule)) continue;
-      const key = `${v.type}\0${day}\0${v.value}`;
-      const seen = pending.get(key);
+      const code = STORED_TYPES.indexOf(v.type);
+      const map = maps[code]!;
+      const seen = map.get(v.value);
       if (seen !== undefined) {
-        seen.count++;
-        if (at > seen.lastAt) seen.lastAt = at;
+        const o = seen * NUMS_PER_VALUE;
+        this.#nums[o + 2]!++;
+        if (at > this.#nums[o + 4]!) this.#nums[o + 4] = at;
         continue;
       }
-      if (pending.size >= limit) {
+      const n = this.#n;
+      if (n >= limit) {
         this.dropped++;
         continue;
       }
-      pending.set(key, {
-        type: v.type,
-        value: v.value,
-        day,
-        count: 1,
-        firstAt: at,
-        lastAt: at,
-        sourceId,
-        rule,
-        client: client ?? "",
-        excerpt: excerptLength === 0 ? "" : event.slice(0, excerptLength),
-      });
-      if (pending.size === 1 || pending.size === limit >>> 1) this.#options.onPending();
+      if (eventIndex < 0) {
+        eventIndex = this.#events.length / 3;
+        this.#events.push(clean(sourceId), clean(client ?? ""), excerptLength === 0 ? "" : clean(event.slice(0, excerptLength)));
+      }
+      let ruleIndex = this.#ruleIndex.get(rule);
+      if (ruleIndex === undefined) {
+        ruleIndex = this.#rules.length;
+        this.#ruleIndex.set(rule, ruleIndex);
+        this.#rules.push(clean(rule));
+      }
+      let nums = this.#nums;
+      const o = n * NUMS_PER_VALUE;
+      if (o + NUMS_PER_VALUE > nums.length) {
+        nums = new Float64Array(nums.length * 2);
+        nums.set(this.#nums);
+        this.#nums = nums;
+      }
+      nums[o] = code;
+      nums[o + 1] = day;
+      nums[o + 2] = 1;
+      nums[o + 3] = at;
+      nums[o + 4] = at;
+      nums[o + 5] = ruleIndex;
+      nums[o + 6] = eventIndex;
+      this.#values.push(clean(v.value));
+      map.set(v.value, n);
+      this.#n = n + 1;
+      if (n === 0 || n + 1 === limit >>> 1) this.#options.onPending();
     }
   };
 
-  /** Everything pending, leaving the batch empty. */
-  take(): StoredValue[] {
-    const values = [...this.#pending.values()];
-    this.#pending = new Map();
-    return values;
+  /** Everything pending as columns, leaving the batch empty. */
+  takeColumns(): StoredColumns {
+    const columns: StoredColumns = { n: this.#n, nums: this.#nums.subarray(0, this.#n * NUMS_PER_VALUE), values: this.#values, events: this.#events, rules: this.#rules };
+    this.#nums = new Float64Array(NUMS_PER_VALUE * 1024);
+    this.#n = 0;
+    this.#values = [];
+    this.#events = [];
+    this.#rules = [];
+    this.#ruleIndex = new Map();
+    this.#maps = newMaps();
+    this.#otherDays = new Map();
+    this.#day = -1;
+    return columns;
   }
+
+  /** Everything pending in the writer's form (move `nums.buffer`), leaving the batch empty. */
+  takeEncoded(): EncodedValues {
+    return encodeValues(this.takeColumns());
+  }
+
+  /** Everything pending as objects, leaving the batch empty. */
+  take(): StoredValue[] {
+    return fromColumns(this.takeColumns());
+  }
+
+  #mapsOf(day: number): Map<string, number>[] {
+    let maps = this.#otherDays.get(day);
+    if (maps === undefined) this.#otherDays.set(day, (maps = newMaps()));
+    return maps;
+  }
+}
+
+function newMaps(): Map<string, number>[] {
+  return STORED_TYPES.map(() => new Map<string, number>());
 }

@@ -8,7 +8,7 @@ import { IndicatorDiff, type IndicatorChanges } from "../../src/retroscan/indica
 import { RetroStore, type StoredType, type StoredValue } from "../../src/retroscan/retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunDeps } from "../../src/retroscan/run_retro_scan.ts";
 import { ValueBatch } from "../../src/retroscan/value_batch.ts";
-import { decodeValues, encodeValues } from "../../src/retroscan/_value_codec.ts";
+import { decodeValues, encodeValues, fromColumns, toColumns } from "../../src/retroscan/_value_codec.ts";
 
 const dirs: string[] = [];
 const stores: RetroStore[] = [];
@@ -213,7 +213,12 @@ describe("ValueBatch", () => {
 describe("encodeValues() and decodeValues()", () => {
   test("give back the values, separators inside a field replaced", () => {
     const values = [stored("URL", "http://a.example/x?y=1"), stored("MD5", "d41d8cd98f00b204e9800998ecf8427e", { excerpt: "odd\u001fexcerpt\u001e", client: "" })];
-    expect(decodeValues(encodeValues(values))).toEqual([values[0]!, { ...values[1]!, excerpt: "odd\ufffdexcerpt\ufffd" }]);
-    expect(() => decodeValues("BOGUS\u001fx\u001e")).toThrow("RetroScan writer: a stored value does not decode: found 2 fields, expected 10 starting with a value type");
+    expect(fromColumns(decodeValues(encodeValues(toColumns(values))))).toEqual([values[0]!, { ...values[1]!, excerpt: "odd\ufffdexcerpt\u001e" }]);
+  });
+
+  test("refuse what does not decode, naming what", () => {
+    const encoded = encodeValues(toColumns([stored("URL", "http://a.example/x")]));
+    expect(() => decodeValues({ ...encoded, values: "a\u001fb" })).toThrow("RetroScan writer: the values do not decode: found 2, expected 1");
+    expect(() => decodeValues({ ...encoded, nums: new Float64Array(3) })).toThrow("RetroScan writer: the numbers of 1 values do not decode");
   });
 });
