@@ -9,9 +9,9 @@
  * Usage: bun scripts/bench/retroscan.ts [--seconds 5] [--warmup 2] [--values 5000000]
  *          [--only throughput|retro]
  */
-import { statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
-import { readFileSync, writeFileSync } from "node:fs";
 import { argValue, benchTempDir, kilo, loadLine, machineLine, ratio, rng } from "./_bench_env.ts";
 import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
 import { encodeBatches, runLoad, type LoadResult } from "./_load_client.ts";
@@ -35,44 +35,96 @@ console.log(loadLine());
 if (only === undefined || only === "throughput") await throughput();
 if (only === undefined || only === "retro") await retroRun();
 
-/** Service events/s with RetroScan off and on, alternating, same corpus and feeds. */
+/** CPU seconds (user + system) of each thread of `pid` so far, by thread id; Linux only. */
+function threadCpu(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(Number(tid), (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/**
+ * Service events/s with RetroScan off and on, alternating, same feeds, two corpora:
+ * `adversarial` is service_throughput.ts's (200,000 generated lines, random hashes and addresses:
+ * ~1.1 values per event not yet in the batch of its second), `repeating` draws its lines
+ * log-uniformly (Zipf, s ≈ 1) from the first 20,000 of them, so values repeat as hosts and
+ * addresses do in real logs.
+ */
 async function throughput(): Promise<void> {
   requireData("retroscan throughput");
   const sample = await sampleIndicators(20_000);
   const maker = new LogLineMaker(sample);
   const lines = Array.from({ length: 200_000 }, () => maker.next().line);
-  const batches = encodeBatches(lines, 100);
+  const zipf = rng(11);
+  const POOL = 20_000;
+  const repeating = Array.from({ length: 200_000 }, () => lines[Math.min(POOL - 1, Math.floor(Math.exp(zipf() * Math.log(POOL + 1))) - 1)]!);
+  const corpora: [string, Buffer[]][] = [
+    ["adversarial", encodeBatches(lines, 100)],
+    ["repeating", encodeBatches(repeating, 100)],
+  ];
   const alerts = new AlertListener();
   await alerts.listen();
   const offPath = join(dir, "off.conf");
-  const onPath = join(dir, "on.conf");
   writeServiceConfig(offPath, alerts.port);
   const text = readFileSync(offPath, "utf8");
-  writeFileSync(onPath, text.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${join(dir, "throughput.db")}"/></ServiceSettings>`));
-  const measure = async (path: string, connections: number): Promise<LoadResult & { stored?: number; dropped?: number }> => {
+  const onPath = (corpus: string) => {
+    const path = join(dir, `on-${corpus}.conf`);
+    writeFileSync(path, text.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${join(dir, `throughput-${corpus}.db`)}"/></ServiceSettings>`));
+    return path;
+  };
+  type Measured = LoadResult & { mainCpu: number; otherCpu: number };
+  const measure = async (path: string, connections: number, batches: Buffer[]): Promise<Measured> => {
     const service = await startProcess(serviceCommand(path));
+    let before = new Map<number, number>();
+    let after = new Map<number, number>();
+    const t0 = setTimeout(() => (before = threadCpu(service.pid)), warmup * 1000);
+    const t1 = setTimeout(() => (after = threadCpu(service.pid)), (warmup + seconds) * 1000);
     const result = await runLoad({ port: service.port, connections, window: 1000, batchLines: 100, batches, warmupMs: warmup * 1000, measureMs: seconds * 1000, serverPid: service.pid });
+    clearTimeout(t0);
+    clearTimeout(t1);
     await service.stop();
-    return result;
+    let mainCpu = 0;
+    let otherCpu = 0;
+    for (const [tid, cpu] of after) {
+      const used = cpu - (before.get(tid) ?? 0);
+      if (tid === service.pid) mainCpu += used;
+      else otherCpu += used;
+    }
+    const events = result.eventsPerSecond * seconds;
+    return { ...result, mainCpu: mainCpu / events, otherCpu: otherCpu / events };
   };
   console.log("");
-  console.log(`## Service throughput, RetroScan off and on (${warmup} s warm-up + ${seconds} s per row; runs alternate off, on, off, on)`);
+  console.log(`## Service throughput, RetroScan off and on (${warmup} s warm-up + ${seconds} s per row; runs alternate off, on, off, on; best of two)`);
   console.log("");
-  console.log("| connections | off events/s | on events/s | on / off | CPU µs/event off / on |");
-  console.log("|---|---:|---:|---:|---:|");
-  const cpu = (r: LoadResult) => ((r.serverCpu / r.eventsPerSecond) * 1e6).toFixed(1);
-  for (const n of [1, 4]) {
-    const off: LoadResult[] = [];
-    const on: LoadResult[] = [];
-    for (let round = 0; round < 2; round++) {
-      off.push(await measure(offPath, n));
-      on.push(await measure(onPath, n));
+  console.log("CPU µs/event: the whole process, then its main (event) thread + its other threads (writer, GC, …).");
+  console.log("");
+  console.log("| corpus | connections | off events/s | on events/s | on / off | CPU µs/event off / on | off: main + other | on: main + other | load avg |");
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  const us = (x: number) => (x * 1e6).toFixed(1);
+  const cpu = (r: LoadResult) => us(r.serverCpu / r.eventsPerSecond);
+  for (const [corpus, batches] of corpora) {
+    const on = onPath(corpus);
+    for (const n of [1, 4]) {
+      const offs: Measured[] = [];
+      const ons: Measured[] = [];
+      for (let round = 0; round < 2; round++) {
+        offs.push(await measure(offPath, n, batches));
+        ons.push(await measure(on, n, batches));
+      }
+      const best = (rs: Measured[]) => rs.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
+      const [o, r] = [best(offs), best(ons)];
+      console.log(`| ${corpus} | ${n} | ${kilo(o.eventsPerSecond)} (${offs.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${kilo(r.eventsPerSecond)} (${ons.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${ratio(r.eventsPerSecond, o.eventsPerSecond)} | ${cpu(o)} / ${cpu(r)} | ${us(o.mainCpu)} + ${us(o.otherCpu)} | ${us(r.mainCpu)} + ${us(r.otherCpu)} | ${loadavg()[0]!.toFixed(1)} |`);
     }
-    const best = (rs: LoadResult[]) => rs.reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
-    const [o, r] = [best(off), best(on)];
-    console.log(`| ${n} | ${kilo(o.eventsPerSecond)} (${off.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${kilo(r.eventsPerSecond)} (${on.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${ratio(r.eventsPerSecond, o.eventsPerSecond)} | ${cpu(o)} / ${cpu(r)} |`);
+    const db = join(dir, `throughput-${corpus}.db`);
+    console.log(`\n${corpus}: database after the runs ${(statSync(db).size / 2 ** 20).toFixed(1)} MiB\n`);
   }
-  console.log(`\ndatabase after the runs: ${(statSync(join(dir, "throughput.db")).size / 2 ** 20).toFixed(1)} MiB`);
   await alerts.close();
 }
 

@@ -9,8 +9,8 @@ import { decodeValues, type EncodedValues } from "./_value_codec.ts";
 /** What the service asks of the writer. */
 export type WriterRequest =
   | { readonly op: "open"; readonly path: string; readonly maxBytes: number }
-  /** `values` as `_value_codec.ts` encodes them (its `nums` moved, not copied). */
-  | { readonly op: "write"; readonly values: EncodedValues }
+  /** The values as `_value_codec.ts` encodes them, flat: a flat message of strings is not copied. */
+  | ({ readonly op: "write" } & EncodedValues)
   | { readonly op: "prune"; readonly now: number; readonly retentionDays: number }
   | { readonly op: "close" };
 
@@ -22,7 +22,16 @@ const ROWS_PER_TRANSACTION = 2_000;
 
 declare const self: { onmessage: ((event: { data: WriterRequest }) => void) | null; postMessage(reply: WriterReply): void; close(): void };
 
+/**
+ * Counts of values already stored are written at most this often (ms), or when this many rows
+ * wait: a busy value costs one update per period, not one per flush. A crash loses at most that
+ * much counting (never a value: new values are written with each flush).
+ */
+const COUNTS_EVERY_MS = 10_000;
+const MAX_PENDING_COUNTS = 500_000;
+
 let store: RetroStore | undefined;
+let countsAt = Date.now();
 // Requests run one after the other even though opening is asynchronous.
 let queue: Promise<void> = Promise.resolve();
 
@@ -42,9 +51,14 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
       store = await RetroStore.open(request.path, request.maxBytes, { busyTimeoutMs: 2000 });
       return { ok: true };
     case "write": {
-      const columns = decodeValues(request.values);
+      const columns = decodeValues(request);
       let added = 0;
-      for (let i = 0; i < columns.n; i += ROWS_PER_TRANSACTION) added += opened().writeColumns(columns, i, Math.min(columns.n, i + ROWS_PER_TRANSACTION));
+      const store = opened();
+      for (let i = 0; i < columns.n; i += ROWS_PER_TRANSACTION) added += store.writeColumns(columns, i, Math.min(columns.n, i + ROWS_PER_TRANSACTION));
+      if (store.pendingCounts >= MAX_PENDING_COUNTS || Date.now() - countsAt >= COUNTS_EVERY_MS) {
+        store.applyCounts();
+        countsAt = Date.now();
+      }
       return { ok: true, added };
     }
     case "prune":

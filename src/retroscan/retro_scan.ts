@@ -218,7 +218,7 @@ export class RetroScan {
     if (this.#writer === undefined || this.#batch.size === 0) return this.#writes;
     const values = this.#batch.takeEncoded();
     this.#enqueue(async (writer) => {
-      const reply = await writer.request({ op: "write", values }, [values.nums.buffer]);
+      const reply = await writer.request({ op: "write", ...values });
       if (!reply.ok) throw new Error(reply.error);
       this.#store?.countRows(reply.added ?? 0);
       this.#stats = undefined;

@@ -6,6 +6,7 @@
  */
 import { openSqlite, type SqliteDb, type SqliteStatement, type SqlValue } from "../runtime/open_sqlite.ts";
 import { DayKeys } from "./_day_keys.ts";
+import { PendingCounts } from "./_pending_counts.ts";
 import { NUMS_PER_VALUE, toColumns } from "./_value_codec.ts";
 
 /** Value kinds in the order their codes are stored (the `type` column). */
@@ -101,6 +102,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID
 const SCHEMA_VERSION = 2;
 /** Rows per multi-row INSERT (a prepared statement each for `seen` and `seen_event`). */
 const ROWS_PER_INSERT = 64;
+/** Count updates per transaction of {@link RetroStore.applyCounts}: a reader never waits long for the lock. */
+const ROWS_PER_COUNT_TRANSACTION = 10_000;
 /** Days whose keys the writer keeps in memory (today and yesterday, for events around midnight). */
 const DAYS_KEPT = 2;
 
@@ -151,10 +154,11 @@ export class RetroStore {
   readonly #insertSeenMany: SqliteStatement;
   readonly #insertEventMany: SqliteStatement;
   readonly #update: SqliteStatement;
-  readonly #exists: SqliteStatement;
   readonly #dayRows: SqliteStatement;
   /** The writer's memory of the recent days' values (loaded from the table on first use). */
   readonly #days = new Map<number, DayKeys>();
+  /** Count updates of known rows, written by {@link applyCounts}. */
+  readonly #pending = new PendingCounts();
   readonly #chunk: SqliteStatement;
   readonly #row: SqliteStatement;
   readonly #report: SqliteStatement;
@@ -176,9 +180,7 @@ export class RetroStore {
     this.#insertEvent = db.prepare(eventRows(1));
     this.#insertSeenMany = db.prepare(seenRows(ROWS_PER_INSERT));
     this.#insertEventMany = db.prepare(eventRows(ROWS_PER_INSERT));
-    // The value is compared too: a row id found by hash may belong to another value (a collision) or be pruned.
-    this.#update = db.prepare("UPDATE seen SET count = count + ?, first_at = min(first_at, ?), last_at = max(last_at, ?) WHERE id = ? AND type = ? AND value = ?");
-    this.#exists = db.prepare("SELECT 1 FROM seen WHERE id = ?");
+    this.#update = db.prepare("UPDATE seen SET count = count + ?, first_at = min(first_at, ?), last_at = max(last_at, ?) WHERE id = ?");
     this.#dayRows = db.prepare("SELECT id, type, value FROM seen WHERE day = ? AND id > ? ORDER BY id LIMIT 50000");
     this.#chunk = db.prepare("SELECT id, type, value FROM seen WHERE id > ? AND id <= ? ORDER BY id LIMIT ?");
     this.#row = db.prepare(
@@ -234,10 +236,15 @@ export class RetroStore {
    * connection may write values (the writer keeps the day's keys in memory).
    */
   write(values: readonly StoredValue[]): number {
-    return this.writeColumns(toColumns(values), 0, values.length);
+    const added = this.writeColumns(toColumns(values), 0, values.length);
+    this.applyCounts();
+    return added;
   }
 
-  /** {@link write} of the values `from` to `to` (exclusive) of `c`. */
+  /**
+   * {@link write} of the values `from` to `to` (exclusive) of `c`, except that the counts of
+   * values already stored are only gathered: {@link applyCounts} writes them.
+   */
   writeColumns(c: StoredColumns, from = 0, to = c.n): number {
     const added = this.#db.transaction(() => {
       let next = this.maxId() + 1;
@@ -245,8 +252,6 @@ export class RetroStore {
       const { nums, values, events, rules } = c;
       const seen: SqlValue[] = [];
       const event: SqlValue[] = [];
-      // Values whose row may exist: [index, id] pairs, updated once the new rows are in.
-      const known: number[] = [];
       let keys: DayKeys | undefined;
       let keysDay = Number.NaN;
       for (let i = from; i < to; i++) {
@@ -260,7 +265,7 @@ export class RetroStore {
         const value = values[i]!;
         const id = keys!.get(code, value);
         if (id !== 0) {
-          known.push(i, id);
+          this.#pending.add(id, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
           continue;
         }
         keys!.set(code, value, next);
@@ -279,27 +284,40 @@ export class RetroStore {
         this.#insertSeen.run(...seen.slice(r * 7, r * 7 + 7));
         this.#insertEvent.run(...event.slice(r * 5, r * 5 + 5));
       }
-      for (let k = 0; k < known.length; k += 2) {
-        const i = known[k]!;
-        const id = known[k + 1]!;
-        const o = i * NUMS_PER_VALUE;
-        const code = nums[o]!;
-        const value = values[i]!;
-        if (this.#update.run(nums[o + 2]!, nums[o + 3]!, nums[o + 4]!, id, code, value) > 0) continue;
-        // Not that value's row: another value with the same hash holds it (keep this one by its
-        // text), or the row was pruned (this value starts a new row under its hash).
-        const keys = this.#keysOf(nums[o + 1]!);
-        if (this.#exists.values(id).length > 0) keys.setExact(code, value, next);
-        else keys.set(code, value, next);
-        const e = nums[o + 6]! * 3;
-        this.#insertSeen.run(next, code, value, nums[o + 1]!, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
-        this.#insertEvent.run(next, events[e]!, rules[nums[o + 5]!]!, events[e + 1]!, events[e + 2]!);
-        next++;
-      }
       return next - first;
     });
     this.#rows += added;
     return added;
+  }
+
+  /** Count updates gathered by {@link writeColumns} and not applied yet (rows). */
+  get pendingCounts(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * Writes the gathered count updates, in row id order, {@link ROWS_PER_COUNT_TRANSACTION} per
+   * transaction; how many rows they touched (a row pruned meanwhile takes none).
+   */
+  applyCounts(): number {
+    if (this.#pending.size === 0) return 0;
+    let touched = 0;
+    let batch: [number, number, number, number][] = [];
+    const apply = () => {
+      const rows = batch;
+      batch = [];
+      touched += this.#db.transaction(() => {
+        let n = 0;
+        for (const [id, count, firstAt, lastAt] of rows) n += this.#update.run(count, firstAt, lastAt, id);
+        return n;
+      });
+    };
+    for (const entry of this.#pending.drain()) {
+      batch.push(entry);
+      if (batch.length === ROWS_PER_COUNT_TRANSACTION) apply();
+    }
+    if (batch.length > 0) apply();
+    return touched;
   }
 
   /** The keys of `day`, read from the table the first time; only the latest days are kept. */
@@ -311,9 +329,7 @@ export class RetroStore {
       const rows = this.#dayRows.values(day, after) as [number, number, string][];
       if (rows.length === 0) break;
       for (const [id, code, value] of rows) {
-        // A hash already held is another value's (rows are unique per day): this one goes by its text.
-        if (keys.get(code, value) === 0) keys.set(code, value, id);
-        else keys.setExact(code, value, id);
+        keys.set(code, value, id);
       }
       after = rows[rows.length - 1]![0];
     }
@@ -378,6 +394,8 @@ export class RetroStore {
    * reports of dropped days; gives the space back to the file system.
    */
   prune(today: number, retentionDays: number): PruneResult {
+    // Counts first: an update must not land on a row id a deletion frees.
+    this.applyCounts();
     const db = this.#db;
     let rows = 0;
     let days = 0;
@@ -393,6 +411,8 @@ export class RetroStore {
     for (let guard = 0; guard < 10_000 && this.#usedBytes() > this.#maxBytes; guard++) {
       const [min, max] = oldestDay.values()[0] as [number | null, number | null];
       if (min === null || max === null) break;
+      // The keys of a day that loses rows are read again at its next write.
+      this.#days.delete(min);
       if (min < max) {
         rows += this.#deleteInSteps("day = ?", min);
         days++;
@@ -405,7 +425,6 @@ export class RetroStore {
       db.exec("PRAGMA incremental_vacuum");
     }
     this.#rows -= rows;
-    // Keys of a removed day go; ids of rows removed from a kept day are found stale at their next update.
     for (const day of this.#days.keys()) if (day < cutoff) this.#days.delete(day);
     return { rows, days };
   }
@@ -418,6 +437,7 @@ export class RetroStore {
 
   close(): void {
     try {
+      this.applyCounts();
       this.#db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     } finally {
       this.#db.close();

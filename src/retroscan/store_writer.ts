@@ -39,12 +39,12 @@ export class StoreWriter {
     return writer;
   }
 
-  /** Sends `request` (the buffers in `transfer` are moved to the thread); resolves with its reply. */
-  request(request: WriterRequest, transfer: Transferable[] = []): Promise<WriterReply> {
+  /** Sends `request`; resolves with its reply. */
+  request(request: WriterRequest): Promise<WriterReply> {
     if (this.#dead !== undefined) return Promise.resolve({ ok: false, error: this.#dead });
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
-      this.#worker.postMessage(request, transfer);
+      this.#worker.postMessage(request);
     });
   }
 

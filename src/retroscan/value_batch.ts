@@ -153,7 +153,7 @@ export class ValueBatch {
     return columns;
   }
 
-  /** Everything pending in the writer's form (move `nums.buffer`), leaving the batch empty. */
+  /** Everything pending in the writer's form, leaving the batch empty. */
   takeEncoded(): EncodedValues {
     return encodeValues(this.takeColumns());
   }
