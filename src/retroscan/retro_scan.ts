@@ -101,6 +101,8 @@ export class RetroScan {
   #writer: StoreWriter | undefined;
   /** The flushes and prunes sent to the writer and not answered yet, in order. */
   #writes: Promise<void> = Promise.resolve();
+  /** A write is queued or in flight. */
+  #writing = false;
   #error: string | undefined;
   #baseline: Float64Array | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -216,12 +218,20 @@ export class RetroScan {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     if (this.#writer === undefined || this.#batch.size === 0) return this.#writes;
+    // One write at a time: while the writer is busy the batch goes on folding repeats (and drops,
+    // counted, once full), so a slow disk bounds memory instead of queueing batch after batch.
+    if (this.#writing) return this.#writes.then(() => this.flush());
+    this.#writing = true;
     const values = this.#batch.takeEncoded();
     this.#enqueue(async (writer) => {
-      const reply = await writer.request({ op: "write", ...values });
-      if (!reply.ok) throw new Error(reply.error);
-      this.#store?.countRows(reply.added ?? 0);
-      this.#stats = undefined;
+      try {
+        const reply = await writer.request({ op: "write", ...values });
+        if (!reply.ok) throw new Error(reply.error);
+        this.#store?.countRows(reply.added ?? 0);
+        this.#stats = undefined;
+      } finally {
+        this.#writing = false;
+      }
     });
     if (this.#deps.now() - this.#lastPrune >= PRUNE_EVERY_MS) this.#pruneOrFail();
     return this.#writes;
