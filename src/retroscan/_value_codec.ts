@@ -37,8 +37,20 @@ const MAX_2 = UNIT * UNIT - 1;
 const utf16 = new TextDecoder("utf-16le");
 
 /** `text` with the field separator replaced (it cannot travel inside a field). */
-export function clean(text: string): string {
+function clean(text: string): string {
   return text.includes(SEP) ? text.replaceAll(SEP, "\ufffd") : text;
+}
+
+/**
+ * `parts` joined by the separator. Checking the joined text once (one `indexOf` per separator)
+ * is cheaper than checking every part (measured: 0.5 µs an event for the excerpt and values); a
+ * part that held one is cleaned and the whole joined again.
+ */
+function joined(parts: readonly string[]): string {
+  const text = parts.join(SEP);
+  let found = 0;
+  for (let i = text.indexOf(SEP); i >= 0; i = text.indexOf(SEP, i + 1)) found++;
+  return found === Math.max(0, parts.length - 1) ? text : parts.map(clean).join(SEP);
 }
 
 function split(text: string, count: number, what: string): string[] {
@@ -79,7 +91,7 @@ export function encodeValues(c: StoredColumns): EncodedValues {
     put(units, u + 8, nums[o + 3]!, 3);
     put(units, u + 11, nums[o + 4]!, 3);
   }
-  return { n: c.n, nums: utf16.decode(units), values: c.values.join(SEP), events: c.events.join(SEP), eventCount: c.events.length / 3, rules: c.rules.join(SEP), ruleCount: c.rules.length };
+  return { n: c.n, nums: utf16.decode(units), values: joined(c.values), events: joined(c.events), eventCount: c.events.length / 3, rules: joined(c.rules), ruleCount: c.rules.length };
 }
 
 /** The columns of {@link encodeValues}; throws a TypeError on what it did not write. */
@@ -99,7 +111,7 @@ export function decodeValues(e: EncodedValues): StoredColumns {
   return { n: e.n, nums, values: split(e.values, e.n, "values"), events: split(e.events, e.eventCount * 3, "event fields"), rules: split(e.rules, e.ruleCount, "regex names") };
 }
 
-/** Objects to columns (each value its own event), strings cleaned. */
+/** Objects to columns (each value its own event). */
 export function toColumns(values: readonly StoredValue[]): StoredColumns {
   const nums = new Float64Array(values.length * NUMS_PER_VALUE);
   const rules = new Map<string, number>();
@@ -108,9 +120,9 @@ export function toColumns(values: readonly StoredValue[]): StoredColumns {
     let rule = rules.get(v.rule);
     if (rule === undefined) rules.set(v.rule, (rule = rules.size));
     nums.set([STORED_TYPES.indexOf(v.type), v.day, v.count, v.firstAt, v.lastAt, rule, i], i * NUMS_PER_VALUE);
-    events.push(clean(v.sourceId), clean(v.client), clean(v.excerpt));
+    events.push(v.sourceId, v.client, v.excerpt);
   });
-  return { n: values.length, nums, values: values.map((v) => clean(v.value)), events, rules: [...rules.keys()].map(clean) };
+  return { n: values.length, nums, values: values.map((v) => v.value), events, rules: [...rules.keys()] };
 }
 
 /** Columns to objects. */

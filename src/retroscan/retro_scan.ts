@@ -77,6 +77,13 @@ export interface RetroScanStatus {
   readonly lastRun?: RetroRunStatus;
 }
 
+/**
+ * New values after which a batch goes to the writer at once, not after its second: the strings
+ * of a flush stay a few megabytes, whose memory is reused (measured: joining the excerpts of a
+ * 200,000-value batch, ~50 MB, cost 0.4–0.9 µs a value, most of it page faults on fresh memory;
+ * of 10,000-value batches 0.05–0.3 µs).
+ */
+const FLUSH_SIZE = 16_384;
 /** At most this often (ms) retention and the size cap are checked after a flush. */
 const PRUNE_EVERY_MS = 60_000;
 /** /status reads the store's figures at most this often (ms). */
@@ -124,6 +131,7 @@ export class RetroScan {
       limit: settings.batchLimit,
       excerptLength: settings.excerptLength,
       ...(rules ? { rules } : {}),
+      flushSize: FLUSH_SIZE,
       onPending: () => this.#schedule(),
     });
   }
@@ -270,8 +278,8 @@ export class RetroScan {
   }
 
   #schedule(): void {
-    if (this.#batch.size >= this.#settings.batchLimit >>> 1) {
-      // Half full: write soon, before values have to be dropped.
+    if (this.#batch.size >= Math.min(FLUSH_SIZE, this.#settings.batchLimit >>> 1)) {
+      // Write soon: before values have to be dropped, and while the strings are small.
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = setTimeout(() => this.flush(), 0);
     } else if (this.#timer === undefined) {

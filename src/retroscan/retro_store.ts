@@ -246,6 +246,16 @@ export class RetroStore {
    * values already stored are only gathered: {@link applyCounts} writes them.
    */
   writeColumns(c: StoredColumns, from = 0, to = c.n): number {
+    try {
+      return this.#writeColumns(c, from, to);
+    } catch (error) {
+      // Rolled back: the keys noted for its new rows are read again from the table.
+      this.#days.clear();
+      throw error;
+    }
+  }
+
+  #writeColumns(c: StoredColumns, from: number, to: number): number {
     const added = this.#db.transaction(() => {
       let next = this.maxId() + 1;
       const first = next;

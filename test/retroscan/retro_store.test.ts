@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openSqlite, sqliteFault, type SqliteDb } from "../../src/runtime/open_sqlite.ts";
 import { RetroStore, type StoredValue } from "../../src/retroscan/retro_store.ts";
+import { toColumns } from "../../src/retroscan/_value_codec.ts";
 import { REPO } from "../_support/child_processes.ts";
 
 const dirs: string[] = [];
@@ -97,6 +98,73 @@ describe("RetroStore", () => {
     expect(pruned.days).toBeGreaterThan(0);
     expect(after.oldestDay).toBe(new Date((1 + pruned.days) * 86_400_000).toISOString().slice(0, 10));
     expect(after.rows).toBe(before.rows - pruned.rows);
+  });
+});
+
+describe("RetroStore writes", () => {
+  test("a reopened store knows the day's values: a repeat adds to its row, never a second row", async () => {
+    const path = dbPath();
+    const first = await RetroStore.open(path, 2 ** 30);
+    expect(first.write([value(), value({ value: "b.example" })])).toBe(2);
+    first.close();
+    const again = await openStore(path);
+    expect(again.write([value({ count: 4 }), value({ value: "c.example" }), value({ day: 20_001 })])).toBe(2);
+    expect(again.chunk(0, again.maxId(), 10)).toEqual([[1, 6, "evil.example"], [2, 6, "b.example"], [3, 6, "c.example"], [4, 6, "evil.example"]]);
+    expect(again.row(1)?.count).toBe(5);
+  });
+
+  test("counts of known values wait in memory until applied (or the store closes); new values are written at once", async () => {
+    const path = dbPath();
+    const store = await RetroStore.open(path, 2 ** 30);
+    store.write([value()]);
+    const columns = toColumns([value({ count: 2, lastAt: value().lastAt + 5 }), value({ value: "new.example" })]);
+    expect(store.writeColumns(columns)).toBe(1);
+    expect({ pending: store.pendingCounts, count: store.row(1)?.count, rows: store.stats().rows }).toEqual({ pending: 1, count: 1, rows: 2 });
+    store.writeColumns(columns);
+    expect(store.applyCounts()).toBe(2);
+    expect(store.row(1)).toMatchObject({ count: 5, lastAt: value().lastAt + 5 });
+    expect(store.row(2)?.count).toBe(2);
+    store.writeColumns(columns);
+    store.close();
+    const again = await openStore(path);
+    expect([again.row(1)?.count, again.row(2)?.count]).toEqual([7, 3]);
+  });
+
+  test("a value whose row the size cap removed gets a new row", async () => {
+    const store = await openStore(dbPath());
+    store.write(Array.from({ length: 300 }, (_, i) => value({ value: `host-${i}.example`, excerpt: "x".repeat(200) })));
+    store.setMaxBytes(64 * 1024);
+    expect(store.prune(20_000, 30).rows).toBeGreaterThan(0);
+    const left = store.stats().rows;
+    expect(store.write([value({ value: "host-0.example" })])).toBe(1);
+    expect(store.stats().rows).toBe(left + 1);
+  });
+
+  test("a database of the first schema (unique index on seen) is migrated at open, its rows, excerpts and reports kept", async () => {
+    const path = dbPath();
+    const old = await openSqlite(path);
+    old.exec(`CREATE TABLE seen (id INTEGER PRIMARY KEY, type INTEGER NOT NULL, value TEXT NOT NULL, day INTEGER NOT NULL, count INTEGER NOT NULL, first_at INTEGER NOT NULL, last_at INTEGER NOT NULL, UNIQUE (type, value, day));
+      CREATE INDEX seen_day ON seen(day);
+      CREATE TABLE seen_event (id INTEGER PRIMARY KEY, source TEXT NOT NULL, rule TEXT NOT NULL, client TEXT NOT NULL, excerpt TEXT NOT NULL);
+      CREATE TRIGGER seen_gone AFTER DELETE ON seen BEGIN DELETE FROM seen_event WHERE id = old.id; END;
+      CREATE TABLE reported (type INTEGER NOT NULL, value TEXT NOT NULL, record TEXT NOT NULL, day INTEGER NOT NULL, PRIMARY KEY (type, value, record)) WITHOUT ROWID;
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
+      INSERT INTO seen VALUES (7, 6, 'evil.example', 20000, 3, 1728000001000, 1728000002000);
+      INSERT INTO seen_event VALUES (7, 'default', 'RE_DOMAIN', '10.0.0.5', 'host=evil.example');
+      INSERT INTO reported VALUES (6, 'evil.example', 'feed', 20000);`);
+    old.close();
+    const store = await openStore(path);
+    expect(store.row(7)).toMatchObject({ value: "evil.example", count: 3, excerpt: "host=evil.example" });
+    expect(store.markReported("DOMAIN", "evil.example", "feed", 20_000)).toBe(false);
+    expect(store.write([value()])).toBe(0);
+    expect(store.row(7)?.count).toBe(4);
+    const check = await openSqlite(path);
+    open.push(check);
+    expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'seen'").values()[0]![0]).not.toContain("UNIQUE");
+    expect(check.prepare("PRAGMA user_version").values()[0]![0]).toBe(2);
+    // The trigger came back with the schema: removing the row removes its excerpt.
+    check.exec("DELETE FROM seen WHERE id = 7");
+    expect(check.prepare("SELECT count(*) FROM seen_event").values()[0]![0]).toBe(0);
   });
 });
 
