@@ -5,10 +5,11 @@
  *     whose values repeat as in real logs (the ratio on/off is the figure);
  *  2. a retro run of 10,000 new indicators of mixed kinds (domains, URL masks, exact URLs,
  *     CIDRs, MD5, SHA1, SHA256) against 5 M stored values, and the database size per million
- *     stored values (with the default 256-character excerpt of a generated log line).
+ *     stored values (with the default 256-character excerpt of a generated log line);
+ *  3. the writer's CPU per value: new, known, and the first schema's upsert for comparison.
  *
  * Usage: bun scripts/bench/retroscan.ts [--seconds 5] [--warmup 2] [--rounds 3] [--values 5000000]
- *          [--only throughput|retro]
+ *          [--write-values 500000] [--only throughput|retro|writes]
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -20,7 +21,9 @@ import { AlertListener, serviceCommand, startProcess, writeServiceConfig } from 
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
 import type { IndicatorKind } from "../../src/matching/types.ts";
 import { IndicatorDiff } from "../../src/retroscan/indicator_diff.ts";
-import { RetroStore, type StoredValue } from "../../src/retroscan/retro_store.ts";
+import { dayOf, RetroStore, type StoredValue } from "../../src/retroscan/retro_store.ts";
+import { toColumns } from "../../src/retroscan/_value_codec.ts";
+import { openSqlite } from "../../src/runtime/open_sqlite.ts";
 import { runRetroScan } from "../../src/retroscan/run_retro_scan.ts";
 import { requireData } from "./_bench_env.ts";
 
@@ -36,6 +39,61 @@ console.log(loadLine());
 
 if (only === undefined || only === "throughput") await throughput();
 if (only === undefined || only === "retro") await retroRun();
+if (only === undefined || only === "writes") await writes();
+
+/**
+ * The writer's cost per value, in-process, CPU time: `count` random SHA1 values with a
+ * 256-character excerpt each, written new, then the same again (known: counts only), against the
+ * first schema's upsert into a table with a unique (type, value, day) index.
+ */
+async function writes(): Promise<void> {
+  const count = Number(argValue("write-values") ?? 500_000);
+  const r = rng(3);
+  const hex40 = () => Array.from({ length: 40 }, () => "0123456789abcdef"[Math.floor(r() * 16)]).join("");
+  const day = dayOf(Date.now());
+  const values: StoredValue[] = Array.from({ length: count }, () => ({ type: "SHA1", value: hex40(), day, count: 1, firstAt: day * 86_400_000, lastAt: day * 86_400_000, sourceId: "default", rule: "RE_SHA1", client: "10.1.2.3", excerpt: "x".repeat(256) }));
+  const columns = toColumns(values);
+  const cpuOf = (body: () => void) => {
+    const before = process.cpuUsage();
+    body();
+    const used = process.cpuUsage(before);
+    return ((used.user + used.system) / count).toFixed(2);
+  };
+  const store = await RetroStore.open(join(dir, "writes.db"), 2 ** 40);
+  const step = 2_000;
+  const writeAll = () => {
+    for (let i = 0; i < count; i += step) store.writeColumns(columns, i, Math.min(count, i + step));
+  };
+  const fresh = cpuOf(writeAll);
+  const known = cpuOf(() => {
+    writeAll();
+    store.applyCounts();
+  });
+  store.close();
+  const db = await openSqlite(join(dir, "upsert.db"));
+  db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768");
+  db.exec("CREATE TABLE seen (id INTEGER PRIMARY KEY, type INTEGER, value TEXT, day INTEGER, count INTEGER, first_at INTEGER, last_at INTEGER, UNIQUE (type, value, day))");
+  db.exec("CREATE TABLE seen_event (id INTEGER PRIMARY KEY, source TEXT, rule TEXT, client TEXT, excerpt TEXT)");
+  const upsert = db.prepare("INSERT INTO seen (type, value, day, count, first_at, last_at) VALUES (2, ?, ?, 1, 0, 0) ON CONFLICT (type, value, day) DO UPDATE SET count = count + 1 RETURNING id, count");
+  const event = db.prepare("INSERT INTO seen_event (id, source, rule, client, excerpt) VALUES (?, 'default', 'RE_SHA1', '10.1.2.3', ?)");
+  const upserted = cpuOf(() => {
+    for (let i = 0; i < count; i += step) {
+      db.transaction(() => {
+        for (let j = i; j < Math.min(count, i + step); j++) {
+          const [id, n] = upsert.values(values[j]!.value, day)[0] as [number, number];
+          if (n === 1) event.run(id, values[j]!.excerpt);
+        }
+      });
+    }
+  });
+  db.close();
+  console.log("");
+  console.log(`## The writer, per value (${count.toLocaleString("en")} random SHA1 values, 256-character excerpts, 2,000 per transaction; CPU µs)`);
+  console.log("");
+  console.log("| new values (append) | known values (counts, applied in id order) | first schema: upsert into a unique index |");
+  console.log("|---:|---:|---:|");
+  console.log(`| ${fresh} | ${known} | ${upserted} |`);
+}
 
 /** CPU seconds (user + system) of each thread of `pid` so far, by thread id; Linux only. */
 function threadCpu(pid: number): Map<number, number> {
