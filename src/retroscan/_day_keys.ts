@@ -4,8 +4,8 @@
  * (measured: an upsert into a table with a unique (type, value, day) index cost 40–75 µs a row at
  * 1 M random hashes; an append 4–6 µs). A key is two independent 53-bit hashes of (type, value)
  * (106 bits: at 30 M values a day, the chance that two of them share both is about 10^-17), kept
- * in an open-addressing table of three Float64Arrays (24 bytes a slot, at most half full: ~50
- * bytes a value; no strings are held).
+ * in an open-addressing table of three Float64Arrays (24 bytes a slot, between a quarter and half
+ * full: 48–96 bytes a value; no strings are held).
  */
 import { fingerprint } from "./indicator_diff.ts";
 
