@@ -81,4 +81,26 @@ describe("RetroScan", () => {
     await retro.close();
     expect({ pending: before.pending, dropped: before.dropped, stored: after.stored.rows, droppedAfter: after.dropped }).toEqual({ pending: 4, dropped: 6, stored: 4, droppedAfter: 6 });
   });
+
+  test("a flush while a write is in flight waits for it and writes what came meanwhile; a restart adds to the same rows", async () => {
+    const s = settings();
+    const value = (v: string) => [{ slot: 0, type: "DOMAIN" as const, value: v }];
+    const at = Date.now();
+    const retro = await RetroScan.start(s, config, deps([], []));
+    retro.retain(value("a.example"), "e1", "default", SLOTS, undefined, at);
+    const first = retro.flush();
+    retro.retain(value("b.example"), "e2", "default", SLOTS, undefined, at);
+    retro.retain(value("a.example"), "e3", "default", SLOTS, undefined, at);
+    expect(retro.status().pending).toBe(2);
+    const second = retro.flush();
+    await Promise.all([first, second]);
+    expect({ pending: retro.status().pending, rows: retro.status().stored.rows }).toEqual({ pending: 0, rows: 2 });
+    await retro.close();
+    const again = await RetroScan.start(s, config, deps([], []));
+    again.retain(value("a.example"), "e4", "default", SLOTS, undefined, at);
+    again.retain(value("c.example"), "e5", "default", SLOTS, undefined, at);
+    await again.flush();
+    expect(again.status().stored.rows).toBe(3);
+    await again.close();
+  });
 });

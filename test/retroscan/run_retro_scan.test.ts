@@ -203,6 +203,17 @@ describe("ValueBatch", () => {
     expect({ size: batch.size, pending }).toEqual({ size: 0, pending: 1 });
   });
 
+  test("the same value on two days is two entries; an event's fields are kept once for its new values", () => {
+    const batch = new ValueBatch({ limit: 10, excerptLength: 3, onPending: () => {} });
+    const slots = ["RE_DOMAIN"];
+    const day = 20_000 * 86_400_000;
+    batch.add([{ slot: 0, type: "DOMAIN", value: "a.example" }, { slot: 0, type: "DOMAIN", value: "b.example" }], "late event", "src", slots, "10.0.0.1", day - 1);
+    batch.add([{ slot: 0, type: "DOMAIN", value: "a.example" }], "next day", "src", slots, "10.0.0.2", day);
+    const columns = batch.takeColumns();
+    expect({ n: columns.n, events: columns.events }).toEqual({ n: 3, events: ["src", "10.0.0.1", "lat", "src", "10.0.0.2", "nex"] });
+    expect(fromColumns(columns).map((v) => [v.value, v.day, v.excerpt])).toEqual([["a.example", 19_999, "lat"], ["b.example", 19_999, "lat"], ["a.example", 20_000, "nex"]]);
+  });
+
   test("keeps only the marked regexes' values when asked, and no excerpt at length 0", () => {
     const batch = new ValueBatch({ limit: 10, excerptLength: 0, rules: new Set(["RE_IP"]), onPending: () => {} });
     batch.add([{ slot: 0, type: "DOMAIN", value: "a.example" }, { slot: 1, type: "IP", value: "192.0.2.1" }], "secret user=alice", "default", ["RE_DOMAIN", "RE_IP"], "10.0.0.5", 0);
