@@ -108,6 +108,8 @@ describe("nothing to find", () => {
     const { path, port } = await seedConfig("nofeeds.conf");
     await using serve = startServe(["--no-watchdog", "-c", path], dir);
     await serve.waitReady(port);
+    // Logged after the start-up check of the output target, which may end just after the first PONG.
+    await serve.waitForLog(/nothing to find/);
     expect(serve.stderr()).toMatch(/ warn {2}nothing to find: no feeds are configured, so nothing can be detected; docs\/feeds\.md shows how to configure feeds\n/);
     const scan = scannerDir("nofeeds", port, 5);
     const result = await ioclens(["scan", "-r", "-c", scan.conf, "-u", "http://fakess123.nu"], scan.dir);
