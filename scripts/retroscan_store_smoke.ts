@@ -68,7 +68,7 @@ try {
   check(full === "full", `a flush past the hard limit is full, got ${full}`);
   const { config } = parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, "<smoke>");
   const problems: string[] = [];
-  const settings = { enabled: true, database: join(dir, "service.db"), retentionDays: 30, maxBytes: 2 ** 30, excerptLength: 8, values: "all" as const, batchLimit: 100 };
+  const settings = { enabled: true, database: join(dir, "service.db"), retentionDays: 30, maxBytes: 2 ** 30, excerptLength: 8, values: "all" as const, batchLimit: 100, keyMemoryBytes: 2 ** 30 };
   const retro = await RetroScan.start(settings, config, { now: Date.now, log: (level, message) => level === "error" && problems.push(message), alert: (name) => problems.push(name), send: () => {} });
   retro.retain([{ slot: 0, type: "DOMAIN", value: "seen.example" }], "an event", "default", ["RE_DOMAIN"], "10.0.0.1", Date.now());
   await retro.flush();

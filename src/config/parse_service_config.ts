@@ -679,10 +679,10 @@ function readServiceSettings(
 /**
  * `ServiceSettings > RetroScan`: CyberTrace's `enabled`, `storage_max_size` (MB, or a size with
  * a unit) and `storage_event_ttl` (days), and ours: `database`, `excerpt_length`, `values`,
- * `batch_limit`, and a `RetroScanEventFormat` child (docs/retroscan.md).
+ * `batch_limit`, `key_memory`, and a `RetroScanEventFormat` child (docs/retroscan.md).
  */
 function readRetroScan(reader: Reader, element: XmlElement, path: string, baseDir: string): RetroScanSettings {
-  reader.attributes(element, path, ["enabled", "database", "storage_max_size", "storage_event_ttl", "excerpt_length", "values", "batch_limit", "restroscan_result_ttl", "retroscan_interval"]);
+  reader.attributes(element, path, ["enabled", "database", "storage_max_size", "storage_event_ttl", "excerpt_length", "values", "batch_limit", "key_memory", "restroscan_result_ttl", "retroscan_interval"]);
   let eventFormat: string | undefined;
   reader.children(element, path, { RetroScanEventFormat: (el, p) => (eventFormat = reader.text(el, p)) });
   const database = reader.attr(element, "database")?.trim() ?? "retroscan.db";
@@ -697,6 +697,11 @@ function readRetroScan(reader: Reader, element: XmlElement, path: string, baseDi
     }
     maxBytes = bytes;
   }
+  const keyMemory = element.attributes["key_memory"]?.trim();
+  const keyMemoryBytes = keyMemory === undefined ? 2 ** 30 : parseByteSize(keyMemory);
+  if (keyMemoryBytes === undefined || keyMemoryBytes < 2 ** 20 || keyMemoryBytes > 2 ** 40) {
+    reader.fail(element.line, `${path} attribute key_memory`, `must be a size with K, M or G from 1M to 1024G, got "${keyMemory}"`);
+  }
   return {
     enabled: reader.boolAttr(element, path, "enabled") ?? false,
     database: resolve(baseDir, database),
@@ -705,6 +710,7 @@ function readRetroScan(reader: Reader, element: XmlElement, path: string, baseDi
     excerptLength: reader.intAttr(element, path, "excerpt_length", 0, 65_536) ?? 256,
     values: reader.enumAttr(element, path, "values", ["all", "marked"] as const) ?? "all",
     batchLimit: reader.intAttr(element, path, "batch_limit", 1, 10_000_000) ?? 100_000,
+    keyMemoryBytes,
     ...(eventFormat === undefined ? {} : { eventFormat }),
   };
 }

@@ -132,6 +132,8 @@ export interface RetroScanSettings {
   readonly values: "all" | "marked";
   /** Distinct values waiting to be written at most; more are dropped and counted. */
   readonly batchLimit: number;
+  /** `key_memory`: bytes the writer may hold for the recent days' value keys; past it new values are dropped and counted. */
+  readonly keyMemoryBytes: number;
   /** `RetroScanEventFormat`; undefined = EventFormat plus `retroscan=true event_time=%EventReceivedDate%`. */
   readonly eventFormat?: string;
 }

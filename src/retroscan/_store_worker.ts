@@ -8,14 +8,17 @@ import { decodeValues, type EncodedValues } from "./_value_codec.ts";
 
 /** What the service asks of the writer. */
 export type WriterRequest =
-  | { readonly op: "open"; readonly path: string; readonly maxBytes: number }
+  | { readonly op: "open"; readonly path: string; readonly maxBytes: number; readonly maxKeys?: number }
   /** The values as `_value_codec.ts` encodes them, flat: a flat message of strings is not copied. */
   | ({ readonly op: "write" } & EncodedValues)
   | { readonly op: "prune"; readonly now: number; readonly retentionDays: number }
   | { readonly op: "close" };
 
-/** The writer's answer: `added` new rows of a write, what a prune removed, or the error (its message). */
-export type WriterReply = { readonly ok: true; readonly added?: number; readonly pruned?: PruneResult } | { readonly ok: false; readonly error: string };
+/**
+ * The writer's answer: `added` new rows of a write and `dropped` new values it could not keep
+ * (key memory full), what a prune removed, or the error (its message).
+ */
+export type WriterReply = { readonly ok: true; readonly added?: number; readonly dropped?: number; readonly pruned?: PruneResult } | { readonly ok: false; readonly error: string };
 
 /** Rows per transaction: the reader's own short transactions wait at most this long for the lock. */
 const ROWS_PER_TRANSACTION = 2_000;
@@ -48,7 +51,7 @@ self.onmessage = ({ data }) => {
 async function handle(request: WriterRequest): Promise<WriterReply> {
   switch (request.op) {
     case "open":
-      store = await RetroStore.open(request.path, request.maxBytes, { busyTimeoutMs: 2000 });
+      store = await RetroStore.open(request.path, request.maxBytes, { busyTimeoutMs: 2000, ...(request.maxKeys === undefined ? {} : { maxKeys: request.maxKeys }) });
       return { ok: true };
     case "write": {
       const columns = decodeValues(request);
@@ -59,7 +62,7 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
         store.applyCounts();
         countsAt = Date.now();
       }
-      return { ok: true, added };
+      return { ok: true, added, dropped: store.takeDropped() };
     }
     case "prune":
       return { ok: true, pruned: opened().prune(dayOf(request.now), request.retentionDays) };

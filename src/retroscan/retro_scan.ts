@@ -12,7 +12,7 @@ import { renderDetection } from "../events/render_detection.ts";
 import type { IndexReader, IndexWriter, MatchedRecord } from "../matching/types.ts";
 import { sqliteFault } from "../runtime/open_sqlite.ts";
 import { fingerprint, IndicatorDiff, type IndicatorChanges } from "./indicator_diff.ts";
-import { RetroStore, type PruneResult, type StoreStats, type StoredRow } from "./retro_store.ts";
+import { dayOf, RetroStore, type PruneResult, type StoreStats, type StoredRow } from "./retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunResult } from "./run_retro_scan.ts";
 import { StoreWriter } from "./store_writer.ts";
 import { ValueBatch, type RetainValues } from "./value_batch.ts";
@@ -66,7 +66,7 @@ export interface RetroScanStatus {
   readonly stored: StoreStats & { readonly maxBytes: number; readonly retentionDays: number };
   /** Distinct values waiting for the next flush. */
   readonly pending: number;
-  /** Values dropped because the batch was full (since start). */
+  /** Values dropped because the batch was full, or the writer's key memory (`key_memory`), since start. */
   readonly dropped: number;
   /** Rows and days removed by retention and the size cap (since start). */
   readonly pruned: PruneResult;
@@ -86,6 +86,8 @@ export interface RetroScanStatus {
 const FLUSH_SIZE = 16_384;
 /** At most this often (ms) retention and the size cap are checked after a flush. */
 const PRUNE_EVERY_MS = 60_000;
+/** The writer's key table at its sparsest (24-byte slots, a quarter full after it grows): bytes per value. */
+const KEY_BYTES = 96;
 /** /status reads the store's figures at most this often (ms). */
 const STATS_EVERY_MS = 1_000;
 
@@ -123,6 +125,9 @@ export class RetroScan {
   #hits = 0;
   #lastRun: RetroRunStatus | undefined;
   #closing = false;
+  /** New values the writer dropped because its key memory was full (`key_memory`). */
+  #droppedForKeys = 0;
+  #keysFullWarnedDay = -1;
 
   private constructor(settings: RetroScanSettings, deps: RetroScanDeps, rules: ReadonlySet<string> | undefined) {
     this.#settings = settings;
@@ -150,7 +155,7 @@ export class RetroScan {
       const store = await RetroStore.open(settings.database, settings.maxBytes);
       retro.#store = store;
       retro.#baseline = readBaseline(store);
-      retro.#writer = await StoreWriter.open(settings.database, settings.maxBytes);
+      retro.#writer = await StoreWriter.open(settings.database, settings.maxBytes, Math.floor(settings.keyMemoryBytes / KEY_BYTES));
       retro.#pruneOrFail();
       // Retention also runs while no events come.
       retro.#pruneTimer = setInterval(() => retro.#pruneOrFail(), PRUNE_EVERY_MS);
@@ -209,7 +214,7 @@ export class RetroScan {
       ...(this.#error === undefined ? {} : { error: this.#error }),
       stored: { ...(this.#stats?.value ?? { rows: 0, bytes: 0 }), maxBytes: s.maxBytes, retentionDays: s.retentionDays },
       pending: this.#batch.size,
-      dropped: this.#batch.dropped,
+      dropped: this.#batch.dropped + this.#droppedForKeys,
       pruned: { ...this.#pruned },
       running: this.#running !== undefined,
       runs: this.#runs,
@@ -236,6 +241,7 @@ export class RetroScan {
         const reply = await writer.request({ op: "write", ...values });
         if (!reply.ok) throw new Error(reply.error);
         this.#store?.countRows(reply.added ?? 0);
+        if ((reply.dropped ?? 0) > 0) this.#noteKeysFull(reply.dropped!);
         this.#stats = undefined;
       } finally {
         this.#writing = false;
@@ -243,6 +249,16 @@ export class RetroScan {
     });
     if (this.#deps.now() - this.#lastPrune >= PRUNE_EVERY_MS) this.#pruneOrFail();
     return this.#writes;
+  }
+
+  /** Counts values the writer could not keep (its key memory full), with a warning once a day. */
+  #noteKeysFull(dropped: number): void {
+    this.#droppedForKeys += dropped;
+    const day = dayOf(this.#deps.now());
+    if (this.#keysFullWarnedDay === day) return;
+    this.#keysFullWarnedDay = day;
+    const s = this.#settings;
+    this.#deps.log("warn", `RetroScan: the writer's memory of recent values is full (key_memory ${s.keyMemoryBytes} bytes): new values are dropped and counted until a new day or a smaller database frees it; raise key_memory or lower storage_max_size (docs/retroscan.md)`, { dropped });
   }
 
   /** Runs `task` after the writer's earlier tasks; its error turns RetroScan off. */

@@ -165,12 +165,17 @@ export class RetroStore {
   readonly #getMeta: SqliteStatement;
   readonly #setMeta: SqliteStatement;
   #maxBytes: number;
+  /** Keys the writer may hold over all remembered days (`key_memory`); new values past it are dropped. */
+  readonly #maxKeys: number;
+  /** New values dropped because the keys were at `#maxKeys`, not yet taken by {@link takeDropped}. */
+  #droppedForKeys = 0;
   /** Rows in `seen`, counted once at open and kept up to date (a count(*) of millions of rows is not free). */
   #rows: number;
 
-  private constructor(db: SqliteDb, maxBytes: number) {
+  private constructor(db: SqliteDb, maxBytes: number, maxKeys: number) {
     this.#db = db;
     this.#maxBytes = maxBytes;
+    this.#maxKeys = maxKeys;
     this.#rows = Number(db.prepare("SELECT count(*) FROM seen").values()[0]![0]);
     this.#pageSize = Number(db.prepare("PRAGMA page_size").values()[0]![0]);
     this.setMaxBytes(maxBytes);
@@ -197,7 +202,7 @@ export class RetroStore {
    * their space back), with a size cap of `maxBytes`: {@link prune} keeps under it, and SQLite
    * refuses to grow past 1.25 times it (a `full` fault).
    */
-  static async open(path: string, maxBytes: number, options: { readonly busyTimeoutMs?: number } = {}): Promise<RetroStore> {
+  static async open(path: string, maxBytes: number, options: { readonly busyTimeoutMs?: number; readonly maxKeys?: number } = {}): Promise<RetroStore> {
     const db = await openSqlite(path);
     try {
       // Short by default: on the event loop's thread a lock held elsewhere is a fault to report,
@@ -212,7 +217,7 @@ export class RetroStore {
       migrate(db);
       db.exec(SCHEMA);
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
-      return new RetroStore(db, maxBytes);
+      return new RetroStore(db, maxBytes, options.maxKeys ?? Number.POSITIVE_INFINITY);
     } catch (error) {
       try {
         db.close();
@@ -278,6 +283,10 @@ export class RetroStore {
           this.#pending.add(id, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
           continue;
         }
+        if (this.#keysHeld() >= this.#maxKeys) {
+          this.#droppedForKeys++;
+          continue;
+        }
         keys!.set(code, value, next);
         const e = nums[o + 6]! * 3;
         seen.push(next, code, value, day, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
@@ -298,6 +307,19 @@ export class RetroStore {
     });
     this.#rows += added;
     return added;
+  }
+
+  /** New values dropped since the last call because the writer's key memory was full (`key_memory`). */
+  takeDropped(): number {
+    const dropped = this.#droppedForKeys;
+    this.#droppedForKeys = 0;
+    return dropped;
+  }
+
+  #keysHeld(): number {
+    let held = 0;
+    for (const keys of this.#days.values()) held += keys.size;
+    return held;
   }
 
   /** Count updates gathered by {@link writeColumns} and not applied yet (rows). */

@@ -29,9 +29,9 @@ export class StoreWriter {
   }
 
   /** Starts the writer on the database at `path`; throws the open's error (its message). */
-  static async open(path: string, maxBytes: number): Promise<StoreWriter> {
+  static async open(path: string, maxBytes: number, maxKeys?: number): Promise<StoreWriter> {
     const writer = new StoreWriter();
-    const reply = await writer.request({ op: "open", path, maxBytes });
+    const reply = await writer.request({ op: "open", path, maxBytes, ...(maxKeys === undefined ? {} : { maxKeys }) });
     if (!reply.ok) {
       writer.terminate();
       throw new Error(reply.error);

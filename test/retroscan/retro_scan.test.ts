@@ -15,7 +15,7 @@ afterEach(() => {
 function settings(): RetroScanSettings {
   const dir = mkdtempSync(join(tmpdir(), "retro-scan-"));
   dirs.push(dir);
-  return { enabled: true, database: join(dir, "r.db"), retentionDays: 30, maxBytes: 2 ** 30, excerptLength: 16, values: "all", batchLimit: 1000 };
+  return { enabled: true, database: join(dir, "r.db"), retentionDays: 30, maxBytes: 2 ** 30, excerptLength: 16, values: "all", batchLimit: 1000, keyMemoryBytes: 2 ** 30 };
 }
 
 const config = testConfig();
@@ -80,6 +80,22 @@ describe("RetroScan", () => {
     const after = retro.status();
     await retro.close();
     expect({ pending: before.pending, dropped: before.dropped, stored: after.stored.rows, droppedAfter: after.dropped }).toEqual({ pending: 4, dropped: 6, stored: 4, droppedAfter: 6 });
+  });
+
+  test("past key_memory the writer drops new values, counted in dropped, with one warning a day", async () => {
+    // 1 MiB holds 10,922 keys (96 bytes a key at the table's sparsest).
+    const s = { ...settings(), batchLimit: 100_000, keyMemoryBytes: 2 ** 20 };
+    const logs: string[] = [];
+    const retro = await RetroScan.start(s, config, deps([], logs));
+    const at = Date.UTC(2026, 11, 4, 11);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 5_500; i++) retro.retain([{ slot: 0, type: "DOMAIN", value: `d${round}-${i}.example` }], "e", "default", SLOTS, undefined, at);
+      await retro.flush();
+    }
+    await retro.flush();
+    const status = retro.status();
+    await retro.close();
+    expect({ stored: status.stored.rows, dropped: status.dropped, warnings: logs.filter((l) => l.includes("key_memory")).length }).toEqual({ stored: 10_922, dropped: 78, warnings: 1 });
   });
 
   test("a flush while a write is in flight waits for it and writes what came meanwhile; a restart adds to the same rows", async () => {

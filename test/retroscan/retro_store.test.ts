@@ -54,6 +54,14 @@ describe("RetroStore", () => {
     expect(store.stats()).toMatchObject({ rows: 3, oldestDay: "2024-10-04" });
   });
 
+  test("past maxKeys (key_memory) new values are dropped and counted, while known ones still count", async () => {
+    const store = await RetroStore.open(dbPath(), 2 ** 30, { maxKeys: 2 });
+    open.push(store);
+    expect(store.write([value({ value: "a.example" }), value({ value: "b.example" }), value({ value: "c.example" })])).toBe(2);
+    expect(store.write([value({ value: "a.example", count: 4 }), value({ value: "d.example" })])).toBe(0);
+    expect({ dropped: store.takeDropped(), again: store.takeDropped(), rows: store.stats().rows, a: store.row(1)?.count }).toEqual({ dropped: 2, again: 0, rows: 2, a: 5 });
+  });
+
   test("keeps what it stored and what it reported across a reopen", async () => {
     const path = dbPath();
     const first = await RetroStore.open(path, 2 ** 30);
