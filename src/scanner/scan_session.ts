@@ -7,7 +7,7 @@
  * `runScan`; here it is one object per connection, driven by its socket's events.
  */
 import type { Socket } from "node:net";
-import { AnswerReader, type SentLine, sentEvents } from "../protocol/answer_reader.ts";
+import { AnswerReader, type SentLine } from "../protocol/answer_reader.ts";
 import { buildPreamble } from "../protocol/preamble.ts";
 import { type ScanQueue, UNPROVEN } from "./scan_queue.ts";
 
@@ -67,9 +67,9 @@ export class ScanSession<T extends SentLine & object> {
     this.#name = context.target === undefined ? `connection ${index + 1}` : `connection ${index + 1} to ${context.target}`;
     this.#resolve = resolve;
     this.#socket = context.connect();
-    this.#reader = new AnswerReader<T>((item, lines, finishedLine) => {
+    this.#reader = new AnswerReader<T>((item, lines, sent) => {
       context.queue.answered(item);
-      context.onAnswered(item, lines, context.replyBack ? lines.length : sentEvents(finishedLine));
+      context.onAnswered(item, lines, context.replyBack ? lines.length : sent);
     });
     this.#lastReply = context.now();
     context.signal?.addEventListener("abort", this.#onAbort, { once: true });
