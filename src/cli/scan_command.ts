@@ -23,6 +23,7 @@ import { listInputs } from "../scanner/list_inputs.ts";
 import { describeFsError } from "../io/describe_fs_error.ts";
 import { escapeControl } from "../io/escape_control.ts";
 import { readLines, BinaryInputError, MAX_LINE_BYTES } from "../scanner/read_lines.ts";
+import { ScanLine } from "../scanner/scan_line.ts";
 import { runScan, type ScanItem } from "../scanner/run_scan.ts";
 import { SCAN_REPORT_FORMATS, type ScanReportFormat } from "../scanner/report_files.ts";
 import { openReport } from "../scanner/open_report.ts";
@@ -174,14 +175,16 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
       let lineNo = 0;
       try {
         for await (const lines of readLines(progress.countBytes(source), name, { binary })) {
-          for (const { text, lineNo: no, cut } of lines) {
+          for (const split of lines) {
+            const { lineNo: no, cut, bytes } = split;
             lineNo = no;
             if (cut?.last) {
               say(`${shown}:${no}: line is longer than ${MAX_LINE_BYTES} bytes: sent in ${cut.piece} pieces`);
             }
             // An empty line is no event for the service (it sends no answer): do not send it.
-            if (text.length === 0) continue;
-            yield { source: shown, line: no, text };
+            // Its bytes when it has them: reading `text` would decode it.
+            if ((bytes ?? split.text).length === 0) continue;
+            yield new ScanLine(shown, split);
           }
         }
       } catch (error) {

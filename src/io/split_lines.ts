@@ -5,6 +5,7 @@
  * per input chunk, because a promise per line cost more than the parsing itself (about 8 µs of
  * 19 µs per line).
  */
+import { isUtf8 } from "node:buffer";
 import { concatBytes } from "./concat_bytes.ts";
 
 /** One line, 1-based, CR and a leading BOM removed. `problem` says what was wrong with it. */
@@ -15,6 +16,11 @@ export interface SplitLine {
   problem?: string;
   /** Only on the pieces of a line cut in `"cut"` mode: the piece's 1-based number, and whether it is the line's last. */
   cut?: { piece: number; last: boolean };
+  /**
+   * With `keepBytes`, on a whole line that is valid UTF-8: its bytes (without CR and BOM), a view
+   * of the input; `text` is then decoded from them when first read.
+   */
+  bytes?: Uint8Array;
 }
 
 /** Options of {@link splitLines}. */
@@ -27,6 +33,11 @@ export interface SplitLinesOptions {
    * with the line's number and `cut` set.
    */
   readonly overLong?: "skip" | "cut";
+  /**
+   * Deliver whole lines that are valid UTF-8 as their bytes (`SplitLine.bytes`), decoding the
+   * text only if it is read: the scanner sends bytes and reads the text of few lines.
+   */
+  readonly keepBytes?: boolean;
 }
 
 const LF = 0x0a;
@@ -49,7 +60,7 @@ const lenient = new TextDecoder("utf-8", { ignoreBOM: true });
  * ```
  */
 export async function* splitLines(chunks: AsyncIterable<Uint8Array>, options: SplitLinesOptions): AsyncGenerator<SplitLine[]> {
-  const splitter = new Splitter(options.maxLineBytes, options.overLong === "cut");
+  const splitter = new Splitter(options.maxLineBytes, options.overLong === "cut", options.keepBytes === true);
   for await (const chunk of chunks) {
     const batch = splitter.push(chunk);
     if (batch.length > 0) yield batch;
@@ -74,6 +85,7 @@ class Splitter {
   constructor(
     private readonly max: number,
     private readonly cut: boolean,
+    private readonly keepBytes: boolean,
   ) {
     this.tooLong = `line is longer than ${max} bytes: skipped`;
   }
@@ -207,6 +219,7 @@ class Splitter {
 
   /** Delivers LF-separated lines none of which is over the cap; returns the last one's number. */
   private decodeLines(bytes: Uint8Array, firstNo: number): number {
+    if (this.keepBytes && isUtf8(bytes)) return this.byteLines(bytes, firstNo);
     let text: string;
     try {
       text = strict.decode(bytes);
@@ -238,10 +251,45 @@ class Splitter {
     }
   }
 
+  /** As `decodeLines`, for valid UTF-8: the same lines, as views of `bytes` (see {@link ByteLine}). */
+  private byteLines(bytes: Uint8Array, firstNo: number): number {
+    let no = firstNo;
+    let from = 0;
+    for (;;) {
+      const nl = bytes.indexOf(LF, from);
+      let start = from;
+      let end = nl < 0 ? bytes.length : nl;
+      if (end > start && bytes[end - 1] === CR) end--;
+      if (no === 1 && end - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf) start += 3;
+      this.batch.push(new ByteLine(bytes.subarray(start, end), no));
+      if (nl < 0) return no;
+      no++;
+      from = nl + 1;
+    }
+  }
+
   private add(raw: string, lineNo: number, problem?: string): void {
     let text = raw.charCodeAt(raw.length - 1) === CR ? raw.slice(0, -1) : raw;
     if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     this.batch.push(problem === undefined ? { text, lineNo } : { text, lineNo, problem });
+  }
+}
+
+/**
+ * A whole line of valid UTF-8 kept as its bytes; its text is decoded when first read, so a line
+ * only passed on as bytes never becomes a string. The same text as `add` makes from the decoded
+ * chunk: a UTF-8 character never spans an LF, and the CR and a first line's BOM are cut as bytes.
+ */
+class ByteLine implements SplitLine {
+  #text: string | undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly lineNo: number,
+  ) {}
+
+  get text(): string {
+    return (this.#text ??= lenient.decode(this.bytes));
   }
 }
 

@@ -29,6 +29,8 @@ export function sentEvents(finishedLine: string): number {
 /** A line the reader can send: its text, without the LF. */
 export interface SentLine {
   readonly text: string;
+  /** `text` as UTF-8, when the sender has it (a line as read from a file): copied as it is, `text` not read. */
+  readonly bytes?: Uint8Array | undefined;
 }
 
 /**
@@ -99,12 +101,23 @@ export class AnswerReader<T extends SentLine> {
     return this.#sent.slice(this.#head);
   }
 
-  /** Records `batch` as sent, in order, and returns the text to write for it: each line and an LF. */
-  send(batch: readonly T[]): string {
-    let payload = "";
+  /**
+   * Records `batch` as sent, in order, and returns the bytes to write for it: each line and an
+   * LF. A line's `bytes` are copied as they are; only a line without them is encoded.
+   */
+  send(batch: readonly T[]): Uint8Array {
+    let size = 0;
+    for (const item of batch) size += (item.bytes?.length ?? Buffer.byteLength(item.text)) + 1;
+    const payload = Buffer.allocUnsafe(size);
+    let at = 0;
     for (const item of batch) {
       this.#sent.push(item);
-      payload += item.text + "\n";
+      const bytes = item.bytes;
+      if (bytes !== undefined) {
+        payload.set(bytes, at);
+        at += bytes.length;
+      } else at += payload.write(item.text, at);
+      payload[at++] = LF;
     }
     if (this.#head > COMPACT_AFTER && this.#head * 2 > this.#sent.length) {
       this.#sent.splice(0, this.#head);

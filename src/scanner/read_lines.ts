@@ -31,7 +31,8 @@ export interface ReadLinesOptions {
 /**
  * Yields the lines of `source` (without their line ends) in batches, one per chunk read; the last
  * line may lack a line end. A line over `maxLineBytes` comes as several pieces with the same
- * `lineNo`, each with `cut` set (see {@link SplitLine}).
+ * `lineNo`, each with `cut` set (see {@link SplitLine}). Whole lines of valid UTF-8 come with their
+ * `bytes`, their text decoded only when read (`keepBytes`).
  *
  * @throws {BinaryInputError} when `binary` is false and the first 8 KiB hold a NUL byte
  * @throws {DecompressionError} when compressed input is corrupt
@@ -46,7 +47,7 @@ export interface ReadLinesOptions {
  */
 export function readLines(source: AsyncIterable<Uint8Array>, name: string, options: ReadLinesOptions): AsyncGenerator<SplitLine[]> {
   const bytes = decompressed(source, name);
-  return splitLines(options.binary ? bytes : refusingBinary(bytes, name), { maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES, overLong: "cut" });
+  return splitLines(options.binary ? bytes : refusingBinary(bytes, name), { maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES, overLong: "cut", keepBytes: true });
 }
 
 async function* refusingBinary(chunks: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<Uint8Array> {

@@ -27,6 +27,8 @@ export interface ScanItem {
   readonly source: string;
   readonly line: number;
   readonly text: string;
+  /** `text` as UTF-8, when at hand: sent as it is, with no encoding (see `SentLine`). */
+  readonly bytes?: Uint8Array | undefined;
 }
 
 /** One address of the lookup service (one replica, or the load balancer in front of them). */

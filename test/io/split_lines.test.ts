@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { type SplitLine, splitLines } from "../../src/io/split_lines.ts";
+import { prng } from "../_support/child_processes.ts";
 
 const enc = new TextEncoder();
 const NOT_UTF8 = "line is not valid UTF-8: read with replacement characters";
@@ -96,4 +97,49 @@ describe("splitLines()", () => {
     expect(await collect(chunked(enc.encode("a\n"), 1), 8)).toEqual([{ text: "a", lineNo: 1 }]);
     expect(await collect(chunked(new Uint8Array(0), 1), 8)).toEqual([]);
   });
+});
+
+describe("splitLines() with keepBytes", () => {
+  /** Each line as plain data: its text read, its bytes decoded back (they must give the text). */
+  async function plain(chunks: AsyncIterable<Uint8Array>, keepBytes: boolean): Promise<{ lines: SplitLine[]; withBytes: number }> {
+    const lines: SplitLine[] = [];
+    let withBytes = 0;
+    for await (const batch of splitLines(chunks, { maxLineBytes: 8, overLong: "cut", keepBytes })) {
+      for (const line of batch) {
+        if (line.bytes !== undefined) {
+          withBytes++;
+          expect(line.bytes).toEqual(enc.encode(line.text));
+        }
+        const { text, lineNo, problem, cut } = line;
+        lines.push({ text, lineNo, ...(problem === undefined ? {} : { problem }), ...(cut === undefined ? {} : { cut }) });
+      }
+    }
+    return { lines, withBytes };
+  }
+
+  test.each(SIZES)("gives the same lines as without it, whatever the chunk size (%i)", async (size) => {
+    const kept = await plain(chunked(SAMPLE, size), true);
+    expect(kept.lines).toEqual(CUT);
+    expect(kept.withBytes).toBeGreaterThan(0);
+    expect((await plain(chunked(SAMPLE, size), false)).withBytes).toBe(0);
+  });
+
+  // Random lines of ASCII, CRs, BOMs, multi-byte and invalid bytes, cut into random chunks.
+  const pieces = ["a", "é", "\r", "\uFEFF", "日本", "\n", "\n", "\r\n", "x y", "12345"].map((t) => enc.encode(t));
+  pieces.push(new Uint8Array([0xff]), new Uint8Array([0xe2, 0x82]), new Uint8Array([0xef, 0xbb, 0xbf]));
+  for (let seed = 1; seed <= 100; seed++) {
+    test(`seed ${seed}: the same lines as without it`, async () => {
+      const random = prng(seed);
+      const input = concat(...Array.from({ length: 80 }, () => random.pick(pieces)));
+      const sizes = Array.from({ length: 200 }, () => 1 + random.int(40));
+      async function* chunks(): AsyncGenerator<Uint8Array> {
+        let at = 0;
+        for (let i = 0; at < input.length; i++) {
+          yield input.slice(at, at + sizes[i % sizes.length]!);
+          at += sizes[i % sizes.length]!;
+        }
+      }
+      expect((await plain(chunks(), true)).lines).toEqual((await plain(chunks(), false)).lines);
+    });
+  }
 });

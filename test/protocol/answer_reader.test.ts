@@ -19,9 +19,18 @@ describe("AnswerReader", () => {
   test("send returns each line with its LF and counts it as unanswered", () => {
     const { reader } = recordingReader();
     const a = { text: "a" };
-    expect(reader.send([a, { text: "b c" }])).toBe("a\nb c\n");
+    expect(new TextDecoder().decode(reader.send([a, { text: "b c é" }]))).toBe("a\nb c é\n");
     expect(reader.unansweredCount).toBe(2);
     expect(reader.oldest).toBe(a);
+  });
+
+  test("send copies a line's bytes when it has them, and encodes the text of one without", () => {
+    const { reader } = recordingReader();
+    // The bytes win: `text` is not read when they are there (a scan line decodes it only if asked).
+    const withBytes = { get text(): string { throw new Error("text read"); }, bytes: bytes("bytes é") };
+    const sent = reader.send([withBytes, { text: "text ü" }, { text: "", bytes: new Uint8Array(0) }]);
+    expect(new TextDecoder().decode(sent)).toBe("bytes é\ntext ü\n\n");
+    expect(reader.unansweredCount).toBe(3);
   });
 
   test("attributes detections to the oldest unanswered line, in sending order", () => {

@@ -14,9 +14,18 @@ async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Ar
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
+/**
+ * The lines as plain data. A whole line of valid UTF-8 comes with its bytes and decodes its text
+ * from them when read: checked here to be the text's UTF-8, then left out of the comparison.
+ */
 async function collect(source: AsyncIterable<Uint8Array>, name = "x.log", binary = false): Promise<SplitLine[]> {
   const lines: SplitLine[] = [];
-  for await (const batch of readLines(source, name, { binary })) lines.push(...batch);
+  for await (const batch of readLines(source, name, { binary })) {
+    for (const { text, lineNo, problem, cut, bytes } of batch) {
+      if (bytes !== undefined) expect(bytes).toEqual(enc.encode(text));
+      lines.push({ text, lineNo, ...(problem === undefined ? {} : { problem }), ...(cut === undefined ? {} : { cut }) });
+    }
+  }
   return lines;
 }
 

@@ -11,10 +11,11 @@ interface Line {
 
 /** The part of a socket a session uses, driven by the test instead of the network. */
 class FakeSocket extends EventEmitter {
+  /** What was written, as text (the preamble is a string, lines go as bytes). */
   readonly written: string[] = [];
   destroyed = false;
-  write(text: string): boolean {
-    this.written.push(text);
+  write(data: string | Uint8Array): boolean {
+    this.written.push(typeof data === "string" ? data : new TextDecoder().decode(data));
     return true;
   }
   setNoDelay(): this {
