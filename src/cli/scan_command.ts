@@ -32,6 +32,9 @@ import { formatSummaryLines } from "../report/summary_lines.ts";
 import { parseDetectionFields } from "../scanner/parse_detection_fields.ts";
 import { ProgressMeter } from "../scanner/progress_meter.ts";
 
+/** How much of an input file is read at a time. */
+const READ_CHUNK_BYTES = 1 << 20;
+
 const CYBERTRACE = "Options (as in CyberTrace's log_scanner)";
 const OURS = "Ours";
 
@@ -158,7 +161,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   async function* items(): AsyncGenerator<ScanItem> {
     let n = 0;
     for (const line of singleLines) yield { source: "<command line>", line: ++n, text: line };
-    const sources: [string, () => Promise<AsyncIterable<Uint8Array>>][] = files.map((file) => [file, async () => (await open(file)).createReadStream()]);
+    // 1 MiB reads: a window of lines then mostly lies in one chunk and goes out as one view of it
+    // (AnswerReader.send), and there are 16 times fewer reads.
+    const sources: [string, () => Promise<AsyncIterable<Uint8Array>>][] = files.map((file) => [file, async () => (await open(file)).createReadStream({ highWaterMark: READ_CHUNK_BYTES })]);
     if (readStdin) sources.push(["-", async () => io.stdin]);
     for (const [name, openSource] of sources) {
       const shown = name === "-" ? "<stdin>" : display(name);

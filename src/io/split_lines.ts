@@ -21,6 +21,14 @@ export interface SplitLine {
    * of the input; `text` is then decoded from them when first read.
    */
   bytes?: Uint8Array;
+  /**
+   * With `bytes`: the same bytes as `chunk[start, end)`, a range of the input read (no view made
+   * per line). When `chunk[end]` is an LF, lines that follow one another in `chunk` can be sent
+   * as one view of it.
+   */
+  chunk?: Uint8Array;
+  start?: number;
+  end?: number;
 }
 
 /** Options of {@link splitLines}. */
@@ -251,8 +259,11 @@ class Splitter {
     }
   }
 
-  /** As `decodeLines`, for valid UTF-8: the same lines, as views of `bytes` (see {@link ByteLine}). */
+  /** As `decodeLines`, for valid UTF-8: the same lines, as ranges of `bytes` (see {@link ByteLine}). */
   private byteLines(bytes: Uint8Array, firstNo: number): number {
+    // The LF after the last line, when the input has it, is taken in too: then every line's
+    // `chunk[end]` is its LF (see SplitLine.chunk).
+    const chunk = bytes.byteOffset + bytes.length < bytes.buffer.byteLength ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length + 1) : bytes;
     let no = firstNo;
     let from = 0;
     for (;;) {
@@ -261,7 +272,7 @@ class Splitter {
       let end = nl < 0 ? bytes.length : nl;
       if (end > start && bytes[end - 1] === CR) end--;
       if (no === 1 && end - start >= 3 && bytes[start] === 0xef && bytes[start + 1] === 0xbb && bytes[start + 2] === 0xbf) start += 3;
-      this.batch.push(new ByteLine(bytes.subarray(start, end), no));
+      this.batch.push(new ByteLine(chunk, start, end, no));
       if (nl < 0) return no;
       no++;
       from = nl + 1;
@@ -284,9 +295,15 @@ class ByteLine implements SplitLine {
   #text: string | undefined;
 
   constructor(
-    readonly bytes: Uint8Array,
+    readonly chunk: Uint8Array,
+    readonly start: number,
+    readonly end: number,
     readonly lineNo: number,
   ) {}
+
+  get bytes(): Uint8Array {
+    return this.chunk.subarray(this.start, this.end);
+  }
 
   get text(): string {
     return (this.#text ??= lenient.decode(this.bytes));

@@ -31,6 +31,13 @@ export interface SentLine {
   readonly text: string;
   /** `text` as UTF-8, when the sender has it (a line as read from a file): copied as it is, `text` not read. */
   readonly bytes?: Uint8Array | undefined;
+  /**
+   * With `bytes`: the same bytes as `chunk[start, end)`. Lines back to back in one chunk, each
+   * with its LF at `chunk[end]`, go out as one view of the chunk, with no copy.
+   */
+  readonly chunk?: Uint8Array | undefined;
+  readonly start?: number | undefined;
+  readonly end?: number | undefined;
 }
 
 /**
@@ -67,6 +74,38 @@ function sentEventsIn(bytes: Buffer, start: number, end: number): number {
   return 0;
 }
 
+/** `lines` as one buffer: each line's bytes (or its text encoded) and an LF. */
+function encodeLines(lines: readonly SentLine[]): Uint8Array {
+  let size = 0;
+  for (const line of lines) size += (line.bytes?.length ?? Buffer.byteLength(line.text)) + 1;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const line of lines) {
+    const bytes = line.bytes;
+    if (bytes !== undefined) {
+      out.set(bytes, at);
+      at += bytes.length;
+    } else at += out.write(line.text, at);
+    out[at++] = LF;
+  }
+  return out;
+}
+
+/**
+ * Tracks the lines sent on one connection and attributes the answers read back to them. Holds
+ * no socket: `send` returns the bytes to write, `push` takes the bytes read. Empty answer lines
+ * are skipped, a CR before an LF is dropped, and a finished event with no line waiting for it
+ * (an answer to nothing sent) is ignored. Answers are read as bytes: a finished event with no
+ * detections before it (most lines) becomes no string at all.
+ *
+ * @example
+ * ```ts
+ * const reader = new AnswerReader<{ text: string }>((item, detections) => console.log(item.text, detections));
+ * for (const piece of reader.send([{ text: "GET http://fakess123.nu/" }])) socket.write(piece); // the line's UTF-8 and an LF
+ * reader.push(new TextEncoder().encode("Category=KL_Malicious_URL|...\nLookupFinished\n"));
+ * // logs: GET http://fakess123.nu/ [ "Category=KL_Malicious_URL|..." ]
+ * ```
+ */
 export class AnswerReader<T extends SentLine> {
   readonly #onAnswer: OnAnswer<T>;
   /** Lines sent, the answered ones before `#head`. */
@@ -102,28 +141,46 @@ export class AnswerReader<T extends SentLine> {
   }
 
   /**
-   * Records `batch` as sent, in order, and returns the bytes to write for it: each line and an
-   * LF. A line's `bytes` are copied as they are; only a line without them is encoded.
+   * Records `batch` as sent, in order, and returns the bytes to write for it, in pieces to write
+   * one after the other: each line and an LF. Lines that lie back to back in one chunk of the
+   * input, each followed by its LF there, are one view of that chunk; the others are copied (their
+   * `bytes`) or encoded (their `text`) into one buffer per run of them.
    */
-  send(batch: readonly T[]): Uint8Array {
-    let size = 0;
-    for (const item of batch) size += (item.bytes?.length ?? Buffer.byteLength(item.text)) + 1;
-    const payload = Buffer.allocUnsafe(size);
-    let at = 0;
+  send(batch: readonly T[]): Uint8Array[] {
+    const pieces: Uint8Array[] = [];
+    let chunk: Uint8Array | undefined;
+    let runStart = 0;
+    let runEnd = 0;
+    let loose: T[] = [];
     for (const item of batch) {
       this.#sent.push(item);
-      const bytes = item.bytes;
-      if (bytes !== undefined) {
-        payload.set(bytes, at);
-        at += bytes.length;
-      } else at += payload.write(item.text, at);
-      payload[at++] = LF;
+      const { chunk: from, start, end } = item;
+      if (from === undefined || start === undefined || end === undefined || from[end] !== LF) {
+        if (chunk !== undefined) pieces.push(chunk.subarray(runStart, runEnd + 1));
+        chunk = undefined;
+        loose.push(item);
+        continue;
+      }
+      if (from === chunk && start === runEnd + 1) {
+        runEnd = end;
+        continue;
+      }
+      if (chunk !== undefined) pieces.push(chunk.subarray(runStart, runEnd + 1));
+      if (loose.length > 0) {
+        pieces.push(encodeLines(loose));
+        loose = [];
+      }
+      chunk = from;
+      runStart = start;
+      runEnd = end;
     }
+    if (chunk !== undefined) pieces.push(chunk.subarray(runStart, runEnd + 1));
+    if (loose.length > 0) pieces.push(encodeLines(loose));
     if (this.#head > COMPACT_AFTER && this.#head * 2 > this.#sent.length) {
       this.#sent.splice(0, this.#head);
       this.#head = 0;
     }
-    return payload;
+    return pieces;
   }
 
   /**

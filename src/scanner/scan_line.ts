@@ -36,4 +36,16 @@ export class ScanLine implements ScanItem {
   get bytes(): Uint8Array | undefined {
     return this.#split.bytes;
   }
+
+  get chunk(): Uint8Array | undefined {
+    return this.#split.chunk;
+  }
+
+  get start(): number | undefined {
+    return this.#split.start;
+  }
+
+  get end(): number | undefined {
+    return this.#split.end;
+  }
 }

@@ -101,7 +101,7 @@ export class ScanSession<T extends SentLine & object> {
     const next = queue.next(window - inFlightNow, this.#epoch);
     switch (next.kind) {
       case "send":
-        this.#socket.write(this.#reader.send(next.items));
+        for (const piece of this.#reader.send(next.items)) this.#socket.write(piece);
         return;
       case "isolated":
         // A suspect is alone in flight: nothing else goes out until it is answered or given up.

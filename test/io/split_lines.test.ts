@@ -109,6 +109,8 @@ describe("splitLines() with keepBytes", () => {
         if (line.bytes !== undefined) {
           withBytes++;
           expect(line.bytes).toEqual(enc.encode(line.text));
+          // The same bytes as a range of the chunk (what follows them there, the sender checks).
+          expect(line.chunk!.subarray(line.start, line.end)).toEqual(line.bytes);
         }
         const { text, lineNo, problem, cut } = line;
         lines.push({ text, lineNo, ...(problem === undefined ? {} : { problem }), ...(cut === undefined ? {} : { cut }) });

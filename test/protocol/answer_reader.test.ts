@@ -7,6 +7,8 @@ interface Line {
 }
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+/** What `send` returns, written one piece after the other, as text. */
+const written = (pieces: readonly Uint8Array[]): string => pieces.map((p) => new TextDecoder().decode(p)).join("");
 
 /** A reader that records each answer as `[line text, detections, sent_events]`. */
 function recordingReader(): { reader: AnswerReader<Line>; answers: [string, readonly string[], number][] } {
@@ -19,7 +21,7 @@ describe("AnswerReader", () => {
   test("send returns each line with its LF and counts it as unanswered", () => {
     const { reader } = recordingReader();
     const a = { text: "a" };
-    expect(new TextDecoder().decode(reader.send([a, { text: "b c é" }]))).toBe("a\nb c é\n");
+    expect(written(reader.send([a, { text: "b c é" }]))).toBe("a\nb c é\n");
     expect(reader.unansweredCount).toBe(2);
     expect(reader.oldest).toBe(a);
   });
@@ -29,8 +31,43 @@ describe("AnswerReader", () => {
     // The bytes win: `text` is not read when they are there (a scan line decodes it only if asked).
     const withBytes = { get text(): string { throw new Error("text read"); }, bytes: bytes("bytes é") };
     const sent = reader.send([withBytes, { text: "text ü" }, { text: "", bytes: new Uint8Array(0) }]);
-    expect(new TextDecoder().decode(sent)).toBe("bytes é\ntext ü\n\n");
+    expect(sent).toHaveLength(1);
+    expect(written(sent)).toBe("bytes é\ntext ü\n\n");
     expect(reader.unansweredCount).toBe(3);
+  });
+
+  test("send writes lines back to back in one chunk, each with its LF there, as one view of it", () => {
+    const { reader } = recordingReader();
+    const chunk = bytes("one\ntwo\r\nthree\nfour\nfive");
+    const other = bytes("six\n");
+    // `text` must not be read for lines given by range.
+    const at = (from: Uint8Array, start: number, end: number) => ({
+      get text(): string {
+        throw new Error("text read");
+      },
+      bytes: from.subarray(start, end),
+      chunk: from,
+      start,
+      end,
+    });
+    const lines = [
+      at(chunk, 0, 3), // one: LF after it
+      at(chunk, 4, 7), // two: a CR after it, not an LF: copied
+      at(chunk, 9, 14), // three
+      at(chunk, 15, 19), // four, back to back with three
+      at(chunk, 20, 24), // five: no LF after it: copied
+      at(other, 0, 3), // six: another chunk
+      { text: "seven" },
+    ];
+    const sent = reader.send(lines);
+    expect(written(sent)).toBe("one\ntwo\nthree\nfour\nfive\nsix\nseven\n");
+    expect(sent.map((p) => new TextDecoder().decode(p))).toEqual(["one\n", "two\n", "three\nfour\n", "five\n", "six\n", "seven\n"]);
+    // The runs are views of their chunk, not copies.
+    expect(sent[0]!.buffer).toBe(chunk.buffer);
+    expect(sent[2]!.buffer).toBe(chunk.buffer);
+    expect(sent[4]!.buffer).toBe(other.buffer);
+    expect(reader.unansweredCount).toBe(7);
+    expect(reader.unanswered()).toEqual(lines);
   });
 
   test("attributes detections to the oldest unanswered line, in sending order", () => {
