@@ -21,6 +21,7 @@ const BENCHES: readonly { name: string; file: string; args: (string | undefined)
   { name: "throughput", file: "service_throughput.ts", args: ["--seconds", argValue("seconds")] },
   { name: "cpu", file: "service_cpu.ts", args: ["--seconds", argValue("seconds"), "--baseline", argValue("baseline")] },
   { name: "scan", file: "scan_end_to_end.ts", args: ["--size", argValue("size")] },
+  { name: "scancpu", file: "scanner_cpu.ts", args: ["--baseline", argValue("baseline")] },
   { name: "feeds", file: "feed_load.ts", args: [] },
   { name: "refresh", file: "feed_refresh.ts", args: ["--seconds", argValue("seconds")] },
   { name: "profile", file: "service_profile.ts", args: ["--seconds", argValue("seconds")] },
