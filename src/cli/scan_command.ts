@@ -158,7 +158,8 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
   const progress = new ProgressMeter({ files: files.length + (readStdin ? 1 : 0), bytes: totalBytes, now: Date.now });
   const binary = values.binary === true;
 
-  async function* items(): AsyncGenerator<ScanItem> {
+  // A batch per chunk read: a promise per line cost more than sending it.
+  async function* items(): AsyncGenerator<ScanItem | ScanItem[]> {
     let n = 0;
     for (const line of singleLines) yield { source: "<command line>", line: ++n, text: line };
     // 1 MiB reads: a window of lines then mostly lies in one chunk and goes out as one view of it
@@ -180,6 +181,7 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
       let lineNo = 0;
       try {
         for await (const lines of readLines(progress.countBytes(source), name, { binary })) {
+          const batch: ScanItem[] = [];
           for (const split of lines) {
             const { lineNo: no, cut, bytes } = split;
             lineNo = no;
@@ -189,8 +191,9 @@ export async function scanCommand(argv: string[], io: CliIo): Promise<number> {
             // An empty line is no event for the service (it sends no answer): do not send it.
             // Its bytes when it has them: reading `text` would decode it.
             if ((bytes ?? split.text).length === 0) continue;
-            yield new ScanLine(shown, split);
+            batch.push(new ScanLine(shown, split));
           }
+          if (batch.length > 0) yield batch;
         }
       } catch (error) {
         skippedInputs++;

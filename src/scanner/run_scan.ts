@@ -90,7 +90,8 @@ export class ServiceUnreachableError extends Error {
 }
 
 /**
- * Sends every item of `items` and waits for every answer.
+ * Sends every item of `items` and waits for every answer. `items` may yield lines one at a time
+ * or in batches (arrays, in order): a batch per chunk read saves a promise per line.
  *
  * @example
  * ```ts
@@ -101,7 +102,7 @@ export class ServiceUnreachableError extends Error {
  * ```
  */
 export function runScan(
-  items: AsyncIterable<ScanItem>,
+  items: AsyncIterable<ScanItem | readonly ScanItem[]>,
   deps: ScanDeps,
   options: ScanOptions,
   callbacks: ScanCallbacks,
@@ -116,7 +117,7 @@ export function runScan(
  * Each connection's own state is a `ScanSession`.
  */
 class ScanRun {
-  readonly #iterator: AsyncIterator<ScanItem>;
+  readonly #iterator: AsyncIterator<ScanItem | readonly ScanItem[]>;
   readonly #deps: ScanDeps;
   readonly #options: ScanOptions;
   readonly #signal: AbortSignal | undefined;
@@ -132,7 +133,7 @@ class ScanRun {
   #reconnects = 0;
   #failure: string | undefined;
 
-  constructor(items: AsyncIterable<ScanItem>, deps: ScanDeps, options: ScanOptions, callbacks: ScanCallbacks, signal?: AbortSignal) {
+  constructor(items: AsyncIterable<ScanItem | readonly ScanItem[]>, deps: ScanDeps, options: ScanOptions, callbacks: ScanCallbacks, signal?: AbortSignal) {
     this.#iterator = items[Symbol.asyncIterator]();
     this.#deps = deps;
     this.#options = options;
@@ -189,6 +190,7 @@ class ScanRun {
     while (this.#queue.needsInput) {
       const next = await this.#iterator.next();
       if (next.done) this.#queue.end();
+      else if (isBatch(next.value)) for (const item of next.value) this.#queue.add(item);
       else this.#queue.add(next.value);
     }
   }
@@ -252,4 +254,8 @@ class ScanRun {
     }
     return proving;
   }
+}
+
+function isBatch(value: ScanItem | readonly ScanItem[]): value is readonly ScanItem[] {
+  return Array.isArray(value);
 }

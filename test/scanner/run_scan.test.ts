@@ -37,6 +37,25 @@ describe("runScan()", () => {
     expect({ ...outcome, logs }).toEqual({ sent: 3, detections: 3, failed: 0, complete: true, reconnects: 0, logs: [] });
   });
 
+  test("takes its input in batches too: every line of every batch sent once and answered, in the batches' order", async () => {
+    await using service = await startTestService();
+    const done: number[] = [];
+    async function* batches(): AsyncGenerator<ScanItem | ScanItem[]> {
+      yield { source: "single", line: 0, text: "line 0 src=192.0.2.0" };
+      for (let b = 0; b < 20; b++) yield Array.from({ length: 1000 }, (_, i) => ({ source: "batch.log", line: b * 1000 + i + 1, text: `line ${b * 1000 + i + 1} ${i === 0 ? "src=192.0.2.0" : "nothing"}` }));
+      yield [];
+    }
+    const outcome = await runScan(
+      batches(),
+      { targets: [{ name: "127.0.0.1", connect: () => createConnection({ port: service.port, host: "127.0.0.1" }) }], now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) },
+      { connections: 1, window: 256, replyBack: true, connectionTimeoutMs: 10_000, replyTimeoutMs: 60_000 },
+      { onLineDone: (item) => done.push(item.line) },
+    );
+    expect(outcome).toEqual({ sent: 20_001, detections: 21, failed: 0, complete: true, reconnects: 0 });
+    // One connection answers in sending order: the lines in input order.
+    expect(done).toEqual(Array.from({ length: 20_001 }, (_, i) => i));
+  });
+
   test("finishes when the reader pauses between bursts (connections that woke to nothing are woken again)", async () => {
     await using service = await startTestService();
     const done: number[] = [];
