@@ -4,12 +4,13 @@
  * docs/performance.md) or a skip message when ../shared/data is absent.
  *
  * Usage: bun scripts/bench/run_all.ts [--only name,name] [--size 1g] [--seconds 10] [--values 5000000] [--baseline DIR]
- *   names: matching, eventpath, throughput, cpu, scan, feeds, refresh, profile, retroscan, workers
+ *   names: matching, eventpath, throughput, cpu, scan, feeds, refresh, profile, retroscan, workers, scancpu
  *   --size goes to the scan benchmark, --seconds to throughput, cpu, refresh, profile and retroscan,
  *   --values (stored values of the retro run) to retroscan, --baseline (a tree of an earlier
  *   commit: `git archive <rev> | tar -x -C DIR` with node_modules linked) to eventpath and cpu,
  *   which then print the baseline's figures beside this tree's and the ratio; without it they
- *   print this tree's figures only and say so. workers takes --seconds and --size.
+ *   print this tree's figures only and say so. workers takes --seconds and --size; scancpu
+ *   takes --baseline too (scanner CPU per million lines, this tree against DIR).
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
