@@ -269,6 +269,9 @@ export class RetroStore {
       const event: SqlValue[] = [];
       let keys: DayKeys | undefined;
       let keysDay = Number.NaN;
+      // Keys held over all remembered days: read again only when the day changes (a new day's
+      // keys may be loaded and an old day's let go), then counted up as keys are added.
+      let held = 0;
       for (let i = from; i < to; i++) {
         const o = i * NUMS_PER_VALUE;
         const code = nums[o]!;
@@ -276,6 +279,7 @@ export class RetroStore {
         if (day !== keysDay) {
           keys = this.#keysOf(day);
           keysDay = day;
+          held = this.#keysHeld();
         }
         const value = values[i]!;
         const id = keys!.get(code, value);
@@ -283,11 +287,12 @@ export class RetroStore {
           this.#pending.add(id, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
           continue;
         }
-        if (this.#keysHeld() >= this.#maxKeys) {
+        if (held >= this.#maxKeys) {
           this.#droppedForKeys++;
           continue;
         }
         keys!.set(code, value, next);
+        held++;
         const e = nums[o + 6]! * 3;
         seen.push(next, code, value, day, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
         event.push(next, events[e]!, rules[nums[o + 5]!]!, events[e + 1]!, events[e + 2]!);
