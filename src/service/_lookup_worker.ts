@@ -212,10 +212,8 @@ async function begin(message: WorkerStart): Promise<void> {
 
 async function stop(): Promise<void> {
   if (reportTimer !== undefined) clearInterval(reportTimer);
-  connections?.stopAccepting();
-  const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-  await connections?.drain();
-  await closed;
+  // Both are set once the start got as far as listening.
+  if (connections !== undefined && server !== undefined) await connections.shutDown(server);
   report();
   post({ type: "stopped" });
 }

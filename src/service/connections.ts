@@ -153,6 +153,17 @@ export class Connections {
   }
 
   /**
+   * Stops accepting, closes `listener` (the server whose connections these are) and drains
+   * (see {@link drain}); resolves once the listener is closed and every connection has ended.
+   */
+  async shutDown(listener: { close(callback: () => void): unknown }): Promise<void> {
+    this.stopAccepting();
+    const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+    await this.drain();
+    await closed;
+  }
+
+  /**
    * The stop sequence: connections without a session close now; each session closes once it
    * holds no partial line and no unwritten answer; at StopDrainTimeout the rest are closed and
    * their partial lines counted as dropped. Clients that never close their side (SIEM

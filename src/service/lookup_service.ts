@@ -488,10 +488,7 @@ async function inProcessFront(
     address,
     gauges: () => ({ active: pool.active, waiting: pool.waiting, limit: pool.limit, open: connections.open }),
     stop: async () => {
-      connections.stopAccepting();
-      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await connections.drain();
-      await listenerClosed;
+      await connections.shutDown(server);
       if (socketPath !== undefined) await unlink(socketPath).catch(() => {});
     },
   };
