@@ -276,6 +276,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         ready: !closing,
         feeds: remote === undefined ? live.state.feeds : live.state.feeds.map((f) => withDownload(f, remote, live.state.uncopied.has(f.name))),
         gauges: front.gauges(),
+        scanners,
         max: limits.max,
         counters,
         eps: eps.rates(),
@@ -554,6 +555,8 @@ interface StatusSources {
   readonly feeds: readonly FeedStatus[];
   /** Connections being served, waiting, the scanner limit and open in all. */
   readonly gauges: { active: number; waiting: number; limit: number; open: number };
+  /** Scanner slots of the service (ScannersCount − 1, at least 1); the rest is kept for the probe. */
+  readonly scanners: number;
   /** MaxConnections in effect. */
   readonly max: number;
   readonly counters: ServiceCounters;
@@ -573,7 +576,7 @@ function statusOf(s: StatusSources): ServiceStatus {
     uptimeSeconds: s.uptimeSeconds,
     ready: s.ready,
     feeds: s.feeds,
-    connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: s.config.service.scannersCount - Math.max(1, s.config.service.scannersCount - 1), open: pool.open, max: s.max, refused: counters.refused, idleClosed: counters.evicted, proxyRefused: counters.proxyRefused },
+    connections: { active: pool.active, waiting: pool.waiting, limit: pool.limit, reservedForProbe: s.config.service.scannersCount - s.scanners, open: pool.open, max: s.max, refused: counters.refused, idleClosed: counters.evicted, proxyRefused: counters.proxyRefused },
     events: { total: counters.events, detections: counters.eventsWithDetections, suppressed: counters.suppressed, dropped: counters.dropped + (sink?.dropped ?? 0), cut: counters.cut, slow: counters.slow },
     detectionsByCategory: Object.fromEntries(counters.byCategory),
     eps: s.eps,
