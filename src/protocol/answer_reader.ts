@@ -10,22 +10,6 @@ import { Buffer } from "node:buffer";
 /** The marker of a finished event: a line holding it ends the answers to one sent line. */
 export const FINISHED_MARK = "LookupFinished";
 
-const SENT_EVENTS = /sent_events=(\d+)/;
-
-/**
- * `sent_events=N` of a finished event (the detections the service sent for that line); 0 when
- * the event's format does not carry it.
- *
- * @example
- * ```ts
- * sentEvents("alert=LookupFinished sent_events=3 total=KL_Malicious_URL:3;"); // 3
- * ```
- */
-export function sentEvents(finishedLine: string): number {
-  const match = SENT_EVENTS.exec(finishedLine);
-  return match ? Number(match[1]) : 0;
-}
-
 /** A line the reader can send: its text, without the LF. */
 export interface SentLine {
   readonly text: string;
@@ -43,7 +27,7 @@ export interface SentLine {
 /**
  * Called once per answered line, in sending order: the detection lines received for it (empty
  * and shared when there were none; otherwise the array is the callee's) and the finished event's
- * `sent_events=N` (as {@link sentEvents} reads it from the line).
+ * `sent_events=N`: the number after its first `sent_events=` followed by a digit, 0 when it has none.
  */
 export type OnAnswer<T> = (item: T, detections: readonly string[], sentEvents: number) => void;
 
@@ -59,8 +43,8 @@ const EXACT_DIGITS = 15;
 const NO_DETECTIONS: readonly string[] = Object.freeze([]);
 
 /**
- * The `sent_events=N` of the finished line `bytes[start, end)`, as {@link sentEvents} reads it
- * from its text (the first `sent_events=` followed by a digit), without making the text.
+ * The `sent_events=N` of the finished line `bytes[start, end)`: the digits after its first
+ * `sent_events=` followed by a digit, 0 when it has none; read without making the line's text.
  */
 function sentEventsIn(bytes: Buffer, start: number, end: number): number {
   for (let at = bytes.indexOf(SENT_EVENTS_BYTES, start); at >= 0 && at + SENT_EVENTS_BYTES.length < end; at = bytes.indexOf(SENT_EVENTS_BYTES, at + 1)) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { AnswerReader, sentEvents } from "../../src/protocol/answer_reader.ts";
+import { AnswerReader } from "../../src/protocol/answer_reader.ts";
 import { prng } from "../_support/child_processes.ts";
 
 interface Line {
@@ -150,16 +150,26 @@ describe("AnswerReader", () => {
   });
 });
 
-describe("sentEvents", () => {
+describe("sent_events of a finished line", () => {
   const cases: [string, number][] = [
     [" alert=LookupFinished sent_events=3 total=KL_Malicious_URL:3;", 3],
     ["LookupFinished", 0],
     ['{"alert":"LookupFinished","sent_events=12"}', 12],
+    ["LookupFinished sent_events= sent_events=7", 7],
   ];
   test.each(cases)("%p → %p", (line, count) => {
-    expect(sentEvents(line)).toBe(count);
+    const { reader, answers } = recordingReader();
+    reader.send([{ text: "a" }]);
+    reader.push(bytes(`${line}\n`));
+    expect(answers).toEqual([["a", [], count]]);
   });
 });
+
+/** `sent_events=N` read with a regex from a line's text, as the text reader did. */
+function sentEvents(finishedLine: string): number {
+  const match = /sent_events=(\d+)/.exec(finishedLine);
+  return match ? Number(match[1]) : 0;
+}
 
 /**
  * The reader as it was before it worked on bytes (decode the stream, split the text, test each
