@@ -120,7 +120,8 @@ export class RetroScan {
   #pruned = { rows: 0, days: 0 };
   #stats: { at: number; value: StoreStats } | undefined;
   #running: Promise<RetroRunResult | undefined> | undefined;
-  #next: { changes: IndicatorChanges; view: RetroView } | undefined;
+  /** The change waiting for a run, and how to answer its caller. */
+  #next: { changes: IndicatorChanges; view: RetroView; resolve: (result: RetroRunResult | undefined | Promise<RetroRunResult | undefined>) => void } | undefined;
   #runs = 0;
   #hits = 0;
   #lastRun: RetroRunStatus | undefined;
@@ -183,19 +184,26 @@ export class RetroScan {
 
   /**
    * The feeds in use changed to `view`, loaded with `changes`: runs them against the stored
-   * values (after the run in progress, if any; a newer change replaces one still waiting).
-   * Resolves with the result, or undefined when RetroScan is off or the run failed.
+   * values (after the run in progress, if any; a newer change replaces one still waiting, and
+   * its run answers both: it compares with the last finished run, so it covers what the replaced
+   * one added). Resolves with the result, or undefined when RetroScan is off or the run failed.
    */
   feedsChanged(changes: IndicatorChanges, view: RetroView): Promise<RetroRunResult | undefined> {
     if (this.#store === undefined) return Promise.resolve(undefined);
-    this.#next = { changes, view };
+    // The first load on a new database is the baseline: nothing in it is new, and a load that
+    // comes before its (empty) run has finished must be compared with it, not with nothing.
+    this.#baseline ??= changes.fingerprints;
+    const answer = Promise.withResolvers<RetroRunResult | undefined>();
+    const replaced = this.#next;
+    this.#next = { changes, view, resolve: answer.resolve };
+    replaced?.resolve(answer.promise);
     const previous = this.#running ?? Promise.resolve(undefined);
     const run = previous.then(() => this.#runNext());
     this.#running = run;
     void run.finally(() => {
       if (this.#running === run) this.#running = undefined;
     });
-    return run;
+    return answer.promise;
   }
 
   status(): RetroScanStatus {
@@ -276,6 +284,8 @@ export class RetroScan {
 
   /** Waits for a run in progress, flushes and closes the database. */
   async close(): Promise<void> {
+    // A change still waiting is not run: it runs at the next start (its baseline was not saved).
+    this.#next?.resolve(undefined);
     this.#next = undefined;
     this.#closing = true;
     await this.#running;
@@ -328,9 +338,15 @@ export class RetroScan {
   async #runNext(): Promise<RetroRunResult | undefined> {
     const next = this.#next;
     this.#next = undefined;
+    if (next === undefined) return undefined;
+    const result = await this.#run(next.changes, next.view);
+    next.resolve(result);
+    return result;
+  }
+
+  async #run(changes: IndicatorChanges, view: RetroView): Promise<RetroRunResult | undefined> {
     const store = this.#store;
-    if (next === undefined || store === undefined) return undefined;
-    const { changes, view } = next;
+    if (store === undefined) return undefined;
     const started = this.#deps.now();
     const templates = this.#templates(view);
     try {

@@ -71,6 +71,23 @@ describe("RetroScan", () => {
     expect(logs.filter((l) => l.startsWith("alert") || l.startsWith("error"))).toEqual([]);
   });
 
+  test("a reload before the first load's run has finished compares with the first load, not with nothing", async () => {
+    const sent: string[] = [];
+    const logs: string[] = [];
+    const retro = await RetroScan.start(settings(), config, deps(sent, logs));
+    const at = Date.UTC(2026, 11, 4, 11);
+    retro.retain([{ slot: 0, type: "DOMAIN", value: "www.late.example" }], "event", "default", SLOTS, "10.0.0.1", at);
+    // Both loads are handed over before either run is awaited (a reload right after start).
+    const base = load(retro, ["before.example"]);
+    const firstRun = retro.feedsChanged(base.changes, base.view);
+    const next = load(retro, ["before.example", "late.example"]);
+    const secondRun = retro.feedsChanged(next.changes, next.view);
+    const results = await Promise.all([firstRun, secondRun]);
+    await retro.close();
+    expect(results[1]).toMatchObject({ indicators: 1, hits: 1 });
+    expect(sent).toEqual([expect.stringContaining("late.example")]);
+  });
+
   test("values over the batch limit are dropped and counted; the rest are stored", async () => {
     const s = { ...settings(), batchLimit: 4 };
     const retro = await RetroScan.start(s, config, deps([], []));
