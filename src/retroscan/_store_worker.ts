@@ -58,6 +58,7 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
       let added = 0;
       const store = opened();
       for (let i = 0; i < columns.n; i += ROWS_PER_TRANSACTION) added += store.writeColumns(columns, i, Math.min(columns.n, i + ROWS_PER_TRANSACTION));
+      store.addCounts(columns);
       if (store.pendingCounts >= MAX_PENDING_COUNTS || Date.now() - countsAt >= COUNTS_EVERY_MS) {
         store.applyCounts();
         countsAt = Date.now();

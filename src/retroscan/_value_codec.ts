@@ -11,14 +11,24 @@
  */
 import { STORED_TYPES, type StoredColumns, type StoredValue } from "./retro_store.ts";
 
-/** Numbers per value in {@link StoredColumns.nums}: type code, day, count, firstAt, lastAt, rule index, event index. */
-export const NUMS_PER_VALUE = 7;
+/**
+ * Numbers per value in {@link StoredColumns.nums}: type code, day, count, firstAt, lastAt, rule
+ * index, event index, handle (-1: none).
+ */
+export const NUMS_PER_VALUE = 8;
+/** Numbers per count in {@link StoredColumns.counts}: handle, count, firstAt, lastAt. */
+export const NUMS_PER_COUNT = 4;
 
 /** {@link StoredColumns} as sent to the writer: flat, strings and numbers only. */
 export interface EncodedValues {
   readonly n: number;
-  /** {@link UNITS_PER_VALUE} 15-bit units per value: type code, rule index, event index (2), day (2), count (2), firstAt (3), lastAt (3). */
+  /** {@link UNITS_PER_VALUE} 15-bit units per value: type code, rule index, event index (2), day (2), count (2), firstAt (3), lastAt (3), handle + 1 (3). */
   readonly nums: string;
+  /** {@link UNITS_PER_COUNT} units per count of a value handed over before: handle (3), count (2), firstAt (3), lastAt (3). */
+  readonly counts: string;
+  readonly countCount: number;
+  /** {@link StoredColumns.forgetBelow}. */
+  readonly forgetBelow: number;
   /** The values, joined. */
   readonly values: string;
   /** Per event: Source id, client, excerpt; joined. */
@@ -30,11 +40,13 @@ export interface EncodedValues {
 }
 
 const SEP = "\u001f";
-const UNITS_PER_VALUE = 14;
+const UNITS_PER_VALUE = 17;
+const UNITS_PER_COUNT = 11;
 const UNIT = 32768;
 /** Largest number that fits 2 units; counts beyond are kept at it (a billion events of one value in one flush). */
 const MAX_2 = UNIT * UNIT - 1;
 const utf16 = new TextDecoder("utf-16le");
+const NO_COUNTS = new Float64Array(0);
 
 /** `text` with the field separator replaced (it cannot travel inside a field). */
 function clean(text: string): string {
@@ -90,8 +102,29 @@ export function encodeValues(c: StoredColumns): EncodedValues {
     put(units, u + 6, Math.min(nums[o + 2]!, MAX_2), 2);
     put(units, u + 8, nums[o + 3]!, 3);
     put(units, u + 11, nums[o + 4]!, 3);
+    put(units, u + 14, nums[o + 7]! + 1, 3);
   }
-  return { n: c.n, nums: utf16.decode(units), values: joined(c.values), events: joined(c.events), eventCount: c.events.length / 3, rules: joined(c.rules), ruleCount: c.rules.length };
+  const counts = c.counts ?? NO_COUNTS;
+  const countCount = counts.length / NUMS_PER_COUNT;
+  const countUnits = new Uint16Array(countCount * UNITS_PER_COUNT);
+  for (let i = 0, o = 0, u = 0; i < countCount; i++, o += NUMS_PER_COUNT, u += UNITS_PER_COUNT) {
+    put(countUnits, u, counts[o]!, 3);
+    put(countUnits, u + 3, Math.min(counts[o + 1]!, MAX_2), 2);
+    put(countUnits, u + 5, counts[o + 2]!, 3);
+    put(countUnits, u + 8, counts[o + 3]!, 3);
+  }
+  return {
+    n: c.n,
+    nums: utf16.decode(units),
+    values: joined(c.values),
+    events: joined(c.events),
+    eventCount: c.events.length / 3,
+    rules: joined(c.rules),
+    ruleCount: c.rules.length,
+    counts: countCount === 0 ? "" : utf16.decode(countUnits),
+    countCount,
+    forgetBelow: c.forgetBelow ?? 0,
+  };
 }
 
 /** The columns of {@link encodeValues}; throws a TypeError on what it did not write. */
@@ -107,8 +140,17 @@ export function decodeValues(e: EncodedValues): StoredColumns {
     nums[o + 2] = take(text, u + 6, 2);
     nums[o + 3] = take(text, u + 8, 3);
     nums[o + 4] = take(text, u + 11, 3);
+    nums[o + 7] = take(text, u + 14, 3) - 1;
   }
-  return { n: e.n, nums, values: split(e.values, e.n, "values"), events: split(e.events, e.eventCount * 3, "event fields"), rules: split(e.rules, e.ruleCount, "regex names") };
+  if (typeof e.counts !== "string" || e.counts.length !== e.countCount * UNITS_PER_COUNT) throw new TypeError(`RetroScan writer: the ${e.countCount} counts do not decode`);
+  const counts = new Float64Array(e.countCount * NUMS_PER_COUNT);
+  for (let i = 0, o = 0, u = 0; i < e.countCount; i++, o += NUMS_PER_COUNT, u += UNITS_PER_COUNT) {
+    counts[o] = take(e.counts, u, 3);
+    counts[o + 1] = take(e.counts, u + 3, 2);
+    counts[o + 2] = take(e.counts, u + 5, 3);
+    counts[o + 3] = take(e.counts, u + 8, 3);
+  }
+  return { n: e.n, nums, counts, forgetBelow: e.forgetBelow, values: split(e.values, e.n, "values"), events: split(e.events, e.eventCount * 3, "event fields"), rules: split(e.rules, e.ruleCount, "regex names") };
 }
 
 /** Objects to columns (each value its own event). */
@@ -119,7 +161,7 @@ export function toColumns(values: readonly StoredValue[]): StoredColumns {
   values.forEach((v, i) => {
     let rule = rules.get(v.rule);
     if (rule === undefined) rules.set(v.rule, (rule = rules.size));
-    nums.set([STORED_TYPES.indexOf(v.type), v.day, v.count, v.firstAt, v.lastAt, rule, i], i * NUMS_PER_VALUE);
+    nums.set([STORED_TYPES.indexOf(v.type), v.day, v.count, v.firstAt, v.lastAt, rule, i, -1], i * NUMS_PER_VALUE);
     events.push(v.sourceId, v.client, v.excerpt);
   });
   return { n: values.length, nums, values: values.map((v) => v.value), events, rules: [...rules.keys()] };

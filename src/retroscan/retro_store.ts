@@ -6,8 +6,9 @@
  */
 import { openSqlite, type SqliteDb, type SqliteStatement, type SqlValue } from "../runtime/open_sqlite.ts";
 import { DayKeys } from "./_day_keys.ts";
+import { HandleRows } from "./_handle_rows.ts";
 import { PendingCounts } from "./_pending_counts.ts";
-import { NUMS_PER_VALUE, toColumns } from "./_value_codec.ts";
+import { NUMS_PER_COUNT, NUMS_PER_VALUE, toColumns } from "./_value_codec.ts";
 
 /** Value kinds in the order their codes are stored (the `type` column). */
 export const STORED_TYPES = ["URL", "MD5", "SHA1", "SHA256", "HASH", "IP", "DOMAIN"] as const;
@@ -34,7 +35,12 @@ export interface StoredValue {
 /**
  * Values in columns, as a flush hands them to the writer: per value {@link NUMS_PER_VALUE}
  * numbers in `nums` (type code, day, count, firstAt, lastAt, index into `rules`, index of its
- * event), its text in `values`; per event three strings in `events` (Source id, client, excerpt).
+ * event, handle), its text in `values`; per event three strings in `events` (Source id, client,
+ * excerpt).
+ *
+ * A handle (≥ 0) names a value of the event thread's current day: values handed over before come
+ * back as `counts` for their handle only (handle, count, firstAt, lastAt), not as text again; the
+ * writer notes each handle's row and may forget the handles below `forgetBelow` after this batch.
  */
 export interface StoredColumns {
   readonly n: number;
@@ -42,6 +48,9 @@ export interface StoredColumns {
   readonly values: readonly string[];
   readonly events: readonly string[];
   readonly rules: readonly string[];
+  /** {@link NUMS_PER_COUNT} numbers per count of a value handed over before. */
+  readonly counts?: Float64Array;
+  readonly forgetBelow?: number;
 }
 
 /** A stored row, read back for a retro detection. */
@@ -159,6 +168,8 @@ export class RetroStore {
   readonly #days = new Map<number, DayKeys>();
   /** Count updates of known rows, written by {@link applyCounts}. */
   readonly #pending = new PendingCounts();
+  /** The rows of the event thread's handles (see {@link StoredColumns}). */
+  readonly #handles = new HandleRows();
   readonly #chunk: SqliteStatement;
   readonly #row: SqliteStatement;
   readonly #report: SqliteStatement;
@@ -256,6 +267,7 @@ export class RetroStore {
     } catch (error) {
       // Rolled back: the keys noted for its new rows are read again from the table.
       this.#days.clear();
+      this.#handles.clear();
       throw error;
     }
   }
@@ -282,9 +294,11 @@ export class RetroStore {
           held = this.#keysHeld();
         }
         const value = values[i]!;
+        const handle = nums[o + 7]!;
         const id = keys!.get(code, value);
         if (id !== 0) {
           this.#pending.add(id, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
+          if (handle >= 0) this.#handles.set(handle, id);
           continue;
         }
         if (held >= this.#maxKeys) {
@@ -292,6 +306,7 @@ export class RetroStore {
           continue;
         }
         keys!.set(code, value, next);
+        if (handle >= 0) this.#handles.set(handle, next);
         held++;
         const e = nums[o + 6]! * 3;
         seen.push(next, code, value, day, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
@@ -312,6 +327,22 @@ export class RetroStore {
     });
     this.#rows += added;
     return added;
+  }
+
+  /**
+   * Gathers the counts of values handed over before by handle (`c.counts`; a handle whose value
+   * was dropped or whose row is gone counts nowhere), then forgets the handles below
+   * `c.forgetBelow`. Call after {@link writeColumns} of the same batch.
+   */
+  addCounts(c: StoredColumns): void {
+    const counts = c.counts;
+    if (counts !== undefined) {
+      for (let o = 0; o < counts.length; o += NUMS_PER_COUNT) {
+        const id = this.#handles.get(counts[o]!);
+        if (id !== 0) this.#pending.add(id, counts[o + 1]!, counts[o + 2]!, counts[o + 3]!);
+      }
+    }
+    if (c.forgetBelow !== undefined) this.#handles.forgetBelow(c.forgetBelow);
   }
 
   /** New values dropped since the last call because the writer's key memory was full (`key_memory`). */

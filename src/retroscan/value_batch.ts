@@ -4,7 +4,13 @@
  * hands to the writer thread. Over the limit, new values are dropped and counted, never silently.
  */
 import { dayOf, STORED_TYPES, type StoredColumns, type StoredType, type StoredValue } from "./retro_store.ts";
-import { encodeValues, fromColumns, NUMS_PER_VALUE, type EncodedValues } from "./_value_codec.ts";
+import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type EncodedValues } from "./_value_codec.ts";
+
+/**
+ * Values of one day the batch remembers at most (their text, in a Map: ~100 bytes each); past it
+ * it starts over, and the values it forgot travel once more with their text when seen again.
+ */
+const MAX_KNOWN = 1 << 18;
 
 /** A typed value the service extracted, and the regex slot that produced it. */
 export interface RetainedValue {
@@ -54,16 +60,29 @@ export interface ValueBatchOptions {
 export class ValueBatch {
   #options: ValueBatchOptions;
   /**
-   * Per type code: value → index, for values of {@link #day}. JSC's own string hash (computed in
-   * native code, kept with the string) beats any hash computed in JavaScript here: the service's
-   * profile had a 32-bit FNV over the value's characters at 13 % of the event thread, a Map per
-   * type is a few %. The maps are cleared, not replaced, at each flush (16,384 values at most:
-   * they stay small).
+   * Per type code: value → handle, for the values of {@link #day} handed over this generation
+   * (written, or pending in this batch). Kept across flushes, so a value seen again travels as a
+   * count for its handle: no excerpt, no text, no key lookup in the writer. JSC's own string hash
+   * (computed in native code, kept with the string) beats any hash computed in JavaScript here:
+   * the service's profile had a 32-bit FNV over the value's characters at 13 % of the event
+   * thread, a Map per type is a few %.
    */
-  readonly #maps: Map<string, number>[] = STORED_TYPES.map(() => new Map<string, number>());
-  /** The day of the batch's first value. */
+  readonly #known: Map<string, number>[] = STORED_TYPES.map(() => new Map<string, number>());
+  /** The day of the known values: the latest day seen. */
   #day = -1;
-  /** The same maps for values of other days (events around midnight). */
+  /** The first handle of this generation; handles below it were given before a new day or a full memory. */
+  #first = 0;
+  #nextHandle = 0;
+  /** Per handle of this generation (`handle - #first`): its value's index in this batch, -1 once handed over. */
+  #entryOf = new Int32Array(1024);
+  /** Per handle of this generation: count, firstAt, lastAt since the last flush (count 0: none). */
+  #sums = new Float64Array(3 * 1024);
+  /** Handles of this generation with a count since the last flush. */
+  #dirty = new Int32Array(1024);
+  #dirtyN = 0;
+  /** Counts of an earlier generation not handed over yet (handle, count, firstAt, lastAt). */
+  #carried: number[] = [];
+  /** Value → index in this batch, per type, for events of days before {@link #day} (late events): no handles. */
   #otherDays = new Map<number, Map<string, number>[]>();
   /** {@link NUMS_PER_VALUE} numbers per value, in columns as the writer takes them. */
   #nums = new Float64Array(NUMS_PER_VALUE * 1024);
@@ -85,8 +104,9 @@ export class ValueBatch {
     this.#options = options;
   }
 
+  /** New values and counts of known ones waiting for the next flush. */
   get size(): number {
-    return this.#n;
+    return this.#n + this.#dirtyN + this.#carried.length / NUMS_PER_COUNT;
   }
 
   /**
@@ -97,8 +117,9 @@ export class ValueBatch {
   readonly add: RetainValues = (values, event, sourceId, slotNames, client, at) => {
     const { limit, rules, excerptLength } = this.#options;
     const day = dayOf(at);
-    if (this.#n === 0) this.#day = day;
-    const maps = day === this.#day ? this.#maps : this.#mapsOf(day);
+    if (day > this.#day || this.#nextHandle - this.#first >= MAX_KNOWN) this.#newGeneration(Math.max(day, this.#day));
+    const known = day === this.#day;
+    const maps = known ? this.#known : this.#otherDaysOf(day);
     let eventIndex = -1;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
@@ -108,11 +129,14 @@ export class ValueBatch {
       const value = v.value;
       const map = maps[code]!;
       const found = map.get(value);
-      const nums = this.#nums;
       if (found !== undefined) {
-        const o = found * NUMS_PER_VALUE;
-        nums[o + 2]!++;
-        if (at > nums[o + 4]!) nums[o + 4] = at;
+        const entry = known ? this.#entryOf[found - this.#first]! : found;
+        if (entry >= 0) {
+          const o = entry * NUMS_PER_VALUE;
+          const nums = this.#nums;
+          nums[o + 2]!++;
+          if (at > nums[o + 4]!) nums[o + 4] = at;
+        } else this.#count(found - this.#first, at);
         continue;
       }
       const n = this.#n;
@@ -126,14 +150,22 @@ export class ValueBatch {
       }
       let ruleIndex = this.#ruleIndex.get(rule);
       if (ruleIndex === undefined) {
-        ruleIndex = this.#rules.length;
+        ruleIndex = this.#ruleIndex.size;
         this.#ruleIndex.set(rule, ruleIndex);
         this.#rules.push(rule);
       }
-      map.set(value, n);
-      if ((n + 1) * NUMS_PER_VALUE > nums.length) {
-        this.#nums = new Float64Array(nums.length * 2);
-        this.#nums.set(nums);
+      let handle = -1;
+      if (known) {
+        handle = this.#nextHandle++;
+        const k = handle - this.#first;
+        if (k >= this.#entryOf.length) this.#growHandles();
+        this.#entryOf[k] = n;
+        map.set(value, handle);
+      } else map.set(value, n);
+      if ((n + 1) * NUMS_PER_VALUE > this.#nums.length) {
+        const nums = new Float64Array(this.#nums.length * 2);
+        nums.set(this.#nums);
+        this.#nums = nums;
       }
       const o = n * NUMS_PER_VALUE;
       const out = this.#nums;
@@ -144,11 +176,71 @@ export class ValueBatch {
       out[o + 4] = at;
       out[o + 5] = ruleIndex;
       out[o + 6] = eventIndex;
+      out[o + 7] = handle;
       this.#values.push(value);
       this.#n = n + 1;
-      if (n === 0 || n + 1 === limit >>> 1 || n + 1 === this.#options.flushSize) this.#options.onPending();
+      this.#pendingGrew(true);
     }
   };
+
+  /** One more event of the handed-over value with handle `#first + k`. */
+  #count(k: number, at: number): void {
+    const sums = this.#sums;
+    const o = 3 * k;
+    if (sums[o] === 0) {
+      sums[o + 1] = at;
+      sums[o + 2] = at;
+      if (this.#dirtyN === this.#dirty.length) {
+        const dirty = new Int32Array(this.#dirty.length * 2);
+        dirty.set(this.#dirty);
+        this.#dirty = dirty;
+      }
+      this.#dirty[this.#dirtyN++] = k;
+      this.#pendingGrew(false);
+    } else {
+      if (at < sums[o + 1]!) sums[o + 1] = at;
+      if (at > sums[o + 2]!) sums[o + 2] = at;
+    }
+    sums[o]!++;
+  }
+
+  /**
+   * Asks for a flush when the batch goes from empty to not, when it holds a flush's worth, and
+   * when a new value makes it half full (`size` grows by one at a time, so each is seen once).
+   */
+  #pendingGrew(newValue: boolean): void {
+    const size = this.size;
+    if (size === 1 || size === this.#options.flushSize || (newValue && this.#n === this.#options.limit >>> 1)) this.#options.onPending();
+  }
+
+  #growHandles(): void {
+    const entryOf = new Int32Array(this.#entryOf.length * 2);
+    entryOf.set(this.#entryOf);
+    this.#entryOf = entryOf;
+    const sums = new Float64Array(this.#sums.length * 2);
+    sums.set(this.#sums);
+    this.#sums = sums;
+  }
+
+  /**
+   * Starts over with no known values, for `day`: a new day, or the memory of values full. The
+   * counts gathered for this generation's handles are kept to be handed over with the next flush.
+   */
+  #newGeneration(day: number): void {
+    for (let d = 0; d < this.#dirtyN; d++) {
+      const k = this.#dirty[d]!;
+      const o = 3 * k;
+      this.#carried.push(this.#first + k, this.#sums[o]!, this.#sums[o + 1]!, this.#sums[o + 2]!);
+    }
+    this.#dirtyN = 0;
+    this.#entryOf.fill(-1);
+    this.#sums.fill(0);
+    for (const map of this.#known) map.clear();
+    // Values of the old day still in this batch keep their handles: the writer notes them, and
+    // `forgetBelow` lets it drop them once this batch is written.
+    this.#first = this.#nextHandle;
+    this.#day = day;
+  }
 
   /** Everything pending as columns (a copy), leaving the batch empty. */
   takeColumns(): StoredColumns {
@@ -165,13 +257,28 @@ export class ValueBatch {
   }
 
   #columns(): StoredColumns {
-    return { n: this.#n, nums: this.#nums.subarray(0, this.#n * NUMS_PER_VALUE), values: this.#values, events: this.#events, rules: this.#rules };
+    const counts = new Float64Array(this.#carried.length + NUMS_PER_COUNT * this.#dirtyN);
+    counts.set(this.#carried);
+    for (let d = 0, o = this.#carried.length; d < this.#dirtyN; d++, o += NUMS_PER_COUNT) {
+      const k = this.#dirty[d]!;
+      counts[o] = this.#first + k;
+      counts[o + 1] = this.#sums[3 * k]!;
+      counts[o + 2] = this.#sums[3 * k + 1]!;
+      counts[o + 3] = this.#sums[3 * k + 2]!;
+    }
+    return { n: this.#n, nums: this.#nums.subarray(0, this.#n * NUMS_PER_VALUE), values: this.#values, events: this.#events, rules: this.#rules, counts, forgetBelow: this.#first };
   }
 
   #reset(): void {
-    for (const map of this.#maps) map.clear();
+    // The values of this generation are handed over now: their repeats become counts.
+    for (let i = 0, o = 7; i < this.#n; i++, o += NUMS_PER_VALUE) {
+      const handle = this.#nums[o]!;
+      if (handle >= this.#first) this.#entryOf[handle - this.#first] = -1;
+    }
+    for (let d = 0; d < this.#dirtyN; d++) this.#sums[3 * this.#dirty[d]!] = 0;
+    this.#dirtyN = 0;
+    this.#carried = [];
     this.#otherDays = new Map();
-    this.#day = -1;
     this.#n = 0;
     this.#values = [];
     this.#events = [];
@@ -184,7 +291,7 @@ export class ValueBatch {
     return fromColumns(this.takeColumns());
   }
 
-  #mapsOf(day: number): Map<string, number>[] {
+  #otherDaysOf(day: number): Map<string, number>[] {
     let maps = this.#otherDays.get(day);
     if (maps === undefined) this.#otherDays.set(day, (maps = STORED_TYPES.map(() => new Map<string, number>())));
     return maps;

@@ -221,7 +221,87 @@ describe("ValueBatch", () => {
   });
 });
 
+describe("ValueBatch handles: a value handed over once comes back as a count", () => {
+  const slots = ["RE_DOMAIN"];
+  const day = 20_000 * 86_400_000;
+  const domain = (value: string) => ({ slot: 0, type: "DOMAIN" as const, value });
+
+  /** Each take goes through the writer's codec into `s`, as the writer thread does. */
+  function writeTake(s: RetroStore, batch: ValueBatch): void {
+    const columns = decodeValues(encodeValues(batch.takeColumns()));
+    s.writeColumns(columns);
+    s.addCounts(columns);
+  }
+
+  test("repeats after a flush travel as counts for the handle, without text, and add up in the row", async () => {
+    const s = await store();
+    const batch = new ValueBatch({ limit: 10, excerptLength: 5, onPending: () => {} });
+    batch.add([domain("a.example"), domain("b.example")], "first event", "src", slots, "10.0.0.1", day + 1);
+    writeTake(s, batch);
+    batch.add([domain("a.example")], "second", "src", slots, "10.0.0.2", day + 7);
+    batch.add([domain("a.example"), domain("c.example")], "third", "src", slots, "10.0.0.3", day + 3);
+    expect(batch.size).toBe(2);
+    const columns = batch.takeColumns();
+    expect({ n: columns.n, values: columns.values, counts: [...columns.counts!], forgetBelow: columns.forgetBelow }).toEqual({ n: 1, values: ["c.example"], counts: [0, 2, day + 3, day + 7], forgetBelow: 0 });
+    s.writeColumns(columns);
+    s.addCounts(columns);
+    s.applyCounts();
+    expect(s.chunk(0, s.maxId(), 10)).toEqual([[1, 6, "a.example"], [2, 6, "b.example"], [3, 6, "c.example"]]);
+    expect(s.row(1)).toMatchObject({ count: 3, firstAt: day + 1, lastAt: day + 7, excerpt: "first" });
+    expect(batch.takeColumns()).toMatchObject({ n: 0, counts: new Float64Array(0) });
+  });
+
+  test("a new day starts over: the old day's counts go with the next flush, the writer forgets its handles", async () => {
+    const s = await store();
+    const batch = new ValueBatch({ limit: 10, excerptLength: 5, onPending: () => {} });
+    batch.add([domain("a.example")], "first", "src", slots, "10.0.0.1", day);
+    writeTake(s, batch);
+    batch.add([domain("a.example")], "again", "src", slots, "10.0.0.1", day + 9);
+    // Midnight: a.example is new again on the new day (its own row), and the count of the old
+    // day's handle is carried into the same flush.
+    batch.add([domain("a.example")], "next day", "src", slots, "10.0.0.1", day + 86_400_000);
+    const columns = batch.takeColumns();
+    expect({ n: columns.n, counts: [...columns.counts!], forgetBelow: columns.forgetBelow }).toEqual({ n: 1, counts: [0, 1, day + 9, day + 9], forgetBelow: 1 });
+    s.writeColumns(columns);
+    s.addCounts(columns);
+    // A count for a forgotten handle counts nowhere.
+    s.addCounts({ ...columns, n: 0, counts: new Float64Array([0, 100, day, day]) });
+    s.applyCounts();
+    expect([s.row(1)?.count, s.row(2)?.count, s.row(2)?.day]).toEqual([2, 1, 20_001]);
+    // A late event of the old day is a value again (no handle): it adds to its day's row.
+    batch.add([domain("a.example")], "late", "src", slots, "10.0.0.1", day + 10);
+    writeTake(s, batch);
+    s.applyCounts();
+    expect([s.row(1)?.count, s.maxId()]).toEqual([3, 2]);
+  });
+
+  test("a value dropped at the limit gets no handle: its next sighting is new again", () => {
+    const batch = new ValueBatch({ limit: 1, excerptLength: 0, onPending: () => {} });
+    batch.add([domain("a.example"), domain("b.example")], "e", "src", slots, undefined, day);
+    expect(batch.take().map((v) => v.value)).toEqual(["a.example"]);
+    batch.add([domain("b.example"), domain("a.example")], "e", "src", slots, undefined, day);
+    const columns = batch.takeColumns();
+    expect({ values: columns.values, counts: [...columns.counts!], dropped: batch.dropped }).toEqual({ values: ["b.example"], counts: [0, 1, day, day], dropped: 1 });
+  });
+
+  test("asks for a flush when only counts are pending", () => {
+    let pending = 0;
+    const batch = new ValueBatch({ limit: 10, excerptLength: 0, onPending: () => pending++ });
+    batch.add([domain("a.example")], "e", "src", slots, undefined, day);
+    batch.take();
+    batch.add([domain("a.example")], "e", "src", slots, undefined, day);
+    batch.add([domain("a.example")], "e", "src", slots, undefined, day);
+    expect({ pending, size: batch.size }).toEqual({ pending: 2, size: 1 });
+  });
+});
+
 describe("encodeValues() and decodeValues()", () => {
+  test("give back the counts of handed-over values and the handle to forget below", () => {
+    const columns = { ...toColumns([stored("URL", "http://a.example/")]), counts: new Float64Array([3, 2, 1_700_000_000_000, 1_700_000_000_999, 2 ** 40, 1, 5, 6]), forgetBelow: 3 };
+    const decoded = decodeValues(encodeValues(columns));
+    expect({ counts: [...decoded.counts!], forgetBelow: decoded.forgetBelow, handle: decoded.nums[7] }).toEqual({ counts: [...columns.counts], forgetBelow: 3, handle: -1 });
+  });
+
   test("give back the values, separators inside a field replaced", () => {
     const values = [stored("URL", "http://a.example/x?y=1"), stored("MD5", "d41d8cd98f00b204e9800998ecf8427e", { excerpt: "odd\u001fexcerpt\u001e", client: "" })];
     expect(fromColumns(decodeValues(encodeValues(toColumns(values))))).toEqual([values[0]!, { ...values[1]!, excerpt: "odd\ufffdexcerpt\u001e" }]);
