@@ -4,9 +4,12 @@
  * corpus, then prints the top functions by self time over the traffic phase only — the samples
  * from the first to the last one under `processEvent`, so feed loading is left out.
  *
- * Usage: bun scripts/bench/service_profile.ts [--seconds 10] [--connections 1] [--top 10] [--keep DIR]
+ * `--retroscan` turns RetroScan on (`<RetroScan enabled="true"/>`, a database in the temporary
+ * folder), to see what storing the values costs the event thread.
+ *
+ * Usage: bun scripts/bench/service_profile.ts [--seconds 10] [--connections 1] [--top 10] [--keep DIR] [--retroscan]
  */
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadServiceConfig } from "../../src/config/load_config.ts";
 import { compileSources } from "../../src/service/extract.ts";
@@ -90,6 +93,10 @@ if (import.meta.main) {
   await alerts.listen();
   const configPath = join(dir, "kl_feed_service.conf");
   writeServiceConfig(configPath, alerts.port);
+  if (process.argv.includes("--retroscan")) {
+    const text = readFileSync(configPath, "utf8");
+    writeFileSync(configPath, text.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${join(dir, "retroscan.db")}"/></ServiceSettings>`));
+  }
   const service = await startProcess(serviceCommand(configPath, ["--cpu-prof", `--cpu-prof-dir=${profDir}`, "--cpu-prof-md"]));
   const load = await runLoad({ port: service.port, connections, window: 1000, batchLines: 100, batches: encodeBatches(lines, 100), warmupMs: 2000, measureMs: seconds * 1000, serverPid: service.pid });
   await service.stop();
