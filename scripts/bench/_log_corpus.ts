@@ -220,3 +220,11 @@ export class LogLineMaker {
     return this.#int(2) === 0 ? this.#firewall(ip, this.#privateIp()) : this.#web(ip, this.#pick(PAGES), "-");
   }
 }
+
+/**
+ * `count` lines drawn log-uniformly (Zipf, s ≈ 1) from the first `pool` of `lines`: values repeat
+ * as hosts and addresses do in real logs (RetroScan's `repeating` corpus).
+ */
+export function repeatingLines(lines: readonly string[], count: number, random: () => number, pool = 20_000): string[] {
+  return Array.from({ length: count }, () => lines[Math.min(pool - 1, Math.floor(Math.exp(random() * Math.log(pool + 1))) - 1)]!);
+}

@@ -15,7 +15,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { argValue, benchTempDir, kilo, loadLine, machineLine, ratio, rng } from "./_bench_env.ts";
-import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
+import { LogLineMaker, repeatingLines, sampleIndicators } from "./_log_corpus.ts";
 import { encodeBatches, runLoad, type LoadResult } from "./_load_client.ts";
 import { AlertListener, serviceCommand, startProcess, writeServiceConfig } from "./_service_process.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
@@ -122,9 +122,7 @@ async function throughput(): Promise<void> {
   const sample = await sampleIndicators(20_000);
   const maker = new LogLineMaker(sample);
   const lines = Array.from({ length: 200_000 }, () => maker.next().line);
-  const zipf = rng(11);
-  const POOL = 20_000;
-  const repeating = Array.from({ length: 200_000 }, () => lines[Math.min(POOL - 1, Math.floor(Math.exp(zipf() * Math.log(POOL + 1))) - 1)]!);
+  const repeating = repeatingLines(lines, 200_000, rng(11));
   const corpora: [string, Buffer[]][] = [
     ["adversarial", encodeBatches(lines, 100)],
     ["repeating", encodeBatches(repeating, 100)],

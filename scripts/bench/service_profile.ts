@@ -5,16 +5,17 @@
  * from the first to the last one under `processEvent`, so feed loading is left out.
  *
  * `--retroscan` turns RetroScan on (`<RetroScan enabled="true"/>`, a database in the temporary
- * folder), to see what storing the values costs the event thread.
+ * folder), to see what storing the values costs the event thread; `--repeating` streams
+ * RetroScan's repeating corpus (values recur as in real logs) instead of the throughput corpus.
  *
- * Usage: bun scripts/bench/service_profile.ts [--seconds 10] [--connections 1] [--top 10] [--keep DIR] [--retroscan]
+ * Usage: bun scripts/bench/service_profile.ts [--seconds 10] [--connections 1] [--top 10] [--keep DIR] [--retroscan] [--repeating]
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { loadServiceConfig } from "../../src/config/load_config.ts";
 import { compileSources } from "../../src/service/extract.ts";
-import { argValue, benchTempDir, kilo, machineLine, requireData, ROOT } from "./_bench_env.ts";
-import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
+import { argValue, benchTempDir, kilo, machineLine, requireData, rng, ROOT } from "./_bench_env.ts";
+import { LogLineMaker, repeatingLines, sampleIndicators } from "./_log_corpus.ts";
 import { encodeBatches, runLoad } from "./_load_client.ts";
 import { AlertListener, serviceCommand, startProcess, writeServiceConfig } from "./_service_process.ts";
 
@@ -88,7 +89,8 @@ if (import.meta.main) {
   mkdirSync(profDir, { recursive: true });
   const sample = await sampleIndicators(20_000);
   const maker = new LogLineMaker(sample);
-  const lines = Array.from({ length: 200_000 }, () => maker.next().line);
+  const generated = Array.from({ length: 200_000 }, () => maker.next().line);
+  const lines = process.argv.includes("--repeating") ? repeatingLines(generated, 200_000, rng(11)) : generated;
   const alerts = new AlertListener();
   await alerts.listen();
   const configPath = join(dir, "kl_feed_service.conf");

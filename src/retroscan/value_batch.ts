@@ -12,6 +12,9 @@ import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type Encoded
  */
 const MAX_KNOWN = 1 << 18;
 
+/** Type → code: a Map of the few type strings (their hash is kept with them) beats `indexOf`'s compares. */
+const TYPE_CODES: ReadonlyMap<string, number> = new Map(STORED_TYPES.map((type, code) => [type, code]));
+
 /** A typed value the service extracted, and the regex slot that produced it. */
 export interface RetainedValue {
   readonly slot: number;
@@ -123,9 +126,8 @@ export class ValueBatch {
     let eventIndex = -1;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      const rule = slotNames[v.slot] ?? "";
-      if (rules !== undefined && !rules.has(rule)) continue;
-      const code = STORED_TYPES.indexOf(v.type);
+      if (rules !== undefined && !rules.has(slotNames[v.slot] ?? "")) continue;
+      const code = TYPE_CODES.get(v.type)!;
       const value = v.value;
       const map = maps[code]!;
       const found = map.get(value);
@@ -148,6 +150,7 @@ export class ValueBatch {
         eventIndex = this.#events.length / 3;
         this.#events.push(sourceId, client ?? "", excerptLength === 0 ? "" : event.slice(0, excerptLength));
       }
+      const rule = slotNames[v.slot] ?? "";
       let ruleIndex = this.#ruleIndex.get(rule);
       if (ruleIndex === undefined) {
         ruleIndex = this.#ruleIndex.size;
