@@ -115,7 +115,10 @@ function scanDots(text: string): void {
   let ipv4 = 0;
   let letter = false;
   for (let d = text.indexOf("."); d >= 0; d = text.indexOf(".", d + 1)) {
-    if (!letter && is(text, d + 1, LETTER)) letter = true;
+    if (!letter) {
+      const next = text.charCodeAt(d + 1);
+      letter = next < 128 && (CLASS[next]! & LETTER) !== 0;
+    }
     // Walk back over `[\w-]`, at most 64 characters; `digits`: how many of them, from the dot, are digits.
     let p = d;
     let digits = -1;
@@ -136,7 +139,11 @@ function scanDots(text: string): void {
       }
     }
     const q = d - digits;
-    if (digits < 1 || digits > 3 || ipv4 < 0 || (q > 0 && (is(text, q - 1, WORD) || text.charCodeAt(q - 1) === 46))) continue;
+    if (digits < 1 || digits > 3 || ipv4 < 0) continue;
+    if (q > 0) {
+      const b = text.charCodeAt(q - 1);
+      if (b === 46 || (b < 128 && (CLASS[b]! & WORD) !== 0)) continue;
+    }
     if (ipv4 === IPV4_DOTS.length) ipv4 = -1;
     else IPV4_DOTS[ipv4++] = q;
   }

@@ -58,8 +58,8 @@ export interface ProcessOptions {
 
 /** What one input event produced. */
 export interface ProcessResult {
-  /** Detection lines, then the finished event when asked; no trailing newlines. */
-  readonly lines: string[];
+  /** Detection lines, then the finished event when asked; no trailing newlines (one shared frozen array when none). */
+  readonly lines: readonly string[];
   /** Detection lines produced (after filters, dedupe and the limit). */
   readonly detections: number;
   /** Detections an allow-list hit cancelled. */
@@ -77,6 +77,8 @@ export interface ProcessResult {
 
 const NO_HITS: LookupResult = { records: [], suppressed: 0 };
 const NO_CATEGORIES: ReadonlyMap<string, number> = new Map();
+const NO_LINES: string[] = [];
+Object.freeze(NO_LINES);
 
 /** Above this many values the duplicate check uses a Set; below, comparing with the earlier values is cheaper. */
 const LINEAR_DEDUPE_MAX = 16;
@@ -132,8 +134,9 @@ export function processEvent(p: Pipeline, index: IndexReader, event: string, opt
   const { now } = options;
   const x = extract(p.sources, event, options.peerIp, options.astralFree);
   if (p.retain !== undefined && x.values.length > 0) p.retain(x.values, event, x.source.id, p.sources.slotNames, options.peerIp, options.receivedAt ?? now);
-  const lines: string[] = [];
-  // Most events detect nothing: they share one empty map instead of allocating their own.
+  // Most events detect nothing: they share one empty list of lines and one empty map instead of
+  // allocating their own.
+  let lines: string[] | undefined;
   let byCategory: Map<string, number> | undefined;
   const ctx: EventRenderContext = {
     now,
@@ -179,13 +182,13 @@ export function processEvent(p: Pipeline, index: IndexReader, event: string, opt
         if (sent.has(key)) continue;
         sent.add(key);
       }
-      lines.push(renderDetection(p.templates, ctx, record, v.slot, v.value));
+      (lines ??= []).push(renderDetection(p.templates, ctx, record, v.slot, v.value));
       detections++;
       byCategory ??= new Map();
       byCategory.set(record.category, (byCategory.get(record.category) ?? 0) + 1);
     }
   }
   const categories = byCategory ?? NO_CATEGORIES;
-  if (options.sendFinished) lines.push(renderFinishedEvent(p.templates, ctx, detections, categories));
-  return { lines, detections, suppressed, byCategory: categories, checked, ignored: x.ignored, sourceId: x.source.id, context: ctx };
+  if (options.sendFinished) (lines ??= []).push(renderFinishedEvent(p.templates, ctx, detections, categories));
+  return { lines: lines ?? NO_LINES, detections, suppressed, byCategory: categories, checked, ignored: x.ignored, sourceId: x.source.id, context: ctx };
 }
