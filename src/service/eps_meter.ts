@@ -49,9 +49,12 @@ export class EpsMeter {
     this.#second = this.#startSecond = Math.floor(now() / 1000);
   }
 
-  /** Counts `n` events (default 1) at the current time. */
-  mark(n = 1): void {
-    this.#advance(Math.floor(this.#now() / 1000));
+  /**
+   * Counts `n` events (default 1) at `at` (epoch ms; default: the clock now). The event path
+   * passes the time it has already read: a clock read per event costs 2–3 % of its CPU.
+   */
+  mark(n = 1, at = this.#now()): void {
+    this.#advance(Math.floor(at / 1000));
     this.#current += n;
   }
 

@@ -220,7 +220,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const started = deps.now();
   const eps = new EpsMeter(deps.now);
   const log = deps.log;
-  const counters = new ServiceCounters(log, deps.slowEventMs ?? SLOW_EVENT_MS, () => eps.mark());
+  const counters = new ServiceCounters(log, deps.slowEventMs ?? SLOW_EVENT_MS, (at) => eps.mark(1, at));
   const outputs = new ServiceOutputs(config, log, deps.now, (count, total) => alert("KL_ALERT_EventsDropped", [["count", String(count)], ["total", String(total)]]));
   const retro = await startRetroScan(config, deps, outputs, (name, fields) => alert(name, fields));
 
@@ -477,7 +477,7 @@ async function inProcessFront(
     current,
     now: deps.now,
     toOutput,
-    onEvent: (event, result, ms) => counters.event(event, result, ms),
+    onEvent: (event, result, ms, at) => counters.event(event, result, ms, at),
     onError: (error) => counters.failed(error),
     onCut: (lines) => (counters.cut += lines),
   };

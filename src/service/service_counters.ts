@@ -31,20 +31,20 @@ export class ServiceCounters {
   byCategory = new Map<string, number>();
   readonly #log: Logger;
   readonly #slowEventMs: number;
-  readonly #mark: () => void;
+  readonly #mark: (at?: number) => void;
 
-  /** `slowEventMs`: events slower than this are counted and logged; `mark`: called per event (the EPS meter). */
-  constructor(log: Logger, slowEventMs: number, mark: () => void) {
+  /** `slowEventMs`: events slower than this are counted and logged; `mark`: called per event with its time, if known (the EPS meter). */
+  constructor(log: Logger, slowEventMs: number, mark: (at?: number) => void) {
     this.#log = log;
     this.#slowEventMs = slowEventMs;
     this.#mark = mark;
   }
 
-  /** One processed event and what it found, taking `ms`. */
-  event(event: string, result: ProcessResult, ms: number): void {
+  /** One processed event and what it found, taking `ms`, done at `at` (epoch ms) when known. */
+  event(event: string, result: ProcessResult, ms: number, at?: number): void {
     if (ms >= this.#slowEventMs) this.#slowEvent(event, ms);
     this.events++;
-    this.#mark();
+    this.#mark(at);
     this.suppressed += result.suppressed;
     if (result.detections > 0) {
       this.eventsWithDetections++;

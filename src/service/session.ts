@@ -16,8 +16,8 @@ export interface SessionHost {
   now(): number;
   /** Sends one line to the configured output (queued; never blocks). */
   toOutput(line: string): void;
-  /** Called after every processed event, with how long it took. */
-  onEvent(event: string, result: ProcessResult, ms: number): void;
+  /** Called after every processed event, with how long it took and when it ended (`now()`). */
+  onEvent(event: string, result: ProcessResult, ms: number, at: number): void;
   /** The framer threw: the chunk's events are lost and counted. */
   onError(error: Error): void;
   /** Lines cut at the 64 KiB limit since the last call. */
@@ -194,7 +194,7 @@ export class Session {
     const result = processEvent(current.pipeline, current.index, event, options);
     const end = host.now();
     this.#eventStart = end;
-    host.onEvent(event, result, end - now);
+    host.onEvent(event, result, end - now, end);
     if (result.detections > 0) {
       if (this.#sendFinished) {
         for (const [category, n] of result.byCategory) {

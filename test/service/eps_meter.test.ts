@@ -16,6 +16,15 @@ describe("EpsMeter", () => {
     expect(meter.rates()).toEqual({ m1: 10, m5: 10, m15: 10 });
   });
 
+  test("counts events at the time the caller read, without reading the clock again", () => {
+    const { clock, meter } = meterAt(0);
+    // The clock stays at second 0; the events are marked at second 59 by the caller's reading.
+    meter.mark(120, 59_500);
+    clock.t = 61_000;
+    // A window of seconds 1-60 holds them only if they were counted at 59.
+    expect(meter.rates().m1).toBe(2);
+  });
+
   test("forgets a burst as it leaves each window", () => {
     const { clock, meter } = meterAt(0);
     clock.t = 1_000_000; // past the start-up period
