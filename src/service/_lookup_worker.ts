@@ -29,7 +29,20 @@ export interface WorkerStart {
   /** RetroScan is on: extracted values are sent to the main thread. */
   readonly retain: boolean;
   readonly state: WorkerState;
+  /** Output lines in flight to the main thread, shared with it: see {@link OUTPUT_POSTED}. */
+  readonly outputFlow: Int32Array;
 }
+
+/**
+ * Slots of {@link WorkerStart.outputFlow}: lines this thread posted for the output, lines the main
+ * thread took from its messages, and how many may be between the two (0: no bound). A thread
+ * whose messages the main thread has not read yet (a busy machine) stops reading its
+ * output-bound connections there, instead of filling the main thread's output queue past its
+ * limit once it catches up (the queue's own hold sees only lines it holds, not those in flight).
+ */
+export const OUTPUT_POSTED = 0;
+export const OUTPUT_TAKEN = 1;
+export const OUTPUT_IN_FLIGHT = 2;
 
 /** A generation of the feeds and config: what a reload swaps in every worker at once. */
 export interface WorkerState {
@@ -121,6 +134,35 @@ let live: Live | undefined;
 const sent: Record<CounterName, number> = Object.fromEntries(COUNTER_NAMES.map((n) => [n, 0])) as Record<CounterName, number>;
 const sentByCategory = new Map<string, number>();
 
+/** The main thread asked to hold output-bound connections (its queue is backed up). */
+let outputHeldByMain = false;
+/** This thread holds them: too many of its lines are in flight to the main thread. */
+let outputHeldInFlight = false;
+let inFlightTimer: ReturnType<typeof setInterval> | undefined;
+
+function holdOutput(): void {
+  connections?.holdOutputSessions(outputHeldByMain || outputHeldInFlight);
+}
+
+/** After posting `lines`: holds the output-bound connections while too many lines are in flight. */
+function noteInFlight(lines: number): void {
+  const flow = start?.outputFlow;
+  if (flow === undefined || lines === 0) return;
+  const posted = Atomics.add(flow, OUTPUT_POSTED, lines) + lines;
+  const bound = Atomics.load(flow, OUTPUT_IN_FLIGHT);
+  if (bound === 0 || outputHeldInFlight || posted - Atomics.load(flow, OUTPUT_TAKEN) <= bound) return;
+  outputHeldInFlight = true;
+  holdOutput();
+  // Released at half the bound: the main thread took what it was sent, and no message says so.
+  inFlightTimer = setInterval(() => {
+    if (Atomics.load(flow, OUTPUT_POSTED) - Atomics.load(flow, OUTPUT_TAKEN) > bound / 2) return;
+    clearInterval(inFlightTimer);
+    inFlightTimer = undefined;
+    outputHeldInFlight = false;
+    holdOutput();
+  }, 5);
+}
+
 function report(): void {
   if (counters === undefined || pool === undefined || connections === undefined || live === undefined) return;
   const deltas = {} as Record<CounterName, number>;
@@ -141,6 +183,7 @@ function report(): void {
     retained,
     slotNames: retained.length > 0 ? live.view.pipeline.sources.slotNames : [],
   });
+  noteInFlight(output.length);
   output = [];
   retained = [];
 }
@@ -247,7 +290,8 @@ self.onmessage = ({ data: message }: MessageEvent<ToWorker>) => {
       pings.delete(message.ping);
       break;
     case "holdOutput":
-      connections?.holdOutputSessions(message.on);
+      outputHeldByMain = message.on;
+      holdOutput();
       break;
     case "stop":
       void stop();

@@ -33,7 +33,7 @@ export interface ServiceStatus {
    * ServiceSettings > Workers above 1: each worker thread, the generation of feeds it serves,
    * whether it answered its last heartbeat, its open connections and the events it processed.
    */
-  readonly workers?: readonly { readonly id: number; readonly generation: number; readonly responding: boolean; readonly open: number; readonly events: number }[];
+  readonly workers?: readonly { readonly id: number; readonly generation: number; readonly responding: boolean; readonly open: number; readonly events: number; readonly outputInFlight: number }[];
   readonly version: string;
   readonly uptimeSeconds: number;
   /** Feeds are loaded: events are matched and REST lookups are answered (else 425). */

@@ -13,7 +13,7 @@ import type { Logger } from "./logger.ts";
 import { ServiceCounters } from "./service_counters.ts";
 import { ServiceStartError } from "./service_start_error.ts";
 // Types only: the worker's module sets the thread's message handler when it is loaded.
-import type { CounterReport, FromWorker, ToWorker, WorkerState } from "./_lookup_worker.ts";
+import { type CounterReport, type FromWorker, OUTPUT_IN_FLIGHT, OUTPUT_POSTED, OUTPUT_TAKEN, type ToWorker, type WorkerState } from "./_lookup_worker.ts";
 
 export type { WorkerState };
 
@@ -39,6 +39,8 @@ export interface WorkerPoolOptions {
   readonly pongLine?: (() => string) | undefined;
   /** Lines waiting in the output's queue and its limit, while an output target is up and takes lines. */
   readonly outputBacklog?: () => { readonly depth: number; readonly limit: number } | undefined;
+  /** The output queue's limit (lines), when there is an output: bounds each thread's lines in flight to it. */
+  readonly outputQueueLimit?: number | undefined;
 }
 
 /** One worker as /status shows it. */
@@ -50,6 +52,8 @@ export interface WorkerStatus {
   readonly responding: boolean;
   readonly open: number;
   readonly events: number;
+  /** Output lines it sent that the main thread has not taken yet (a live count, read even while the main thread is busy). */
+  readonly outputInFlight: number;
 }
 
 /** A PING waits this long for every worker's heartbeat; the watchdog's probe gives up at 3 s. */
@@ -68,6 +72,8 @@ interface Thread {
   answered: number;
   responding: boolean;
   dead: boolean;
+  /** {@link WorkerStart.outputFlow}. */
+  readonly outputFlow: Int32Array;
 }
 
 /**
@@ -104,10 +110,15 @@ export class WorkerPool {
     const pool = new WorkerPool(options, state);
     const limits = { ...options.limits, max: Math.max(1, Math.ceil(options.limits.max / options.count)) };
     const scanners = pool.#scannersEach;
+    // Lines each thread may have on their way to the output queue: together at most half its limit.
+    const queueLimit = options.outputQueueLimit;
+    const inFlight = queueLimit === undefined ? 0 : Math.max(1, Math.floor(queueLimit / (2 * options.count)));
     const started = [];
     for (let id = 0; id < options.count; id++) {
       const worker = new Worker(workerUrl("service/_lookup_worker.ts"), { type: "module" });
-      const thread: Thread = { id, worker, gauges: undefined, events: 0, generation: state.generation, answered: 0, responding: true, dead: false };
+      const outputFlow = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
+      outputFlow[OUTPUT_IN_FLIGHT] = inFlight;
+      const thread: Thread = { id, worker, gauges: undefined, events: 0, generation: state.generation, answered: 0, responding: true, dead: false, outputFlow };
       pool.#threads.push(thread);
       worker.onmessage = (e: MessageEvent<FromWorker>) => pool.#receive(thread, e.data);
       worker.onerror = (e) => {
@@ -120,7 +131,7 @@ export class WorkerPool {
       started.push(pool.#next(thread, (m) => (m.type === "listening" || m.type === "failed" ? m : undefined)));
       const start: ToWorker = {
         type: "start", id, host: options.host, port: options.port, limits, scanners, slowEventMs: options.slowEventMs,
-        retain: options.retain !== undefined, state,
+        retain: options.retain !== undefined, state, outputFlow,
       };
       worker.postMessage(start);
     }
@@ -152,7 +163,10 @@ export class WorkerPool {
 
   /** Each worker, for /status. */
   status(): WorkerStatus[] {
-    return this.#threads.map((t) => ({ id: t.id, generation: t.generation, responding: t.responding && !t.dead, open: t.gauges?.open ?? 0, events: t.events }));
+    return this.#threads.map((t) => ({
+      id: t.id, generation: t.generation, responding: t.responding && !t.dead, open: t.gauges?.open ?? 0, events: t.events,
+      outputInFlight: Atomics.load(t.outputFlow, OUTPUT_POSTED) - Atomics.load(t.outputFlow, OUTPUT_TAKEN),
+    }));
   }
 
   /**
@@ -306,6 +320,7 @@ export class WorkerPool {
     thread.events += deltas.events;
     thread.gauges = message.counters;
     for (const line of message.output) toOutput(line);
+    Atomics.add(thread.outputFlow, OUTPUT_TAKEN, message.output.length);
     if (message.output.length > 0) this.#watchOutput();
     if (retain !== undefined) for (const [values, event, sourceId, client, at] of message.retained) retain(values, event, sourceId, message.slotNames, client, at);
   }

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { once } from "node:events";
 import { createConnection, type Socket } from "node:net";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -203,6 +204,39 @@ describe("ServiceSettings > Workers", () => {
     expect(service.logs.some((l) => l.includes("PING not answered: a worker did not answer its heartbeat"))).toBe(true);
     a!.close();
     b!.close();
+  }, 60_000);
+
+  test("a main thread too busy to take the workers' output lines: each worker stops reading at its bound of lines in flight; every line still reaches the output", async () => {
+    const LINES = 20_000;
+    const QUEUE = 4_000;
+    // Per worker: half the output queue over the two workers.
+    const BOUND = QUEUE / 4;
+    await using siem = await startCollector();
+    const config = workersConfig(2, (xml) =>
+      xml
+        .replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>127.0.0.1:${siem.port}</ConnectionString>`)
+        .replace("</OutputSettings>", `<QueueSize>${QUEUE}</QueueSize></OutputSettings>`),
+    );
+    await using service = await startTestService(config, { extraFeeds: domainFeed(10) });
+    // A forwarder: no preamble, never reads; each line's finished event goes to the output.
+    const forwarder = createConnection({ host: "127.0.0.1", port: service.port });
+    await once(forwarder, "connect");
+    forwarder.write(Array.from({ length: LINES }, (_, i) => `src=10.0.0.1 msg="forwarded line ${i} of a log that nobody reads back" host=web${i % 7}.internal\n`).join(""));
+    // The main thread (this one: the service runs in the test's process) is busy and reads no
+    // message from the workers, while /status reads their counts of lines in flight live. It is
+    // released once a worker reached its bound and stopped there, or had sent every line.
+    let most = 0;
+    let last = -1;
+    let steadySince = Date.now();
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+      const inFlight = Math.max(...service.status().workers!.map((w) => w.outputInFlight));
+      most = Math.max(most, inFlight);
+      if (inFlight !== last) [last, steadySince] = [inFlight, Date.now()];
+      if (inFlight >= LINES || (inFlight >= BOUND && Date.now() - steadySince > 500)) break;
+    }
+    await siem.until((lines) => lines.filter((l) => l.includes("LookupFinished")).length + service.status().output.dropped >= LINES);
+    expect({ dropped: service.status().output.dropped, finished: siem.lines.filter((l) => l.includes("LookupFinished")).length, stoppedBeforeTheEnd: most < LINES }).toEqual({ dropped: 0, finished: LINES, stoppedBeforeTheEnd: true });
+    forwarder.destroy();
   }, 60_000);
 
   test("RetroScan stores the values that both workers extract", async () => {
