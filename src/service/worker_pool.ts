@@ -110,9 +110,11 @@ export class WorkerPool {
     const pool = new WorkerPool(options, state);
     const limits = { ...options.limits, max: Math.max(1, Math.ceil(options.limits.max / options.count)) };
     const scanners = pool.#scannersEach;
-    // Lines each thread may have on their way to the output queue: together at most half its limit.
+    // Lines each thread may have on their way to the output queue: together at most a quarter of
+    // its limit, so that with the quarter the queue holds before the threads stop (#watchOutput)
+    // half of it is left for the lines of the reads each thread finishes before it stops.
     const queueLimit = options.outputQueueLimit;
-    const inFlight = queueLimit === undefined ? 0 : Math.max(1, Math.floor(queueLimit / (2 * options.count)));
+    const inFlight = queueLimit === undefined ? 0 : Math.max(1, Math.floor(queueLimit / (4 * options.count)));
     const started = [];
     for (let id = 0; id < options.count; id++) {
       const worker = new Worker(workerUrl("service/_lookup_worker.ts"), { type: "module" });
@@ -220,19 +222,19 @@ export class WorkerPool {
   }
 
   /**
-   * Backpressure the one-thread service gets for free: above half the output queue, every worker
-   * stops reading the connections whose lines go to the output, until the queue is below a
-   * quarter (or the target goes down: then it drops and counts, as one thread does). Without it, two threads filled a 10,000-line queue in bursts the SIEM could take
+   * Backpressure the one-thread service gets for free: above a quarter of the output queue, every
+   * worker stops reading the connections whose lines go to the output, until the queue is below
+   * an eighth (or the target goes down: then it drops and counts, as one thread does). Without it, two threads filled a 10,000-line queue in bursts the SIEM could take
    * (1 M forwarded lines: 5,275 dropped, test/compat/maxpatrol_forwarder.test.ts).
    */
   #watchOutput(): void {
     const backlog = this.#options.outputBacklog?.();
     if (backlog === undefined) return;
-    if (this.#holdTimer === undefined && backlog.depth > backlog.limit / 2) {
+    if (this.#holdTimer === undefined && backlog.depth > backlog.limit / 4) {
       for (const t of this.#threads) this.#post(t, { type: "holdOutput", on: true });
       this.#holdTimer = setInterval(() => {
         const now = this.#options.outputBacklog?.();
-        if (now !== undefined && now.depth >= now.limit / 4) return;
+        if (now !== undefined && now.depth >= now.limit / 8) return;
         clearInterval(this.#holdTimer);
         this.#holdTimer = undefined;
         for (const t of this.#threads) this.#post(t, { type: "holdOutput", on: false });

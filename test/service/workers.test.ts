@@ -209,8 +209,8 @@ describe("ServiceSettings > Workers", () => {
   test("a main thread too busy to take the workers' output lines: each worker stops reading at its bound of lines in flight; every line still reaches the output", async () => {
     const LINES = 20_000;
     const QUEUE = 4_000;
-    // Per worker: half the output queue over the two workers.
-    const BOUND = QUEUE / 4;
+    // Per worker: a quarter of the output queue over the two workers.
+    const BOUND = QUEUE / 8;
     await using siem = await startCollector();
     const config = workersConfig(2, (xml) =>
       xml
