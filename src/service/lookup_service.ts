@@ -247,7 +247,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   let closing = false;
 
   const front: Front = workers > 1
-    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retain: retro.scan?.retain, pongLine: deps.pongLine, outputQueueLimit: outputs.stats()?.queueLimit, outputBacklog: () => {
+    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retain: retro.scan?.retain, pongLine: deps.pongLine, outputQueueLimit: config.output.queueSize, outputBacklog: () => {
       const sink = outputs.stats();
       // A target that is down drops and counts what overflows, as with one thread: no hold.
       return sink === undefined || !sink.connected ? undefined : { depth: sink.queueDepth, limit: sink.queueLimit };

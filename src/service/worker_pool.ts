@@ -39,7 +39,7 @@ export interface WorkerPoolOptions {
   readonly pongLine?: (() => string) | undefined;
   /** Lines waiting in the output's queue and its limit, while an output target is up and takes lines. */
   readonly outputBacklog?: () => { readonly depth: number; readonly limit: number } | undefined;
-  /** The output queue's limit (lines), when there is an output: bounds each thread's lines in flight to it. */
+  /** The output queue's limit (OutputSettings > QueueSize, lines): bounds each thread's lines in flight to it. */
   readonly outputQueueLimit?: number | undefined;
 }
 
