@@ -13,6 +13,7 @@ import { Connections } from "./connections.ts";
 import type { LogLevel } from "./logger.ts";
 import { compilePipeline, type Pipeline } from "./process_event.ts";
 import { ServiceCounters } from "./service_counters.ts";
+import { OUTPUT_IN_FLIGHT, OUTPUT_POSTED, OUTPUT_TAKEN } from "./_output_flow.ts";
 import type { SessionHost } from "./session.ts";
 import { SlotPool } from "./slot_pool.ts";
 
@@ -33,16 +34,6 @@ export interface WorkerStart {
   readonly outputFlow: Int32Array;
 }
 
-/**
- * Slots of {@link WorkerStart.outputFlow}: lines this thread posted for the output, lines the main
- * thread took from its messages, and how many may be between the two (0: no bound). A thread
- * whose messages the main thread has not read yet (a busy machine) stops reading its
- * output-bound connections there, instead of filling the main thread's output queue past its
- * limit once it catches up (the queue's own hold sees only lines it holds, not those in flight).
- */
-export const OUTPUT_POSTED = 0;
-export const OUTPUT_TAKEN = 1;
-export const OUTPUT_IN_FLIGHT = 2;
 
 /** A generation of the feeds and config: what a reload swaps in every worker at once. */
 export interface WorkerState {

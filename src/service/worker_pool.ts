@@ -13,7 +13,8 @@ import type { Logger } from "./logger.ts";
 import { ServiceCounters } from "./service_counters.ts";
 import { ServiceStartError } from "./service_start_error.ts";
 // Types only: the worker's module sets the thread's message handler when it is loaded.
-import { type CounterReport, type FromWorker, OUTPUT_IN_FLIGHT, OUTPUT_POSTED, OUTPUT_TAKEN, type ToWorker, type WorkerState } from "./_lookup_worker.ts";
+import type { CounterReport, FromWorker, ToWorker, WorkerState } from "./_lookup_worker.ts";
+import { OUTPUT_IN_FLIGHT, OUTPUT_POSTED, OUTPUT_TAKEN } from "./_output_flow.ts";
 
 export type { WorkerState };
 
