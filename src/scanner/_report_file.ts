@@ -51,6 +51,14 @@ export class ReportFile {
     this.#used += this.#buffer.write(text, this.#used, "utf8");
   }
 
+  /** Queues `text` and a line feed, without the joined string `text + "\n"` would be. */
+  writeLine(text: string): void {
+    this.write(text);
+    if (this.#error !== undefined) return;
+    if (this.#used === BUFFER_BYTES) this.flush();
+    this.#buffer[this.#used++] = 10;
+  }
+
   /** Writes what is queued. */
   flush(): void {
     if (this.#used === 0) return;

@@ -82,10 +82,10 @@ export class ReportWriter {
       const record: SidecarDetection = { type: "detection", file, line, sent, text, fields: this.#parseFields(text) };
       const json = JSON.stringify(record);
       if (this.#format === "text") {
-        this.#report!.write(text + "\n");
-        this.#sidecar!.write(json + "\n");
+        this.#report!.writeLine(text);
+        this.#sidecar!.writeLine(json);
       } else if (this.#format === "ndjson") {
-        this.#report!.write(json + "\n");
+        this.#report!.writeLine(json);
       } else {
         this.#report!.write((this.#first ? "" : ",") + "\n" + json);
       }
