@@ -1,7 +1,7 @@
 /**
  * The sidecar's `fields` of a plain key=value detection line (the service's default EventFormat
  * and any kit like it), computed in one pass without building a ReportRecord: the scanner's fast
- * path. Anything else - LEEF, CEF, KUMA, JSON, syslog headers, finished events, alerts, summary
+ * path. Anything else - LEEF, CEF, KUMA, JSON, RFC 5424 headers, finished events, alerts, summary
  * lines, and the rare key=value lines whose record would need the general rules (no category or
  * no indicator, `actionable.` keys, a `__proto__` key) - is left to `parseReportLine`, which this
  * must equal wherever it answers (test/report/kv_detection_fields.test.ts compares the two on
@@ -23,6 +23,9 @@ import { SUMMARY_WORDING } from "./summary_lines.ts";
  * `__proto__`, a key name a plain object cannot hold.
  */
 const NOT_PLAIN = /LookupFinished|KL_ALERT_|LEEF:|CEF:|\|MatchedIndicator=|__proto__/;
+
+/** The start parseReportLine's RFC 5424 pattern needs (its header then goes to the general parser). */
+const RFC5424_START = /^<\d{1,3}>1 /;
 
 /** What the sidecar reader (report/_build_record.ts) takes actionable fields by. */
 const ACTIONABLE_PREFIX = "actionable.";
@@ -54,9 +57,11 @@ const actionableValues: string[] = [];
  * ```
  */
 export function kvDetectionFields(line: string, now: number): Record<string, string> | undefined {
-  // parseReportLine's other branches look at the trimmed line: empty, `[`/`]`, `{` (JSON), `<` (RFC 5424).
+  // parseReportLine's other branches look at the trimmed line: empty, `[`/`]`, `{` (JSON), `<PRI>1 ` (RFC 5424).
+  // An RFC 3164 header (`<12>Jan 20 03:30:00 host tag: …`, the maxpatrol profile) is a key=value line's prefix.
   const first = line.charCodeAt(0);
-  if (!(first > 32 && first < 127) || first === 123 || first === 60 || first === 91 || first === 93) return undefined;
+  if (!(first > 32 && first < 127) || first === 123 || first === 91 || first === 93) return undefined;
+  if (first === 60 && RFC5424_START.test(line)) return undefined;
   if (NOT_PLAIN.test(line)) return undefined;
   if (line.startsWith(SUMMARY_WORDING.objectsSent) || line.startsWith(SUMMARY_WORDING.detectsReceived) || line.startsWith(SUMMARY_WORDING.scanTime)) return undefined;
   if (!findKeys(line)) return undefined;

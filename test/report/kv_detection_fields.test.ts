@@ -166,12 +166,12 @@ describe("kvDetectionFields()", () => {
 
   test("the comparison above is not empty: the fast path answered a good share of the key=value lines", () => {
     // Rendered plain lines are a third of the corpus, and most mutations keep a line on the fast path.
-    for (const name of ["embedded default", "embedded default, escape=json", "siem splunk", "custom 0", "custom 1"]) {
+    for (const name of ["embedded default", "embedded default, escape=json", "siem splunk", "siem maxpatrol", "custom 0", "custom 1"]) {
       expect([name, fastAnswers.get(name)! > 600]).toEqual([name, true]);
     }
   });
 
-  test("answers the embedded EventFormat's lines itself (the scanner's common case), and leaves LEEF, CEF, KUMA and JSON to parseReportLine", () => {
+  test("answers the embedded EventFormat's lines itself (the scanner's common case) and maxpatrol's RFC 3164 ones, and leaves LEEF, CEF, KUMA and JSON to parseReportLine", () => {
     const answered = new Map<string, number>();
     const r = prng(7);
     for (const [name, t] of sets) {
@@ -179,7 +179,7 @@ describe("kvDetectionFields()", () => {
       for (let n = 0; n < 300; n++) if (kvDetectionFields(randomLine(r, t, PLAIN), NOW) !== undefined) count++;
       answered.set(name, count);
     }
-    expect([answered.get("embedded default"), answered.get("custom 0"), answered.get("custom 3")]).toEqual([300, 300, 300]);
+    expect([answered.get("embedded default"), answered.get("custom 0"), answered.get("custom 3"), answered.get("siem maxpatrol")]).toEqual([300, 300, 300, 300]);
     expect([answered.get("siem kuma"), answered.get("siem qradar"), answered.get("siem arcsight"), answered.get("siem elastic")]).toEqual([0, 0, 0, 0]);
   });
 
@@ -190,6 +190,7 @@ describe("kvDetectionFields()", () => {
     ["actionable fields after a value, a URL that is not one", "Apr 15 10:02:11 category=KL_Malicious_URL matchedIndicator=bad.example/* url=http://bad.example/a b threat=x cn1:Example Device cn2:Lab"],
     ["feed, confidence and rt when there is no leading time", "category=C matchedIndicator=i feed=F confidence=075 rt=1713175334000 feed=G confidence=x"],
     ["empty values, trailing whitespace, non-ASCII whitespace", "Apr 15 10:02:11 category=C matchedIndicator=i geo=ru,\u00a0 \tcity=日本\u3000 last=x\u00a0"],
+    ["an RFC 3164 header", "<12>Apr 15 10:02:11 ioclens cybertrace: eventName=KL_Malicious_URL matchedIndicator=bad.example/* url=http://bad.example/a"],
   ])("%s", (_what, line) => {
     expect(kvDetectionFields(line, NOW)).toBeDefined();
     expect(JSON.stringify(kvDetectionFields(line, NOW))).toBe(JSON.stringify(reference(line, NOW)));
