@@ -93,4 +93,17 @@ describe("ReportWriter", () => {
     ]);
     expect((await readFile(join(temp.path, "r.ndjson"), "utf8")).trimEnd().split("\n").length).toBe(2_001);
   });
+
+  test("a detection longer than the write buffer, multi-byte characters and all, lands whole and in order", async () => {
+    await using temp = await tempDir();
+    const paths = { report: join(temp.path, "r.txt"), sidecar: join(temp.path, "r.ndjson") };
+    const writer = await ReportWriter.open(paths, "text", fields);
+    const long = `KL_Long ${"日本語 ünï 🙂 ".repeat(4_000)}end`;
+    const texts = ["KL_Test before", long, "KL_Test after"];
+    for (let i = 0; i < 300; i++) writer.addDetections("a.log", i + 1, `line ${i + 1}`, [texts[i % 3]!]);
+    await writer.finish(summary);
+    const report = (await readFile(paths.report, "utf8")).split("\n").slice(0, 300);
+    const sidecar = (await readFile(paths.sidecar, "utf8")).trimEnd().split("\n").slice(0, 300).map((l) => JSON.parse(l).text as string);
+    expect([report.every((l, i) => l === texts[i % 3]), sidecar.every((t, i) => t === texts[i % 3])]).toEqual([true, true]);
+  });
 });
