@@ -9,6 +9,7 @@
  * on a local disk takes a 128 KiB write in tens of µs, so writing synchronously does not hold up
  * the socket reads.
  */
+import { Buffer } from "node:buffer";
 import { writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 
