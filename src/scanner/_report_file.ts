@@ -16,6 +16,17 @@ import type { FileHandle } from "node:fs/promises";
 /** Bytes collected before a write. */
 const BUFFER_BYTES = 128 * 1024;
 
+/**
+ * A report file being written. The first write or close failure is kept: nothing is written
+ * after it, and `close` resolves with it.
+ *
+ * @example
+ * ```ts
+ * const file = new ReportFile(await open("report.txt", "w"));
+ * file.writeLine("a detection");
+ * const error = await file.close(); // undefined: every write succeeded
+ * ```
+ */
 export class ReportFile {
   readonly #handle: FileHandle;
   readonly #buffer = Buffer.allocUnsafe(BUFFER_BYTES);
@@ -26,21 +37,7 @@ export class ReportFile {
     this.#handle = handle;
   }
 
-  /** The first write or close failure; nothing is written after it. */
-  get error(): Error | undefined {
-    return this.#error;
-  }
-
-  /**
-   * Queues `text` (whole: a caller never splits a surrogate pair across two calls).
-   *
-   * @example
-   * ```ts
-   * const file = new ReportFile(await open("report.txt", "w"));
-   * file.write("a detection\n");
-   * await file.close();
-   * ```
-   */
+  /** Queues `text` (whole: a caller never splits a surrogate pair across two calls). */
   write(text: string): void {
     if (this.#error !== undefined) return;
     // UTF-8 takes at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 for 2).
