@@ -151,8 +151,8 @@ function same(line: string, now: number): boolean {
 describe("kvDetectionFields()", () => {
   const sets = templateSets();
 
-  const fastAnswers = new Map<string, number>();
-  test.each(sets.map(([name], i) => [name, i] as const))("%s: the same fields, in the same order, as parseReportLine on 2,000 rendered and mutated lines", (name, i) => {
+  /** Compares both paths on set `i`'s 2,000 lines (half plain, two in three mutated); how many the fast path answered. */
+  const compareSet = (i: number): number => {
     const t = sets[i]![1];
     const r = prng(1_000 + i);
     let answered = 0;
@@ -161,14 +161,18 @@ describe("kvDetectionFields()", () => {
       const line = n % 3 === 0 ? rendered : mutate(r, n % 5 === 0 ? mutate(r, rendered) : rendered);
       if (same(line, NOW - r.int(2) * 86_400_000 * 200)) answered++;
     }
-    fastAnswers.set(name, answered);
+    return answered;
+  };
+
+  test.each(sets.map(([name], i) => [name, i] as const))("%s: the same fields, in the same order, as parseReportLine on 2,000 rendered and mutated lines", (_name, i) => {
+    compareSet(i);
   });
 
-  test("the comparison above is not empty: the fast path answered a good share of the key=value lines", () => {
+  test("the comparison is not empty: the fast path answers a good share of the key=value templates' lines", () => {
     // Rendered plain lines are a third of the corpus, and most mutations keep a line on the fast path.
-    for (const name of ["embedded default", "embedded default, escape=json", "siem splunk", "siem maxpatrol", "custom 0", "custom 1"]) {
-      expect([name, fastAnswers.get(name)! > 600]).toEqual([name, true]);
-    }
+    const names = ["embedded default", "embedded default, escape=json", "siem splunk", "siem maxpatrol", "custom 0", "custom 1"];
+    const answered = names.map((name) => [name, compareSet(sets.findIndex(([n]) => n === name)) > 600]);
+    expect(answered).toEqual(names.map((name) => [name, true]));
   });
 
   test("answers the embedded EventFormat's lines itself (the scanner's common case) and maxpatrol's RFC 3164 ones, and leaves LEEF, CEF, KUMA and JSON to parseReportLine", () => {
