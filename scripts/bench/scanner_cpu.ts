@@ -7,6 +7,9 @@
  * after the other on the same file and service, so load from other processes falls on both;
  * the figure to read is the ratio within a round, and the best round of each. The reports of
  * both trees are compared (detection lines, sorted: the completion order varies from run to run).
+ * With both modes, each round also gives each tree's report cost per detection: the report
+ * scan's CPU less the forward scan's, divided by the detections received (the answers, the
+ * sidecar's fields and the report writes; issue 17, "report mode, round 2").
  *
  * Make a baseline with `git archive <rev> | tar -x -C /tmp/base && ln -s $PWD/node_modules /tmp/base/`.
  *
@@ -62,6 +65,7 @@ interface Run {
   readonly wall: number;
   readonly serviceCpu: number;
   readonly sent: number;
+  readonly detections: number;
   readonly report?: string;
 }
 
@@ -82,7 +86,8 @@ function scan(root: string, mode: string, tag: string): Promise<Run> {
       if (code !== 0) return reject(new Error(`scan (${root}, ${mode}) failed: exit ${code}, stderr:\n${stderr}`));
       const [user, system, wall] = readFileSync(timeFile, "utf8").trim().split("\n").at(-1)!.split(" ").map(Number) as [number, number, number];
       const sent = Number(/objects sent to KTFS:\s*(\d+)/i.exec(stdout)?.[1] ?? Number.NaN);
-      resolvePromise({ cpu: user + system, user, system, wall, serviceCpu: readCpuSeconds(service.pid) - serviceCpu0, sent, ...(mode === "report" ? { report } : {}) });
+      const detections = Number(/detects received from KTFS:\s*(\d+)/i.exec(stdout)?.[1] ?? Number.NaN);
+      resolvePromise({ cpu: user + system, user, system, wall, serviceCpu: readCpuSeconds(service.pid) - serviceCpu0, sent, detections, ...(mode === "report" ? { report } : {}) });
     });
   });
 }
@@ -110,7 +115,11 @@ console.log(`|---:|---|${trees.map(() => "---:|---:|---:|---:").join("|")}|${bas
 const best = new Map<string, number>();
 const ratios = new Map<string, number[]>();
 let mismatches = 0;
+/** Per tree, each round's report cost per detection in µs: (report CPU - forward CPU) / detections. */
+const perDetection = new Map<string, number[]>();
+const roundNotes: string[] = [];
 for (let round = 1; round <= rounds; round++) {
+  const cpuOf = new Map<string, Run>();
   for (const mode of modes) {
     const cells: string[] = [];
     const perM: number[] = [];
@@ -121,6 +130,7 @@ for (let round = 1; round <= rounds; round++) {
       const v = (r.cpu / r.sent) * 1e6;
       perM.push(v);
       runs.push(r);
+      cpuOf.set(`${name} ${mode}`, r);
       best.set(`${name} ${mode}`, Math.min(best.get(`${name} ${mode}`) ?? Number.POSITIVE_INFINITY, v));
       cells.push(`${v.toFixed(2)} (${((r.user / r.sent) * 1e6).toFixed(2)}/${((r.system / r.sent) * 1e6).toFixed(2)}) | ${r.wall.toFixed(1)} | ${(bytes / 1e6 / r.wall).toFixed(1)} | ${(r.serviceCpu / r.wall).toFixed(2)}`);
     }
@@ -137,13 +147,25 @@ for (let round = 1; round <= rounds; round++) {
     }
     console.log(`| ${round} | ${mode} | ${cells.join(" | ")} |${perM.length === 2 ? ` ${(perM[1]! / perM[0]!).toFixed(2)} |` : ""}`);
   }
+  const costs: string[] = [];
+  for (const [name] of trees) {
+    const report = cpuOf.get(`${name} report`);
+    const forward = cpuOf.get(`${name} forward`);
+    if (report === undefined || forward === undefined) continue;
+    const us = ((report.cpu - forward.cpu) / report.detections) * 1e6;
+    perDetection.set(name, [...(perDetection.get(name) ?? []), us]);
+    costs.push(`${name} ${us.toFixed(1)} µs`);
+  }
+  if (costs.length > 0) roundNotes.push(`round ${round}: report CPU - forward CPU per detection (${cpuOf.get("current report")!.detections} detections): ${costs.join(", ")}${costs.length === 2 ? `, ratio ${(perDetection.get("current")!.at(-1)! / perDetection.get("baseline")!.at(-1)!).toFixed(2)}` : ""}`);
 }
 console.log("");
+for (const note of roundNotes) console.log(note);
 for (const mode of modes) {
   const cur = best.get(`current ${mode}`)!;
   const base = best.get(`baseline ${mode}`);
   console.log(`${mode}: best current ${cur.toFixed(2)} CPU s/M lines${base === undefined ? " (no baseline: --baseline DIR adds its figures and the ratio)" : `, baseline ${base.toFixed(2)}, ratio ${(cur / base).toFixed(2)} (median of the rounds' ratios ${median(ratios.get(mode)!).toFixed(2)})`}`);
 }
+if (perDetection.size > 0) console.log(`report cost per detection, median of the rounds: ${trees.map(([name]) => `${name} ${median(perDetection.get(name)!).toFixed(1)} µs`).join(", ")}`);
 if (baseline !== undefined && modes.includes("report")) console.log(`reports: ${mismatches === 0 ? "the same detection lines from both trees in every round" : `DIFFERENT detection lines in ${mismatches} round(s)`}`);
 console.log(loadLine().replace("at start", "at the end"));
 await service.stop();

@@ -1,8 +1,9 @@
 /**
  * Buffers output text and hands it to the caller's sink in ~64 KiB pieces, waiting when the
  * sink returns a promise, so a large report streams without piling up in memory. Used by
- * `ioclens report` for standard output and by the scanner for its report files, where one
- * stream write per line cost about 20 µs each in Bun's `node:fs` streams.
+ * `ioclens report` for its output, where one stream write per line cost about 20 µs each in
+ * Bun's `node:fs` streams. (The scanner's report files encode into a reused buffer instead:
+ * src/scanner/_report_file.ts.)
  *
  * @example
  * ```ts

@@ -6,10 +6,12 @@ import { indicatorType } from "./indicator_type.ts";
 import type { IndicatorType, ReportDialect, ReportRecord } from "./record.ts";
 import { parseTimeValue } from "./_time.ts";
 
-type Slot = "category" | "indicator" | "feed" | "confidence" | "type" | "file" | "line" | "time" | "ignore" | "source" | "retroscan";
+/** What a field name means to a record (`source`: a value copied from the input event; `undefined`: context). */
+export type Slot = "category" | "indicator" | "feed" | "confidence" | "type" | "file" | "line" | "time" | "ignore" | "source" | "retroscan";
 
 // Names the service kits and our own LEEF/CEF writers use (spec cybertrace-service.md §6.3).
-const SLOTS = new Map<string, Slot>([
+/** The slot of each field name that means more than context; kv_detection_fields.ts reads it too. */
+export const SLOTS: ReadonlyMap<string, Slot> = new Map<string, Slot>([
   ["category", "category"], ["Category", "category"], ["event_name", "category"], ["eventName", "category"],
   ["cat", "category"],
   ["matchedIndicator", "indicator"], ["MatchedIndicator", "indicator"], ["matched_indicator", "indicator"],

@@ -2,18 +2,17 @@
  * The `fields` of a sidecar detection record: the detection line as the service rendered it,
  * parsed once by the report reader's rules (key=value, KUMA, LEEF, CEF), flattened to one map.
  */
-import { contextFieldName } from "../events/context_field_name.ts";
+import { kvDetectionFields } from "../report/kv_detection_fields.ts";
 import { parseReportLine } from "../report/parse_report_line.ts";
-
-/** The prefix the sidecar reader (report/_build_record.ts) takes actionable fields by. */
-const ACTIONABLE_PREFIX = "actionable.";
+import { recordFields } from "../report/record_fields.ts";
 
 /**
  * Flattens the line into one map whose first keys are the service's own: `time`, `category`,
  * `matchedIndicator`, `feed`, `confidence`, then the source values, the record's context and
- * the actionable fields (`actionable.<name>`). A later field whose name is already in the map
- * (a record's own `category`, sent by a CyberTrace that writes it twice) is renamed by the
- * service's rule, `record_<name>`, so it can never replace the service's category.
+ * the actionable fields (`actionable.<name>`); a later field whose name is taken is renamed
+ * `record_<name>` (`recordFields`). A plain key=value line (the service's default EventFormat)
+ * takes `kvDetectionFields`, the same result in one pass without a record: it was most of the
+ * report's CPU in `scan -r`. Every other line goes through `parseReportLine`.
  *
  * @example
  * ```ts
@@ -22,20 +21,8 @@ const ACTIONABLE_PREFIX = "actionable.";
  * ```
  */
 export function parseDetectionFields(text: string, now = Date.now()): Readonly<Record<string, string>> {
+  const fast = kvDetectionFields(text, now);
+  if (fast !== undefined) return fast;
   const parsed = parseReportLine(text, { now });
-  if (parsed.kind !== "detection") return {};
-  const r = parsed.record;
-  const out: Record<string, string> = {};
-  const put = (name: string, value: string) => {
-    out[contextFieldName(name, (n) => Object.hasOwn(out, n))] = value;
-  };
-  if (r.time) put("time", r.time);
-  put("category", r.category);
-  put("matchedIndicator", r.indicator);
-  if (r.feed) put("feed", r.feed);
-  if (r.confidence !== undefined) put("confidence", String(r.confidence));
-  for (const [k, v] of Object.entries(r.source)) put(k, v);
-  for (const [k, v] of Object.entries(r.context)) put(k, v);
-  for (const [k, v] of Object.entries(r.actionable)) put(ACTIONABLE_PREFIX + k, v);
-  return out;
+  return parsed.kind === "detection" ? recordFields(parsed.record) : {};
 }

@@ -4,12 +4,11 @@
  * detection (file, line, the line sent, the detection text, its parsed fields) and a final
  * summary record (shape: src/report/sidecar.ts).
  */
-import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir, unlink } from "node:fs/promises";
+import { type FileHandle, mkdir, open, unlink } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import { ReportFile } from "./_report_file.ts";
 import { numberedPaths, type ScanReportFormat, type ReportPaths } from "./report_files.ts";
 import { describeFsError } from "../io/describe_fs_error.ts";
-import { Output } from "../io/output.ts";
 import { formatSummaryLines } from "../report/summary_lines.ts";
 import type { SidecarDetection, SidecarSummary } from "../report/sidecar.ts";
 
@@ -25,18 +24,8 @@ export class ReportWriteError extends Error {
   }
 }
 
-/** Pending text reaches the files at least this often (it goes at once in 64 KiB pieces). */
+/** Pending text reaches the files at least this often (it goes at once in 128 KiB pieces). */
 const FLUSH_MS = 500;
-
-/** A report file: its stream, and the text on its way there in 64 KiB writes (see `Output`). */
-interface ReportFile {
-  readonly stream: WriteStream;
-  readonly out: Output;
-}
-
-function reportFile(stream: WriteStream): ReportFile {
-  return { stream, out: new Output((text) => void stream.write(text)) };
-}
 
 export class ReportWriter {
   readonly #format: ScanReportFormat;
@@ -47,7 +36,6 @@ export class ReportWriter {
   /** Keeps the files current while a long scan runs (`tail -f` shows detections within half a second). */
   #flushTimer: ReturnType<typeof setInterval> | undefined;
   #first = true;
-  #error: Error | undefined;
 
   private constructor(paths: ReportPaths, format: ScanReportFormat, parseFields: (text: string) => Readonly<Record<string, string>>) {
     this.#paths = paths;
@@ -62,7 +50,7 @@ export class ReportWriter {
    * it (--output FILE, named by the user) the files are replaced.
    */
   static async open(paths: ReportPaths, format: ScanReportFormat, parseFields: (text: string) => Readonly<Record<string, string>>, options: { unique?: boolean } = {}): Promise<ReportWriter> {
-    let files: { paths: ReportPaths; report: WriteStream; sidecar?: WriteStream } | undefined;
+    let files: OpenPair | undefined;
     try {
       await mkdir(dirname(paths.report), { recursive: true });
       for (let n = 1; files === undefined; n++) {
@@ -73,16 +61,12 @@ export class ReportWriter {
       throw new ReportWriteError(`cannot create report ${paths.report}: ${describeFsError(error)}`, error);
     }
     const writer = new ReportWriter(files.paths, format, parseFields);
-    files.report.on("error", (error) => (writer.#error ??= error));
-    writer.#report = reportFile(files.report);
-    if (files.sidecar) {
-      files.sidecar.on("error", (error) => (writer.#error ??= error));
-      writer.#sidecar = reportFile(files.sidecar);
-    }
-    if (format === "json") writer.#report.out.write('{"detections":[');
+    writer.#report = new ReportFile(files.report);
+    if (files.sidecar) writer.#sidecar = new ReportFile(files.sidecar);
+    if (format === "json") writer.#report.write('{"detections":[');
     writer.#flushTimer = setInterval(() => {
-      void writer.#report?.out.flush();
-      void writer.#sidecar?.out.flush();
+      writer.#report?.flush();
+      writer.#sidecar?.flush();
     }, FLUSH_MS);
     writer.#flushTimer.unref?.();
     return writer;
@@ -98,12 +82,12 @@ export class ReportWriter {
       const record: SidecarDetection = { type: "detection", file, line, sent, text, fields: this.#parseFields(text) };
       const json = JSON.stringify(record);
       if (this.#format === "text") {
-        this.#report!.out.write(text + "\n");
-        this.#sidecar!.out.write(json + "\n");
+        this.#report!.writeLine(text);
+        this.#sidecar!.writeLine(json);
       } else if (this.#format === "ndjson") {
-        this.#report!.out.write(json + "\n");
+        this.#report!.writeLine(json);
       } else {
-        this.#report!.out.write((this.#first ? "" : ",") + "\n" + json);
+        this.#report!.write((this.#first ? "" : ",") + "\n" + json);
       }
       this.#first = false;
     }
@@ -113,38 +97,44 @@ export class ReportWriter {
   async finish(summary: Omit<SidecarSummary, "type">): Promise<void> {
     const record: SidecarSummary = { type: "summary", ...summary };
     if (this.#format === "text") {
-      this.#report!.out.write(formatSummaryLines(summary) + "\n");
-      this.#sidecar!.out.write(JSON.stringify(record) + "\n");
+      this.#report!.write(formatSummaryLines(summary) + "\n");
+      this.#sidecar!.write(JSON.stringify(record) + "\n");
     } else if (this.#format === "ndjson") {
-      this.#report!.out.write(JSON.stringify(record) + "\n");
+      this.#report!.write(JSON.stringify(record) + "\n");
     } else {
-      this.#report!.out.write(`\n],"summary":${JSON.stringify(record)}}\n`);
+      this.#report!.write(`\n],"summary":${JSON.stringify(record)}}\n`);
     }
     clearInterval(this.#flushTimer);
-    void this.#report!.out.flush();
-    void this.#sidecar?.out.flush();
-    await Promise.all([closeStream(this.#report?.stream), closeStream(this.#sidecar?.stream)]);
-    if (this.#error) throw new ReportWriteError(`cannot write report ${this.#paths.report}: ${describeFsError(this.#error)}`, this.#error);
+    const [reportError, sidecarError] = await Promise.all([this.#report!.close(), this.#sidecar?.close()]);
+    const error = reportError ?? sidecarError;
+    if (error) throw new ReportWriteError(`cannot write report ${this.#paths.report}: ${describeFsError(error)}`, error);
   }
 }
 
 /** Numbered names tried before giving up (two scans a second for a whole day would not reach it). */
 const MAX_NUMBER = 100_000;
 
+/** The files of a report that could be created. */
+interface OpenPair {
+  readonly paths: ReportPaths;
+  readonly report: FileHandle;
+  readonly sidecar?: FileHandle;
+}
+
 /**
  * Opens the report and its sidecar; undefined when `flags` is "wx" and either name is taken (the
  * report created here is then removed again, so the next pair can be tried).
  */
-async function openPair(paths: ReportPaths, flags: "w" | "wx"): Promise<{ paths: ReportPaths; report: WriteStream; sidecar?: WriteStream } | undefined> {
-  const report = await openStream(paths.report, flags).catch(unlessTaken);
+async function openPair(paths: ReportPaths, flags: "w" | "wx"): Promise<OpenPair | undefined> {
+  const report = await open(paths.report, flags).catch(unlessTaken);
   if (report === undefined) return undefined;
   if (paths.sidecar === undefined) return { paths, report };
-  let sidecar: WriteStream | undefined;
+  let sidecar: FileHandle | undefined;
   try {
-    sidecar = await openStream(paths.sidecar, flags).catch(unlessTaken);
+    sidecar = await open(paths.sidecar, flags).catch(unlessTaken);
   } finally {
     if (sidecar === undefined) {
-      await closeStream(report);
+      await report.close();
       await unlink(paths.report);
     }
   }
@@ -155,20 +145,4 @@ async function openPair(paths: ReportPaths, flags: "w" | "wx"): Promise<{ paths:
 function unlessTaken(error: unknown): undefined {
   if ((error as { code?: string }).code === "EEXIST") return undefined;
   throw error;
-}
-
-function openStream(path: string, flags: "w" | "wx"): Promise<WriteStream> {
-  return new Promise((resolve, reject) => {
-    const stream = createWriteStream(path, { flags });
-    stream.once("open", () => {
-      stream.off("error", reject);
-      resolve(stream);
-    });
-    stream.once("error", reject);
-  });
-}
-
-function closeStream(stream: WriteStream | undefined): Promise<void> {
-  if (!stream || stream.closed) return Promise.resolve();
-  return new Promise((resolve) => stream.end(() => resolve()));
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ReportWriter } from "../../src/scanner/report_writer.ts";
+import { ReportWriteError, ReportWriter } from "../../src/scanner/report_writer.ts";
 
 /** A temp folder removed on dispose. */
 async function tempDir(): Promise<{ path: string } & AsyncDisposable> {
@@ -81,5 +81,29 @@ describe("ReportWriter", () => {
     await writer.finish(summary);
     expect(writer.paths.report).toBe(join(dir, "out.txt"));
     expect(await readFile(join(dir, "out.txt"), "utf8")).toStartWith("Total number of objects sent to KTFS: 20000\n");
+  });
+
+  test("a write that fails (a full disk) ends the scan with ReportWriteError naming the report, after the lines before it", async () => {
+    await using temp = await tempDir();
+    const writer = await ReportWriter.open({ report: "/dev/full", sidecar: join(temp.path, "r.ndjson") }, "text", fields);
+    for (let i = 1; i <= 2_000; i++) writer.addDetections("a.log", i, `line ${i}`, [`KL_Test detection ${i}`]);
+    const failure = await writer.finish(summary).then(() => undefined, (error: unknown) => error);
+    expect([failure instanceof ReportWriteError, (failure as ReportWriteError).code, (failure as Error).message]).toEqual([
+      true, "ENOSPC", "cannot write report /dev/full: no space left on device",
+    ]);
+    expect((await readFile(join(temp.path, "r.ndjson"), "utf8")).trimEnd().split("\n").length).toBe(2_001);
+  });
+
+  test("a detection longer than the write buffer, multi-byte characters and all, lands whole and in order", async () => {
+    await using temp = await tempDir();
+    const paths = { report: join(temp.path, "r.txt"), sidecar: join(temp.path, "r.ndjson") };
+    const writer = await ReportWriter.open(paths, "text", fields);
+    const long = `KL_Long ${"日本語 ünï 🙂 ".repeat(4_000)}end`;
+    const texts = ["KL_Test before", long, "KL_Test after"];
+    for (let i = 0; i < 300; i++) writer.addDetections("a.log", i + 1, `line ${i + 1}`, [texts[i % 3]!]);
+    await writer.finish(summary);
+    const report = (await readFile(paths.report, "utf8")).split("\n").slice(0, 300);
+    const sidecar = (await readFile(paths.sidecar, "utf8")).trimEnd().split("\n").slice(0, 300).map((l) => JSON.parse(l).text as string);
+    expect([report.every((l, i) => l === texts[i % 3]), sidecar.every((t, i) => t === texts[i % 3])]).toEqual([true, true]);
   });
 });
