@@ -30,7 +30,8 @@ export const SLOTS: ReadonlyMap<string, Slot> = new Map<string, Slot>([
   ["dst", "source"], ["srcPort", "source"], ["dstPort", "source"],
 ]);
 
-const ACTIONABLE_PREFIX = "actionable.";
+/** The prefix of the sidecar's actionable fields (`actionable.<name>`). */
+export const ACTIONABLE_PREFIX = "actionable.";
 const TYPES = new Set<IndicatorType>(["url", "ip", "md5", "sha1", "sha256", "domain", "unknown"]);
 const FALLBACK_ORDER: Record<IndicatorType, readonly string[]> = {
   url: ["url"], ip: ["ip", "src", "dst"], md5: ["md5", "hash"], sha1: ["sha1", "hash"], sha256: ["sha256", "hash"],

@@ -47,26 +47,31 @@ export function splitKv(text: string, mode: KvMode): KvSplit {
 }
 
 function isSeparator(c: number, mode: KvMode): boolean {
-  const space = c === 32 || (c >= 9 && c <= 13);
+  const space = isSpace(c);
   if (mode === "space") return space;
   if (mode === "loose") return space || c === 124;
   return c === 124;
 }
 
-function isKeyStart(c: number): boolean {
+/** ASCII whitespace: what separates pairs in "space" mode. */
+export function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/** `[A-Za-z_]`: a key's first character. */
+export function isKeyStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
 /** `[\w./-]` */
-function isKeyChar(c: number): boolean {
+export function isKeyChar(c: number): boolean {
   return isKeyStart(c) || (c >= 48 && c <= 57) || c === 46 || c === 47 || c === 45;
 }
 
 function trimValue(v: string, mode: KvMode): string {
   if (mode === "pipe") return v.endsWith("|") ? v.slice(0, -1) : v;
   if (mode === "space") {
-    const c = v.charCodeAt(v.length - 1);
-    return c === 32 || (c >= 9 && c <= 13) ? v.trimEnd() : v;
+    return isSpace(v.charCodeAt(v.length - 1)) ? v.trimEnd() : v;
   }
   let end = v.length;
   while (end > 0 && isSeparator(v.charCodeAt(end - 1), "loose")) end--;

@@ -11,10 +11,10 @@
  * scan (tuples per pair, a record, its three maps, the indicator type's regexes, Object.entries),
  * most of `scan -r`'s extra CPU over a forward scan (docs/performance.md, "report mode, round 2").
  */
-import { contextFieldName } from "../events/context_field_name.ts";
-import { type Slot, SLOTS } from "./_build_record.ts";
-import { cutActionable } from "./_kv.ts";
+import { ACTIONABLE_PREFIX, type Slot, SLOTS } from "./_build_record.ts";
+import { cutActionable, isKeyChar, isKeyStart, isSpace } from "./_kv.ts";
 import { parseTimeValue, readLeadingTime } from "./_time.ts";
+import { putField } from "./record_fields.ts";
 import { SUMMARY_WORDING } from "./summary_lines.ts";
 
 /**
@@ -26,9 +26,6 @@ const NOT_PLAIN = /LookupFinished|KL_ALERT_|LEEF:|CEF:|\|MatchedIndicator=|__pro
 
 /** The start parseReportLine's RFC 5424 pattern needs (its header then goes to the general parser). */
 const RFC5424_START = /^<\d{1,3}>1 /;
-
-/** What the sidecar reader (report/_build_record.ts) takes actionable fields by. */
-const ACTIONABLE_PREFIX = "actionable.";
 
 /** SLOTS as a prototype-less object: a property read costs ≈ 25% less per line than Map.get here. */
 const SLOT_OF: Readonly<Record<string, Slot | undefined>> = Object.assign(Object.create(null) as Record<string, Slot>, Object.fromEntries(SLOTS));
@@ -132,9 +129,9 @@ export function kvDetectionFields(line: string, now: number): Record<string, str
   out.matchedIndicator = indicator;
   if (feed) out.feed = feed;
   if (confidence !== undefined) out.confidence = String(confidence);
-  for (let i = 0; i < sourceNames.length; i++) put(out, sourceNames[i]!, sourceValues[i]!);
-  for (let i = 0; i < contextNames.length; i++) put(out, contextNames[i]!, contextValues[i]!);
-  for (let i = 0; i < actionableNames.length; i++) put(out, ACTIONABLE_PREFIX + actionableNames[i]!, actionableValues[i]!);
+  for (let i = 0; i < sourceNames.length; i++) putField(out, sourceNames[i]!, sourceValues[i]!);
+  for (let i = 0; i < contextNames.length; i++) putField(out, contextNames[i]!, contextValues[i]!);
+  for (let i = 0; i < actionableNames.length; i++) putField(out, ACTIONABLE_PREFIX + actionableNames[i]!, actionableValues[i]!);
   return out;
 }
 
@@ -178,22 +175,4 @@ function set(names: string[], values: string[], name: string, value: string): vo
     names.push(name);
     values.push(value);
   }
-}
-
-/** Adds a field, renamed `record_<name>` when the name is taken (parseDetectionFields' rule). */
-function put(out: Record<string, string>, name: string, value: string): void {
-  out[Object.hasOwn(out, name) ? contextFieldName(name, (n) => Object.hasOwn(out, n)) : name] = value;
-}
-
-function isSpace(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13);
-}
-
-function isKeyStart(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-}
-
-/** `[\w./-]` */
-function isKeyChar(c: number): boolean {
-  return isKeyStart(c) || (c >= 48 && c <= 57) || c === 46 || c === 47 || c === 45;
 }

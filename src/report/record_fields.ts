@@ -3,10 +3,22 @@
  * the general rule, for a line of any dialect parseReportLine reads.
  */
 import { contextFieldName } from "../events/context_field_name.ts";
+import { ACTIONABLE_PREFIX } from "./_build_record.ts";
 import type { ReportRecord } from "./record.ts";
 
-/** The prefix the sidecar reader (report/_build_record.ts) takes actionable fields by. */
-const ACTIONABLE_PREFIX = "actionable.";
+/**
+ * Adds a field to `out`, renamed `record_<name>` (again while taken) when the name is already
+ * there: the rule of both {@link recordFields} and the key=value fast path.
+ *
+ * @example
+ * ```ts
+ * const out = { category: "KL_IP_Reputation" };
+ * putField(out, "category", "test"); // out.record_category === "test"
+ * ```
+ */
+export function putField(out: Record<string, string>, name: string, value: string): void {
+  out[Object.hasOwn(out, name) ? contextFieldName(name, (n) => Object.hasOwn(out, n)) : name] = value;
+}
 
 /**
  * The record's fields, the service's own first: `time`, `category`, `matchedIndicator`, `feed`,
@@ -24,9 +36,7 @@ const ACTIONABLE_PREFIX = "actionable.";
  */
 export function recordFields(r: ReportRecord): Record<string, string> {
   const out: Record<string, string> = {};
-  const put = (name: string, value: string) => {
-    out[contextFieldName(name, (n) => Object.hasOwn(out, n))] = value;
-  };
+  const put = (name: string, value: string) => putField(out, name, value);
   if (r.time) put("time", r.time);
   put("category", r.category);
   put("matchedIndicator", r.indicator);
