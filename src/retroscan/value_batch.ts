@@ -165,11 +165,7 @@ export class ValueBatch {
         this.#entryOf[k] = n;
         map.set(value, handle);
       } else map.set(value, n);
-      if ((n + 1) * NUMS_PER_VALUE > this.#nums.length) {
-        const nums = new Float64Array(this.#nums.length * 2);
-        nums.set(this.#nums);
-        this.#nums = nums;
-      }
+      if ((n + 1) * NUMS_PER_VALUE > this.#nums.length) this.#nums = doubled(this.#nums);
       const o = n * NUMS_PER_VALUE;
       const out = this.#nums;
       out[o] = code;
@@ -193,11 +189,7 @@ export class ValueBatch {
     if (sums[o] === 0) {
       sums[o + 1] = at;
       sums[o + 2] = at;
-      if (this.#dirtyN === this.#dirty.length) {
-        const dirty = new Int32Array(this.#dirty.length * 2);
-        dirty.set(this.#dirty);
-        this.#dirty = dirty;
-      }
+      if (this.#dirtyN === this.#dirty.length) this.#dirty = doubled(this.#dirty);
       this.#dirty[this.#dirtyN++] = k;
       this.#pendingGrew(false);
     } else {
@@ -217,12 +209,8 @@ export class ValueBatch {
   }
 
   #growHandles(): void {
-    const entryOf = new Int32Array(this.#entryOf.length * 2);
-    entryOf.set(this.#entryOf);
-    this.#entryOf = entryOf;
-    const sums = new Float64Array(this.#sums.length * 2);
-    sums.set(this.#sums);
-    this.#sums = sums;
+    this.#entryOf = doubled(this.#entryOf);
+    this.#sums = doubled(this.#sums);
   }
 
   /**
@@ -230,14 +218,8 @@ export class ValueBatch {
    * counts gathered for this generation's handles are kept to be handed over with the next flush.
    */
   #newGeneration(day: number): void {
-    for (let d = 0; d < this.#dirtyN; d++) {
-      const k = this.#dirty[d]!;
-      const o = 3 * k;
-      this.#carried.push(this.#first + k, this.#sums[o]!, this.#sums[o + 1]!, this.#sums[o + 2]!);
-    }
-    this.#dirtyN = 0;
-    this.#entryOf.fill(-1);
-    this.#sums.fill(0);
+    // Every handle's `#entryOf` is set when it is given, so neither array needs clearing here.
+    this.#carryDirty();
     for (const map of this.#known) map.clear();
     // Values of the old day still in this batch keep their handles: the writer notes them, and
     // `forgetBelow` lets it drop them once this batch is written.
@@ -259,16 +241,24 @@ export class ValueBatch {
     return encoded;
   }
 
-  #columns(): StoredColumns {
-    const counts = new Float64Array(this.#carried.length + NUMS_PER_COUNT * this.#dirtyN);
-    counts.set(this.#carried);
-    for (let d = 0, o = this.#carried.length; d < this.#dirtyN; d++, o += NUMS_PER_COUNT) {
+  /**
+   * Moves the counts of this generation's handles to {@link #carried} (handle, count, firstAt,
+   * lastAt each), leaving every handle's sums at 0 and none dirty.
+   */
+  #carryDirty(): void {
+    for (let d = 0; d < this.#dirtyN; d++) {
       const k = this.#dirty[d]!;
-      counts[o] = this.#first + k;
-      counts[o + 1] = this.#sums[3 * k]!;
-      counts[o + 2] = this.#sums[3 * k + 1]!;
-      counts[o + 3] = this.#sums[3 * k + 2]!;
+      const o = 3 * k;
+      this.#carried.push(this.#first + k, this.#sums[o]!, this.#sums[o + 1]!, this.#sums[o + 2]!);
+      this.#sums[o] = 0;
     }
+    this.#dirtyN = 0;
+  }
+
+  /** What is pending, as columns; the counts are moved to {@link #carried} first (a reset follows). */
+  #columns(): StoredColumns {
+    this.#carryDirty();
+    const counts = Float64Array.from(this.#carried);
     return { n: this.#n, nums: this.#nums.subarray(0, this.#n * NUMS_PER_VALUE), values: this.#values, events: this.#events, rules: this.#rules, counts, forgetBelow: this.#first };
   }
 
@@ -278,8 +268,6 @@ export class ValueBatch {
       const handle = this.#nums[o]!;
       if (handle >= this.#first) this.#entryOf[handle - this.#first] = -1;
     }
-    for (let d = 0; d < this.#dirtyN; d++) this.#sums[3 * this.#dirty[d]!] = 0;
-    this.#dirtyN = 0;
     this.#carried = [];
     this.#otherDays = new Map();
     this.#n = 0;
@@ -301,3 +289,9 @@ export class ValueBatch {
   }
 }
 
+/** A copy of `array` in one twice its length (the rest zero). */
+function doubled<T extends Int32Array | Float64Array>(array: T): T {
+  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
+  grown.set(array as ArrayLike<number>);
+  return grown;
+}
