@@ -13,7 +13,7 @@ import { Connections } from "./connections.ts";
 import type { LogLevel } from "./logger.ts";
 import { compilePipeline, type Pipeline } from "./process_event.ts";
 import { ServiceCounters } from "./service_counters.ts";
-import { OUTPUT_IN_FLIGHT, OUTPUT_POSTED, OUTPUT_TAKEN } from "./_output_flow.ts";
+import { linesInFlight, OUTPUT_IN_FLIGHT, OUTPUT_POSTED } from "./_output_flow.ts";
 import type { SessionHost } from "./session.ts";
 import { SlotPool } from "./slot_pool.ts";
 
@@ -139,14 +139,14 @@ function holdOutput(): void {
 function noteInFlight(lines: number): void {
   const flow = start?.outputFlow;
   if (flow === undefined || lines === 0) return;
-  const posted = Atomics.add(flow, OUTPUT_POSTED, lines) + lines;
+  Atomics.add(flow, OUTPUT_POSTED, lines);
   const bound = Atomics.load(flow, OUTPUT_IN_FLIGHT);
-  if (bound === 0 || outputHeldInFlight || posted - Atomics.load(flow, OUTPUT_TAKEN) <= bound) return;
+  if (bound === 0 || outputHeldInFlight || linesInFlight(flow) <= bound) return;
   outputHeldInFlight = true;
   holdOutput();
   // Released at half the bound: the main thread took what it was sent, and no message says so.
   inFlightTimer = setInterval(() => {
-    if (Atomics.load(flow, OUTPUT_POSTED) - Atomics.load(flow, OUTPUT_TAKEN) > bound / 2) return;
+    if (linesInFlight(flow) > bound / 2) return;
     clearInterval(inFlightTimer);
     inFlightTimer = undefined;
     outputHeldInFlight = false;

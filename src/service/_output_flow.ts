@@ -14,3 +14,15 @@
 export const OUTPUT_POSTED = 0;
 export const OUTPUT_TAKEN = 1;
 export const OUTPUT_IN_FLIGHT = 2;
+
+/**
+ * Lines posted and not yet taken, read live from the shared counters.
+ *
+ * @example
+ * ```ts
+ * linesInFlight(flow) > Atomics.load(flow, OUTPUT_IN_FLIGHT); // over the bound: hold
+ * ```
+ */
+export function linesInFlight(flow: Int32Array): number {
+  return Atomics.load(flow, OUTPUT_POSTED) - Atomics.load(flow, OUTPUT_TAKEN);
+}

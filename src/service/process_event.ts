@@ -77,8 +77,7 @@ export interface ProcessResult {
 
 const NO_HITS: LookupResult = { records: [], suppressed: 0 };
 const NO_CATEGORIES: ReadonlyMap<string, number> = new Map();
-const NO_LINES: string[] = [];
-Object.freeze(NO_LINES);
+const NO_LINES: readonly string[] = Object.freeze([]);
 
 /** Above this many values the duplicate check uses a Set; below, comparing with the earlier values is cheaper. */
 const LINEAR_DEDUPE_MAX = 16;

@@ -14,7 +14,7 @@ import { ServiceCounters } from "./service_counters.ts";
 import { ServiceStartError } from "./service_start_error.ts";
 // Types only: the worker's module sets the thread's message handler when it is loaded.
 import type { CounterReport, FromWorker, ToWorker, WorkerState } from "./_lookup_worker.ts";
-import { OUTPUT_IN_FLIGHT, OUTPUT_POSTED, OUTPUT_TAKEN } from "./_output_flow.ts";
+import { linesInFlight, OUTPUT_IN_FLIGHT, OUTPUT_TAKEN } from "./_output_flow.ts";
 
 export type { WorkerState };
 
@@ -168,7 +168,7 @@ export class WorkerPool {
   status(): WorkerStatus[] {
     return this.#threads.map((t) => ({
       id: t.id, generation: t.generation, responding: t.responding && !t.dead, open: t.gauges?.open ?? 0, events: t.events,
-      outputInFlight: Atomics.load(t.outputFlow, OUTPUT_POSTED) - Atomics.load(t.outputFlow, OUTPUT_TAKEN),
+      outputInFlight: linesInFlight(t.outputFlow),
     }));
   }
 
