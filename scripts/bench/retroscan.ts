@@ -9,7 +9,7 @@
  *  3. the writer's CPU per value: new, known, and the first schema's upsert for comparison.
  *
  * Usage: bun scripts/bench/retroscan.ts [--seconds 5] [--warmup 2] [--rounds 3] [--values 5000000]
- *          [--write-values 500000] [--only throughput|retro|writes]
+ *          [--write-values 500000] [--only throughput|retro|writes] [--corpus adversarial|repeating]
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -31,6 +31,8 @@ const seconds = Number(argValue("seconds") ?? 5);
 const warmup = Number(argValue("warmup") ?? 2);
 const valueCount = Number(argValue("values") ?? 5_000_000);
 const only = argValue("only");
+/** `--corpus adversarial|repeating`: the throughput rows of one corpus only. */
+const corpusOnly = argValue("corpus");
 const rounds = Number(argValue("rounds") ?? 3);
 const dir = benchTempDir("retroscan");
 
@@ -126,7 +128,7 @@ async function throughput(): Promise<void> {
   const corpora: [string, Buffer[]][] = [
     ["adversarial", encodeBatches(lines, 100)],
     ["repeating", encodeBatches(repeating, 100)],
-  ];
+  ].filter(([name]) => corpusOnly === undefined || name === corpusOnly) as [string, Buffer[]][];
   const alerts = new AlertListener();
   await alerts.listen();
   const offPath = join(dir, "off.conf");
@@ -163,8 +165,10 @@ async function throughput(): Promise<void> {
   console.log("");
   console.log("CPU µs/event: the whole process, then its main (event) thread + its other threads (writer, GC, …).");
   console.log("");
-  console.log("| corpus | connections | off events/s | on events/s | on / off | CPU µs/event off / on | off: main + other | on: main + other | load avg |");
-  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+  console.log("on / off: the median runs' ratio; paired: the median of each round's ratio (its range).");
+  console.log("");
+  console.log("| corpus | connections | off events/s | on events/s | on / off | paired on / off | CPU µs/event off / on | off: main + other | on: main + other | load avg |");
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
   const us = (x: number) => (x * 1e6).toFixed(1);
   const cpu = (r: LoadResult) => us(r.serverCpu / r.eventsPerSecond);
   for (const [corpus, batches] of corpora) {
@@ -179,7 +183,10 @@ async function throughput(): Promise<void> {
       // The median run by events/s: the machine is shared, one round alone says little.
       const median = (rs: Measured[]) => [...rs].sort((a, b) => a.eventsPerSecond - b.eventsPerSecond)[rs.length >> 1]!;
       const [o, r] = [median(offs), median(ons)];
-      console.log(`| ${corpus} | ${n} | ${kilo(o.eventsPerSecond)} (${offs.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${kilo(r.eventsPerSecond)} (${ons.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${ratio(r.eventsPerSecond, o.eventsPerSecond)} | ${cpu(o)} / ${cpu(r)} | ${us(o.mainCpu)} + ${us(o.otherCpu)} | ${us(r.mainCpu)} + ${us(r.otherCpu)} | ${loadavg()[0]!.toFixed(1)} |`);
+      // Each round's on/off ratio: the two runs of a round are next to each other in time, so
+      // drift in the machine's speed (other VMs, core placement) falls on both.
+      const paired = offs.map((off, i) => ons[i]!.eventsPerSecond / off.eventsPerSecond).sort((a, b) => a - b);
+      console.log(`| ${corpus} | ${n} | ${kilo(o.eventsPerSecond)} (${offs.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${kilo(r.eventsPerSecond)} (${ons.map((x) => kilo(x.eventsPerSecond)).join(", ")}) | ${ratio(r.eventsPerSecond, o.eventsPerSecond)} | ${paired[paired.length >> 1]!.toFixed(2)} (${paired[0]!.toFixed(2)}–${paired[paired.length - 1]!.toFixed(2)}) | ${cpu(o)} / ${cpu(r)} | ${us(o.mainCpu)} + ${us(o.otherCpu)} | ${us(r.mainCpu)} + ${us(r.otherCpu)} | ${loadavg()[0]!.toFixed(1)} |`);
     }
     const db = join(dir, `throughput-${corpus}.db`);
     console.log(`\n${corpus}: database after the runs ${(statSync(db).size / 2 ** 20).toFixed(1)} MiB\n`);
