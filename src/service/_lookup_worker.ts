@@ -227,7 +227,14 @@ async function begin(message: WorkerStart): Promise<void> {
         post({ type: "ping", ping, facts });
       }),
   });
-  const listener = createServer({ noDelay: true }, (socket) => connections!.accept(socket));
+  // A report at each accept and close, not only every REPORT_MS: the main thread's `open` gauge
+  // must never read 0 while a connection is open, and a closed connection's events are counted
+  // by the time its close is (a short connection fits between two timed reports).
+  const listener = createServer({ noDelay: true }, (socket) => {
+    connections!.accept(socket);
+    socket.once("close", queueFlush);
+    queueFlush();
+  });
   server = listener;
   try {
     await new Promise<void>((resolve, reject) => {
