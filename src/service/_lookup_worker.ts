@@ -34,7 +34,6 @@ export interface WorkerStart {
   readonly outputFlow: Int32Array;
 }
 
-
 /** A generation of the feeds and config: what a reload swaps in every worker at once. */
 export interface WorkerState {
   readonly generation: number;
