@@ -4,11 +4,13 @@
  * hands to the writer thread. Over the limit, new values are dropped and counted, never silently.
  */
 import { dayOf, STORED_TYPES, type StoredColumns, type StoredType, type StoredValue } from "./retro_store.ts";
+import { KnownValues } from "./_known_values.ts";
 import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type EncodedValues } from "./_value_codec.ts";
 
 /**
- * Values of one day the batch remembers at most (their text, in a Map: ~100 bytes each); past it
- * it starts over, and the values it forgot travel once more with their text when seen again.
+ * Values of one day the batch remembers at most (a 16-byte slot each, the table at most half
+ * full: 8 MiB at the cap); past it it starts over, and the values it forgot travel once more
+ * with their text when seen again.
  */
 const MAX_KNOWN = 1 << 18;
 
@@ -63,14 +65,12 @@ export interface ValueBatchOptions {
 export class ValueBatch {
   #options: ValueBatchOptions;
   /**
-   * Per type code: value → handle, for the values of {@link #day} handed over this generation
+   * (type code, value) → handle, for the values of {@link #day} handed over this generation
    * (written, or pending in this batch). Kept across flushes, so a value seen again travels as a
-   * count for its handle: no excerpt, no text, no key lookup in the writer. JSC's own string hash
-   * (computed in native code, kept with the string) beats any hash computed in JavaScript here:
-   * the service's profile had a 32-bit FNV over the value's characters at 13 % of the event
-   * thread, a Map per type is a few %.
+   * count for its handle: no excerpt, no text, no key lookup in the writer. Keyed by a hash, not
+   * a Map of strings: a Map's hit cost 0.4–0.7 µs in the service (cache misses; _known_values.ts).
    */
-  readonly #known: Map<string, number>[] = STORED_TYPES.map(() => new Map<string, number>());
+  readonly #known = new KnownValues();
   /** The day of the known values: the latest day seen. */
   #day = -1;
   /** The first handle of this generation; handles below it were given before a new day or a full memory. */
@@ -122,16 +122,15 @@ export class ValueBatch {
     const day = dayOf(at);
     if (day > this.#day || this.#nextHandle - this.#first >= MAX_KNOWN) this.#newGeneration(Math.max(day, this.#day));
     const known = day === this.#day;
-    const maps = known ? this.#known : this.#otherDaysOf(day);
+    const maps = known ? undefined : this.#otherDaysOf(day);
     let eventIndex = -1;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (rules !== undefined && !rules.has(slotNames[v.slot] ?? "")) continue;
       const code = TYPE_CODES.get(v.type)!;
       const value = v.value;
-      const map = maps[code]!;
-      const found = map.get(value);
-      if (found !== undefined) {
+      const found = maps === undefined ? this.#known.find(code, value) : (maps[code]!.get(value) ?? -1);
+      if (found >= 0) {
         const entry = known ? this.#entryOf[found - this.#first]! : found;
         if (entry >= 0) {
           const o = entry * NUMS_PER_VALUE;
@@ -163,8 +162,8 @@ export class ValueBatch {
         const k = handle - this.#first;
         if (k >= this.#entryOf.length) this.#growHandles();
         this.#entryOf[k] = n;
-        map.set(value, handle);
-      } else map.set(value, n);
+        this.#known.insertFound(handle);
+      } else maps![code]!.set(value, n);
       if ((n + 1) * NUMS_PER_VALUE > this.#nums.length) this.#nums = doubled(this.#nums);
       const o = n * NUMS_PER_VALUE;
       const out = this.#nums;
@@ -220,7 +219,7 @@ export class ValueBatch {
   #newGeneration(day: number): void {
     // Every handle's `#entryOf` is set when it is given, so neither array needs clearing here.
     this.#carryDirty();
-    for (const map of this.#known) map.clear();
+    this.#known.clear();
     // Values of the old day still in this batch keep their handles: the writer notes them, and
     // `forgetBelow` lets it drop them once this batch is written.
     this.#first = this.#nextHandle;

@@ -8,6 +8,7 @@ import { IndicatorDiff, type IndicatorChanges } from "../../src/retroscan/indica
 import { RetroStore, type StoredType, type StoredValue } from "../../src/retroscan/retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunDeps } from "../../src/retroscan/run_retro_scan.ts";
 import { ValueBatch } from "../../src/retroscan/value_batch.ts";
+import { KnownValues } from "../../src/retroscan/_known_values.ts";
 import { decodeValues, encodeValues, fromColumns, toColumns } from "../../src/retroscan/_value_codec.ts";
 
 const dirs: string[] = [];
@@ -218,6 +219,24 @@ describe("ValueBatch", () => {
     const batch = new ValueBatch({ limit: 10, excerptLength: 0, rules: new Set(["RE_IP"]), onPending: () => {} });
     batch.add([{ slot: 0, type: "DOMAIN", value: "a.example" }, { slot: 1, type: "IP", value: "192.0.2.1" }], "secret user=alice", "default", ["RE_DOMAIN", "RE_IP"], "10.0.0.5", 0);
     expect(batch.take().map((v) => [v.value, v.excerpt])).toEqual([["192.0.2.1", ""]]);
+  });
+});
+
+describe("KnownValues", () => {
+  test("tells apart values that differ by one character, a trailing NUL, the length or the type, past several growths", () => {
+    const known = new KnownValues();
+    const keys: [number, string][] = [[0, ""], [0, "a"], [0, "a\u0000"], [0, "\u0000"], [0, "ab"], [0, "ba"], [1, "a"], [0, "\u00e9\u4e2d"], [0, "\u4e2d\u00e9"]];
+    for (let i = 0; i < 20_000; i++) keys.push([i % 7, `h${i}.example`], [0, `http://x.example/${i}`]);
+    const heldBefore: string[] = [];
+    keys.forEach(([code, value], handle) => {
+      if (known.find(code, value) >= 0) heldBefore.push(value);
+      else known.insertFound(handle);
+    });
+    expect(heldBefore).toEqual([]);
+    expect(keys.filter(([code, value], handle) => known.find(code, value) !== handle)).toEqual([]);
+    expect(known.size).toBe(keys.length);
+    known.clear();
+    expect({ size: known.size, found: known.find(0, "a") }).toEqual({ size: 0, found: -1 });
   });
 });
 
