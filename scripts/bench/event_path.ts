@@ -11,6 +11,12 @@
  * an earlier commit) in the same process, interleaved pass by pass with this tree's, on the same
  * index, and prints both and their ratio.
  *
+ * The last two stages run `processEvent` over RetroScan's repeating corpus (lines drawn
+ * log-uniformly from the first 20,000, as retroscan.ts's) without and with RetroScan's batch
+ * folding every event's values in (taken in the writer's form every 50,000 lines, as the
+ * service's once-a-second flush would at that rate): the difference is what storing the values
+ * costs the event thread, measured without the machine's noise between two service processes.
+ *
  * Usage: bun scripts/bench/event_path.ts [--lines 100000] [--passes 7] [--baseline DIR]
  */
 import { EventEmitter } from "node:events";
@@ -21,8 +27,8 @@ import type { ServiceConfig } from "../../src/config/types.ts";
 import { loadFeeds } from "../../src/feeds/load_feeds.ts";
 import { IndicatorIndex } from "../../src/matching/indicator_index.ts";
 import type { IndexReader } from "../../src/matching/types.ts";
-import { argValue, benchTempDir, loadLine, machineLine, ratio, requireData, ROOT } from "./_bench_env.ts";
-import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
+import { argValue, benchTempDir, loadLine, machineLine, ratio, requireData, rng, ROOT } from "./_bench_env.ts";
+import { LogLineMaker, repeatingLines, sampleIndicators } from "./_log_corpus.ts";
 import { writeServiceConfig } from "./_service_process.ts";
 
 requireData("event_path");
@@ -35,6 +41,9 @@ const maker = new LogLineMaker(await sampleIndicators(20_000));
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const lines = Array.from({ length: lineCount }, () => decoder.decode(encoder.encode(maker.next().line)));
+const repeating = repeatingLines(lines, lines.length, rng(11)).map((l) => decoder.decode(encoder.encode(l)));
+/** Lines between two takes of the RetroScan batch in the last stage. */
+const TAKE_EVERY = 50_000;
 const chunks: Uint8Array[] = [];
 for (let i = 0; i < lines.length; i += 1000) chunks.push(encoder.encode(lines.slice(i, i + 1000).join("\n") + "\n"));
 
@@ -79,7 +88,10 @@ async function stagesOf(root: string, c: ServiceConfig, idx: IndexReader): Promi
   const { extract } = (await import(join(root, "src/service/extract.ts"))) as typeof import("../../src/service/extract.ts");
   const { compilePipeline, processEvent } = (await import(join(root, "src/service/process_event.ts"))) as typeof import("../../src/service/process_event.ts");
   const { Session } = (await import(join(root, "src/service/session.ts"))) as typeof import("../../src/service/session.ts");
+  const { ValueBatch } = (await import(join(root, "src/retroscan/value_batch.ts"))) as typeof import("../../src/retroscan/value_batch.ts");
   const pipeline = compilePipeline(c);
+  const batch = new ValueBatch({ limit: 100_000, excerptLength: 256, onPending: () => {} });
+  const retaining = { ...pipeline, retain: batch.add };
   const extracted = lines.map((l) => extract(pipeline.sources, l, undefined).values);
   const socket = new SinkSocket();
   const host = {
@@ -102,6 +114,15 @@ async function stagesOf(root: string, c: ServiceConfig, idx: IndexReader): Promi
       for (const chunk of chunks) socket.emit("data", chunk);
       return socket.chars;
     },
+    () => repeating.reduce((n, l) => n + processEvent(pipeline, idx, l, options).lines.length, 0),
+    () => {
+      let n = 0;
+      for (let i = 0; i < repeating.length; i++) {
+        n += processEvent(retaining, idx, repeating[i]!, options).lines.length;
+        if ((i + 1) % TAKE_EVERY === 0) n += batch.takeEncoded().nums.length;
+      }
+      return n + batch.takeEncoded().nums.length;
+    },
   ];
 }
 
@@ -110,6 +131,8 @@ const NAMES = [
   "lookups of the extracted values",
   "processEvent (extraction, lookups, detections, finished event)",
   "session without a socket (framing 1,000-line chunks, processEvent, finished events, reply text)",
+  "processEvent, repeating corpus",
+  "processEvent + RetroScan batch (add, a take every 50,000 lines), repeating corpus",
 ];
 const trees = baseline === undefined ? [ROOT] : [resolve(baseline), ROOT];
 const runs = await Promise.all(trees.map((t) => stagesOf(t, config, index)));

@@ -1,33 +1,43 @@
 /**
- * The event thread's memory of the values it has handed to the writer this generation:
- * (type code, value) → handle, keyed by a 64-bit hash of the value's characters, holding no
- * strings. It replaces a `Map<string, number>` per type: inside the service, with the index and
- * the event text competing for the caches, a Map hit cost 0.4–0.7 µs a value (bucket, entry, the
- * stored key's header and characters: one cache miss each; docs/performance.md); here a hit
- * reads one 16-byte slot.
+ * The event thread's memory of the values of one day it has handed to the writer (or holds in
+ * the batch for it): (type code, value) → handle, and each value's events since the last flush
+ * (count, first and last time), keyed by a 64-bit hash of the value's characters, holding no
+ * strings. It replaces a `Map<string, number>` per type plus arrays indexed by handle: inside
+ * the service, with the index and the event text competing for the caches, a Map hit cost
+ * 0.4–0.7 µs a value (bucket, entry, the stored key's header and characters, then the handle's
+ * counts: a cache miss each; docs/performance.md); here a repeat reads and writes one 32-byte slot.
  *
  * A key is two 32-bit lanes hashed in one pass over the characters. Two values that share both
  * lanes would make the second one count as a repeat of the first (it would not be stored that
- * day); at the memory's cap of 2^18 values the chance that any two do is about 2^36 / 2^65 = 2^-29
- * per generation. The writer keys its rows the same way (DayKeys, two 53-bit hashes).
+ * day); at 2^18 values the chance that any two do is about 2^36 / 2^65 = 2^-29. The writer keys
+ * its rows the same way (DayKeys, two 53-bit hashes).
  */
 
-/** Ints per slot: lane a, lane b, handle + 1 (0: empty), unused (a slot is 16 bytes: four to a cache line). */
-const SLOT = 4;
+/**
+ * Ints per slot: lane a, lane b, handle + 1 (0: empty), events since the last flush, the first
+ * and last of their times (ms into the day), the value's entry in the batch that brought it and
+ * that batch's number: 32 bytes, two to a cache line.
+ */
+const SLOT = 8;
 const INITIAL_SLOTS = 4096;
 
 /**
  * @example
  * ```ts
  * const known = new KnownValues();
- * if (known.find(6, "evil.example") < 0) known.insertFound(42);
- * known.find(6, "evil.example"); // 42
+ * if (known.find(6, "evil.example") < 0) known.insertFound(42, 0, 1);
+ * known.count(known.find(6, "evil.example"), 1_000); // true: the first count since the last take
+ * const counts: number[] = [];
+ * known.takeCounts(counts, dayStart); // [42, 1, dayStart + 1_000, dayStart + 1_000]
  * ```
  */
 export class KnownValues {
   #slots = new Int32Array(SLOT * INITIAL_SLOTS);
   #mask = INITIAL_SLOTS - 1;
   #size = 0;
+  /** Slot offsets with a count since the last {@link takeCounts}. */
+  #counted = new Int32Array(1024);
+  #countedN = 0;
   /** The key of the last {@link find} and the empty slot it stopped at, for {@link insertFound}. */
   #a = 0;
   #b = 0;
@@ -38,9 +48,14 @@ export class KnownValues {
     return this.#size;
   }
 
+  /** Values with a count since the last {@link takeCounts}. */
+  get counted(): number {
+    return this.#countedN;
+  }
+
   /**
-   * The handle of (code, value), or -1 when it is not held; either way the key is kept for an
-   * {@link insertFound} that follows.
+   * The slot of (code, value) for {@link count}, or -1 when it is not held; either way the key is
+   * kept for an {@link insertFound} that follows.
    */
   find(code: number, value: string): number {
     let h1 = 0x9e3779b9 ^ code;
@@ -64,19 +79,21 @@ export class KnownValues {
     this.#b = h2;
     const slots = this.#slots;
     const mask = this.#mask;
-    for (let i = h1 & mask; ; i = (i + 1) & mask) {
-      const o = i * SLOT;
-      const handle = slots[o + 2]!;
-      if (handle === 0) {
+    for (let s = h1 & mask; ; s = (s + 1) & mask) {
+      const o = s * SLOT;
+      if (slots[o + 2] === 0) {
         this.#free = o;
         return -1;
       }
-      if (slots[o] === h1 && slots[o + 1] === h2) return handle - 1;
+      if (slots[o] === h1 && slots[o + 1] === h2) return o;
     }
   }
 
-  /** Holds the value the last {@link find} did not find, with `handle` (≥ 0). */
-  insertFound(handle: number): void {
+  /**
+   * Holds the value the last {@link find} did not find, with `handle` (≥ 0) and no count; it is
+   * at `entry` of batch number `batch` (≥ 1), until that batch is taken.
+   */
+  insertFound(handle: number, entry: number, batch: number): void {
     const o = this.#free;
     if (o < 0) throw new Error("KnownValues.insertFound without a find that missed");
     this.#free = -1;
@@ -84,29 +101,84 @@ export class KnownValues {
     slots[o] = this.#a;
     slots[o + 1] = this.#b;
     slots[o + 2] = handle + 1;
+    slots[o + 6] = entry;
+    slots[o + 7] = batch;
     // At most half full: a miss ends after about 2.5 slots, a hit after 1.5 (linear probing).
     if (++this.#size * 2 > this.#mask + 1) this.#grow();
   }
 
-  /** Forgets every value; the table keeps its size (the next generation is likely as large). */
+  /** The entry of the value in slot `o` (from {@link find}) in batch number `batch`, or -1 when another batch brought it. */
+  entryAt(o: number, batch: number): number {
+    return this.#slots[o + 7] === batch ? this.#slots[o + 6]! : -1;
+  }
+
+  /**
+   * One more event, `ms` into the day, of the value in slot `o` (from {@link find}). True when it
+   * is the value's first since the last {@link takeCounts}.
+   */
+  count(o: number, ms: number): boolean {
+    const slots = this.#slots;
+    const n = slots[o + 3]!;
+    slots[o + 3] = n + 1;
+    if (n === 0) {
+      slots[o + 4] = ms;
+      slots[o + 5] = ms;
+      if (this.#countedN === this.#counted.length) this.#counted = grown(this.#counted);
+      this.#counted[this.#countedN++] = o;
+      return true;
+    }
+    if (ms < slots[o + 4]!) slots[o + 4] = ms;
+    if (ms > slots[o + 5]!) slots[o + 5] = ms;
+    return false;
+  }
+
+  /**
+   * Appends (handle, count, firstAt, lastAt) to `out` for every value counted since the last
+   * take, times as `dayStart` + ms, and starts every count over.
+   */
+  takeCounts(out: number[], dayStart: number): void {
+    const slots = this.#slots;
+    for (let c = 0; c < this.#countedN; c++) {
+      const o = this.#counted[c]!;
+      out.push(slots[o + 2]! - 1, slots[o + 3]!, dayStart + slots[o + 4]!, dayStart + slots[o + 5]!);
+      slots[o + 3] = 0;
+    }
+    this.#countedN = 0;
+  }
+
+  /** Forgets every value (take the counts first); the table keeps its size (the next day is likely as large). */
   clear(): void {
     this.#slots.fill(0);
     this.#size = 0;
+    this.#countedN = 0;
     this.#free = -1;
   }
 
+  /** Twice the slots; the counted list is rebuilt, since every slot moves. */
   #grow(): void {
     const old = this.#slots;
     const count = (this.#mask + 1) * 2;
     const slots = new Int32Array(SLOT * count);
     const mask = count - 1;
-    for (let o = 0; o < old.length; o += SLOT) {
-      if (old[o + 2] === 0) continue;
-      let i = old[o]! & mask;
-      while (slots[i * SLOT + 2] !== 0) i = (i + 1) & mask;
-      slots.set(old.subarray(o, o + SLOT), i * SLOT);
+    this.#countedN = 0;
+    for (let from = 0; from < old.length; from += SLOT) {
+      if (old[from + 2] === 0) continue;
+      let s = old[from]! & mask;
+      while (slots[s * SLOT + 2] !== 0) s = (s + 1) & mask;
+      const o = s * SLOT;
+      slots.set(old.subarray(from, from + SLOT), o);
+      if (old[from + 3] !== 0) {
+        if (this.#countedN === this.#counted.length) this.#counted = grown(this.#counted);
+        this.#counted[this.#countedN++] = o;
+      }
     }
     this.#slots = slots;
     this.#mask = mask;
   }
+}
+
+function grown(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const bigger = new Int32Array(array.length * 2);
+  bigger.set(array);
+  return bigger;
 }

@@ -304,7 +304,7 @@ export class RetroScan {
   }
 
   #schedule(): void {
-    if (this.#batch.size >= Math.min(FLUSH_SIZE, this.#settings.batchLimit >>> 1)) {
+    if (this.#batch.newValues >= Math.min(FLUSH_SIZE, this.#settings.batchLimit >>> 1)) {
       // Write soon: before values have to be dropped, and while the strings are small.
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = setTimeout(() => this.flush(), 0);

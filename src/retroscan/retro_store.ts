@@ -119,7 +119,7 @@ const DAYS_KEPT = 2;
 /** Room above the size cap before SQLite itself refuses to grow (`max_page_count`): a flush between two prunes. */
 const HARD_LIMIT_FACTOR = 1.25;
 const MIN_HARD_PAGES = 64;
-const DAY_MS = 86_400_000;
+export const DAY_MS = 86_400_000;
 
 /**
  * Brings a database of the first schema (a unique (type, value, day) index on `seen`, whose

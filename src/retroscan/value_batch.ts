@@ -3,13 +3,13 @@
  * batch, one entry per distinct (type, value, day), which a flush takes whole, in columns, and
  * hands to the writer thread. Over the limit, new values are dropped and counted, never silently.
  */
-import { dayOf, STORED_TYPES, type StoredColumns, type StoredType, type StoredValue } from "./retro_store.ts";
+import { DAY_MS, dayOf, STORED_TYPES, type StoredColumns, type StoredType, type StoredValue } from "./retro_store.ts";
 import { KnownValues } from "./_known_values.ts";
 import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type EncodedValues } from "./_value_codec.ts";
 
 /**
- * Values of one day the batch remembers at most (a 16-byte slot each, the table at most half
- * full: 8 MiB at the cap); past it it starts over, and the values it forgot travel once more
+ * Values of one day the batch remembers at most (a 32-byte slot each, the table at most half
+ * full: 16 MiB at the cap); past it it starts over, and the values it forgot travel once more
  * with their text when seen again.
  */
 const MAX_KNOWN = 1 << 18;
@@ -46,11 +46,15 @@ export interface ValueBatchOptions {
   /** Regex names whose values are kept; undefined keeps every typed value. */
   readonly rules?: ReadonlySet<string>;
   /**
-   * Called when the batch goes from empty to non-empty, when it holds `flushSize` values and
+   * Called when the batch goes from empty to non-empty, when it holds `flushSize` new values and
    * when it is half full (schedule a flush).
    */
   readonly onPending: () => void;
-  /** Values after which a flush is due at once (default: half the limit). */
+  /**
+   * New values after which a flush is due at once (default: half the limit). Counts of known
+   * values do not hasten it: they take fixed memory, and the fewer flushes a repeat spans, the
+   * fewer count updates the writer makes.
+   */
   readonly flushSize?: number;
 }
 
@@ -65,10 +69,11 @@ export interface ValueBatchOptions {
 export class ValueBatch {
   #options: ValueBatchOptions;
   /**
-   * (type code, value) → handle, for the values of {@link #day} handed over this generation
-   * (written, or pending in this batch). Kept across flushes, so a value seen again travels as a
-   * count for its handle: no excerpt, no text, no key lookup in the writer. Keyed by a hash, not
-   * a Map of strings: a Map's hit cost 0.4–0.7 µs in the service (cache misses; _known_values.ts).
+   * (type code, value) → handle and the events since the last flush, for the values of
+   * {@link #day} handed over this generation (written, or pending in this batch). Kept across
+   * flushes, so a value seen again travels as a count for its handle: no excerpt, no text, no
+   * key lookup in the writer. Keyed by a hash, not a Map of strings: a Map's hit cost 0.4–0.7 µs
+   * in the service (cache misses; _known_values.ts).
    */
   readonly #known = new KnownValues();
   /** The day of the known values: the latest day seen. */
@@ -76,13 +81,8 @@ export class ValueBatch {
   /** The first handle of this generation; handles below it were given before a new day or a full memory. */
   #first = 0;
   #nextHandle = 0;
-  /** Per handle of this generation (`handle - #first`): its value's index in this batch, -1 once handed over. */
-  #entryOf = new Int32Array(1024);
-  /** Per handle of this generation: count, firstAt, lastAt since the last flush (count 0: none). */
-  #sums = new Float64Array(3 * 1024);
-  /** Handles of this generation with a count since the last flush. */
-  #dirty = new Int32Array(1024);
-  #dirtyN = 0;
+  /** This batch's number, ≥ 1: a value's entry noted in {@link #known} is this batch's only if noted with it. */
+  #batch = 1;
   /** Counts of an earlier generation not handed over yet (handle, count, firstAt, lastAt). */
   #carried: number[] = [];
   /** Value → index in this batch, per type, for events of days before {@link #day} (late events): no handles. */
@@ -109,36 +109,46 @@ export class ValueBatch {
 
   /** New values and counts of known ones waiting for the next flush. */
   get size(): number {
-    return this.#n + this.#dirtyN + this.#carried.length / NUMS_PER_COUNT;
+    return this.#n + this.#known.counted + this.#carried.length / NUMS_PER_COUNT;
+  }
+
+  /** New values waiting for the next flush (what {@link ValueBatchOptions.flushSize} counts). */
+  get newValues(): number {
+    return this.#n;
   }
 
   /**
-   * Folds one event's values in: a repeat adds to its value's count, a new value appends its
-   * numbers to one Float64Array and its text to an array; the event's fields are kept once for
-   * all its new values. No object per value.
+   * Folds one event's values in: a repeat adds to its value's count (in its {@link #known} slot,
+   * or for a late event's value in this batch), a new value appends its numbers to one
+   * Float64Array and its text to an array; the event's fields are kept once for all its new
+   * values. No object per value.
    */
   readonly add: RetainValues = (values, event, sourceId, slotNames, client, at) => {
     const { limit, rules, excerptLength } = this.#options;
     const day = dayOf(at);
     if (day > this.#day || this.#nextHandle - this.#first >= MAX_KNOWN) this.#newGeneration(Math.max(day, this.#day));
-    const known = day === this.#day;
-    const maps = known ? undefined : this.#otherDaysOf(day);
+    const maps = day === this.#day ? undefined : this.#otherDaysOf(day);
+    const ms = at - day * DAY_MS;
     let eventIndex = -1;
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
       if (rules !== undefined && !rules.has(slotNames[v.slot] ?? "")) continue;
       const code = TYPE_CODES.get(v.type)!;
       const value = v.value;
-      const found = maps === undefined ? this.#known.find(code, value) : (maps[code]!.get(value) ?? -1);
-      if (found >= 0) {
-        const entry = known ? this.#entryOf[found - this.#first]! : found;
-        if (entry >= 0) {
-          const o = entry * NUMS_PER_VALUE;
-          const nums = this.#nums;
-          nums[o + 2]!++;
-          if (at > nums[o + 4]!) nums[o + 4] = at;
-        } else this.#count(found - this.#first, at);
-        continue;
+      if (maps === undefined) {
+        const slot = this.#known.find(code, value);
+        if (slot >= 0) {
+          const entry = this.#known.entryAt(slot, this.#batch);
+          if (entry >= 0) this.#again(entry, at);
+          else if (this.#known.count(slot, ms)) this.#pendingGrew(false);
+          continue;
+        }
+      } else {
+        const entry = maps[code]!.get(value);
+        if (entry !== undefined) {
+          this.#again(entry, at);
+          continue;
+        }
       }
       const n = this.#n;
       if (n >= limit) {
@@ -157,13 +167,10 @@ export class ValueBatch {
         this.#rules.push(rule);
       }
       let handle = -1;
-      if (known) {
+      if (maps === undefined) {
         handle = this.#nextHandle++;
-        const k = handle - this.#first;
-        if (k >= this.#entryOf.length) this.#growHandles();
-        this.#entryOf[k] = n;
-        this.#known.insertFound(handle);
-      } else maps![code]!.set(value, n);
+        this.#known.insertFound(handle, n, this.#batch);
+      } else maps[code]!.set(value, n);
       if ((n + 1) * NUMS_PER_VALUE > this.#nums.length) this.#nums = doubled(this.#nums);
       const o = n * NUMS_PER_VALUE;
       const out = this.#nums;
@@ -181,35 +188,21 @@ export class ValueBatch {
     }
   };
 
-  /** One more event of the handed-over value with handle `#first + k`. */
-  #count(k: number, at: number): void {
-    const sums = this.#sums;
-    const o = 3 * k;
-    if (sums[o] === 0) {
-      sums[o + 1] = at;
-      sums[o + 2] = at;
-      if (this.#dirtyN === this.#dirty.length) this.#dirty = doubled(this.#dirty);
-      this.#dirty[this.#dirtyN++] = k;
-      this.#pendingGrew(false);
-    } else {
-      if (at < sums[o + 1]!) sums[o + 1] = at;
-      if (at > sums[o + 2]!) sums[o + 2] = at;
-    }
-    sums[o]!++;
+  /** One more event at `at` of the value pending in this batch at `entry`. */
+  #again(entry: number, at: number): void {
+    const o = entry * NUMS_PER_VALUE;
+    const nums = this.#nums;
+    nums[o + 2]!++;
+    if (at > nums[o + 4]!) nums[o + 4] = at;
   }
 
   /**
-   * Asks for a flush when the batch goes from empty to not, when it holds a flush's worth, and
-   * when a new value makes it half full (`size` grows by one at a time, so each is seen once).
+   * Asks for a flush when the batch goes from empty to not, and when a new value makes it hold a
+   * flush's worth of new values or half the limit (each grows by one at a time, so is seen once).
    */
   #pendingGrew(newValue: boolean): void {
-    const size = this.size;
-    if (size === 1 || size === this.#options.flushSize || (newValue && this.#n === this.#options.limit >>> 1)) this.#options.onPending();
-  }
-
-  #growHandles(): void {
-    this.#entryOf = doubled(this.#entryOf);
-    this.#sums = doubled(this.#sums);
+    const n = this.#n;
+    if (this.size === 1 || (newValue && (n === this.#options.flushSize || n === this.#options.limit >>> 1))) this.#options.onPending();
   }
 
   /**
@@ -217,7 +210,6 @@ export class ValueBatch {
    * counts gathered for this generation's handles are kept to be handed over with the next flush.
    */
   #newGeneration(day: number): void {
-    // Every handle's `#entryOf` is set when it is given, so neither array needs clearing here.
     this.#carryDirty();
     this.#known.clear();
     // Values of the old day still in this batch keep their handles: the writer notes them, and
@@ -240,18 +232,9 @@ export class ValueBatch {
     return encoded;
   }
 
-  /**
-   * Moves the counts of this generation's handles to {@link #carried} (handle, count, firstAt,
-   * lastAt each), leaving every handle's sums at 0 and none dirty.
-   */
+  /** Moves the counts of this generation's values to {@link #carried} (handle, count, firstAt, lastAt each). */
   #carryDirty(): void {
-    for (let d = 0; d < this.#dirtyN; d++) {
-      const k = this.#dirty[d]!;
-      const o = 3 * k;
-      this.#carried.push(this.#first + k, this.#sums[o]!, this.#sums[o + 1]!, this.#sums[o + 2]!);
-      this.#sums[o] = 0;
-    }
-    this.#dirtyN = 0;
+    this.#known.takeCounts(this.#carried, this.#day * DAY_MS);
   }
 
   /** What is pending, as columns; the counts are moved to {@link #carried} first (a reset follows). */
@@ -262,11 +245,7 @@ export class ValueBatch {
   }
 
   #reset(): void {
-    // The values of this generation are handed over now: their repeats become counts.
-    for (let i = 0, o = 7; i < this.#n; i++, o += NUMS_PER_VALUE) {
-      const handle = this.#nums[o]!;
-      if (handle >= this.#first) this.#entryOf[handle - this.#first] = -1;
-    }
+    this.#batch++;
     this.#carried = [];
     this.#otherDays = new Map();
     this.#n = 0;

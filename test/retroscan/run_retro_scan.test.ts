@@ -230,11 +230,24 @@ describe("KnownValues", () => {
     const heldBefore: string[] = [];
     keys.forEach(([code, value], handle) => {
       if (known.find(code, value) >= 0) heldBefore.push(value);
-      else known.insertFound(handle);
+      else known.insertFound(handle, handle, 1);
     });
     expect(heldBefore).toEqual([]);
-    expect(keys.filter(([code, value], handle) => known.find(code, value) !== handle)).toEqual([]);
+    expect(keys.filter(([code, value], handle) => known.entryAt(known.find(code, value), 1) !== handle)).toEqual([]);
     expect(known.size).toBe(keys.length);
+    // Counts since the last take, per handle, with the first and last time; a take starts them over.
+    const counts: number[] = [];
+    for (const ms of [500, 100, 900]) known.count(known.find(0, "ab"), ms);
+    known.count(known.find(1, "a"), 7);
+    known.takeCounts(counts, 1_000_000);
+    expect(counts).toEqual([4, 3, 1_000_100, 1_000_900, 6, 1, 1_000_007, 1_000_007]);
+    expect({ entry: known.entryAt(known.find(0, "ab"), 2), counted: known.counted }).toEqual({ entry: -1, counted: 0 });
+    // A count survives the table's growth (every slot moves).
+    known.count(known.find(0, "ba"), 5);
+    for (let i = 0; i < 50_000; i++) if (known.find(2, `late${i}`) < 0) known.insertFound(keys.length + i, 0, 2);
+    counts.length = 0;
+    known.takeCounts(counts, 0);
+    expect(counts).toEqual([5, 1, 5, 5]);
     known.clear();
     expect({ size: known.size, found: known.find(0, "a") }).toEqual({ size: 0, found: -1 });
   });
