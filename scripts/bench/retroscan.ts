@@ -10,6 +10,10 @@
  *
  * Usage: bun scripts/bench/retroscan.ts [--seconds 5] [--warmup 2] [--rounds 3] [--values 5000000]
  *          [--write-values 500000] [--only throughput|retro|writes] [--corpus adversarial|repeating]
+ *          [--workers 1]
+ *
+ * `--workers N` runs the throughput rows with ServiceSettings > Workers N (default 1, one event
+ * thread): above 1, each worker thread sends its events' values to the main thread's batch.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -34,6 +38,7 @@ const only = argValue("only");
 /** `--corpus adversarial|repeating`: the throughput rows of one corpus only. */
 const corpusOnly = argValue("corpus");
 const rounds = Number(argValue("rounds") ?? 3);
+const workers = Number(argValue("workers") ?? 1);
 const dir = benchTempDir("retroscan");
 
 console.log(`# RetroScan (${machineLine()})`);
@@ -134,7 +139,7 @@ async function throughput(): Promise<void> {
   const alerts = new AlertListener();
   await alerts.listen();
   const offPath = join(dir, "off.conf");
-  writeServiceConfig(offPath, alerts.port);
+  writeServiceConfig(offPath, alerts.port, undefined, workers);
   const text = readFileSync(offPath, "utf8");
   const onPath = (corpus: string) => {
     const path = join(dir, `on-${corpus}.conf`);
@@ -163,7 +168,7 @@ async function throughput(): Promise<void> {
     return { ...result, mainCpu: mainCpu / events, otherCpu: otherCpu / events };
   };
   console.log("");
-  console.log(`## Service throughput, RetroScan off and on (${warmup} s warm-up + ${seconds} s per row; runs alternate off, on, off, on, …, ${rounds} of each; the median run)`);
+  console.log(`## Service throughput, RetroScan off and on, Workers ${workers} (${warmup} s warm-up + ${seconds} s per row; runs alternate off, on, off, on, …, ${rounds} of each; the median run)`);
   console.log("");
   console.log("CPU µs/event: the whole process, then its main (event) thread + its other threads (writer, GC, …).");
   console.log("");

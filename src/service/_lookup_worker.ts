@@ -8,7 +8,7 @@
 import { createServer } from "node:net";
 import type { ConnectionLimits, ServiceConfig } from "../config/types.ts";
 import { IndicatorIndex, type IndexSnapshot } from "../matching/indicator_index.ts";
-import type { RetainedValue } from "../retroscan/value_batch.ts";
+import { RetainedCallsWriter, type RetainedCalls } from "../retroscan/retained_calls.ts";
 import { Connections } from "./connections.ts";
 import type { LogLevel } from "./logger.ts";
 import { compilePipeline, type Pipeline } from "./process_event.ts";
@@ -65,9 +65,6 @@ export interface CounterReport {
 export type CounterName = (typeof ServiceCounters.NAMES)[number];
 const COUNTER_NAMES = ServiceCounters.NAMES;
 
-/** One event's values for RetroScan, as the RetainValues hook got them (slot names sent once per report). */
-export type RetainedCall = readonly [values: readonly RetainedValue[], event: string, sourceId: string, client: string | undefined, at: number];
-
 /** Messages to the main thread. */
 export type FromWorker =
   | { readonly type: "listening" }
@@ -80,7 +77,8 @@ export type FromWorker =
     readonly type: "report";
     readonly counters: CounterReport;
     readonly output: readonly string[];
-    readonly retained: readonly RetainedCall[];
+    /** RetroScan's calls of this report's events (slot names sent once per report). */
+    readonly retained?: RetainedCalls;
     readonly slotNames: readonly string[];
   }
   | { readonly type: "log"; readonly level: LogLevel; readonly message: string; readonly fields?: Record<string, unknown> }
@@ -104,7 +102,7 @@ function post(message: FromWorker): void {
 const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => post({ type: "log", level, message, ...(fields ? { fields } : {}) });
 
 let output: string[] = [];
-let retained: RetainedCall[] = [];
+const retained = new RetainedCallsWriter();
 let flushQueued = false;
 
 /** Output lines and retained values leave with the current task, in the order they were made. */
@@ -166,23 +164,23 @@ function report(): void {
     if (d !== 0) byCategory.push([category, d]);
     sentByCategory.set(category, n);
   }
+  const calls = retained.take();
   post({
     type: "report",
     counters: { deltas, byCategory, active: pool.active, waiting: pool.waiting, limit: pool.limit, open: connections.open },
     output,
-    retained,
-    slotNames: retained.length > 0 ? live.view.pipeline.sources.slotNames : [],
+    ...(calls === undefined ? {} : { retained: calls }),
+    slotNames: calls === undefined ? [] : live.view.pipeline.sources.slotNames,
   });
   noteInFlight(output.length);
   output = [];
-  retained = [];
 }
 
 function viewOf(state: WorkerState, retain: boolean): Live {
   // Template warnings were logged by the main thread when it compiled the same config.
   const compiled = compilePipeline(state.config);
   const pipeline: Pipeline = retain
-    ? { ...compiled, retain: (values, event, sourceId, _slotNames, client, at) => (retained.push([values, event, sourceId, client, at]), queueFlush()) }
+    ? { ...compiled, retain: (values, event, sourceId, _slotNames, client, at) => (retained.push(values, event, sourceId, client, at), queueFlush()) }
     : compiled;
   const eventDelimiter = state.config.input.eventDelimiter;
   return { generation: state.generation, view: { pipeline, index: IndicatorIndex.fromSnapshot(state.snapshot), ...(eventDelimiter ? { eventDelimiter } : {}) } };

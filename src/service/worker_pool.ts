@@ -6,6 +6,7 @@
  * answered a heartbeat.
  */
 import type { ConnectionLimits } from "../config/types.ts";
+import { replayRetained } from "../retroscan/retained_calls.ts";
 import type { RetainValues } from "../retroscan/value_batch.ts";
 import { workerUrl } from "../runtime/runtime.ts";
 import type { EpsMeter } from "./eps_meter.ts";
@@ -325,6 +326,6 @@ export class WorkerPool {
     for (const line of message.output) toOutput(line);
     Atomics.add(thread.outputFlow, OUTPUT_TAKEN, message.output.length);
     if (message.output.length > 0) this.#watchOutput();
-    if (retain !== undefined) for (const [values, event, sourceId, client, at] of message.retained) retain(values, event, sourceId, message.slotNames, client, at);
+    if (retain !== undefined && message.retained !== undefined) replayRetained(message.retained, message.slotNames, retain);
   }
 }
