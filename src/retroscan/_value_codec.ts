@@ -29,6 +29,8 @@ export interface EncodedValues {
   readonly countCount: number;
   /** {@link StoredColumns.forgetBelow}. */
   readonly forgetBelow: number;
+  /** {@link StoredColumns.producer}. */
+  readonly producer: number;
   /** The values, joined. */
   readonly values: string;
   /** Per event: Source id, client, excerpt; joined. */
@@ -124,6 +126,7 @@ export function encodeValues(c: StoredColumns): EncodedValues {
     counts: countCount === 0 ? "" : utf16.decode(countUnits),
     countCount,
     forgetBelow: c.forgetBelow ?? 0,
+    producer: c.producer ?? 0,
   };
 }
 
@@ -150,7 +153,8 @@ export function decodeValues(e: EncodedValues): StoredColumns {
     counts[o + 2] = take(e.counts, u + 5, 3);
     counts[o + 3] = take(e.counts, u + 8, 3);
   }
-  return { n: e.n, nums, counts, forgetBelow: e.forgetBelow, values: split(e.values, e.n, "values"), events: split(e.events, e.eventCount * 3, "event fields"), rules: split(e.rules, e.ruleCount, "regex names") };
+  if (!Number.isInteger(e.producer) || e.producer < 0) throw new TypeError(`RetroScan writer: producer ${String(e.producer)} is not a thread number`);
+  return { n: e.n, nums, counts, forgetBelow: e.forgetBelow, producer: e.producer, values: split(e.values, e.n, "values"), events: split(e.events, e.eventCount * 3, "event fields"), rules: split(e.rules, e.ruleCount, "regex names") };
 }
 
 /** Objects to columns (each value its own event). */

@@ -15,7 +15,8 @@ import { fingerprint, IndicatorDiff, type IndicatorChanges } from "./indicator_d
 import { dayOf, RetroStore, type PruneResult, type StoreStats, type StoredRow } from "./retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunResult } from "./run_retro_scan.ts";
 import { StoreWriter } from "./store_writer.ts";
-import { ValueBatch, type RetainValues } from "./value_batch.ts";
+import { ValueBatch, type RetainValues, type ValueBatchOptions } from "./value_batch.ts";
+import type { EncodedValues } from "./_value_codec.ts";
 
 /** The alert raised when RetroScan turns itself off. */
 export const RETROSCAN_DISABLED_ALERT = "KL_ALERT_RetroScanDisabled";
@@ -84,6 +85,10 @@ export interface RetroScanStatus {
  * of 10,000-value batches 0.05–0.3 µs).
  */
 const FLUSH_SIZE = 16_384;
+/** A batch is written at most this long (ms) after its first value. */
+export const FLUSH_MS = 1000;
+/** Batches of worker threads waiting for the writer, at most; past it a batch is dropped and its values counted. */
+const MAX_QUEUED_BATCHES = 16;
 /** At most this often (ms) retention and the size cap are checked after a flush. */
 const PRUNE_EVERY_MS = 60_000;
 /** The writer's key table at its sparsest (24-byte slots, a quarter full after it grows): bytes per value. */
@@ -130,16 +135,16 @@ export class RetroScan {
   #droppedForKeys = 0;
   #keysFullWarnedDay = -1;
 
-  private constructor(settings: RetroScanSettings, deps: RetroScanDeps, rules: ReadonlySet<string> | undefined) {
+  /** Worker threads' values: dropped there (batch full) or here (too many batches queued), since start. */
+  #droppedByWorkers = 0;
+  #queuedBatches = 0;
+  /** Asks every worker thread for its pending values (they arrive through {@link accept}). */
+  #gather: (() => Promise<void>) | undefined;
+
+  private constructor(settings: RetroScanSettings, deps: RetroScanDeps, config: ServiceConfig) {
     this.#settings = settings;
     this.#deps = deps;
-    this.#batch = new ValueBatch({
-      limit: settings.batchLimit,
-      excerptLength: settings.excerptLength,
-      ...(rules ? { rules } : {}),
-      flushSize: FLUSH_SIZE,
-      onPending: () => this.#schedule(),
-    });
+    this.#batch = new ValueBatch({ ...retroBatchOptions(settings, config), onPending: () => this.#schedule() });
   }
 
   /**
@@ -147,11 +152,7 @@ export class RetroScan {
    * used leaves RetroScan disabled (alert, log line) and the service runs without it.
    */
   static async start(settings: RetroScanSettings, config: ServiceConfig, deps: RetroScanDeps): Promise<RetroScan> {
-    const rules =
-      settings.values === "marked"
-        ? new Set(config.input.sources.flatMap((s) => s.regexes.filter((r) => r.useForRetroscan).map((r) => r.name)))
-        : undefined;
-    const retro = new RetroScan(settings, deps, rules);
+    const retro = new RetroScan(settings, deps, config);
     try {
       const store = await RetroStore.open(settings.database, settings.maxBytes);
       retro.#store = store;
@@ -222,7 +223,7 @@ export class RetroScan {
       ...(this.#error === undefined ? {} : { error: this.#error }),
       stored: { ...(this.#stats?.value ?? { rows: 0, bytes: 0 }), maxBytes: s.maxBytes, retentionDays: s.retentionDays },
       pending: this.#batch.size,
-      dropped: this.#batch.dropped + this.#droppedForKeys,
+      dropped: this.#batch.dropped + this.#droppedForKeys + this.#droppedByWorkers,
       pruned: { ...this.#pruned },
       running: this.#running !== undefined,
       runs: this.#runs,
@@ -243,7 +244,32 @@ export class RetroScan {
     // counted, once full), so a slow disk bounds memory instead of queueing batch after batch.
     if (this.#writing) return this.#writes.then(() => this.flush());
     this.#writing = true;
-    const values = this.#batch.takeEncoded();
+    this.#write(this.#batch.takeEncoded(), () => (this.#writing = false));
+    return this.#writes;
+  }
+
+  /**
+   * A worker thread's batch (its own handles: `values.producer`) and the values it dropped since
+   * its last one: written after what is queued. A slow disk bounds the queue: past
+   * MAX_QUEUED_BATCHES a batch is dropped and its values counted.
+   */
+  accept(values: EncodedValues | undefined, dropped: number): void {
+    this.#droppedByWorkers += dropped;
+    if (values === undefined || this.#writer === undefined) return;
+    if (this.#queuedBatches >= MAX_QUEUED_BATCHES) {
+      this.#droppedByWorkers += values.n;
+      return;
+    }
+    this.#queuedBatches++;
+    this.#write(values, () => this.#queuedBatches--);
+  }
+
+  /** How a run gets the worker threads' pending values first (Workers above 1). */
+  gatherFrom(gather: () => Promise<void>): void {
+    this.#gather = gather;
+  }
+
+  #write(values: EncodedValues, done: () => void): void {
     this.#enqueue(async (writer) => {
       try {
         const reply = await writer.request({ op: "write", ...values });
@@ -252,11 +278,10 @@ export class RetroScan {
         if ((reply.dropped ?? 0) > 0) this.#noteKeysFull(reply.dropped!);
         this.#stats = undefined;
       } finally {
-        this.#writing = false;
+        done();
       }
     });
     if (this.#deps.now() - this.#lastPrune >= PRUNE_EVERY_MS) this.#pruneOrFail();
-    return this.#writes;
   }
 
   /** Counts values the writer could not keep (its key memory full), with a warning once a day. */
@@ -309,7 +334,7 @@ export class RetroScan {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = setTimeout(() => this.flush(), 0);
     } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.flush(), this.#deps.flushMs ?? 1000);
+      this.#timer = setTimeout(() => this.flush(), this.#deps.flushMs ?? FLUSH_MS);
     }
     this.#timer.unref?.();
   }
@@ -351,6 +376,7 @@ export class RetroScan {
     const templates = this.#templates(view);
     try {
       // Values of events seen before the change must be in the store before it is scanned.
+      await this.#gather?.();
       await this.flush();
       if (this.#store === undefined) return undefined;
       const result = await runRetroScan(store, changes, {
@@ -426,4 +452,16 @@ function renderRetro(templates: OutputTemplates, slotNames: readonly string[], r
   const regexValues: (string | undefined)[] = [];
   if (slot >= 0) regexValues[slot] = row.value;
   return renderDetection(templates, { now, receivedAt: row.firstAt, sourceId: row.sourceId, regexValues, retroscan: true, date: formatSyslogDate(now) }, record, slot, row.value);
+}
+
+/**
+ * The options of a RetroScan batch for `settings` (without `onPending`): the main thread's, and
+ * each worker thread's (Workers above 1), which adds its `producer`.
+ */
+export function retroBatchOptions(settings: RetroScanSettings, config: ServiceConfig): Omit<ValueBatchOptions, "onPending"> {
+  const rules =
+    settings.values === "marked"
+      ? new Set(config.input.sources.flatMap((s) => s.regexes.filter((r) => r.useForRetroscan).map((r) => r.name)))
+      : undefined;
+  return { limit: settings.batchLimit, excerptLength: settings.excerptLength, ...(rules ? { rules } : {}), flushSize: Math.min(FLUSH_SIZE, settings.batchLimit >>> 1) };
 }

@@ -51,6 +51,11 @@ export interface StoredColumns {
   /** {@link NUMS_PER_COUNT} numbers per count of a value handed over before. */
   readonly counts?: Float64Array;
   readonly forgetBelow?: number;
+  /**
+   * Whose handles these are (default 0): each event thread's batch numbers its own (the main
+   * thread's 0, worker thread i's i + 1), and the writer keeps their rows apart.
+   */
+  readonly producer?: number;
 }
 
 /** A stored row, read back for a retro detection. */
@@ -169,7 +174,8 @@ export class RetroStore {
   /** Count updates of known rows, written by {@link applyCounts}. */
   readonly #pending = new PendingCounts();
   /** The rows of the event thread's handles (see {@link StoredColumns}). */
-  readonly #handles = new HandleRows();
+  /** Per producer ({@link StoredColumns.producer}): its handles' rows. */
+  readonly #handles = new Map<number, HandleRows>();
   readonly #chunk: SqliteStatement;
   readonly #row: SqliteStatement;
   readonly #report: SqliteStatement;
@@ -267,7 +273,7 @@ export class RetroStore {
     } catch (error) {
       // Rolled back: the keys noted for its new rows are read again from the table.
       this.#days.clear();
-      this.#handles.clear();
+      for (const rows of this.#handles.values()) rows.clear();
       throw error;
     }
   }
@@ -277,6 +283,7 @@ export class RetroStore {
       let next = this.maxId() + 1;
       const first = next;
       const { nums, values, events, rules } = c;
+      const handles = this.#handlesOf(c.producer);
       const seen: SqlValue[] = [];
       const event: SqlValue[] = [];
       let keys: DayKeys | undefined;
@@ -298,7 +305,7 @@ export class RetroStore {
         const id = keys!.get(code, value);
         if (id !== 0) {
           this.#pending.add(id, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
-          if (handle >= 0) this.#handles.set(handle, id);
+          if (handle >= 0) handles.set(handle, id);
           continue;
         }
         if (held >= this.#maxKeys) {
@@ -306,7 +313,7 @@ export class RetroStore {
           continue;
         }
         keys!.set(code, value, next);
-        if (handle >= 0) this.#handles.set(handle, next);
+        if (handle >= 0) handles.set(handle, next);
         held++;
         const e = nums[o + 6]! * 3;
         seen.push(next, code, value, day, nums[o + 2]!, nums[o + 3]!, nums[o + 4]!);
@@ -336,13 +343,20 @@ export class RetroStore {
    */
   addCounts(c: StoredColumns): void {
     const counts = c.counts;
+    const handles = this.#handlesOf(c.producer);
     if (counts !== undefined) {
       for (let o = 0; o < counts.length; o += NUMS_PER_COUNT) {
-        const id = this.#handles.get(counts[o]!);
+        const id = handles.get(counts[o]!);
         if (id !== 0) this.#pending.add(id, counts[o + 1]!, counts[o + 2]!, counts[o + 3]!);
       }
     }
-    if (c.forgetBelow !== undefined) this.#handles.forgetBelow(c.forgetBelow);
+    if (c.forgetBelow !== undefined) handles.forgetBelow(c.forgetBelow);
+  }
+
+  #handlesOf(producer = 0): HandleRows {
+    let rows = this.#handles.get(producer);
+    if (rows === undefined) this.#handles.set(producer, (rows = new HandleRows()));
+    return rows;
   }
 
   /** New values dropped since the last call because the writer's key memory was full (`key_memory`). */

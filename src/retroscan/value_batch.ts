@@ -14,6 +14,9 @@ import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type Encoded
  */
 const MAX_KNOWN = 1 << 18;
 
+/** A batch in the writer's form (what {@link ValueBatch.takeEncoded} gives), for the threads that carry it. */
+export type { EncodedValues } from "./_value_codec.ts";
+
 /** Type → code: a Map of the few type strings (their hash is kept with them) beats `indexOf`'s compares. */
 const TYPE_CODES: ReadonlyMap<string, number> = new Map(STORED_TYPES.map((type, code) => [type, code]));
 
@@ -56,6 +59,8 @@ export interface ValueBatchOptions {
    * fewer count updates the writer makes.
    */
   readonly flushSize?: number;
+  /** The event thread this batch is for (default 0, the main thread), told to the writer with each flush (`StoredColumns.producer`). */
+  readonly producer?: number;
 }
 
 /**
@@ -241,7 +246,7 @@ export class ValueBatch {
   #columns(): StoredColumns {
     this.#carryDirty();
     const counts = Float64Array.from(this.#carried);
-    return { n: this.#n, nums: this.#nums.subarray(0, this.#n * NUMS_PER_VALUE), values: this.#values, events: this.#events, rules: this.#rules, counts, forgetBelow: this.#first };
+    return { n: this.#n, nums: this.#nums.subarray(0, this.#n * NUMS_PER_VALUE), values: this.#values, events: this.#events, rules: this.#rules, counts, forgetBelow: this.#first, producer: this.#options.producer ?? 0 };
   }
 
   #reset(): void {

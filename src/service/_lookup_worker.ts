@@ -8,7 +8,8 @@
 import { createServer } from "node:net";
 import type { ConnectionLimits, ServiceConfig } from "../config/types.ts";
 import { IndicatorIndex, type IndexSnapshot } from "../matching/indicator_index.ts";
-import { RetainedCallsWriter, type RetainedCalls } from "../retroscan/retained_calls.ts";
+import { FLUSH_MS, retroBatchOptions } from "../retroscan/retro_scan.ts";
+import { ValueBatch, type EncodedValues, type ValueBatchOptions } from "../retroscan/value_batch.ts";
 import { Connections } from "./connections.ts";
 import type { LogLevel } from "./logger.ts";
 import { compilePipeline, type Pipeline } from "./process_event.ts";
@@ -27,7 +28,7 @@ export interface WorkerStart {
   readonly limits: ConnectionLimits;
   readonly scanners: number;
   readonly slowEventMs: number;
-  /** RetroScan is on: extracted values are sent to the main thread. */
+  /** RetroScan is on: this thread batches its events' values and sends the batches to the main thread for the writer. */
   readonly retain: boolean;
   readonly state: WorkerState;
   /** Output lines in flight to the main thread, shared with it: see {@link OUTPUT_POSTED}. */
@@ -49,6 +50,8 @@ export type ToWorker =
   | { readonly type: "heartbeat"; readonly beat: number }
   | { readonly type: "pong"; readonly ping: number; readonly line: string | undefined }
   | { readonly type: "holdOutput"; readonly on: boolean }
+  /** Send RetroScan's pending values now, answering with `answer` (before a retro run). */
+  | { readonly type: "retroFlush"; readonly answer: number }
   | { readonly type: "stop" };
 
 /** Counter increments since the last report; connection gauges as they are now. */
@@ -77,10 +80,12 @@ export type FromWorker =
     readonly type: "report";
     readonly counters: CounterReport;
     readonly output: readonly string[];
-    /** RetroScan's calls of this report's events (slot names sent once per report). */
-    readonly retained?: RetainedCalls;
-    readonly slotNames: readonly string[];
   }
+  /**
+   * RetroScan: this thread's batch (its own handles, `values.producer`) and the values its batch
+   * dropped since the last one; `answer` when a retroFlush asked for it.
+   */
+  | { readonly type: "retro"; readonly values?: EncodedValues; readonly dropped: number; readonly answer?: number }
   | { readonly type: "log"; readonly level: LogLevel; readonly message: string; readonly fields?: Record<string, unknown> }
   | { readonly type: "stopped" };
 
@@ -102,7 +107,13 @@ function post(message: FromWorker): void {
 const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => post({ type: "log", level, message, ...(fields ? { fields } : {}) });
 
 let output: string[] = [];
-const retained = new RetainedCallsWriter();
+/** RetroScan's batch of this thread's values, while RetroScan is on. */
+let retroBatch: ValueBatch | undefined;
+let retroTimer: ReturnType<typeof setTimeout> | undefined;
+/** The batch's dropped count at the last send. */
+let retroDroppedSent = 0;
+/** New values after which the batch goes at once. */
+let retroFlushAt = Number.POSITIVE_INFINITY;
 let flushQueued = false;
 
 /** Output lines and retained values leave with the current task, in the order they were made. */
@@ -164,13 +175,10 @@ function report(): void {
     if (d !== 0) byCategory.push([category, d]);
     sentByCategory.set(category, n);
   }
-  const calls = retained.take();
   post({
     type: "report",
     counters: { deltas, byCategory, active: pool.active, waiting: pool.waiting, limit: pool.limit, open: connections.open },
     output,
-    ...(calls === undefined ? {} : { retained: calls }),
-    slotNames: calls === undefined ? [] : live.view.pipeline.sources.slotNames,
   });
   noteInFlight(output.length);
   output = [];
@@ -179,9 +187,7 @@ function report(): void {
 function viewOf(state: WorkerState, retain: boolean): Live {
   // Template warnings were logged by the main thread when it compiled the same config.
   const compiled = compilePipeline(state.config);
-  const pipeline: Pipeline = retain
-    ? { ...compiled, retain: (values, event, sourceId, _slotNames, client, at) => (retained.push(values, event, sourceId, client, at), queueFlush()) }
-    : compiled;
+  const pipeline: Pipeline = retain ? { ...compiled, retain: retroBatchFor(state.config).add } : compiled;
   const eventDelimiter = state.config.input.eventDelimiter;
   return { generation: state.generation, view: { pipeline, index: IndicatorIndex.fromSnapshot(state.snapshot), ...(eventDelimiter ? { eventDelimiter } : {}) } };
 }
@@ -253,7 +259,42 @@ async function stop(): Promise<void> {
   // Both are set once the start got as far as listening.
   if (connections !== undefined && server !== undefined) await connections.shutDown(server);
   report();
+  // Before "stopped": the main thread closes RetroScan's writer once every thread has stopped.
+  sendRetro();
   post({ type: "stopped" });
+}
+
+/**
+ * This thread's RetroScan batch, (re)configured for `config` (a reload may change the excerpt
+ * length, the limit or the marked regexes; what is pending stays).
+ */
+function retroBatchFor(config: ServiceConfig): ValueBatch {
+  const options: ValueBatchOptions = { ...retroBatchOptions(config.service.retroScan!, config), producer: start!.id + 1, onPending: scheduleRetro };
+  retroFlushAt = options.flushSize ?? Number.POSITIVE_INFINITY;
+  if (retroBatch === undefined) retroBatch = new ValueBatch(options);
+  else retroBatch.configure(options);
+  return retroBatch;
+}
+
+/** As the main thread's batch: a flush's worth of new values goes at once, the rest after FLUSH_MS. */
+function scheduleRetro(): void {
+  const batch = retroBatch!;
+  if (batch.newValues >= retroFlushAt) {
+    clearTimeout(retroTimer);
+    retroTimer = setTimeout(sendRetro, 0);
+  } else if (retroTimer === undefined) retroTimer = setTimeout(sendRetro, FLUSH_MS);
+}
+
+/** Sends what the batch holds (and its new drops) to the main thread; always when `answer` is given. */
+function sendRetro(answer?: number): void {
+  clearTimeout(retroTimer);
+  retroTimer = undefined;
+  const batch = retroBatch;
+  const dropped = batch === undefined ? 0 : batch.dropped - retroDroppedSent;
+  retroDroppedSent += dropped;
+  const values = batch !== undefined && batch.size > 0 ? batch.takeEncoded() : undefined;
+  if (values === undefined && dropped === 0 && answer === undefined) return;
+  post({ type: "retro", ...(values === undefined ? {} : { values }), dropped, ...(answer === undefined ? {} : { answer }) });
 }
 
 self.onmessage = ({ data: message }: MessageEvent<ToWorker>) => {
@@ -287,6 +328,9 @@ self.onmessage = ({ data: message }: MessageEvent<ToWorker>) => {
     case "holdOutput":
       outputHeldByMain = message.on;
       holdOutput();
+      break;
+    case "retroFlush":
+      sendRetro(message.answer);
       break;
     case "stop":
       void stop();

@@ -247,13 +247,15 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   let closing = false;
 
   const front: Front = workers > 1
-    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retain: retro.scan?.retain, pongLine: deps.pongLine, outputQueueLimit: config.output.queueSize, outputBacklog: () => {
+    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retro: retro.scan, pongLine: deps.pongLine, outputQueueLimit: config.output.queueSize, outputBacklog: () => {
       const sink = outputs.stats();
       // A target that is down drops and counts what overflows, as with one thread: no hold.
       return sink === undefined || !sink.connected ? undefined : { depth: sink.queueDepth, limit: sink.queueLimit };
     } }, live.state)
     : await inProcessFront(config, deps, limits, scanners, counters, () => live.state.sessionView, (line) => outputs.send(line));
   const { port, address } = front;
+  // With worker threads each batches its own values: a retro run asks them for what is pending.
+  if (front.flushRetro !== undefined) retro.scan?.gatherFrom(front.flushRetro);
   log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0), workers });
   alert("KL_ALERT_ServiceStarted");
 
@@ -460,6 +462,8 @@ interface Front {
   readonly swapped?: (previous: State, next: State) => void;
   /** Stops accepting, drains (up to `drainMs`), closes the listener(s). */
   stop(drainMs: number): Promise<void>;
+  /** Worker threads: has each send RetroScan its pending values (see WorkerPool.flushRetro). */
+  readonly flushRetro?: () => Promise<void>;
 }
 
 /** Workers 1: the listener and every connection on the main thread (the behaviour before Workers). */
@@ -514,6 +518,7 @@ async function workerFront(config: ServiceConfig, options: Omit<WorkerPoolOption
     address,
     gauges: () => pool.gauges,
     workers: () => pool.status(),
+    flushRetro: () => pool.flushRetro(),
     prepare: async (next) => {
       const nextState: WorkerState = { generation: current.generation + 1, config: next.config, snapshot: next.snapshot! };
       await pool.prepare(nextState);

@@ -6,8 +6,7 @@
  * answered a heartbeat.
  */
 import type { ConnectionLimits } from "../config/types.ts";
-import { replayRetained } from "../retroscan/retained_calls.ts";
-import type { RetainValues } from "../retroscan/value_batch.ts";
+import type { EncodedValues } from "../retroscan/value_batch.ts";
 import { workerUrl } from "../runtime/runtime.ts";
 import type { EpsMeter } from "./eps_meter.ts";
 import type { Logger } from "./logger.ts";
@@ -35,8 +34,11 @@ export interface WorkerPoolOptions {
   readonly eps: EpsMeter;
   /** Sends a line to the configured output (the main thread's one connection to the SIEM). */
   readonly toOutput: (line: string) => void;
-  /** RetroScan's hook in the main thread, when RetroScan is on. */
-  readonly retain?: RetainValues | undefined;
+  /**
+   * RetroScan, when on: takes each worker thread's batch of values (for the writer) and the
+   * values its batch dropped.
+   */
+  readonly retro?: { accept(values: EncodedValues | undefined, dropped: number): void } | undefined;
   /** The PONG line for a PING with X-KF-SendFinishedEvent; without it, a plain PONG. */
   readonly pongLine?: (() => string) | undefined;
   /** Lines waiting in the output's queue and its limit, while an output target is up and takes lines. */
@@ -135,7 +137,7 @@ export class WorkerPool {
       started.push(pool.#next(thread, (m) => (m.type === "listening" || m.type === "failed" ? m : undefined)));
       const start: ToWorker = {
         type: "start", id, host: options.host, port: options.port, limits, scanners, slowEventMs: options.slowEventMs,
-        retain: options.retain !== undefined, state, outputFlow,
+        retain: options.retro !== undefined, state, outputFlow,
       };
       worker.postMessage(start);
     }
@@ -213,6 +215,17 @@ export class WorkerPool {
       if (a === undefined) this.#options.log("warn", `stop: worker ${id} did not finish its connections in time (blocked?): ended`);
     });
     this.#terminate();
+  }
+
+  /**
+   * Has every worker send RetroScan its pending values; resolves once all of them arrived (and
+   * were queued for the writer), or after `waitMs` for a thread that does not answer.
+   */
+  flushRetro(waitMs = PREPARE_WAIT_MS): Promise<void> {
+    const answer = ++this.#beat;
+    const answers = this.#threads.map((t) => (t.dead ? Promise.resolve(undefined) : this.#next(t, (m) => (m.type === "retro" && m.answer === answer ? m : undefined), waitMs)));
+    for (const t of this.#threads) this.#post(t, { type: "retroFlush", answer });
+    return Promise.all(answers).then(() => undefined);
   }
 
   /** Resolves true once every worker answered a new heartbeat, false after `waitMs` without. */
@@ -294,6 +307,9 @@ export class WorkerPool {
       case "report":
         this.#report(thread, message);
         break;
+      case "retro":
+        this.#options.retro?.accept(message.values, message.dropped);
+        break;
       case "log":
         this.#options.log(message.level, message.message, { ...message.fields, worker: thread.id });
         break;
@@ -316,7 +332,7 @@ export class WorkerPool {
   }
 
   #report(thread: Thread, message: Extract<FromWorker, { type: "report" }>): void {
-    const { counters, eps, toOutput, retain } = this.#options;
+    const { counters, eps, toOutput } = this.#options;
     const { deltas, byCategory } = message.counters;
     for (const name of ServiceCounters.NAMES) counters[name] += deltas[name];
     for (const [category, n] of byCategory) counters.byCategory.set(category, (counters.byCategory.get(category) ?? 0) + n);
@@ -326,6 +342,5 @@ export class WorkerPool {
     for (const line of message.output) toOutput(line);
     Atomics.add(thread.outputFlow, OUTPUT_TAKEN, message.output.length);
     if (message.output.length > 0) this.#watchOutput();
-    if (retain !== undefined && message.retained !== undefined) replayRetained(message.retained, message.slotNames, retain);
   }
 }

@@ -307,6 +307,27 @@ describe("ValueBatch handles: a value handed over once comes back as a count", (
     expect([s.row(1)?.count, s.maxId()]).toEqual([3, 2]);
   });
 
+  test("two producers' handles are kept apart, and one forgetting its handles leaves the other's", async () => {
+    const s = await store();
+    const main = new ValueBatch({ limit: 10, excerptLength: 5, onPending: () => {} });
+    const worker = new ValueBatch({ limit: 10, excerptLength: 5, producer: 1, onPending: () => {} });
+    // Both batches give handle 0, each to its own value.
+    main.add([domain("a.example")], "from main", "src", slots, "10.0.0.1", day);
+    worker.add([domain("b.example")], "from worker", "src", slots, "10.0.0.2", day);
+    writeTake(s, main);
+    writeTake(s, worker);
+    main.add([domain("a.example")], "again", "src", slots, "10.0.0.1", day + 1);
+    worker.add([domain("b.example")], "again", "src", slots, "10.0.0.2", day + 1);
+    worker.add([domain("b.example")], "again", "src", slots, "10.0.0.2", day + 2);
+    writeTake(s, worker);
+    // A new day for the worker's batch: it forgets its handle 0, not the main batch's.
+    worker.add([domain("c.example")], "next day", "src", slots, "10.0.0.2", day + 86_400_000);
+    writeTake(s, worker);
+    writeTake(s, main);
+    s.applyCounts();
+    expect([1, 2, 3].map((id) => [s.row(id)?.value, s.row(id)?.count])).toEqual([["a.example", 2], ["b.example", 3], ["c.example", 1]]);
+  });
+
   test("a value dropped at the limit gets no handle: its next sighting is new again", () => {
     const batch = new ValueBatch({ limit: 1, excerptLength: 0, onPending: () => {} });
     batch.add([domain("a.example"), domain("b.example")], "e", "src", slots, undefined, day);
