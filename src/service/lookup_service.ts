@@ -518,7 +518,7 @@ async function workerFront(config: ServiceConfig, options: Omit<WorkerPoolOption
     address,
     gauges: () => pool.gauges,
     workers: () => pool.status(),
-    flushRetro: () => pool.flushRetro(),
+    flushRetro: async () => void (await pool.flushRetro()),
     prepare: async (next) => {
       const nextState: WorkerState = { generation: current.generation + 1, config: next.config, snapshot: next.snapshot! };
       await pool.prepare(nextState);

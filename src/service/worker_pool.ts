@@ -64,6 +64,8 @@ export interface WorkerStatus {
 const PING_WAIT_MS = 2000;
 /** Heartbeats for /status: a worker that misses one is shown not responding. */
 const HEARTBEAT_MS = 500;
+/** A retro run waits this long for a worker's pending values (a blocked worker's come later). */
+const RETRO_FLUSH_WAIT_MS = 5000;
 /** A reload waits this long for every worker to take the new generation, then fails. */
 const PREPARE_WAIT_MS = 30_000;
 
@@ -76,6 +78,8 @@ interface Thread {
   answered: number;
   responding: boolean;
   dead: boolean;
+  /** It said "stopped": it sends nothing more (its last RetroScan batch came before). */
+  stopped: boolean;
   /** {@link WorkerStart.outputFlow}. */
   readonly outputFlow: Int32Array;
 }
@@ -124,7 +128,7 @@ export class WorkerPool {
       const worker = new Worker(workerUrl("service/_lookup_worker.ts"), { type: "module" });
       const outputFlow = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
       outputFlow[OUTPUT_IN_FLIGHT] = inFlight;
-      const thread: Thread = { id, worker, gauges: undefined, events: 0, generation: state.generation, answered: 0, responding: true, dead: false, outputFlow };
+      const thread: Thread = { id, worker, gauges: undefined, events: 0, generation: state.generation, answered: 0, responding: true, dead: false, stopped: false, outputFlow };
       pool.#threads.push(thread);
       worker.onmessage = (e: MessageEvent<FromWorker>) => pool.#receive(thread, e.data);
       worker.onerror = (e) => {
@@ -219,13 +223,18 @@ export class WorkerPool {
 
   /**
    * Has every worker send RetroScan its pending values; resolves once all of them arrived (and
-   * were queued for the writer), or after `waitMs` for a thread that does not answer.
+   * were queued for the writer) or their thread stopped, with the number of threads that did not
+   * answer within `waitMs` (a blocked worker: its values come with its next batch).
    */
-  flushRetro(waitMs = PREPARE_WAIT_MS): Promise<void> {
+  async flushRetro(waitMs = RETRO_FLUSH_WAIT_MS): Promise<number> {
     const answer = ++this.#beat;
-    const answers = this.#threads.map((t) => (t.dead ? Promise.resolve(undefined) : this.#next(t, (m) => (m.type === "retro" && m.answer === answer ? m : undefined), waitMs)));
+    // A thread that stops or fails meanwhile answers with that: its last batch came before.
+    const pick = (m: FromWorker) => ((m.type === "retro" && m.answer === answer) || m.type === "stopped" || m.type === "failed" ? m : undefined);
+    const answers = this.#threads.map((t) => (t.dead || t.stopped ? Promise.resolve(true) : this.#next(t, pick, waitMs)));
     for (const t of this.#threads) this.#post(t, { type: "retroFlush", answer });
-    return Promise.all(answers).then(() => undefined);
+    const missing = (await Promise.all(answers)).filter((a) => a === undefined).length;
+    if (missing > 0) this.#options.log("warn", `RetroScan: ${missing} worker(s) did not send their pending values within ${waitMs} ms (blocked?); the retro run goes on without them`);
+    return missing;
   }
 
   /** Resolves true once every worker answered a new heartbeat, false after `waitMs` without. */
@@ -273,6 +282,8 @@ export class WorkerPool {
     for (const t of this.#threads) {
       t.dead = true;
       t.worker.terminate();
+      // Waits that a message of this thread would have ended (a retro flush) end now.
+      this.#emit(t, { type: "stopped" });
     }
   }
 
@@ -309,6 +320,9 @@ export class WorkerPool {
         break;
       case "retro":
         this.#options.retro?.accept(message.values, message.dropped);
+        break;
+      case "stopped":
+        thread.stopped = true;
         break;
       case "log":
         this.#options.log(message.level, message.message, { ...message.fields, worker: thread.id });
