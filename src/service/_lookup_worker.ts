@@ -256,6 +256,9 @@ async function begin(message: WorkerStart): Promise<void> {
 
 async function stop(): Promise<void> {
   if (reportTimer !== undefined) clearInterval(reportTimer);
+  // RetroScan's pending values go now, and what the drain brings after it: a client that holds
+  // its connection keeps the drain going for its whole time.
+  sendRetro();
   // Both are set once the start got as far as listening.
   if (connections !== undefined && server !== undefined) await connections.shutDown(server);
   report();
