@@ -30,6 +30,8 @@ export interface WorkerStart {
   readonly slowEventMs: number;
   /** RetroScan is on: this thread batches its events' values and sends the batches to the main thread for the writer. */
   readonly retain: boolean;
+  /** The batch is sent this long (ms) after its first value (default FLUSH_MS). */
+  readonly retroFlushMs?: number;
   readonly state: WorkerState;
   /** Output lines in flight to the main thread, shared with it: see {@link OUTPUT_POSTED}. */
   readonly outputFlow: Int32Array;
@@ -62,6 +64,8 @@ export interface CounterReport {
   readonly waiting: number;
   readonly limit: number;
   readonly open: number;
+  /** Values and counts waiting in this thread's RetroScan batch. */
+  readonly retroPending: number;
 }
 
 /** The numeric counters of ServiceCounters that workers add to the service's totals. */
@@ -177,7 +181,7 @@ function report(): void {
   }
   post({
     type: "report",
-    counters: { deltas, byCategory, active: pool.active, waiting: pool.waiting, limit: pool.limit, open: connections.open },
+    counters: { deltas, byCategory, active: pool.active, waiting: pool.waiting, limit: pool.limit, open: connections.open, retroPending: retroBatch?.size ?? 0 },
     output,
   });
   noteInFlight(output.length);
@@ -285,7 +289,7 @@ function scheduleRetro(): void {
   if (batch.newValues >= retroFlushAt) {
     clearTimeout(retroTimer);
     retroTimer = setTimeout(sendRetro, 0);
-  } else if (retroTimer === undefined) retroTimer = setTimeout(sendRetro, FLUSH_MS);
+  } else if (retroTimer === undefined) retroTimer = setTimeout(sendRetro, start!.retroFlushMs ?? FLUSH_MS);
 }
 
 /** Sends what the batch holds (and its new drops) to the main thread; always when `answer` is given. */
@@ -298,6 +302,8 @@ function sendRetro(answer?: number): void {
   const values = batch !== undefined && batch.size > 0 ? batch.takeEncoded() : undefined;
   if (values === undefined && dropped === 0 && answer === undefined) return;
   post({ type: "retro", ...(values === undefined ? {} : { values }), dropped, ...(answer === undefined ? {} : { answer }) });
+  // The main thread's figure of what is pending here (/status) follows soon.
+  if (values !== undefined) queueFlush();
 }
 
 self.onmessage = ({ data: message }: MessageEvent<ToWorker>) => {

@@ -34,7 +34,7 @@ import type { Logger } from "./logger.ts";
 import { detectLookupType } from "./_detect_lookup_type.ts";
 import { VERSION } from "../version.ts";
 import type { IndicatorChanges } from "../retroscan/indicator_diff.ts";
-import { RetroScan } from "../retroscan/retro_scan.ts";
+import { RetroScan, type RetroScanStatus } from "../retroscan/retro_scan.ts";
 import type { RetroRunResult } from "../retroscan/run_retro_scan.ts";
 import { threadsShareListeningPort } from "../runtime/runtime.ts";
 import { startEndpoint } from "./_start_endpoint.ts";
@@ -57,6 +57,8 @@ export interface LookupServiceDeps {
   readonly feedUpdatedAt?: (config: ServiceConfig, filename: string) => Promise<number | undefined>;
   /** Per-event time limit in ms (default 1000): slower events are counted and logged. */
   readonly slowEventMs?: number;
+  /** RetroScan's batches (the main thread's and each worker's) are written this long (ms) after their first value (default 1000). */
+  readonly retroFlushMs?: number;
   /** The process's open-file limit, when known: MaxConnections is kept below it. */
   readonly openFileLimit?: number;
   /**
@@ -247,7 +249,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   let closing = false;
 
   const front: Front = workers > 1
-    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retro: retro.scan, pongLine: deps.pongLine, outputQueueLimit: config.output.queueSize, outputBacklog: () => {
+    ? await workerFront(config, { count: workers, limits, scanners, slowEventMs: deps.slowEventMs ?? SLOW_EVENT_MS, log, counters, eps, toOutput: (line) => outputs.send(line), retro: retro.scan, retroFlushMs: deps.retroFlushMs, pongLine: deps.pongLine, outputQueueLimit: config.output.queueSize, outputBacklog: () => {
       const sink = outputs.stats();
       // A target that is down drops and counts what overflows, as with one thread: no hold.
       return sink === undefined || !sink.connected ? undefined : { depth: sink.queueDepth, limit: sink.queueLimit };
@@ -285,7 +287,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
         outputs,
         restarts: deps.restarts ?? 0,
         lastReload: reloader.last,
-        ...(retro.scan ? { retroScan: retro.scan.status() } : {}),
+        ...(retro.scan ? { retroScan: withWorkersPending(retro.scan.status(), front) } : {}),
         ...(front.workers ? { workers: front.workers() } : {}),
       }),
     reload: reloadNow,
@@ -464,6 +466,8 @@ interface Front {
   stop(drainMs: number): Promise<void>;
   /** Worker threads: has each send RetroScan its pending values (see WorkerPool.flushRetro). */
   readonly flushRetro?: () => Promise<void>;
+  /** Worker threads: values and counts in their RetroScan batches, as they last reported. */
+  readonly retroPending?: () => number;
 }
 
 /** Workers 1: the listener and every connection on the main thread (the behaviour before Workers). */
@@ -519,6 +523,7 @@ async function workerFront(config: ServiceConfig, options: Omit<WorkerPoolOption
     gauges: () => pool.gauges,
     workers: () => pool.status(),
     flushRetro: async () => void (await pool.flushRetro()),
+    retroPending: () => pool.retroPending(),
     prepare: async (next) => {
       const nextState: WorkerState = { generation: current.generation + 1, config: next.config, snapshot: next.snapshot! };
       await pool.prepare(nextState);
@@ -611,6 +616,7 @@ async function startRetroScan(
   };
   if (settings === undefined || !settings.enabled) return { ready };
   const scan = await RetroScan.start(settings, config, {
+    ...(deps.retroFlushMs === undefined ? {} : { flushMs: deps.retroFlushMs }),
     now: deps.now,
     log: deps.log,
     alert: (name, fields) => (early === undefined ? alert(name, fields) : early.push([name, fields])),
@@ -647,4 +653,10 @@ function effectiveLimits(limits: ConnectionLimits, fileLimit: number | undefined
   const max = Math.max(1, fileLimit - RESERVED_FDS);
   log("warn", `ServiceSettings > MaxConnections ${limits.max} is above what the open-file limit ${fileLimit} allows: using ${max} (raise it with ulimit -n or LimitNOFILE=)`);
   return { ...limits, max };
+}
+
+/** RetroScan's status with what waits in the worker threads' batches counted as pending too. */
+function withWorkersPending(status: RetroScanStatus, front: Front): RetroScanStatus {
+  const workers = front.retroPending?.() ?? 0;
+  return workers === 0 ? status : { ...status, pending: status.pending + workers };
 }

@@ -39,6 +39,8 @@ export interface WorkerPoolOptions {
    * values its batch dropped.
    */
   readonly retro?: { accept(values: EncodedValues | undefined, dropped: number): void } | undefined;
+  /** A worker's RetroScan batch is sent this long (ms) after its first value (default: RetroScan's FLUSH_MS). */
+  readonly retroFlushMs?: number | undefined;
   /** The PONG line for a PING with X-KF-SendFinishedEvent; without it, a plain PONG. */
   readonly pongLine?: (() => string) | undefined;
   /** Lines waiting in the output's queue and its limit, while an output target is up and takes lines. */
@@ -141,7 +143,7 @@ export class WorkerPool {
       started.push(pool.#next(thread, (m) => (m.type === "listening" || m.type === "failed" ? m : undefined)));
       const start: ToWorker = {
         type: "start", id, host: options.host, port: options.port, limits, scanners, slowEventMs: options.slowEventMs,
-        retain: options.retro !== undefined, state, outputFlow,
+        retain: options.retro !== undefined, ...(options.retroFlushMs === undefined ? {} : { retroFlushMs: options.retroFlushMs }), state, outputFlow,
       };
       worker.postMessage(start);
     }
@@ -219,6 +221,11 @@ export class WorkerPool {
       if (a === undefined) this.#options.log("warn", `stop: worker ${id} did not finish its connections in time (blocked?): ended`);
     });
     this.#terminate();
+  }
+
+  /** Values and counts waiting in the workers' RetroScan batches, as each last reported. */
+  retroPending(): number {
+    return this.#threads.reduce((n, t) => n + (t.dead ? 0 : (t.gauges?.retroPending ?? 0)), 0);
   }
 
   /**

@@ -30,7 +30,7 @@ export interface TestService extends LookupService, AsyncDisposable {
  */
 export async function startTestService(
   config: ServiceConfig = testConfig(),
-  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number; now?: () => number; pongLine?: () => string } = {},
+  options: { extraFeeds?: Map<string, string>; reloadConfig?: () => Promise<ServiceConfig>; slowEventMs?: number; now?: () => number; pongLine?: () => string; retroFlushMs?: number } = {},
 ): Promise<TestService> {
   const logs: string[] = [];
   const deps: LookupServiceDeps = {
@@ -43,6 +43,7 @@ export async function startTestService(
     },
     ...(options.reloadConfig ? { reloadConfig: options.reloadConfig } : {}),
     ...(options.slowEventMs !== undefined ? { slowEventMs: options.slowEventMs } : {}),
+    ...(options.retroFlushMs !== undefined ? { retroFlushMs: options.retroFlushMs } : {}),
     ...(options.pongLine ? { pongLine: options.pongLine } : {}),
   };
   const service = await startLookupService(config, deps);

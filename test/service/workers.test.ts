@@ -288,13 +288,17 @@ describe("ServiceSettings > Workers", () => {
     dirs.push(dir);
     const database = join(dir, "retroscan.db");
     const config = workersConfig(2, (xml) => xml.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${database}"/></ServiceSettings>`));
-    const service = await startTestService(config);
+    // An hour between a batch's first value and its write: the values are still in the workers'
+    // batches when the service stops (and /status counts them as pending).
+    const service = await startTestService(config, { retroFlushMs: 3_600_000 });
     const clients = await clientPerWorker(service, 2);
     for (const [w, client] of clients.entries()) {
       await client.send(`src=10.1.1.${w} host=pending${w}.example\nsrc=10.1.1.${w} host=pending${w}.example\n`);
       await client.until(2, `worker ${w}'s answers`);
     }
     await waitFor(() => service.status().events.total === 4, "all events counted");
+    // Two values in each worker's batch (the client's IP and the host; the repeats fold into them).
+    await waitFor(() => service.status().retroScan?.pending === 4, "both workers' values pending in /status");
     for (const c of clients) c.close();
     await service.close();
     const store = await RetroStore.open(database, 2 ** 30);
