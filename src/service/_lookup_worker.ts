@@ -191,7 +191,7 @@ function report(): void {
 function viewOf(state: WorkerState, retain: boolean): Live {
   // Template warnings were logged by the main thread when it compiled the same config.
   const compiled = compilePipeline(state.config);
-  const pipeline: Pipeline = retain ? { ...compiled, retain: retroBatchFor(state.config).add } : compiled;
+  const pipeline: Pipeline = retain ? { ...compiled, retain: retroBatchOf().add } : compiled;
   const eventDelimiter = state.config.input.eventDelimiter;
   return { generation: state.generation, view: { pipeline, index: IndicatorIndex.fromSnapshot(state.snapshot), ...(eventDelimiter ? { eventDelimiter } : {}) } };
 }
@@ -272,15 +272,16 @@ async function stop(): Promise<void> {
 }
 
 /**
- * This thread's RetroScan batch, (re)configured for `config` (a reload may change the excerpt
- * length, the limit or the marked regexes; what is pending stays).
+ * This thread's RetroScan batch. RetroScan's settings take a restart (docs/operations.md), so it
+ * keeps those of the config the thread started with, as the main thread's batch does, whatever a
+ * reload brings.
  */
-function retroBatchFor(config: ServiceConfig): ValueBatch {
+function retroBatchOf(): ValueBatch {
+  if (retroBatch !== undefined) return retroBatch;
+  const config = start!.state.config;
   const options: ValueBatchOptions = { ...retroBatchOptions(config.service.retroScan!, config), producer: start!.id + 1, onPending: scheduleRetro };
   retroFlushAt = options.flushSize ?? Number.POSITIVE_INFINITY;
-  if (retroBatch === undefined) retroBatch = new ValueBatch(options);
-  else retroBatch.configure(options);
-  return retroBatch;
+  return (retroBatch = new ValueBatch(options));
 }
 
 /** As the main thread's batch: a flush's worth of new values goes at once, the rest after FLUSH_MS. */

@@ -283,6 +283,23 @@ describe("ServiceSettings > Workers", () => {
     for (const c of clients) c.close();
   }, 60_000);
 
+  test("RetroScan: a reload whose config drops or changes RetroScan keeps the started settings in every worker", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "workers-retro-reload-"));
+    dirs.push(dir);
+    const database = join(dir, "retroscan.db");
+    const config = workersConfig(2, (xml) => xml.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${database}"/></ServiceSettings>`));
+    // RetroScan takes a restart (docs/operations.md): the reloaded config without it must not fail the workers.
+    await using service = await startTestService(config, { extraFeeds: new Map([["local.txt", "known.example\n"]]), reloadConfig: async () => workersConfig(2), retroFlushMs: 3_600_000 });
+    expect(await service.reload()).toEqual({ ok: true });
+    const clients = await clientPerWorker(service, 2);
+    for (const [w, client] of clients.entries()) {
+      await client.send(`src=10.1.1.${w} host=after-reload${w}.example\n`);
+      await client.until(1, `worker ${w}'s answer`);
+    }
+    await waitFor(() => service.status().retroScan?.pending === 4, "both workers still storing after the reload");
+    for (const c of clients) c.close();
+  }, 60_000);
+
   test("RetroScan: the values still in the workers' batches are written when the service stops", async () => {
     const dir = mkdtempSync(join(tmpdir(), "workers-retro-stop-"));
     dirs.push(dir);
