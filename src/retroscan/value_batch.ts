@@ -72,7 +72,7 @@ export interface ValueBatchOptions {
  * ```
  */
 export class ValueBatch {
-  #options: ValueBatchOptions;
+  readonly #options: ValueBatchOptions;
   /**
    * (type code, value) → handle and the events since the last flush, for the values of
    * {@link #day} handed over this generation (written, or pending in this batch). Kept across
@@ -88,7 +88,7 @@ export class ValueBatch {
   #nextHandle = 0;
   /** This batch's number, ≥ 1: a value's entry noted in {@link #known} is this batch's only if noted with it. */
   #batch = 1;
-  /** Counts of an earlier generation not handed over yet (handle, count, firstAt, lastAt). */
+  /** Counts taken from {@link #known} (at a new generation, or for a take) not handed over yet: handle, count, firstAt, lastAt. */
   #carried: number[] = [];
   /** Value → index in this batch, per type, for events of days before {@link #day} (late events): no handles. */
   #otherDays = new Map<number, Map<string, number>[]>();
@@ -104,11 +104,6 @@ export class ValueBatch {
   dropped = 0;
 
   constructor(options: ValueBatchOptions) {
-    this.#options = options;
-  }
-
-  /** Takes new options (a reload); what is pending stays. */
-  configure(options: ValueBatchOptions): void {
     this.#options = options;
   }
 
