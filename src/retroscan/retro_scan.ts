@@ -144,7 +144,7 @@ export class RetroScan {
   private constructor(settings: RetroScanSettings, deps: RetroScanDeps, config: ServiceConfig) {
     this.#settings = settings;
     this.#deps = deps;
-    this.#batch = new ValueBatch({ ...retroBatchOptions(settings, config), onPending: () => this.#schedule() });
+    this.#batch = new ValueBatch({ ...retroBatchOptions(settings, config), onPending: (due) => this.#schedule(due) });
   }
 
   /**
@@ -328,8 +328,8 @@ export class RetroScan {
     }
   }
 
-  #schedule(): void {
-    if (this.#batch.newValues >= Math.min(FLUSH_SIZE, this.#settings.batchLimit >>> 1)) {
+  #schedule(due: boolean): void {
+    if (due) {
       // Write soon: before values have to be dropped, and while the strings are small.
       if (this.#timer !== undefined) clearTimeout(this.#timer);
       this.#timer = setTimeout(() => this.flush(), 0);

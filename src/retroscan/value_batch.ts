@@ -50,9 +50,10 @@ export interface ValueBatchOptions {
   readonly rules?: ReadonlySet<string>;
   /**
    * Called when the batch goes from empty to non-empty, when it holds `flushSize` new values and
-   * when it is half full (schedule a flush).
+   * when it is half full. `due`: it holds at least `flushSize` new values (or half the limit), so
+   * the flush is due at once; otherwise schedule one.
    */
-  readonly onPending: () => void;
+  readonly onPending: (due: boolean) => void;
   /**
    * New values after which a flush is due at once (default: half the limit). Counts of known
    * values do not hasten it: they take fixed memory, and the fewer flushes a repeat spans, the
@@ -110,11 +111,6 @@ export class ValueBatch {
   /** New values and counts of known ones waiting for the next flush. */
   get size(): number {
     return this.#n + this.#known.counted + this.#carried.length / NUMS_PER_COUNT;
-  }
-
-  /** New values waiting for the next flush (what {@link ValueBatchOptions.flushSize} counts). */
-  get newValues(): number {
-    return this.#n;
   }
 
   /**
@@ -201,8 +197,10 @@ export class ValueBatch {
    * flush's worth of new values or half the limit (each grows by one at a time, so is seen once).
    */
   #pendingGrew(newValue: boolean): void {
+    const { flushSize, limit } = this.#options;
+    const half = limit >>> 1;
     const n = this.#n;
-    if (this.size === 1 || (newValue && (n === this.#options.flushSize || n === this.#options.limit >>> 1))) this.#options.onPending();
+    if (this.size === 1 || (newValue && (n === flushSize || n === half))) this.#options.onPending(n >= Math.min(flushSize ?? half, half));
   }
 
   /**

@@ -116,8 +116,6 @@ let retroBatch: ValueBatch | undefined;
 let retroTimer: ReturnType<typeof setTimeout> | undefined;
 /** The batch's dropped count at the last send. */
 let retroDroppedSent = 0;
-/** New values after which the batch goes at once. */
-let retroFlushAt = Number.POSITIVE_INFINITY;
 let flushQueued = false;
 
 /** Output lines and retained values leave with the current task, in the order they were made. */
@@ -280,14 +278,12 @@ function retroBatchOf(): ValueBatch {
   if (retroBatch !== undefined) return retroBatch;
   const config = start!.state.config;
   const options: ValueBatchOptions = { ...retroBatchOptions(config.service.retroScan!, config), producer: start!.id + 1, onPending: scheduleRetro };
-  retroFlushAt = options.flushSize ?? Number.POSITIVE_INFINITY;
   return (retroBatch = new ValueBatch(options));
 }
 
 /** As the main thread's batch: a flush's worth of new values goes at once, the rest after FLUSH_MS. */
-function scheduleRetro(): void {
-  const batch = retroBatch!;
-  if (batch.newValues >= retroFlushAt) {
+function scheduleRetro(due: boolean): void {
+  if (due) {
     clearTimeout(retroTimer);
     retroTimer = setTimeout(sendRetro, 0);
   } else if (retroTimer === undefined) retroTimer = setTimeout(sendRetro, start!.retroFlushMs ?? FLUSH_MS);

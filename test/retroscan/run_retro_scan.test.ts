@@ -346,6 +346,16 @@ describe("ValueBatch handles: a value handed over once comes back as a count", (
     batch.add([domain("a.example")], "e", "src", slots, undefined, day);
     expect({ pending, size: batch.size }).toEqual({ pending: 2, size: 1 });
   });
+
+  test("says a flush is due at once at flushSize new values or half the limit, never for counts", () => {
+    const dues: boolean[] = [];
+    const batch = new ValueBatch({ limit: 10, excerptLength: 0, flushSize: 3, onPending: (due) => dues.push(due) });
+    for (const name of ["a", "b", "c", "d", "e"]) batch.add([domain(`${name}.example`)], "e", "src", slots, undefined, day);
+    batch.take();
+    batch.add([domain("a.example")], "e", "src", slots, undefined, day);
+    // The first value (not due), the third (flushSize), the fifth (half the limit); then a count.
+    expect(dues).toEqual([false, true, true, false]);
+  });
 });
 
 describe("encodeValues() and decodeValues()", () => {
