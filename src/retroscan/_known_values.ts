@@ -123,8 +123,7 @@ export class KnownValues {
     if (n === 0) {
       slots[o + 4] = ms;
       slots[o + 5] = ms;
-      if (this.#countedN === this.#counted.length) this.#counted = grown(this.#counted);
-      this.#counted[this.#countedN++] = o;
+      this.#noteCounted(o);
       return true;
     }
     if (ms < slots[o + 4]!) slots[o + 4] = ms;
@@ -154,6 +153,11 @@ export class KnownValues {
     this.#free = -1;
   }
 
+  #noteCounted(o: number): void {
+    if (this.#countedN === this.#counted.length) this.#counted = doubled(this.#counted);
+    this.#counted[this.#countedN++] = o;
+  }
+
   /** Twice the slots; the counted list is rebuilt, since every slot moves. */
   #grow(): void {
     const old = this.#slots;
@@ -167,18 +171,16 @@ export class KnownValues {
       while (slots[s * SLOT + 2] !== 0) s = (s + 1) & mask;
       const o = s * SLOT;
       slots.set(old.subarray(from, from + SLOT), o);
-      if (old[from + 3] !== 0) {
-        if (this.#countedN === this.#counted.length) this.#counted = grown(this.#counted);
-        this.#counted[this.#countedN++] = o;
-      }
+      if (old[from + 3] !== 0) this.#noteCounted(o);
     }
     this.#slots = slots;
     this.#mask = mask;
   }
 }
 
-function grown(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(array.length * 2);
-  bigger.set(array);
-  return bigger;
+/** A copy of `array` in one twice its length (the rest zero). */
+export function doubled<T extends Int32Array | Float64Array>(array: T): T {
+  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
+  grown.set(array as ArrayLike<number>);
+  return grown;
 }

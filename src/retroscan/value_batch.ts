@@ -4,7 +4,7 @@
  * hands to the writer thread. Over the limit, new values are dropped and counted, never silently.
  */
 import { DAY_MS, dayOf, STORED_TYPES, type StoredColumns, type StoredType, type StoredValue } from "./retro_store.ts";
-import { KnownValues } from "./_known_values.ts";
+import { doubled, KnownValues } from "./_known_values.ts";
 import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type EncodedValues } from "./_value_codec.ts";
 
 /**
@@ -263,11 +263,4 @@ export class ValueBatch {
     if (maps === undefined) this.#otherDays.set(day, (maps = STORED_TYPES.map(() => new Map<string, number>())));
     return maps;
   }
-}
-
-/** A copy of `array` in one twice its length (the rest zero). */
-function doubled<T extends Int32Array | Float64Array>(array: T): T {
-  const grown = new (array.constructor as new (length: number) => T)(array.length * 2);
-  grown.set(array as ArrayLike<number>);
-  return grown;
 }
