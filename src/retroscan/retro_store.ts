@@ -173,8 +173,7 @@ export class RetroStore {
   readonly #days = new Map<number, DayKeys>();
   /** Count updates of known rows, written by {@link applyCounts}. */
   readonly #pending = new PendingCounts();
-  /** The rows of the event thread's handles (see {@link StoredColumns}). */
-  /** Per producer ({@link StoredColumns.producer}): its handles' rows. */
+  /** The rows of the event threads' handles, per producer (see {@link StoredColumns}). */
   readonly #handles = new Map<number, HandleRows>();
   readonly #chunk: SqliteStatement;
   readonly #row: SqliteStatement;
