@@ -97,6 +97,24 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** A RetroScan database path in a new temporary folder (removed after the test). */
+function retroDatabase(): string {
+  const dir = mkdtempSync(join(tmpdir(), "workers-retro-"));
+  dirs.push(dir);
+  return join(dir, "retroscan.db");
+}
+
+/** A config edit that turns RetroScan on with `database`. */
+const withRetroScan = (database: string) => (xml: string) => xml.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${database}"/></ServiceSettings>`);
+
+/** Sends each worker's client `text(w)` and waits for its `answers` answers. */
+async function sendToEach(clients: readonly Client[], text: (w: number) => string, answers: number): Promise<void> {
+  for (const [w, client] of clients.entries()) {
+    await client.send(text(w));
+    await client.until(answers, `worker ${w}'s answers`);
+  }
+}
+
 describe("ServiceSettings > Workers", () => {
   test("each connection's answers come in the order of its lines, with connections on both workers", async () => {
     const PER = 400;
@@ -256,21 +274,13 @@ describe("ServiceSettings > Workers", () => {
   }, 60_000);
 
   test("RetroScan stores the values that both workers extract", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "workers-retro-"));
-    dirs.push(dir);
     await using siem = await startCollector();
     const feeds = new Map([["local.txt", "known-before.example\n"]]);
-    const config = workersConfig(2, (xml) =>
-      xml
-        .replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>127.0.0.1:${siem.port}</ConnectionString>`)
-        .replace("</ServiceSettings>", `<RetroScan enabled="true" database="${join(dir, "retroscan.db")}"/></ServiceSettings>`),
-    );
+    const retroScan = withRetroScan(retroDatabase());
+    const config = workersConfig(2, (xml) => retroScan(xml.replace("<ConnectionString>127.0.0.1:9998</ConnectionString>", `<ConnectionString>127.0.0.1:${siem.port}</ConnectionString>`)));
     await using service = await startTestService(config, { extraFeeds: feeds });
     const clients = await clientPerWorker(service, 2);
-    for (const [w, client] of clients.entries()) {
-      await client.send(`src=10.1.1.${w} host=c2.late${w}.example\n`);
-      await client.until(1, `worker ${w}'s answer`);
-    }
+    await sendToEach(clients, (w) => `src=10.1.1.${w} host=c2.late${w}.example\n`, 1);
     // Each worker keeps its values in its own batch (written after a second); the retro run asks
     // both for what they hold first, so no wait for that second is needed.
     await waitFor(() => service.status().events.total === 2, "both events counted");
@@ -284,35 +294,24 @@ describe("ServiceSettings > Workers", () => {
   }, 60_000);
 
   test("RetroScan: a reload whose config drops or changes RetroScan keeps the started settings in every worker", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "workers-retro-reload-"));
-    dirs.push(dir);
-    const database = join(dir, "retroscan.db");
-    const config = workersConfig(2, (xml) => xml.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${database}"/></ServiceSettings>`));
+    const config = workersConfig(2, withRetroScan(retroDatabase()));
     // RetroScan takes a restart (docs/operations.md): the reloaded config without it must not fail the workers.
     await using service = await startTestService(config, { extraFeeds: new Map([["local.txt", "known.example\n"]]), reloadConfig: async () => workersConfig(2), retroFlushMs: 3_600_000 });
     expect(await service.reload()).toEqual({ ok: true });
     const clients = await clientPerWorker(service, 2);
-    for (const [w, client] of clients.entries()) {
-      await client.send(`src=10.1.1.${w} host=after-reload${w}.example\n`);
-      await client.until(1, `worker ${w}'s answer`);
-    }
+    await sendToEach(clients, (w) => `src=10.1.1.${w} host=after-reload${w}.example\n`, 1);
     await waitFor(() => service.status().retroScan?.pending === 4, "both workers still storing after the reload");
     for (const c of clients) c.close();
   }, 60_000);
 
   test("RetroScan: the values still in the workers' batches are written when the service stops", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "workers-retro-stop-"));
-    dirs.push(dir);
-    const database = join(dir, "retroscan.db");
-    const config = workersConfig(2, (xml) => xml.replace("</ServiceSettings>", `<RetroScan enabled="true" database="${database}"/></ServiceSettings>`));
+    const database = retroDatabase();
+    const config = workersConfig(2, withRetroScan(database));
     // An hour between a batch's first value and its write: the values are still in the workers'
     // batches when the service stops (and /status counts them as pending).
     const service = await startTestService(config, { retroFlushMs: 3_600_000 });
     const clients = await clientPerWorker(service, 2);
-    for (const [w, client] of clients.entries()) {
-      await client.send(`src=10.1.1.${w} host=pending${w}.example\nsrc=10.1.1.${w} host=pending${w}.example\n`);
-      await client.until(2, `worker ${w}'s answers`);
-    }
+    await sendToEach(clients, (w) => `src=10.1.1.${w} host=pending${w}.example\n`.repeat(2), 2);
     await waitFor(() => service.status().events.total === 4, "all events counted");
     // Two values in each worker's batch (the client's IP and the host; the repeats fold into them).
     await waitFor(() => service.status().retroScan?.pending === 4, "both workers' values pending in /status");
