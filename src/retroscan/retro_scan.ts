@@ -170,8 +170,8 @@ export class RetroScan {
   }
 
   /** The event path's hook: folds an event's values into the batch (nothing once disabled). */
-  readonly retain: RetainValues = (values, event, sourceId, slotNames, client, at) => {
-    if (this.#store !== undefined) this.#batch.add(values, event, sourceId, slotNames, client, at);
+  readonly retain: RetainValues = (values, event, sourceId, slotNames, client, at, text, spans) => {
+    if (this.#store !== undefined) this.#batch.add(values, event, sourceId, slotNames, client, at, text, spans);
   };
 
   /**

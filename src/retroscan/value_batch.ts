@@ -29,7 +29,10 @@ export interface RetainedValue {
 
 /**
  * What the event path calls for every event that yielded typed values: the values, the event
- * text, its Source id, the regex names by slot, the client address and the event time.
+ * text, its Source id, the regex names by slot, the client address and the event time; and where
+ * they can, where each value sits in a text (extraction's `event` and `spans`: value `i` is
+ * `text.slice(spans[2i], spans[2i + 1])`, or `spans[2i]` is -1), so the batch reads a value in
+ * place instead of making it a string of its own.
  */
 export type RetainValues = (
   values: readonly RetainedValue[],
@@ -38,6 +41,8 @@ export type RetainValues = (
   slotNames: readonly string[],
   client: string | undefined,
   at: number,
+  text?: string,
+  spans?: Int32Array,
 ) => void;
 
 /** Options of a {@link ValueBatch}. */
@@ -119,7 +124,7 @@ export class ValueBatch {
    * Float64Array and its text to an array; the event's fields are kept once for all its new
    * values. No object per value.
    */
-  readonly add: RetainValues = (values, event, sourceId, slotNames, client, at) => {
+  readonly add: RetainValues = (values, event, sourceId, slotNames, client, at, text, spans) => {
     const { limit, rules, excerptLength } = this.#options;
     const day = dayOf(at);
     if (day > this.#day || this.#nextHandle - this.#first >= MAX_KNOWN) this.#newGeneration(Math.max(day, this.#day));
@@ -132,7 +137,8 @@ export class ValueBatch {
       const code = TYPE_CODES.get(v.type)!;
       const value = v.value;
       if (maps === undefined) {
-        const slot = this.#known.find(code, value);
+        const start = spans === undefined ? -1 : spans[2 * i]!;
+        const slot = start >= 0 ? this.#known.find(code, text!, start, spans![2 * i + 1]!) : this.#known.find(code, value);
         if (slot >= 0) {
           const entry = this.#known.entryAt(slot, this.#batch);
           if (entry >= 0) this.#again(entry, at);

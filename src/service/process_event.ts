@@ -132,7 +132,7 @@ function seenEarlier(values: readonly ExtractedValue[], spans: Int32Array, text:
 export function processEvent(p: Pipeline, index: IndexReader, event: string, options: ProcessOptions): ProcessResult {
   const { now } = options;
   const x = extract(p.sources, event, options.peerIp, options.astralFree);
-  if (p.retain !== undefined && x.values.length > 0) p.retain(x.values, event, x.source.id, p.sources.slotNames, options.peerIp, options.receivedAt ?? now);
+  if (p.retain !== undefined && x.values.length > 0) p.retain(x.values, event, x.source.id, p.sources.slotNames, options.peerIp, options.receivedAt ?? now, x.event, x.spans);
   // Most events detect nothing: they share one empty list of lines and one empty map instead of
   // allocating their own.
   let lines: string[] | undefined;

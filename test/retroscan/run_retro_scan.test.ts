@@ -251,6 +251,25 @@ describe("KnownValues", () => {
     known.clear();
     expect({ size: known.size, found: known.find(0, "a") }).toEqual({ size: 0, found: -1 });
   });
+
+  test("finds a value read in place in a longer text as the same value given alone", () => {
+    const known = new KnownValues();
+    const values = ["", "a", "ab", "abc", "evil.example", "\u00e9\u4e2d", "http://x.example/p?q=1"];
+    values.forEach((value, handle) => {
+      known.find(3, value);
+      known.insertFound(handle, handle, 1);
+    });
+    const text = `<${values.join("|")}>`;
+    let at = 1;
+    const found = values.map((value) => {
+      const slot = known.find(3, text, at, at + value.length);
+      at += value.length + 1;
+      return known.entryAt(slot, 1);
+    });
+    expect(found).toEqual(values.map((_, handle) => handle));
+    // One character more or less on either side is another value.
+    expect([known.find(3, text, 0, 13), known.find(3, text, 2, 13), known.find(3, text, 1, 12), known.find(3, text, 1, 14)].every((slot) => slot < 0)).toBe(true);
+  });
 });
 
 describe("ValueBatch handles: a value handed over once comes back as a count", () => {
@@ -326,6 +345,18 @@ describe("ValueBatch handles: a value handed over once comes back as a count", (
     writeTake(s, main);
     s.applyCounts();
     expect([1, 2, 3].map((id) => [s.row(id)?.value, s.row(id)?.count])).toEqual([["a.example", 2], ["b.example", 3], ["c.example", 1]]);
+  });
+
+  test("a value read in place in the event (extraction's spans) is the same value as its string", () => {
+    const batch = new ValueBatch({ limit: 10, excerptLength: 0, onPending: () => {} });
+    const event = "GET http://a.example/ from a.example";
+    const at = event.lastIndexOf("a.example");
+    const spans = new Int32Array([at, at + 9, -1, -1]);
+    batch.add([domain("a.example"), domain("b.example")], event, "src", slots, undefined, day + 1, event, spans);
+    batch.add([domain("a.example")], "again", "src", slots, undefined, day + 2);
+    batch.add([domain("b.example")], "b.example", "src", slots, undefined, day + 3, "b.example", new Int32Array([0, 9]));
+    const columns = batch.takeColumns();
+    expect({ n: columns.n, values: columns.values, counts: [...columns.nums.subarray(0, 2 * 8)].filter((_, k) => k % 8 === 2) }).toEqual({ n: 2, values: ["a.example", "b.example"], counts: [2, 2] });
   });
 
   test("a value dropped at the limit gets no handle: its next sighting is new again", () => {
