@@ -20,6 +20,8 @@
  */
 const SLOT = 8;
 const INITIAL_SLOTS = 4096;
+/** {@link KnownValues.takeCounts} walks the whole table, not its list, once at least one slot in this many is counted. */
+const SCAN_ALL_BELOW = 16;
 
 /**
  * @example
@@ -139,10 +141,21 @@ export class KnownValues {
    */
   takeCounts(out: number[], dayStart: number): void {
     const slots = this.#slots;
-    for (let c = 0; c < this.#countedN; c++) {
-      const o = this.#counted[c]!;
-      out.push(slots[o + 2]! - 1, slots[o + 3]!, dayStart + slots[o + 4]!, dayStart + slots[o + 5]!);
-      slots[o + 3] = 0;
+    if (this.#countedN * SCAN_ALL_BELOW > this.#mask + 1) {
+      // Most slots counted (a busy day's values recurring within a flush): one pass in memory
+      // order reads the table at the prefetcher's pace; the counted list's order is random, a
+      // cache miss per value (4.6% of the service's event thread on the adversarial corpus).
+      for (let o = 0; o < slots.length; o += SLOT) {
+        if (slots[o + 3] === 0) continue;
+        out.push(slots[o + 2]! - 1, slots[o + 3]!, dayStart + slots[o + 4]!, dayStart + slots[o + 5]!);
+        slots[o + 3] = 0;
+      }
+    } else {
+      for (let c = 0; c < this.#countedN; c++) {
+        const o = this.#counted[c]!;
+        out.push(slots[o + 2]! - 1, slots[o + 3]!, dayStart + slots[o + 4]!, dayStart + slots[o + 5]!);
+        slots[o + 3] = 0;
+      }
     }
     this.#countedN = 0;
   }

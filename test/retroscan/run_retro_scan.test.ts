@@ -252,6 +252,27 @@ describe("KnownValues", () => {
     expect({ size: known.size, found: known.find(0, "a") }).toEqual({ size: 0, found: -1 });
   });
 
+  test("takes the same counts whether few values were counted (its list) or most (a walk of the table)", () => {
+    const known = new KnownValues();
+    for (let handle = 0; handle < 5_000; handle++) {
+      known.find(0, `v${handle}`);
+      known.insertFound(handle, 0, 1);
+    }
+    const take = (counted: number) => {
+      for (let handle = 0; handle < counted; handle++) for (let k = 0; k <= handle % 3; k++) known.count(known.find(0, `v${handle}`), 10 * handle + k);
+      const out: number[] = [];
+      known.takeCounts(out, 1_000);
+      const rows = Array.from({ length: out.length / 4 }, (_, r) => out.slice(4 * r, 4 * r + 4));
+      expect(known.counted).toBe(0);
+      return rows.sort((x, y) => x[0]! - y[0]!);
+    };
+    const expected = (counted: number) => Array.from({ length: counted }, (_, h) => [h, (h % 3) + 1, 1_000 + 10 * h, 1_000 + 10 * h + (h % 3)]);
+    expect(take(40)).toEqual(expected(40));
+    expect(take(4_000)).toEqual(expected(4_000));
+    // Both ways start every count over.
+    expect(take(0)).toEqual([]);
+  });
+
   test("finds a value read in place in a longer text as the same value given alone", () => {
     const known = new KnownValues();
     const values = ["", "a", "ab", "abc", "evil.example", "\u00e9\u4e2d", "http://x.example/p?q=1"];
