@@ -26,12 +26,13 @@ const ROWS_PER_TRANSACTION = 2_000;
 declare const self: { onmessage: ((event: { data: WriterRequest }) => void) | null; postMessage(reply: WriterReply): void; close(): void };
 
 /**
- * Counts of values already stored are written at most this often (ms), or when this many rows
- * wait: a busy value costs one update per period, not one per flush. A crash loses at most that
- * much counting (never a value: new values are written with each flush).
+ * Counts of values already stored are written at most this often (ms), or when this many count
+ * entries wait (about 500,000 rows or more: the entries are merged per row as they pile up): a
+ * busy value costs one update per period, not one per flush. A crash loses at most that much
+ * counting (never a value: new values are written with each flush).
  */
 const COUNTS_EVERY_MS = 10_000;
-const MAX_PENDING_COUNTS = 500_000;
+const MAX_PENDING_COUNTS = 1_000_000;
 
 let store: RetroStore | undefined;
 let countsAt = Date.now();

@@ -138,6 +138,28 @@ describe("RetroStore writes", () => {
     expect([again.row(1)?.count, again.row(2)?.count]).toEqual([7, 3]);
   });
 
+  test("applies counts of many rows, several statements' worth, each to its own row", async () => {
+    const store = await openStore(dbPath());
+    const day = 20_000;
+    const at = day * 86_400_000;
+    // Two days: 700 values on the first and 3 on the second, so a prune of the first leaves rows to count.
+    const first = Array.from({ length: 700 }, (_, i) => value({ value: `h${i}.example`, day: day - 1, firstAt: at - 50_000, lastAt: at - 50_000 }));
+    const second = Array.from({ length: 3 }, (_, i) => value({ value: `k${i}.example`, day, firstAt: at + 10, lastAt: at + 10 }));
+    store.write([...first, ...second]);
+    const repeat = (i: number) => ({ firstAt: at - 60_000 + i, lastAt: at - 40_000 + i, count: 1 + (i % 4) });
+    store.writeColumns(toColumns(first.map((v, i) => ({ ...v, ...repeat(i) }))));
+    store.writeColumns(toColumns(first.slice(0, 300).map((v) => ({ ...v, count: 10 }))));
+    expect(store.applyCounts()).toBe(700);
+    const rows = first.map((_, i) => store.row(i + 1)!);
+    const wrong = rows.filter((row, i) => row.count !== 1 + 1 + (i % 4) + (i < 300 ? 10 : 0) || row.firstAt !== at - 60_000 + i || row.lastAt !== at - 40_000 + i);
+    expect(wrong).toEqual([]);
+    // A prune applies what is gathered before it removes rows.
+    store.writeColumns(toColumns([...first, ...second].map((v) => ({ ...v, count: 1 }))));
+    expect(store.prune(day, 1).rows).toBe(700);
+    expect(store.applyCounts()).toBe(0);
+    expect(second.map((_, i) => store.row(701 + i)?.count)).toEqual([2, 2, 2]);
+  });
+
   test("a value whose row the size cap removed gets a new row", async () => {
     const store = await openStore(dbPath());
     store.write(Array.from({ length: 300 }, (_, i) => value({ value: `host-${i}.example`, excerpt: "x".repeat(200) })));

@@ -9,6 +9,7 @@ import { RetroStore, type StoredType, type StoredValue } from "../../src/retrosc
 import { readBaseline, runRetroScan, type RetroRunDeps } from "../../src/retroscan/run_retro_scan.ts";
 import { ValueBatch } from "../../src/retroscan/value_batch.ts";
 import { KnownValues } from "../../src/retroscan/_known_values.ts";
+import { PendingCounts } from "../../src/retroscan/_pending_counts.ts";
 import { decodeValues, encodeValues, fromColumns, toColumns } from "../../src/retroscan/_value_codec.ts";
 
 const dirs: string[] = [];
@@ -407,6 +408,54 @@ describe("ValueBatch handles: a value handed over once comes back as a count", (
     batch.add([domain("a.example")], "e", "src", slots, undefined, day);
     // The first value (not due), the third (flushSize), the fifth (half the limit); then a count.
     expect(dues).toEqual([false, true, true, false]);
+  });
+});
+
+describe("PendingCounts", () => {
+  /** What `take()` should give for `entries`: per id, summed counts, earliest first, latest last; ids ascending. */
+  function expected(entries: number[][]): number[][] {
+    const byId = new Map<number, number[]>();
+    for (const [id, count, first, last] of entries) {
+      const row = byId.get(id!);
+      if (row === undefined) byId.set(id!, [id!, count!, first!, last!]);
+      else byId.set(id!, [id!, row[1]! + count!, Math.min(row[2]!, first!), Math.max(row[3]!, last!)]);
+    }
+    return [...byId.values()].sort((a, b) => a[0]! - b[0]!);
+  }
+  const rowsOf = (pending: PendingCounts) => {
+    const m = pending.take();
+    return Array.from({ length: m.n }, (_, r) => [m.ids[r]!, m.counts[r]!, m.firstAt[r]!, m.lastAt[r]!]);
+  };
+
+  test("merges the entries of a row and gives the rows in id order, then starts over", () => {
+    const pending = new PendingCounts();
+    const entries = [[9, 1, 50, 60], [3, 2, 10, 20], [9, 4, 40, 45], [1, 1, 7, 7], [3, 1, 5, 30], [9, 1, 70, 70]];
+    for (const [id, count, first, last] of entries) pending.add(id!, count!, first!, last!);
+    expect(pending.size).toBe(6);
+    expect(rowsOf(pending)).toEqual([[1, 1, 7, 7], [3, 3, 5, 30], [9, 6, 40, 70]]);
+    expect({ size: pending.size, rows: rowsOf(pending) }).toEqual({ size: 0, rows: [] });
+  });
+
+  test("keeps its log near the rows it holds while counts pile up (merged in place), losing nothing", () => {
+    const pending = new PendingCounts();
+    const entries: number[][] = [];
+    // 1,000 rows counted 300 times each: 300,000 entries, merged as they come.
+    for (let round = 0; round < 300; round++) {
+      for (let id = 1; id <= 1_000; id++) {
+        const entry = [id * 7, 1 + (round % 3), 1_000 + round, 2_000 + round];
+        entries.push(entry);
+        pending.add(entry[0]!, entry[1]!, entry[2]!, entry[3]!);
+      }
+    }
+    expect(pending.size).toBeLessThan(70_000);
+    expect(rowsOf(pending)).toEqual(expected(entries));
+  });
+
+  test("orders ids too large to pack with positions in a double the slower way, with the same result", () => {
+    const pending = new PendingCounts();
+    const entries = [[2 ** 50 + 3, 1, 5, 6], [7, 2, 1, 2], [2 ** 50 + 3, 1, 4, 9], [2 ** 50, 1, 1, 1]];
+    for (const [id, count, first, last] of entries) pending.add(id!, count!, first!, last!);
+    expect(rowsOf(pending)).toEqual(expected(entries));
   });
 });
 
