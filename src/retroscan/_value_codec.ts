@@ -47,6 +47,8 @@ const UNITS_PER_COUNT = 11;
 const UNIT = 32768;
 /** Largest number that fits 2 units; counts beyond are kept at it (a billion events of one value in one flush). */
 const MAX_2 = UNIT * UNIT - 1;
+const UNIT_2 = UNIT * UNIT;
+const MAX_3 = UNIT * UNIT * UNIT - 1;
 const utf16 = new TextDecoder("utf-16le");
 const NO_COUNTS = new Float64Array(0);
 
@@ -73,12 +75,21 @@ function split(text: string, count: number, what: string): string[] {
   return parts;
 }
 
-function put(units: Uint16Array, at: number, value: number, count: number): void {
-  let v = Math.max(0, Math.min(value, UNIT ** count - 1));
-  for (let k = count - 1; k >= 0; k--) {
-    units[at + k] = v % UNIT;
-    v = Math.floor(v / UNIT);
-  }
+/** `value` (an integer, kept within 0..2^30 - 1) as 2 units, most significant first. */
+function put2(units: Uint16Array, at: number, value: number): void {
+  const v = value <= 0 ? 0 : value >= MAX_2 ? MAX_2 : value;
+  units[at] = v >>> 15;
+  units[at + 1] = v & 0x7fff;
+}
+
+/** `value` (an integer, kept within 0..2^45 - 1) as 3 units, most significant first (no loop: this runs for every count of a flush). */
+function put3(units: Uint16Array, at: number, value: number): void {
+  const v = value <= 0 ? 0 : value >= MAX_3 ? MAX_3 : value;
+  const high = Math.floor(v / UNIT_2);
+  const low = v - high * UNIT_2;
+  units[at] = high;
+  units[at + 1] = low >>> 15;
+  units[at + 2] = low & 0x7fff;
 }
 
 function take(text: string, at: number, count: number): number {
@@ -99,21 +110,21 @@ export function encodeValues(c: StoredColumns): EncodedValues {
   for (let i = 0, o = 0, u = 0; i < c.n; i++, o += NUMS_PER_VALUE, u += UNITS_PER_VALUE) {
     units[u] = nums[o]!;
     units[u + 1] = Math.min(nums[o + 5]!, UNIT - 1);
-    put(units, u + 2, nums[o + 6]!, 2);
-    put(units, u + 4, nums[o + 1]!, 2);
-    put(units, u + 6, Math.min(nums[o + 2]!, MAX_2), 2);
-    put(units, u + 8, nums[o + 3]!, 3);
-    put(units, u + 11, nums[o + 4]!, 3);
-    put(units, u + 14, nums[o + 7]! + 1, 3);
+    put2(units, u + 2, nums[o + 6]!);
+    put2(units, u + 4, nums[o + 1]!);
+    put2(units, u + 6, nums[o + 2]!);
+    put3(units, u + 8, nums[o + 3]!);
+    put3(units, u + 11, nums[o + 4]!);
+    put3(units, u + 14, nums[o + 7]! + 1);
   }
   const counts = c.counts ?? NO_COUNTS;
   const countCount = counts.length / NUMS_PER_COUNT;
   const countUnits = new Uint16Array(countCount * UNITS_PER_COUNT);
   for (let i = 0, o = 0, u = 0; i < countCount; i++, o += NUMS_PER_COUNT, u += UNITS_PER_COUNT) {
-    put(countUnits, u, counts[o]!, 3);
-    put(countUnits, u + 3, Math.min(counts[o + 1]!, MAX_2), 2);
-    put(countUnits, u + 5, counts[o + 2]!, 3);
-    put(countUnits, u + 8, counts[o + 3]!, 3);
+    put3(countUnits, u, counts[o]!);
+    put2(countUnits, u + 3, counts[o + 1]!);
+    put3(countUnits, u + 5, counts[o + 2]!);
+    put3(countUnits, u + 8, counts[o + 3]!);
   }
   return {
     n: c.n,

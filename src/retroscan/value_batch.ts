@@ -95,7 +95,9 @@ export class ValueBatch {
   /** This batch's number, ≥ 1: a value's entry noted in {@link #known} is this batch's only if noted with it. */
   #batch = 1;
   /** Counts taken from {@link #known} (at a new generation, or for a take) not handed over yet: handle, count, firstAt, lastAt. */
-  #carried: number[] = [];
+  #carried = new Float64Array(NUMS_PER_COUNT * 1024);
+  /** Numbers in {@link #carried}. */
+  #carriedLength = 0;
   /** Value → index in this batch, per type, for events of days before {@link #day} (late events): no handles. */
   #otherDays = new Map<number, Map<string, number>[]>();
   /** {@link NUMS_PER_VALUE} numbers per value, in columns as the writer takes them. */
@@ -115,7 +117,7 @@ export class ValueBatch {
 
   /** New values and counts of known ones waiting for the next flush. */
   get size(): number {
-    return this.#n + this.#known.counted + this.#carried.length / NUMS_PER_COUNT;
+    return this.#n + this.#known.counted + this.#carriedLength / NUMS_PER_COUNT;
   }
 
   /**
@@ -226,7 +228,7 @@ export class ValueBatch {
   takeColumns(): StoredColumns {
     const columns = this.#columns();
     this.#reset();
-    return { ...columns, nums: columns.nums.slice() };
+    return { ...columns, nums: columns.nums.slice(), counts: columns.counts!.slice() };
   }
 
   /** Everything pending in the writer's form, leaving the batch empty (its arrays are reused). */
@@ -238,19 +240,21 @@ export class ValueBatch {
 
   /** Moves the counts of this generation's values to {@link #carried} (handle, count, firstAt, lastAt each). */
   #carryDirty(): void {
-    this.#known.takeCounts(this.#carried, this.#day * DAY_MS);
+    const need = this.#carriedLength + this.#known.counted * NUMS_PER_COUNT;
+    while (need > this.#carried.length) this.#carried = doubled(this.#carried);
+    this.#carriedLength = this.#known.takeCounts(this.#carried, this.#carriedLength, this.#day * DAY_MS);
   }
 
   /** What is pending, as columns; the counts are moved to {@link #carried} first (a reset follows). */
   #columns(): StoredColumns {
     this.#carryDirty();
-    const counts = Float64Array.from(this.#carried);
+    const counts = this.#carried.subarray(0, this.#carriedLength);
     return { n: this.#n, nums: this.#nums.subarray(0, this.#n * NUMS_PER_VALUE), values: this.#values, events: this.#events, rules: this.#rules, counts, forgetBelow: this.#first, producer: this.#options.producer ?? 0 };
   }
 
   #reset(): void {
     this.#batch++;
-    this.#carried = [];
+    this.#carriedLength = 0;
     this.#otherDays = new Map();
     this.#n = 0;
     this.#values = [];

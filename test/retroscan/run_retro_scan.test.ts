@@ -237,18 +237,17 @@ describe("KnownValues", () => {
     expect(keys.filter(([code, value], handle) => known.entryAt(known.find(code, value), 1) !== handle)).toEqual([]);
     expect(known.size).toBe(keys.length);
     // Counts since the last take, per handle, with the first and last time; a take starts them over.
-    const counts: number[] = [];
+    const counts = new Float64Array(9).fill(-1);
     for (const ms of [500, 100, 900]) known.count(known.find(0, "ab"), ms);
     known.count(known.find(1, "a"), 7);
-    known.takeCounts(counts, 1_000_000);
-    expect(counts).toEqual([4, 3, 1_000_100, 1_000_900, 6, 1, 1_000_007, 1_000_007]);
+    expect(known.takeCounts(counts, 1, 1_000_000)).toBe(9);
+    expect([...counts]).toEqual([-1, 4, 3, 1_000_100, 1_000_900, 6, 1, 1_000_007, 1_000_007]);
     expect({ entry: known.entryAt(known.find(0, "ab"), 2), counted: known.counted }).toEqual({ entry: -1, counted: 0 });
     // A count survives the table's growth (every slot moves).
     known.count(known.find(0, "ba"), 5);
     for (let i = 0; i < 50_000; i++) if (known.find(2, `late${i}`) < 0) known.insertFound(keys.length + i, 0, 2);
-    counts.length = 0;
-    known.takeCounts(counts, 0);
-    expect(counts).toEqual([5, 1, 5, 5]);
+    expect(known.takeCounts(counts, 0, 0)).toBe(4);
+    expect([...counts.subarray(0, 4)]).toEqual([5, 1, 5, 5]);
     known.clear();
     expect({ size: known.size, found: known.find(0, "a") }).toEqual({ size: 0, found: -1 });
   });
@@ -261,9 +260,9 @@ describe("KnownValues", () => {
     }
     const take = (counted: number) => {
       for (let handle = 0; handle < counted; handle++) for (let k = 0; k <= handle % 3; k++) known.count(known.find(0, `v${handle}`), 10 * handle + k);
-      const out: number[] = [];
-      known.takeCounts(out, 1_000);
-      const rows = Array.from({ length: out.length / 4 }, (_, r) => out.slice(4 * r, 4 * r + 4));
+      const out = new Float64Array(4 * known.counted);
+      expect(known.takeCounts(out, 0, 1_000)).toBe(out.length);
+      const rows = Array.from({ length: out.length / 4 }, (_, r) => [...out.subarray(4 * r, 4 * r + 4)]);
       expect(known.counted).toBe(0);
       return rows.sort((x, y) => x[0]! - y[0]!);
     };
@@ -464,6 +463,13 @@ describe("encodeValues() and decodeValues()", () => {
     const columns = { ...toColumns([stored("URL", "http://a.example/")]), counts: new Float64Array([3, 2, 1_700_000_000_000, 1_700_000_000_999, 2 ** 40, 1, 5, 6]), forgetBelow: 3 };
     const decoded = decodeValues(encodeValues(columns));
     expect({ counts: [...decoded.counts!], forgetBelow: decoded.forgetBelow, handle: decoded.nums[7] }).toEqual({ counts: [...columns.counts], forgetBelow: 3, handle: -1 });
+  });
+
+  test("keep numbers exact at the edges of their units, and clamp what does not fit", () => {
+    const max3 = 2 ** 45 - 1;
+    const counts = new Float64Array([max3, 2 ** 30 - 1, max3, 2 ** 30, 0, 2 ** 30, -5, 2 ** 46, 32_767, 32_768, 2 ** 30 + 32_767, 2 ** 15 * 3 + 1]);
+    const decoded = decodeValues(encodeValues({ ...toColumns([stored("URL", "http://a.example/")]), counts }));
+    expect([...decoded.counts!]).toEqual([max3, 2 ** 30 - 1, max3, 2 ** 30, 0, 2 ** 30 - 1, 0, max3, 32_767, 32_768, 2 ** 30 + 32_767, 2 ** 15 * 3 + 1]);
   });
 
   test("give back the values, separators inside a field replaced", () => {
