@@ -11,13 +11,19 @@
  * Both run with the environment the watchdog gives its worker (`workerEnvironment()`), except that
  * `--baseline-env plain` runs the baseline without those variables, as builds before them ran.
  *
+ * `--retroscan` turns RetroScan on in both (`<RetroScan enabled="true"/>`, a database of each
+ * tree's own), and `--corpus repeating` streams RetroScan's repeating corpus instead: an A/B of
+ * what storing the values costs, with the rounds' noise on both trees alike.
+ *
  * Usage: bun scripts/bench/service_cpu.ts [--baseline DIR] [--baseline-env plain|worker] [--rounds 3] [--seconds 5] [--warmup 2]
+ *          [--retroscan] [--corpus adversarial|repeating]
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { workerEnvironment } from "../../src/runtime/runtime.ts";
-import { argValue, benchTempDir, kilo, loadLine, machineLine, requireData, ROOT } from "./_bench_env.ts";
+import { argValue, benchTempDir, kilo, loadLine, machineLine, requireData, rng, ROOT } from "./_bench_env.ts";
 import { encodeBatches, runLoad, type LoadResult } from "./_load_client.ts";
-import { LogLineMaker, sampleIndicators } from "./_log_corpus.ts";
+import { LogLineMaker, repeatingLines, sampleIndicators } from "./_log_corpus.ts";
 import { AlertListener, startProcess, writeServiceConfig, type ServiceProcess } from "./_service_process.ts";
 
 requireData("service_cpu");
@@ -28,19 +34,30 @@ const rounds = Number(argValue("rounds") ?? 3);
 const seconds = Number(argValue("seconds") ?? 5);
 const warmup = Number(argValue("warmup") ?? 2);
 const baselineEnv = argValue("baseline-env") ?? "worker";
+const retroscan = process.argv.includes("--retroscan");
+const corpus = argValue("corpus") ?? "adversarial";
 
 const maker = new LogLineMaker(await sampleIndicators(20_000));
-const batches = encodeBatches(Array.from({ length: 200_000 }, () => maker.next().line), 100);
+const lines = Array.from({ length: 200_000 }, () => maker.next().line);
+const batches = encodeBatches(corpus === "repeating" ? repeatingLines(lines, 200_000, rng(11)) : lines, 100);
 const alerts = new AlertListener();
 await alerts.listen();
-const configPath = join(benchTempDir("service_cpu"), "kl_feed_service.conf");
+const dir = benchTempDir("service_cpu");
+const configPath = join(dir, "kl_feed_service.conf");
 writeServiceConfig(configPath, alerts.port);
+/** The config a tree runs: with RetroScan, each tree its own database. */
+const configOf = (name: string): string => {
+  if (!retroscan) return configPath;
+  const path = join(dir, `${name}-retroscan.conf`);
+  writeFileSync(path, readFileSync(configPath, "utf8").replace("</ServiceSettings>", `<RetroScan enabled="true" database="${join(dir, `${name}-${Date.now()}.db`)}"/></ServiceSettings>`));
+  return path;
+};
 
 const trees = baseline === undefined ? [["current", ROOT]] : [["baseline", resolve(baseline)], ["current", ROOT]];
 const services = new Map<string, ServiceProcess>();
 for (const [name, root] of trees) {
   const env = name === "baseline" && baselineEnv === "plain" ? Object.fromEntries(Object.keys(workerEnvironment()).map((k) => [k, undefined])) : {};
-  services.set(name!, await startProcess([process.execPath, join(root!, "src/main.ts"), "serve", "--no-watchdog", "--log-level", "info", "-c", configPath], env));
+  services.set(name!, await startProcess([process.execPath, join(root!, "src/main.ts"), "serve", "--no-watchdog", "--log-level", "info", "-c", configOf(name!)], env));
 }
 
 const measure = (s: ServiceProcess): Promise<LoadResult> =>
@@ -53,7 +70,7 @@ const cpuPerEvent = (r: LoadResult): number => (r.serverCpu / r.eventsPerSecond)
 
 console.log(`# Service CPU per event (${machineLine()})`);
 console.log(loadLine());
-console.log(`1 connection, 1,000 lines in flight, ${warmup} s warm-up + ${seconds} s measured per row; ${baseline === undefined ? "no baseline" : `baseline ${resolve(baseline)} (${baselineEnv === "plain" ? "without" : "with"} ${Object.keys(workerEnvironment()).join(", ")})`}`);
+console.log(`1 connection, 1,000 lines in flight, ${corpus} corpus${retroscan ? ", RetroScan on" : ""}, ${warmup} s warm-up + ${seconds} s measured per row; ${baseline === undefined ? "no baseline" : `baseline ${resolve(baseline)} (${baselineEnv === "plain" ? "without" : "with"} ${Object.keys(workerEnvironment()).join(", ")})`}`);
 console.log("");
 console.log(`| round | ${trees.map(([n]) => `${n} CPU µs/event (of it kernel) | ${n} events/s`).join(" | ")} |${baseline === undefined ? "" : " ratio |"}`);
 console.log(`|---:|${trees.map(() => "---:|---:").join("|")}|${baseline === undefined ? "" : "---:|"}`);

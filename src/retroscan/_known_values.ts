@@ -5,7 +5,8 @@
  * strings. It replaces a `Map<string, number>` per type plus arrays indexed by handle: inside
  * the service, with the index and the event text competing for the caches, a Map hit cost
  * 0.4–0.7 µs a value (bucket, entry, the stored key's header and characters, then the handle's
- * counts: a cache miss each; docs/performance.md); here a repeat reads and writes one 32-byte slot.
+ * counts: a cache miss each; docs/performance.md); here a repeat reads and writes one 16-byte slot
+ * (and stores its time into a second array, without reading it, while events come in time order).
  *
  * A key is two 32-bit lanes hashed in one pass over the characters. Two values that share both
  * lanes would make the second one count as a repeat of the first (it would not be stored that
@@ -14,11 +15,12 @@
  */
 
 /**
- * Ints per slot: lane a, lane b, handle + 1 (0: empty), events since the last flush, the first
- * and last of their times (ms into the day), the value's entry in the batch that brought it and
- * that batch's number: 32 bytes, two to a cache line.
+ * Ints per slot: lane a, lane b, handle + 1 (0: empty), events since the last flush: 16 bytes,
+ * four to a cache line. Their first and last times are in a second array, two ints a slot: the
+ * table probed for every value of every event is half as large as with them inside (less of the
+ * caches taken from the index; measured in docs/performance.md, session 9).
  */
-const SLOT = 8;
+const SLOT = 4;
 const INITIAL_SLOTS = 4096;
 /** {@link KnownValues.takeCounts} walks the whole table, not its list, once at least one slot in this many is counted. */
 const SCAN_ALL_BELOW = 16;
@@ -27,7 +29,7 @@ const SCAN_ALL_BELOW = 16;
  * @example
  * ```ts
  * const known = new KnownValues();
- * if (known.find(6, "evil.example") < 0) known.insertFound(42, 0, 1);
+ * if (known.find(6, "evil.example") < 0) known.insertFound(42);
  * known.count(known.find(6, "evil.example"), 1_000); // true: the first count since the last take
  * const counts = new Float64Array(4);
  * known.takeCounts(counts, 0, dayStart); // 4: counts is [42, 1, dayStart + 1_000, dayStart + 1_000]
@@ -35,6 +37,10 @@ const SCAN_ALL_BELOW = 16;
  */
 export class KnownValues {
   #slots = new Int32Array(SLOT * INITIAL_SLOTS);
+  /** First and last time (ms into the day) of each slot's events since the last take. */
+  #times = new Int32Array(2 * INITIAL_SLOTS);
+  /** The latest time counted so far: a later one is every slot's latest, stored without a read. */
+  #latest = -1;
   #mask = INITIAL_SLOTS - 1;
   #size = 0;
   /** Slot offsets with a count since the last {@link takeCounts}. */
@@ -93,11 +99,8 @@ export class KnownValues {
     }
   }
 
-  /**
-   * Holds the value the last {@link find} did not find, with `handle` (≥ 0) and no count; it is
-   * at `entry` of batch number `batch` (≥ 1), until that batch is taken.
-   */
-  insertFound(handle: number, entry: number, batch: number): void {
+  /** Holds the value the last {@link find} did not find, with `handle` (≥ 0) and no count. */
+  insertFound(handle: number): void {
     const o = this.#free;
     if (o < 0) throw new Error("KnownValues.insertFound without a find that missed");
     this.#free = -1;
@@ -105,15 +108,13 @@ export class KnownValues {
     slots[o] = this.#a;
     slots[o + 1] = this.#b;
     slots[o + 2] = handle + 1;
-    slots[o + 6] = entry;
-    slots[o + 7] = batch;
     // At most half full: a miss ends after about 2.5 slots, a hit after 1.5 (linear probing).
     if (++this.#size * 2 > this.#mask + 1) this.#grow();
   }
 
-  /** The entry of the value in slot `o` (from {@link find}) in batch number `batch`, or -1 when another batch brought it. */
-  entryAt(o: number, batch: number): number {
-    return this.#slots[o + 7] === batch ? this.#slots[o + 6]! : -1;
+  /** The handle of the value in slot `o` (from {@link find}). */
+  handleAt(o: number): number {
+    return this.#slots[o + 2]! - 1;
   }
 
   /**
@@ -122,16 +123,25 @@ export class KnownValues {
    */
   count(o: number, ms: number): boolean {
     const slots = this.#slots;
+    const times = this.#times;
+    const t = o >>> 1;
     const n = slots[o + 3]!;
     slots[o + 3] = n + 1;
+    const latest = ms >= this.#latest;
+    if (latest) this.#latest = ms;
     if (n === 0) {
-      slots[o + 4] = ms;
-      slots[o + 5] = ms;
+      times[t] = ms;
+      times[t + 1] = ms;
       this.#noteCounted(o);
       return true;
     }
-    if (ms < slots[o + 4]!) slots[o + 4] = ms;
-    if (ms > slots[o + 5]!) slots[o + 5] = ms;
+    // In time order (the service's case) `ms` is this value's last and not its first: two
+    // stores, no read of a line the probe did not bring in.
+    if (latest) times[t + 1] = ms;
+    else {
+      if (ms < times[t]!) times[t] = ms;
+      if (ms > times[t + 1]!) times[t + 1] = ms;
+    }
     return false;
   }
 
@@ -142,6 +152,7 @@ export class KnownValues {
    */
   takeCounts(out: Float64Array, at: number, dayStart: number): number {
     const slots = this.#slots;
+    const times = this.#times;
     let w = at;
     if (this.#countedN * SCAN_ALL_BELOW > this.#mask + 1) {
       // Most slots counted (a busy day's values recurring within a flush): one pass in memory
@@ -151,8 +162,8 @@ export class KnownValues {
         if (slots[o + 3] === 0) continue;
         out[w] = slots[o + 2]! - 1;
         out[w + 1] = slots[o + 3]!;
-        out[w + 2] = dayStart + slots[o + 4]!;
-        out[w + 3] = dayStart + slots[o + 5]!;
+        out[w + 2] = dayStart + times[o >>> 1]!;
+        out[w + 3] = dayStart + times[(o >>> 1) + 1]!;
         w += 4;
         slots[o + 3] = 0;
       }
@@ -161,8 +172,8 @@ export class KnownValues {
         const o = this.#counted[c]!;
         out[w] = slots[o + 2]! - 1;
         out[w + 1] = slots[o + 3]!;
-        out[w + 2] = dayStart + slots[o + 4]!;
-        out[w + 3] = dayStart + slots[o + 5]!;
+        out[w + 2] = dayStart + times[o >>> 1]!;
+        out[w + 3] = dayStart + times[(o >>> 1) + 1]!;
         w += 4;
         slots[o + 3] = 0;
       }
@@ -174,6 +185,7 @@ export class KnownValues {
   /** Forgets every value (take the counts first); the table keeps its size (the next day is likely as large). */
   clear(): void {
     this.#slots.fill(0);
+    this.#latest = -1;
     this.#size = 0;
     this.#countedN = 0;
     this.#free = -1;
@@ -187,8 +199,10 @@ export class KnownValues {
   /** Twice the slots; the counted list is rebuilt, since every slot moves. */
   #grow(): void {
     const old = this.#slots;
+    const oldTimes = this.#times;
     const count = (this.#mask + 1) * 2;
     const slots = new Int32Array(SLOT * count);
+    const times = new Int32Array(2 * count);
     const mask = count - 1;
     this.#countedN = 0;
     for (let from = 0; from < old.length; from += SLOT) {
@@ -196,10 +210,13 @@ export class KnownValues {
       let s = old[from]! & mask;
       while (slots[s * SLOT + 2] !== 0) s = (s + 1) & mask;
       const o = s * SLOT;
-      slots.set(old.subarray(from, from + SLOT), o);
+      for (let k = 0; k < SLOT; k++) slots[o + k] = old[from + k]!;
+      times[o >>> 1] = oldTimes[from >>> 1]!;
+      times[(o >>> 1) + 1] = oldTimes[(from >>> 1) + 1]!;
       if (old[from + 3] !== 0) this.#noteCounted(o);
     }
     this.#slots = slots;
+    this.#times = times;
     this.#mask = mask;
   }
 }

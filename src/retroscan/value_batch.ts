@@ -8,8 +8,8 @@ import { doubled, KnownValues } from "./_known_values.ts";
 import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type EncodedValues } from "./_value_codec.ts";
 
 /**
- * Values of one day the batch remembers at most (a 32-byte slot each, the table at most half
- * full: 16 MiB at the cap); past it it starts over, and the values it forgot travel once more
+ * Values of one day the batch remembers at most (a 16-byte slot and 8 bytes of times each, the
+ * table at most half full: 12 MiB at the cap); past it it starts over, and the values it forgot travel once more
  * with their text when seen again.
  */
 const MAX_KNOWN = 1 << 18;
@@ -92,8 +92,12 @@ export class ValueBatch {
   /** The first handle of this generation; handles below it were given before a new day or a full memory. */
   #first = 0;
   #nextHandle = 0;
-  /** This batch's number, ≥ 1: a value's entry noted in {@link #known} is this batch's only if noted with it. */
-  #batch = 1;
+  /**
+   * The first handle given in this batch: a value with a handle from it up was brought by this
+   * batch, and its entry here is `#entries[handle - #batchHandles]` (handles only grow).
+   */
+  #batchHandles = 0;
+  #entries = new Int32Array(1024);
   /** Counts taken from {@link #known} (at a new generation, or for a take) not handed over yet: handle, count, firstAt, lastAt. */
   #carried = new Float64Array(NUMS_PER_COUNT * 1024);
   /** Numbers in {@link #carried}. */
@@ -142,8 +146,8 @@ export class ValueBatch {
         const start = spans === undefined ? -1 : spans[2 * i]!;
         const slot = start >= 0 ? this.#known.find(code, text!, start, spans![2 * i + 1]!) : this.#known.find(code, value);
         if (slot >= 0) {
-          const entry = this.#known.entryAt(slot, this.#batch);
-          if (entry >= 0) this.#again(entry, at);
+          const handle = this.#known.handleAt(slot) - this.#batchHandles;
+          if (handle >= 0) this.#again(this.#entries[handle]!, at);
           else if (this.#known.count(slot, ms)) this.#pendingGrew(false);
           continue;
         }
@@ -173,7 +177,10 @@ export class ValueBatch {
       let handle = -1;
       if (maps === undefined) {
         handle = this.#nextHandle++;
-        this.#known.insertFound(handle, n, this.#batch);
+        this.#known.insertFound(handle);
+        const k = handle - this.#batchHandles;
+        if (k === this.#entries.length) this.#entries = doubled(this.#entries);
+        this.#entries[k] = n;
       } else maps[code]!.set(value, n);
       if ((n + 1) * NUMS_PER_VALUE > this.#nums.length) this.#nums = doubled(this.#nums);
       const o = n * NUMS_PER_VALUE;
@@ -253,7 +260,7 @@ export class ValueBatch {
   }
 
   #reset(): void {
-    this.#batch++;
+    this.#batchHandles = this.#nextHandle;
     this.#carriedLength = 0;
     this.#otherDays = new Map();
     this.#n = 0;

@@ -231,10 +231,10 @@ describe("KnownValues", () => {
     const heldBefore: string[] = [];
     keys.forEach(([code, value], handle) => {
       if (known.find(code, value) >= 0) heldBefore.push(value);
-      else known.insertFound(handle, handle, 1);
+      else known.insertFound(handle);
     });
     expect(heldBefore).toEqual([]);
-    expect(keys.filter(([code, value], handle) => known.entryAt(known.find(code, value), 1) !== handle)).toEqual([]);
+    expect(keys.filter(([code, value], handle) => known.handleAt(known.find(code, value)) !== handle)).toEqual([]);
     expect(known.size).toBe(keys.length);
     // Counts since the last take, per handle, with the first and last time; a take starts them over.
     const counts = new Float64Array(9).fill(-1);
@@ -242,10 +242,10 @@ describe("KnownValues", () => {
     known.count(known.find(1, "a"), 7);
     expect(known.takeCounts(counts, 1, 1_000_000)).toBe(9);
     expect([...counts]).toEqual([-1, 4, 3, 1_000_100, 1_000_900, 6, 1, 1_000_007, 1_000_007]);
-    expect({ entry: known.entryAt(known.find(0, "ab"), 2), counted: known.counted }).toEqual({ entry: -1, counted: 0 });
+    expect(known.counted).toBe(0);
     // A count survives the table's growth (every slot moves).
     known.count(known.find(0, "ba"), 5);
-    for (let i = 0; i < 50_000; i++) if (known.find(2, `late${i}`) < 0) known.insertFound(keys.length + i, 0, 2);
+    for (let i = 0; i < 50_000; i++) if (known.find(2, `late${i}`) < 0) known.insertFound(keys.length + i);
     expect(known.takeCounts(counts, 0, 0)).toBe(4);
     expect([...counts.subarray(0, 4)]).toEqual([5, 1, 5, 5]);
     known.clear();
@@ -256,7 +256,7 @@ describe("KnownValues", () => {
     const known = new KnownValues();
     for (let handle = 0; handle < 5_000; handle++) {
       known.find(0, `v${handle}`);
-      known.insertFound(handle, 0, 1);
+      known.insertFound(handle);
     }
     const take = (counted: number) => {
       for (let handle = 0; handle < counted; handle++) for (let k = 0; k <= handle % 3; k++) known.count(known.find(0, `v${handle}`), 10 * handle + k);
@@ -273,19 +273,35 @@ describe("KnownValues", () => {
     expect(take(0)).toEqual([]);
   });
 
+  test("keeps each value's first and last time exact when events come out of time order", () => {
+    const known = new KnownValues();
+    for (const [handle, value] of ["a.example", "b.example"].entries()) {
+      known.find(6, value);
+      known.insertFound(handle);
+    }
+    const a = known.find(6, "a.example");
+    const b = known.find(6, "b.example");
+    // b's 2,000 is the latest time seen when a's later events come: a's 1,500 is its last, 900 its first.
+    for (const [slot, ms] of [[a, 1_000], [b, 2_000], [a, 1_500], [a, 900], [b, 2_500], [a, 1_200]] as const) known.count(slot, ms);
+    const out = new Float64Array(8);
+    known.takeCounts(out, 0, 0);
+    const rows = [[...out.subarray(0, 4)], [...out.subarray(4, 8)]].sort((x, y) => x[0]! - y[0]!);
+    expect(rows).toEqual([[0, 4, 900, 1_500], [1, 2, 2_000, 2_500]]);
+  });
+
   test("finds a value read in place in a longer text as the same value given alone", () => {
     const known = new KnownValues();
     const values = ["", "a", "ab", "abc", "evil.example", "\u00e9\u4e2d", "http://x.example/p?q=1"];
     values.forEach((value, handle) => {
       known.find(3, value);
-      known.insertFound(handle, handle, 1);
+      known.insertFound(handle);
     });
     const text = `<${values.join("|")}>`;
     let at = 1;
     const found = values.map((value) => {
       const slot = known.find(3, text, at, at + value.length);
       at += value.length + 1;
-      return known.entryAt(slot, 1);
+      return known.handleAt(slot);
     });
     expect(found).toEqual(values.map((_, handle) => handle));
     // One character more or less on either side is another value.
