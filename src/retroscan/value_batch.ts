@@ -9,8 +9,8 @@ import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type Encoded
 
 /**
  * Values of one day the batch remembers at most (a 16-byte slot and 8 bytes of times each, the
- * table at most half full: 12 MiB at the cap); past it it starts over, and the values it forgot travel once more
- * with their text when seen again.
+ * table at most half full: 12 MiB at the cap); past it it starts over, and the values it forgot
+ * travel once more with their text when seen again.
  */
 const MAX_KNOWN = 1 << 18;
 
@@ -146,8 +146,9 @@ export class ValueBatch {
         const start = spans === undefined ? -1 : spans[2 * i]!;
         const slot = start >= 0 ? this.#known.find(code, text!, start, spans![2 * i + 1]!) : this.#known.find(code, value);
         if (slot >= 0) {
-          const handle = this.#known.handleAt(slot) - this.#batchHandles;
-          if (handle >= 0) this.#again(this.#entries[handle]!, at);
+          // Brought by this batch: its entry counts the repeat (no count to carry for it).
+          const sinceBatch = this.#known.handleAt(slot) - this.#batchHandles;
+          if (sinceBatch >= 0) this.#again(this.#entries[sinceBatch]!, at);
           else if (this.#known.count(slot, ms)) this.#pendingGrew(false);
           continue;
         }
