@@ -33,6 +33,12 @@ try {
   const store = await RetroStore.open(path, 2 ** 30);
   store.write([value("DOMAIN", "a.parent.example", 100), value("IP", "203.0.113.9", 100), value("DOMAIN", "a.parent.example", 100), value("DOMAIN", "old.example", 90)]);
   check(store.row(1)?.count === 2, "a repeated value is folded into one row with count 2");
+  // Counts of 600 known rows: applied through the 250-row UPDATE … FROM (VALUES …) and one at a time.
+  const many = Array.from({ length: 600 }, (_, i) => value("DOMAIN", `m${i}.example`, 100));
+  store.write(many);
+  store.write(many.map((v, i) => ({ ...v, count: 1 + (i % 3) })));
+  const counted = Array.from({ length: 600 }, (_, i) => store.row(4 + i)?.count === 2 + (i % 3)).filter(Boolean).length;
+  check(counted === 600, `counts of 600 known rows are applied to each row, got ${counted} right`);
   const feed = { name: "f", category: "c", confidence: 100, allowList: false, loadedAt: 0, indicatorLifetimeMinutes: 0 };
   const load = (values: [IndicatorKind, string][], baseline: Float64Array | undefined) => {
     const index = new IndicatorIndex();
