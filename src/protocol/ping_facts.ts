@@ -87,3 +87,11 @@ export function nothingToFind(facts: PingFacts): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The answer to a PING: the service's facts line (`pongLine`) when the PING asked for them with
+ * `X-KF-SendFinishedEvent` and the service has them, else a plain `PONG`; without its newline.
+ */
+export function pongFor(askedFacts: boolean, pongLine: (() => string) | undefined): string {
+  return askedFacts && pongLine ? pongLine() : "PONG";
+}

@@ -5,6 +5,7 @@
  */
 import type { ConnectionLimits } from "../config/types.ts";
 import type { Logger } from "./logger.ts";
+import { pongFor } from "../protocol/ping_facts.ts";
 import { PreambleParser, type Preamble } from "../protocol/preamble.ts";
 import { normalizePeerIp } from "./extract.ts";
 import { ProxyGate } from "./_proxy_gate.ts";
@@ -194,7 +195,7 @@ export class Connections {
     }
     if (preamble.ping) {
       // The health probe needs no scanner slot: it is the one ScannersCount keeps free.
-      socket.end(`${preamble.sendFinished && pongLine ? pongLine() : "PONG"}\n`);
+      socket.end(`${pongFor(preamble.sendFinished, pongLine)}\n`);
       return;
     }
     socket.pause();

@@ -6,6 +6,7 @@
  * answered a heartbeat.
  */
 import type { ConnectionLimits } from "../config/types.ts";
+import { pongFor } from "../protocol/ping_facts.ts";
 import type { EncodedValues } from "../retroscan/value_batch.ts";
 import { workerUrl } from "../runtime/runtime.ts";
 import type { EpsMeter } from "./eps_meter.ts";
@@ -343,7 +344,7 @@ export class WorkerPool {
         break;
       case "ping":
         void this.allAnswer().then((all) => {
-          const line = !all ? undefined : message.facts && this.#options.pongLine ? this.#options.pongLine() : "PONG";
+          const line = all ? pongFor(message.facts, this.#options.pongLine) : undefined;
           if (!all) this.#options.log("warn", "PING not answered: a worker did not answer its heartbeat within 2 s (blocked by a slow regex?)");
           this.#post(thread, { type: "pong", ping: message.ping, line });
         });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formatPingFacts, isDemoFeed, nothingToFind, parsePingFacts, pingFacts, type PingFacts } from "../../src/protocol/ping_facts.ts";
+import { formatPingFacts, isDemoFeed, nothingToFind, parsePingFacts, pingFacts, pongFor, type PingFacts } from "../../src/protocol/ping_facts.ts";
 import { FACTS_PING, probeServiceLine, tcpProbeConnect } from "../../src/protocol/probe.ts";
 import type { FeedStatus } from "../../src/service/service_status.ts";
 import { startTestService } from "../_support/test_service.ts";
@@ -26,6 +26,13 @@ describe("formatPingFacts() and parsePingFacts()", () => {
     const withOutput: PingFacts = { ...facts, output: { target: "/run/siem socket", up: "no" } };
     expect(formatPingFacts(withOutput)).toBe("PONG feeds=14 indicators=18 demo_indicators=18 output_up=no output=/run/siem socket");
     expect(parsePingFacts(formatPingFacts(withOutput))).toEqual(withOutput);
+  });
+});
+
+describe("pongFor()", () => {
+  test("gives the facts line only to a PING that asked for it, from a service that has one", () => {
+    const facts = () => "PONG feeds=1 indicators=2 demo_indicators=0";
+    expect([pongFor(true, facts), pongFor(false, facts), pongFor(true, undefined), pongFor(false, undefined)]).toEqual([facts(), "PONG", "PONG", "PONG"]);
   });
 });
 
