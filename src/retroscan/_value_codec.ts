@@ -5,7 +5,7 @@
  * nested object or typed array in it sends the whole message down the copying path, ~2–3 µs
  * (a transferred Float64Array no better); an array of objects ~14 µs a value. So the numbers of
  * every value travel as a string too: 15 bits per UTF-16 unit (no surrogates, so TextDecoder's
- * utf-16le takes the bytes as they are), 14 units a value. Fields of the text columns are
+ * utf-16le takes the bytes as they are), {@link UNITS_PER_VALUE} units a value. Fields of the text columns are
  * separated by U+001F; that control character inside a string becomes U+FFFD (it does not occur
  * in the URLs, hosts, addresses and hashes the regexes extract).
  */
