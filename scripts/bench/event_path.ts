@@ -59,14 +59,19 @@ await loadFeeds(config.feeds, {
 index.compact();
 const now = Date.now();
 
-/** A socket that takes every write at once and keeps only the byte count. */
+/**
+ * A socket that takes every write at once and keeps only the byte count. It encodes the text as
+ * a socket's write does: a reply built by appending is only copied out of its pieces then.
+ */
 class SinkSocket extends EventEmitter {
   writable = true;
   writableLength = 0;
   destroyed = false;
   chars = 0;
+  #bytes = new Uint8Array(1 << 16);
   write(chunk: string): boolean {
-    this.chars += chunk.length;
+    if (chunk.length * 3 > this.#bytes.length) this.#bytes = new Uint8Array(chunk.length * 3);
+    this.chars += encoder.encodeInto(chunk, this.#bytes).written;
     return true;
   }
   end(): this {

@@ -64,7 +64,8 @@ export class Session {
   readonly #sendFinished: boolean;
   readonly #framer: LineFramer;
   readonly #eventOptions: { now: number; sendFinished: false; astralFree: boolean; peerIp?: string };
-  #out = "";
+  /** Answer lines waiting for the next write, without their LFs (one `join` per chunk costs half of appending each). */
+  readonly #out: string[] = [];
   // Per input line: one finished event after all its events (a line cut at 64 KiB or split by
   // EventDelimiter is several events, but clients wait for one answer per line they sent).
   #lineEvents = 0;
@@ -202,7 +203,7 @@ export class Session {
           this.#lineCategories.set(category, (this.#lineCategories.get(category) ?? 0) + n);
         }
       }
-      if (this.#replyBack) this.#out += result.lines.join("\n") + "\n";
+      if (this.#replyBack) for (const line of result.lines) this.#out.push(line);
       else for (const line of result.lines) host.toOutput(line);
     }
     this.#lineEvents++;
@@ -214,7 +215,7 @@ export class Session {
     if (this.#lineEvents === 0) return;
     if (this.#sendFinished && this.#lineContext) {
       const line = renderFinishedEvent(this.#host.current().pipeline.templates, this.#lineContext, this.#lineSent, this.#lineCategories ?? EMPTY_COUNTS);
-      if (this.#replyBack || this.#finishedBack) this.#out += line + "\n";
+      if (this.#replyBack || this.#finishedBack) this.#out.push(line);
       else this.#host.toOutput(line);
     }
     this.#lineEvents = 0;
@@ -225,8 +226,8 @@ export class Session {
 
   #flush(): void {
     if (this.#out.length === 0) return;
-    const chunk = this.#out;
-    this.#out = "";
+    const chunk = this.#out.join("\n") + "\n";
+    this.#out.length = 0;
     const socket = this.socket;
     if (!socket.writable) return;
     if (!socket.write(chunk)) {
