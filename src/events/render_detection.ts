@@ -1,10 +1,37 @@
 /** Renders one detection event through EventFormat (spec cybertrace-service.md §6.2). */
-import type { MatchedRecord } from "../matching/types.ts";
+import type { Fields, MatchedRecord } from "../matching/types.ts";
 import * as C from "./_codes.ts";
 import { fieldName, renderField } from "./_render_field.ts";
 import type { OutputTemplates } from "./compile_output_templates.ts";
 import type { EventRenderContext } from "./event_render_context.ts";
 import { formatSyslogDate } from "./format_syslog_date.ts";
+
+/** `%RecordContext%` as last rendered for a record's field list, with the template and keys it was rendered with. */
+interface ContextText {
+  readonly template: OutputTemplates["recordField"];
+  readonly keys: ReadonlySet<string> | undefined;
+  readonly text: string;
+}
+
+/**
+ * Rendered `%RecordContext%` texts by field list. A feed entry's fields are its context's, one
+ * list shared by every entry of that context and by every record made for them, so the text is
+ * rendered once per context (and templates) instead of once per detection.
+ */
+const contextTexts = new WeakMap<Fields, ContextText>();
+
+/** The fields rendered through RecordFieldContextFormat, each renamed as {@link fieldName} says. */
+function recordContext(t: OutputTemplates, keys: ReadonlySet<string> | undefined, fields: Fields): string {
+  const cached = contextTexts.get(fields);
+  if (cached !== undefined && cached.template === t.recordField && cached.keys === keys) return cached.text;
+  let text = "";
+  for (let f = 0; f < fields.length; f++) {
+    const field = fields[f]!;
+    text = renderField(t.recordField, text, fieldName(field[0], keys, fields), field[1]);
+  }
+  contextTexts.set(fields, { template: t.recordField, keys, text });
+  return text;
+}
 
 function fieldValue(record: MatchedRecord, name: string): string {
   const fields = record.fields;
@@ -52,16 +79,11 @@ export function renderDetection(
         case C.SOURCE_ID:
           v = ctx.sourceId;
           break;
-        case C.RECORD_CONTEXT: {
+        case C.RECORD_CONTEXT:
           // Already rendered (and escaped) by RecordFieldContextFormat.
-          const fields = record.fields;
-          for (let f = 0; f < fields.length; f++) {
-            const field = fields[f]!;
-            s = renderField(t.recordField, s, fieldName(field[0], keys, fields), field[1]);
-          }
+          s += recordContext(t, keys, record.fields);
           v = "";
           break;
-        }
         case C.ACTIONABLE_FIELDS: {
           const list = t.actionable.get(record.feed.name);
           if (list !== undefined) {

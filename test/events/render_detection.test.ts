@@ -53,6 +53,23 @@ describe("renderDetection()", () => {
     );
   });
 
+  test("renders one record's context through whichever templates it is given (the text is kept per field list)", () => {
+    const shared = record();
+    const keyValue = compileOutputTemplates(outputSettings({ eventFormat: "a%RecordContext%" }), [], slotNames);
+    const colons = compileOutputTemplates(outputSettings({ eventFormat: "b%RecordContext%", recordFieldContextFormat: " %ParamName%:%ParamValue%" }), [], slotNames);
+    // A format that writes first_seen= itself renames the record's field of that name.
+    const ownKey = compileOutputTemplates(outputSettings({ eventFormat: "c first_seen=x%RecordContext%" }), [], slotNames);
+    const lines = [keyValue, colons, ownKey, keyValue].map((t) => renderDetection(t, ctx([]), shared, 0, "v"));
+    expect(lines).toEqual([
+      "a first_seen=01.01.2014 00:00 popularity=5",
+      "b first_seen:01.01.2014 00:00 popularity:5",
+      "c first_seen=x record_first_seen=01.01.2014 00:00 popularity=5",
+      "a first_seen=01.01.2014 00:00 popularity=5",
+    ]);
+    // Another record of the same context (the index shares one field list per context).
+    expect(renderDetection(colons, ctx([]), record({ indicator: "other.example", fields: shared.fields }), 0, "v")).toBe("b first_seen:01.01.2014 00:00 popularity:5");
+  });
+
   test("renders actionable fields by output_name, a missing field as an empty value", () => {
     const t = compileOutputTemplates(outputSettings({ eventFormat: "x%ActionableFields%" }), [feed], slotNames);
     expect(renderDetection(t, ctx([]), record(), 0, "v")).toBe("x cn1:5 threat:");
