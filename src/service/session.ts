@@ -226,7 +226,9 @@ export class Session {
 
   #flush(): void {
     if (this.#out.length === 0) return;
-    const chunk = this.#out.join("\n") + "\n";
+    // The empty last line gives the text its final LF without a second string to join it to.
+    this.#out.push("");
+    const chunk = this.#out.join("\n");
     this.#out.length = 0;
     const socket = this.socket;
     if (!socket.writable) return;
