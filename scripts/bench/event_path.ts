@@ -11,11 +11,14 @@
  * an earlier commit) in the same process, interleaved pass by pass with this tree's, on the same
  * index, and prints both and their ratio.
  *
- * The last two stages run `processEvent` over RetroScan's repeating corpus (lines drawn
+ * Stages five to seven run `processEvent` over RetroScan's repeating corpus (lines drawn
  * log-uniformly from the first 20,000, as retroscan.ts's) without and with RetroScan's batch
  * folding every event's values in (taken in the writer's form every 50,000 lines, as the
  * service's once-a-second flush would at that rate): the difference is what storing the values
  * costs the event thread, measured without the machine's noise between two service processes.
+ * The seventh gives the main thread's RetroScan hook the framer's texts: since session 10 it only
+ * records the values (the writer thread folds them in); a baseline tree without that folds them
+ * in its batch, as its main thread did.
  *
  * Usage: bun scripts/bench/event_path.ts [--lines 100000] [--passes 7] [--baseline DIR]
  */
@@ -42,6 +45,16 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const lines = Array.from({ length: lineCount }, () => decoder.decode(encoder.encode(maker.next().line)));
 const repeating = repeatingLines(lines, lines.length, rng(11)).map((l) => decoder.decode(encoder.encode(l)));
+/** The repeating corpus as the framer hands it over: each line a slice of the text of its 1,000-line chunk (`base`, `baseOffset`). */
+const repeatingFramed = Array.from({ length: Math.ceil(repeating.length / 1000) }, (_, c) => {
+  const base = decoder.decode(encoder.encode(repeating.slice(c * 1000, c * 1000 + 1000).join("\n")));
+  let at = 0;
+  return repeating.slice(c * 1000, c * 1000 + 1000).map((l) => {
+    const event = { event: base.slice(at, at + l.length), base, baseOffset: at };
+    at += l.length + 1;
+    return event;
+  });
+}).flat();
 /** Lines between two takes of the RetroScan batch in the last stage. */
 const TAKE_EVERY = 50_000;
 const chunks: Uint8Array[] = [];
@@ -97,6 +110,13 @@ async function stagesOf(root: string, c: ServiceConfig, idx: IndexReader): Promi
   const pipeline = compilePipeline(c);
   const batch = new ValueBatch({ limit: 100_000, excerptLength: 256, onPending: () => {} });
   const retaining = { ...pipeline, retain: batch.add };
+  // The main thread's RetroScan hook: trees since session 10 record values for the writer
+  // thread (RawValueLog); earlier ones folded them in their batch on the event thread.
+  const raw = await import(join(root, "src/retroscan/_raw_values.ts")).catch(() => undefined);
+  const log = raw === undefined ? undefined : new (raw as typeof import("../../src/retroscan/_raw_values.ts")).RawValueLog({ flushValues: 65_536, maxValues: 1 << 20, flushChars: 1 << 24, onPending: () => {} });
+  const recording = log === undefined ? retaining : { ...pipeline, retain: log.add };
+  const take = log === undefined ? () => batch.takeEncoded().nums.length : () => log.take().values;
+  const framedOptions = { now, sendFinished: true, astralFree: true, base: "", baseOffset: 0 };
   const extracted = lines.map((l) => extract(pipeline.sources, l, undefined).values);
   const socket = new SinkSocket();
   const host = {
@@ -128,6 +148,17 @@ async function stagesOf(root: string, c: ServiceConfig, idx: IndexReader): Promi
       }
       return n + batch.takeEncoded().nums.length;
     },
+    () => {
+      let n = 0;
+      for (let i = 0; i < repeatingFramed.length; i++) {
+        const e = repeatingFramed[i]!;
+        framedOptions.base = e.base;
+        framedOptions.baseOffset = e.baseOffset;
+        n += processEvent(recording, idx, e.event, framedOptions).lines.length;
+        if ((i + 1) % TAKE_EVERY === 0) n += take();
+      }
+      return n + take();
+    },
   ];
 }
 
@@ -138,6 +169,7 @@ const NAMES = [
   "session without a socket (framing 1,000-line chunks, processEvent, finished events, reply text)",
   "processEvent, repeating corpus",
   "processEvent + RetroScan batch (add, a take every 50,000 lines), repeating corpus",
+  "processEvent + RetroScan on the main thread (the tree's own hook: recording since session 10, the batch before), repeating corpus framed in 1,000-line texts",
 ];
 const trees = baseline === undefined ? [ROOT] : [resolve(baseline), ROOT];
 const runs = await Promise.all(trees.map((t) => stagesOf(t, config, index)));

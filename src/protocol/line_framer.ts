@@ -11,13 +11,18 @@ export const MAX_EVENT_BYTES = 65_536;
 const LF = 0x0a;
 const CR = 0x0d;
 
+/** What {@link LineFramer} calls with each event (see {@link LineFramerOptions.onEvent}). */
+export type EventSink = (event: string, bmp: boolean, base: string, offset: number) => void;
+
 /** Options of {@link LineFramer}. */
 export interface LineFramerOptions {
   /**
    * Called once per non-empty event, in stream order. `bmp` is true when the event's bytes held no
    * 4-byte UTF-8 sequence, so its text has no surrogate (no astral character); false: unknown.
+   * `event` is `base.slice(offset, offset + event.length)`: the text decoded in one piece with it
+   * (up to 64 KiB of whole lines), for a caller that keeps many events without a string each.
    */
-  readonly onEvent: (event: string, bmp: boolean) => void;
+  readonly onEvent: EventSink;
   /**
    * Called at every LF (and at `end()`), after the events of that line. Lets the service send
    * one finished event per line even when the line was cut or split by EventDelimiter.
@@ -42,7 +47,7 @@ export interface LineFramerOptions {
  * ```
  */
 export class LineFramer {
-  readonly #onEvent: (event: string, bmp: boolean) => void;
+  readonly #onEvent: EventSink;
   /** The text being emitted came from bytes without a 4-byte UTF-8 lead (F0–F4). */
   #bmp = false;
   readonly #onLineEnd: (() => void) | undefined;
@@ -217,18 +222,19 @@ export class LineFramer {
     let start = 0;
     const lineEnd = this.#onLineEnd;
     for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
-      if (nl > start) this.#emit(text.slice(start, nl));
+      if (nl > start) this.#emit(text.slice(start, nl), text, start);
       lineEnd?.();
       start = nl + 1;
     }
-    if (text.length > start) this.#emit(start === 0 ? text : text.slice(start));
+    if (text.length > start) this.#emit(start === 0 ? text : text.slice(start), text, start);
     lineEnd?.();
   }
 
-  #emit(text: string): void {
+  /** Emits `text` (`base.slice(offset, offset + text.length)`), split at the delimiter's matches. */
+  #emit(text: string, base = text, offset = 0): void {
     const re = this.#delimiter;
     if (re === undefined) {
-      if (text.length > 0) this.#onEvent(text, this.#bmp);
+      if (text.length > 0) this.#onEvent(text, this.#bmp, base, offset);
       return;
     }
     // Spec §2.1: a virtual newline goes before every match, so the delimiter starts the next event.
@@ -236,12 +242,12 @@ export class LineFramer {
     re.lastIndex = 0;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
       if (m.index > start) {
-        this.#onEvent(text.slice(start, m.index), this.#bmp);
+        this.#onEvent(text.slice(start, m.index), this.#bmp, base, offset + start);
         start = m.index;
       }
       if (m[0].length === 0) re.lastIndex = m.index + 1;
     }
-    if (text.length > start) this.#onEvent(text.slice(start), this.#bmp);
+    if (text.length > start) this.#onEvent(text.slice(start), this.#bmp, base, offset + start);
   }
 }
 

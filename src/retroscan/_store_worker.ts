@@ -3,22 +3,36 @@
  * high-volume write, measured at several µs a value) and retention run here, off the thread
  * that serves events. Requests are answered in order, one reply each.
  */
-import { RetroStore, dayOf, type PruneResult } from "./retro_store.ts";
+import { RetroStore, dayOf, type PruneResult, type StoredColumns } from "./retro_store.ts";
+import { ValueBatch } from "./value_batch.ts";
+import type { RawValues } from "./_raw_values.ts";
 import { decodeValues, type EncodedValues } from "./_value_codec.ts";
+
+/** What the main thread's values are folded with here (its batch's options, `rules` as a list). */
+export interface WriterBatchOptions {
+  readonly limit: number;
+  readonly excerptLength: number;
+  readonly rules?: readonly string[];
+}
 
 /** What the service asks of the writer. */
 export type WriterRequest =
-  | { readonly op: "open"; readonly path: string; readonly maxBytes: number; readonly maxKeys?: number }
+  | { readonly op: "open"; readonly path: string; readonly maxBytes: number; readonly maxKeys?: number; readonly batch?: WriterBatchOptions }
   /** The values as `_value_codec.ts` encodes them, flat: a flat message of strings is not copied. */
   | ({ readonly op: "write" } & EncodedValues)
+  /** The main thread's recorded events (`_raw_values.ts`), folded in here and written. */
+  | ({ readonly op: "raw" } & RawValues)
   | { readonly op: "prune"; readonly now: number; readonly retentionDays: number }
   | { readonly op: "close" };
 
 /**
  * The writer's answer: `added` new rows of a write and `dropped` new values it could not keep
- * (key memory full), what a prune removed, or the error (its message).
+ * (key memory full), `batchDropped` the main thread's values its batch dropped (full) since
+ * start, what a prune removed, or the error (its message).
  */
-export type WriterReply = { readonly ok: true; readonly added?: number; readonly dropped?: number; readonly pruned?: PruneResult } | { readonly ok: false; readonly error: string };
+export type WriterReply =
+  | { readonly ok: true; readonly added?: number; readonly dropped?: number; readonly batchDropped?: number; readonly pruned?: PruneResult }
+  | { readonly ok: false; readonly error: string };
 
 /** Rows per transaction: the reader's own short transactions wait at most this long for the lock. */
 const ROWS_PER_TRANSACTION = 2_000;
@@ -35,6 +49,8 @@ const COUNTS_EVERY_MS = 10_000;
 const MAX_PENDING_COUNTS = 1_000_000;
 
 let store: RetroStore | undefined;
+/** The main thread's values, folded here from what it recorded. */
+let batch: ValueBatch | undefined;
 let countsAt = Date.now();
 // Requests run one after the other even though opening is asynchronous.
 let queue: Promise<void> = Promise.resolve();
@@ -51,20 +67,22 @@ self.onmessage = ({ data }) => {
 
 async function handle(request: WriterRequest): Promise<WriterReply> {
   switch (request.op) {
-    case "open":
+    case "open": {
       store = await RetroStore.open(request.path, request.maxBytes, { busyTimeoutMs: 2000, ...(request.maxKeys === undefined ? {} : { maxKeys: request.maxKeys }) });
-      return { ok: true };
-    case "write": {
-      const columns = decodeValues(request);
-      let added = 0;
-      const store = opened();
-      for (let i = 0; i < columns.n; i += ROWS_PER_TRANSACTION) added += store.writeColumns(columns, i, Math.min(columns.n, i + ROWS_PER_TRANSACTION));
-      store.addCounts(columns);
-      if (store.pendingCounts >= MAX_PENDING_COUNTS || Date.now() - countsAt >= COUNTS_EVERY_MS) {
-        store.applyCounts();
-        countsAt = Date.now();
+      const options = request.batch;
+      if (options !== undefined) {
+        const { rules, ...rest } = options;
+        batch = new ValueBatch({ ...rest, ...(rules === undefined ? {} : { rules: new Set(rules) }), onPending: () => {} });
       }
-      return { ok: true, added, dropped: store.takeDropped() };
+      return { ok: true };
+    }
+    case "write":
+      return write(decodeValues(request));
+    case "raw": {
+      const main = batch;
+      if (main === undefined) throw new Error("RetroScan writer: opened without the main thread's batch options");
+      main.addRaw(request);
+      return { ...write(main.takeColumns()), batchDropped: main.dropped };
     }
     case "prune":
       return { ok: true, pruned: opened().prune(dayOf(request.now), request.retentionDays) };
@@ -73,6 +91,19 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
       store = undefined;
       return { ok: true };
   }
+}
+
+/** Writes new values and counts; counts are applied every {@link COUNTS_EVERY_MS} or past {@link MAX_PENDING_COUNTS}. */
+function write(columns: StoredColumns): { readonly ok: true; readonly added: number; readonly dropped: number } {
+  let added = 0;
+  const store = opened();
+  for (let i = 0; i < columns.n; i += ROWS_PER_TRANSACTION) added += store.writeColumns(columns, i, Math.min(columns.n, i + ROWS_PER_TRANSACTION));
+  store.addCounts(columns);
+  if (store.pendingCounts >= MAX_PENDING_COUNTS || Date.now() - countsAt >= COUNTS_EVERY_MS) {
+    store.applyCounts();
+    countsAt = Date.now();
+  }
+  return { ok: true, added, dropped: store.takeDropped() };
 }
 
 function opened(): RetroStore {

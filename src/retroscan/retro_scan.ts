@@ -15,7 +15,9 @@ import { fingerprint, IndicatorDiff, type IndicatorChanges } from "./indicator_d
 import { dayOf, RetroStore, type PruneResult, type StoreStats, type StoredRow } from "./retro_store.ts";
 import { readBaseline, runRetroScan, type RetroRunResult } from "./run_retro_scan.ts";
 import { StoreWriter } from "./store_writer.ts";
-import { ValueBatch, type RetainValues, type ValueBatchOptions } from "./value_batch.ts";
+import type { WriterRequest } from "./_store_worker.ts";
+import type { RetainValues, ValueBatchOptions } from "./value_batch.ts";
+import { RawValueLog, transferOf, type RawValues } from "./_raw_values.ts";
 import type { EncodedValues } from "./_value_codec.ts";
 
 /** The alert raised when RetroScan turns itself off. */
@@ -85,6 +87,15 @@ export interface RetroScanStatus {
  * of 10,000-value batches 0.05–0.3 µs).
  */
 const FLUSH_SIZE = 16_384;
+/**
+ * The main thread's values (repeats included) after which its record goes to the writer at once
+ * (at most half `batch_limit`: the writer's batch takes a record whole, and drops new values past
+ * `batch_limit`), values held at most while the writer is busy, and characters of event text
+ * after which the record goes at once.
+ */
+const RAW_FLUSH_VALUES = 65_536;
+const RAW_MAX_VALUES = 1 << 20;
+const RAW_FLUSH_CHARS = 1 << 24;
 /** A batch is written at most this long (ms) after its first value. */
 export const FLUSH_MS = 1000;
 /** Batches of worker threads waiting for the writer, at most; past it a batch is dropped and its values counted. */
@@ -109,7 +120,11 @@ const macrotask = (): Promise<void> => new Promise((resolve) => setTimeout(resol
 export class RetroScan {
   readonly #settings: RetroScanSettings;
   readonly #deps: RetroScanDeps;
-  readonly #batch: ValueBatch;
+  /** The main thread's events' values, recorded for the writer thread's batch. */
+  readonly #raw: RawValueLog;
+  readonly #batchOptions: Omit<ValueBatchOptions, "onPending">;
+  /** Values of the main thread that the writer's batch dropped (full), since start. */
+  #droppedByWriter = 0;
   #store: RetroStore | undefined;
   /** The writer thread: flushes and retention. */
   #writer: StoreWriter | undefined;
@@ -144,7 +159,15 @@ export class RetroScan {
   private constructor(settings: RetroScanSettings, deps: RetroScanDeps, config: ServiceConfig) {
     this.#settings = settings;
     this.#deps = deps;
-    this.#batch = new ValueBatch({ ...retroBatchOptions(settings, config), onPending: (due) => this.#schedule(due) });
+    this.#batchOptions = retroBatchOptions(settings, config);
+    this.#raw = new RawValueLog({
+      flushValues: Math.min(RAW_FLUSH_VALUES, Math.max(1, settings.batchLimit >>> 1)),
+      maxValues: Math.max(RAW_MAX_VALUES, settings.batchLimit),
+      flushChars: RAW_FLUSH_CHARS,
+      onPending: (due) => this.#schedule(due),
+    });
+    // The log itself, not a function around it: one call fewer per event.
+    this.retain = this.#raw.add;
   }
 
   /**
@@ -157,7 +180,8 @@ export class RetroScan {
       const store = await RetroStore.open(settings.database, settings.maxBytes);
       retro.#store = store;
       retro.#baseline = readBaseline(store);
-      retro.#writer = await StoreWriter.open(settings.database, settings.maxBytes, Math.floor(settings.keyMemoryBytes / KEY_BYTES));
+      const { limit, excerptLength, rules } = retro.#batchOptions;
+      retro.#writer = await StoreWriter.open(settings.database, settings.maxBytes, Math.floor(settings.keyMemoryBytes / KEY_BYTES), { limit, excerptLength, ...(rules === undefined ? {} : { rules: [...rules] }) });
       retro.#pruneOrFail();
       // Retention also runs while no events come.
       retro.#pruneTimer = setInterval(() => retro.#pruneOrFail(), PRUNE_EVERY_MS);
@@ -169,10 +193,8 @@ export class RetroScan {
     return retro;
   }
 
-  /** The event path's hook: folds an event's values into the batch (nothing once disabled). */
-  readonly retain: RetainValues = (values, event, sourceId, slotNames, client, at, text, spans) => {
-    if (this.#store !== undefined) this.#batch.add(values, event, sourceId, slotNames, client, at, text, spans);
-  };
+  /** The event path's hook: records an event's values for the writer's batch (nothing once disabled). */
+  readonly retain: RetainValues;
 
   /**
    * An index writer for the next feed load that notes what is new since the last run; undefined
@@ -222,8 +244,8 @@ export class RetroScan {
       database: s.database,
       ...(this.#error === undefined ? {} : { error: this.#error }),
       stored: { ...(this.#stats?.value ?? { rows: 0, bytes: 0 }), maxBytes: s.maxBytes, retentionDays: s.retentionDays },
-      pending: this.#batch.size,
-      dropped: this.#batch.dropped + this.#droppedForKeys + this.#droppedByWorkers,
+      pending: this.#raw.size,
+      dropped: this.#raw.dropped + this.#droppedByWriter + this.#droppedForKeys + this.#droppedByWorkers,
       pruned: { ...this.#pruned },
       running: this.#running !== undefined,
       runs: this.#runs,
@@ -239,12 +261,13 @@ export class RetroScan {
   flush(): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#writer === undefined || this.#batch.size === 0) return this.#writes;
-    // One write at a time: while the writer is busy the batch goes on folding repeats (and drops,
-    // counted, once full), so a slow disk bounds memory instead of queueing batch after batch.
+    if (this.#writer === undefined || this.#raw.size === 0) return this.#writes;
+    // One write at a time: while the writer is busy the events go on being recorded (and
+    // dropped, counted, once the log is full), so a slow disk bounds memory instead of queueing
+    // log after log.
     if (this.#writing) return this.#writes.then(() => this.flush());
     this.#writing = true;
-    this.#write(this.#batch.takeEncoded(), () => (this.#writing = false));
+    this.#writeRaw(this.#raw.take(), () => (this.#writing = false));
     return this.#writes;
   }
 
@@ -270,12 +293,22 @@ export class RetroScan {
   }
 
   #write(values: EncodedValues, done: () => void): void {
+    this.#request(() => ({ op: "write", ...values }), [], done);
+  }
+
+  /** The main thread's recorded events, folded and written by the writer. */
+  #writeRaw(raw: RawValues, done: () => void): void {
+    this.#request(() => ({ op: "raw", ...raw }), transferOf(raw), done);
+  }
+
+  #request(request: () => WriterRequest, transfer: Transferable[], done: () => void): void {
     this.#enqueue(async (writer) => {
       try {
-        const reply = await writer.request({ op: "write", ...values });
+        const reply = await writer.request(request(), transfer);
         if (!reply.ok) throw new Error(reply.error);
         this.#store?.countRows(reply.added ?? 0);
         if ((reply.dropped ?? 0) > 0) this.#noteKeysFull(reply.dropped!);
+        if (reply.batchDropped !== undefined) this.#droppedByWriter = reply.batchDropped;
         this.#stats = undefined;
       } finally {
         done();
@@ -319,6 +352,7 @@ export class RetroScan {
     const writer = this.#writer;
     this.#store = undefined;
     this.#writer = undefined;
+    this.#raw.stop();
     clearInterval(this.#pruneTimer);
     try {
       await writer?.close();
@@ -428,7 +462,8 @@ export class RetroScan {
     this.#writer = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     clearInterval(this.#pruneTimer);
-    this.#batch.take();
+    this.#raw.stop();
+    this.#raw.take();
     try {
       store?.close();
     } catch {

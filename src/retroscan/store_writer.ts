@@ -3,7 +3,7 @@
  * sends it requests and resolves each with its reply, in order.
  */
 import { workerUrl } from "../runtime/runtime.ts";
-import type { WriterReply, WriterRequest } from "./_store_worker.ts";
+import type { WriterBatchOptions, WriterReply, WriterRequest } from "./_store_worker.ts";
 
 /**
  * @example
@@ -28,10 +28,13 @@ export class StoreWriter {
     };
   }
 
-  /** Starts the writer on the database at `path`; throws the open's error (its message). */
-  static async open(path: string, maxBytes: number, maxKeys?: number): Promise<StoreWriter> {
+  /**
+   * Starts the writer on the database at `path`, with a batch for the main thread's recorded
+   * values when `batch` is given; throws the open's error (its message).
+   */
+  static async open(path: string, maxBytes: number, maxKeys?: number, batch?: WriterBatchOptions): Promise<StoreWriter> {
     const writer = new StoreWriter();
-    const reply = await writer.request({ op: "open", path, maxBytes, ...(maxKeys === undefined ? {} : { maxKeys }) });
+    const reply = await writer.request({ op: "open", path, maxBytes, ...(maxKeys === undefined ? {} : { maxKeys }), ...(batch === undefined ? {} : { batch }) });
     if (!reply.ok) {
       writer.terminate();
       throw new Error(reply.error);
@@ -39,12 +42,12 @@ export class StoreWriter {
     return writer;
   }
 
-  /** Sends `request`; resolves with its reply. */
-  request(request: WriterRequest): Promise<WriterReply> {
+  /** Sends `request`, moving the buffers in `transfer` to the writer; resolves with its reply. */
+  request(request: WriterRequest, transfer: Transferable[] = []): Promise<WriterReply> {
     if (this.#dead !== undefined) return Promise.resolve({ ok: false, error: this.#dead });
     return new Promise((resolve) => {
       this.#waiting.push(resolve);
-      this.#worker.postMessage(request);
+      this.#worker.postMessage(request, transfer);
     });
   }
 

@@ -6,6 +6,7 @@
 import { DAY_MS, dayOf, STORED_TYPES, type StoredColumns, type StoredType, type StoredValue } from "./retro_store.ts";
 import { doubled, KnownValues } from "./_known_values.ts";
 import { encodeValues, fromColumns, NUMS_PER_COUNT, NUMS_PER_VALUE, type EncodedValues } from "./_value_codec.ts";
+import { EVENT_INTS, TYPE_CODES, VALUE_INTS, type RawValues } from "./_raw_values.ts";
 
 /**
  * Values of one day the batch remembers at most (a 16-byte slot and 8 bytes of times each, the
@@ -17,8 +18,6 @@ const MAX_KNOWN = 1 << 18;
 /** A batch in the writer's form (what {@link ValueBatch.takeEncoded} gives), for the threads that carry it. */
 export type { EncodedValues } from "./_value_codec.ts";
 
-/** Type → code: a Map of the few type strings (their hash is kept with them) beats `indexOf`'s compares. */
-const TYPE_CODES: ReadonlyMap<string, number> = new Map(STORED_TYPES.map((type, code) => [type, code]));
 
 /** A typed value the service extracted, and the regex slot that produced it. */
 export interface RetainedValue {
@@ -32,7 +31,9 @@ export interface RetainedValue {
  * text, its Source id, the regex names by slot, the client address and the event time; and where
  * they can, where each value sits in a text (extraction's `event` and `spans`: value `i` is
  * `text.slice(spans[2i], spans[2i + 1])`, or `spans[2i]` is -1), so the batch reads a value in
- * place instead of making it a string of its own.
+ * place instead of making it a string of its own; and where the event sits in the text the framer
+ * decoded it with (`event` is `base.slice(baseOffset, baseOffset + event.length)`), so that many
+ * events can be kept as one string.
  */
 export type RetainValues = (
   values: readonly RetainedValue[],
@@ -43,6 +44,8 @@ export type RetainValues = (
   at: number,
   text?: string,
   spans?: Int32Array,
+  base?: string,
+  baseOffset?: number,
 ) => void;
 
 /** Options of a {@link ValueBatch}. */
@@ -67,6 +70,22 @@ export interface ValueBatchOptions {
   readonly flushSize?: number;
   /** The event thread this batch is for (default 0, the main thread), told to the writer with each flush (`StoredColumns.producer`). */
   readonly producer?: number;
+}
+
+/** The event being folded in: its day's value maps (a late event's), times, text and fields, and its index in the batch once kept. */
+interface CurrentEvent {
+  maps: Map<string, number>[] | undefined;
+  day: number;
+  at: number;
+  /** `at` as ms into its day. */
+  ms: number;
+  text: string;
+  start: number;
+  length: number;
+  sourceId: string;
+  client: string | undefined;
+  /** Its index in the batch's events, -1 until one of its values is new. */
+  index: number;
 }
 
 /**
@@ -112,6 +131,8 @@ export class ValueBatch {
   #events: string[] = [];
   #rules: string[] = [];
   #ruleIndex = new Map<string, number>();
+  /** The event {@link #fold} takes values of (see {@link #beginEvent}); one object, rewritten per event. */
+  readonly #event: CurrentEvent = { maps: undefined, day: 0, at: 0, ms: 0, text: "", start: 0, length: 0, sourceId: "", client: undefined, index: -1 };
   /** Values dropped because the batch was full, since start. */
   dropped = 0;
 
@@ -131,74 +152,122 @@ export class ValueBatch {
    * values. No object per value.
    */
   readonly add: RetainValues = (values, event, sourceId, slotNames, client, at, text, spans) => {
-    const { limit, rules, excerptLength } = this.#options;
-    const day = dayOf(at);
-    if (day > this.#day || this.#nextHandle - this.#first >= MAX_KNOWN) this.#newGeneration(Math.max(day, this.#day));
-    const maps = day === this.#day ? undefined : this.#otherDaysOf(day);
-    const ms = at - day * DAY_MS;
-    let eventIndex = -1;
+    this.#beginEvent(event, 0, event.length, sourceId, client, at);
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
-      if (rules !== undefined && !rules.has(slotNames[v.slot] ?? "")) continue;
-      const code = TYPE_CODES.get(v.type)!;
-      const value = v.value;
-      if (maps === undefined) {
-        const start = spans === undefined ? -1 : spans[2 * i]!;
-        const slot = start >= 0 ? this.#known.find(code, text!, start, spans![2 * i + 1]!) : this.#known.find(code, value);
-        if (slot >= 0) {
-          // Brought by this batch: its entry counts the repeat (no count to carry for it).
-          const sinceBatch = this.#known.handleAt(slot) - this.#batchHandles;
-          if (sinceBatch >= 0) this.#again(this.#entries[sinceBatch]!, at);
-          else if (this.#known.count(slot, ms)) this.#pendingGrew(false);
-          continue;
-        }
-      } else {
-        const entry = maps[code]!.get(value);
-        if (entry !== undefined) {
-          this.#again(entry, at);
-          continue;
-        }
-      }
-      const n = this.#n;
-      if (n >= limit) {
-        this.dropped++;
-        continue;
-      }
-      if (eventIndex < 0) {
-        eventIndex = this.#events.length / 3;
-        this.#events.push(sourceId, client ?? "", excerptLength === 0 ? "" : event.slice(0, excerptLength));
-      }
-      const rule = slotNames[v.slot] ?? "";
-      let ruleIndex = this.#ruleIndex.get(rule);
-      if (ruleIndex === undefined) {
-        ruleIndex = this.#ruleIndex.size;
-        this.#ruleIndex.set(rule, ruleIndex);
-        this.#rules.push(rule);
-      }
-      let handle = -1;
-      if (maps === undefined) {
-        handle = this.#nextHandle++;
-        this.#known.insertFound(handle);
-        const k = handle - this.#batchHandles;
-        if (k === this.#entries.length) this.#entries = doubled(this.#entries);
-        this.#entries[k] = n;
-      } else maps[code]!.set(value, n);
-      if ((n + 1) * NUMS_PER_VALUE > this.#nums.length) this.#nums = doubled(this.#nums);
-      const o = n * NUMS_PER_VALUE;
-      const out = this.#nums;
-      out[o] = code;
-      out[o + 1] = day;
-      out[o + 2] = 1;
-      out[o + 3] = at;
-      out[o + 4] = at;
-      out[o + 5] = ruleIndex;
-      out[o + 6] = eventIndex;
-      out[o + 7] = handle;
-      this.#values.push(value);
-      this.#n = n + 1;
-      this.#pendingGrew(true);
+      const start = spans === undefined ? -1 : spans[2 * i]!;
+      if (start >= 0) this.#fold(TYPE_CODES.get(v.type)!, slotNames[v.slot] ?? "", text!, start, spans![2 * i + 1]!);
+      else this.#fold(TYPE_CODES.get(v.type)!, slotNames[v.slot] ?? "", v.value, 0, v.value.length);
     }
   };
+
+  /**
+   * Folds in the events an event thread recorded with {@link RawValueLog} (the writer thread
+   * does this for the main thread, whose events then cost it no more than their recording).
+   */
+  addRaw(raw: RawValues): void {
+    const { eventInts, valueInts, at, texts, strings, sources, clients, slotNames } = raw;
+    let v = 0;
+    for (let e = 0; e < raw.events; e++) {
+      const o = e * EVENT_INTS;
+      const text = texts[eventInts[o]!]!;
+      const start = eventInts[o + 1]!;
+      const client = eventInts[o + 4]!;
+      const names = slotNames[eventInts[o + 5]!]!;
+      this.#beginEvent(text, start, eventInts[o + 2]!, sources[eventInts[o + 3]!]!, client < 0 ? undefined : clients[client], at[e]!);
+      for (const last = v + eventInts[o + 6]!; v < last; v++) {
+        const q = v * VALUE_INTS;
+        const from = valueInts[q + 2]!;
+        const rule = names[valueInts[q]!] ?? "";
+        if (from >= 0) this.#fold(valueInts[q + 1]!, rule, text, start + from, start + valueInts[q + 3]!);
+        else {
+          const value = strings[-1 - from]!;
+          this.#fold(valueInts[q + 1]!, rule, value, 0, value.length);
+        }
+      }
+    }
+  }
+
+  /** The event whose values {@link #fold} takes next: `text.slice(start, start + length)`, and its fields. */
+  #beginEvent(text: string, start: number, length: number, sourceId: string, client: string | undefined, at: number): void {
+    const day = dayOf(at);
+    if (day > this.#day || this.#nextHandle - this.#first >= MAX_KNOWN) this.#newGeneration(Math.max(day, this.#day));
+    const e = this.#event;
+    e.maps = day === this.#day ? undefined : this.#otherDaysOf(day);
+    e.day = day;
+    e.at = at;
+    e.ms = at - day * DAY_MS;
+    e.text = text;
+    e.start = start;
+    e.length = length;
+    e.sourceId = sourceId;
+    e.client = client;
+    e.index = -1;
+  }
+
+  /** One value of the current event, of type `code`, from the regex `rule`: `text.slice(start, end)`, read in place. */
+  #fold(code: number, rule: string, text: string, start: number, end: number): void {
+    const { limit, rules, excerptLength } = this.#options;
+    if (rules !== undefined && !rules.has(rule)) return;
+    const e = this.#event;
+    const maps = e.maps;
+    let value: string | undefined;
+    if (maps === undefined) {
+      const slot = this.#known.find(code, text, start, end);
+      if (slot >= 0) {
+        // Brought by this batch: its entry counts the repeat (no count to carry for it).
+        const sinceBatch = this.#known.handleAt(slot) - this.#batchHandles;
+        if (sinceBatch >= 0) this.#again(this.#entries[sinceBatch]!, e.at);
+        else if (this.#known.count(slot, e.ms)) this.#pendingGrew(false);
+        return;
+      }
+    } else {
+      value = text.slice(start, end);
+      const entry = maps[code]!.get(value);
+      if (entry !== undefined) {
+        this.#again(entry, e.at);
+        return;
+      }
+    }
+    const n = this.#n;
+    if (n >= limit) {
+      this.dropped++;
+      return;
+    }
+    if (e.index < 0) {
+      e.index = this.#events.length / 3;
+      this.#events.push(e.sourceId, e.client ?? "", excerptLength === 0 ? "" : e.text.slice(e.start, e.start + Math.min(e.length, excerptLength)));
+    }
+    let ruleIndex = this.#ruleIndex.get(rule);
+    if (ruleIndex === undefined) {
+      ruleIndex = this.#ruleIndex.size;
+      this.#ruleIndex.set(rule, ruleIndex);
+      this.#rules.push(rule);
+    }
+    value ??= text.slice(start, end);
+    let handle = -1;
+    if (maps === undefined) {
+      handle = this.#nextHandle++;
+      this.#known.insertFound(handle);
+      const k = handle - this.#batchHandles;
+      if (k === this.#entries.length) this.#entries = doubled(this.#entries);
+      this.#entries[k] = n;
+    } else maps[code]!.set(value, n);
+    if ((n + 1) * NUMS_PER_VALUE > this.#nums.length) this.#nums = doubled(this.#nums);
+    const o = n * NUMS_PER_VALUE;
+    const out = this.#nums;
+    out[o] = code;
+    out[o + 1] = e.day;
+    out[o + 2] = 1;
+    out[o + 3] = e.at;
+    out[o + 4] = e.at;
+    out[o + 5] = ruleIndex;
+    out[o + 6] = e.index;
+    out[o + 7] = handle;
+    this.#values.push(value);
+    this.#n = n + 1;
+    this.#pendingGrew(true);
+  }
 
   /** One more event at `at` of the value pending in this batch at `entry`. */
   #again(entry: number, at: number): void {

@@ -54,6 +54,9 @@ export interface ProcessOptions {
   readonly sendFinished: boolean;
   /** The event has no astral character (the framer saw no 4-byte UTF-8 sequence); default: unknown. */
   readonly astralFree?: boolean;
+  /** The text the event was decoded with, and where in it the event starts (`LineFramer`), for RetroScan. */
+  readonly base?: string;
+  readonly baseOffset?: number;
 }
 
 /** What one input event produced. */
@@ -132,7 +135,7 @@ function seenEarlier(values: readonly ExtractedValue[], spans: Int32Array, text:
 export function processEvent(p: Pipeline, index: IndexReader, event: string, options: ProcessOptions): ProcessResult {
   const { now } = options;
   const x = extract(p.sources, event, options.peerIp, options.astralFree);
-  if (p.retain !== undefined && x.values.length > 0) p.retain(x.values, event, x.source.id, p.sources.slotNames, options.peerIp, options.receivedAt ?? now, x.event, x.spans);
+  if (p.retain !== undefined && x.values.length > 0) p.retain(x.values, event, x.source.id, p.sources.slotNames, options.peerIp, options.receivedAt ?? now, x.event, x.spans, options.base, options.baseOffset);
   // Most events detect nothing: they share one empty list of lines and one empty map instead of
   // allocating their own.
   let lines: string[] | undefined;

@@ -63,7 +63,7 @@ export class Session {
   readonly #finishedBack: boolean;
   readonly #sendFinished: boolean;
   readonly #framer: LineFramer;
-  readonly #eventOptions: { now: number; sendFinished: false; astralFree: boolean; peerIp?: string };
+  readonly #eventOptions: { now: number; sendFinished: false; astralFree: boolean; peerIp?: string; base: string; baseOffset: number };
   /** Answer lines waiting for the next write, without their LFs (one `join` per chunk costs half of appending each). */
   readonly #out: string[] = [];
   // Per input line: one finished event after all its events (a line cut at 64 KiB or split by
@@ -94,11 +94,11 @@ export class Session {
     this.#finishedBack = preamble.finishedBack && !preamble.replyBack;
     this.#sendFinished = preamble.sendFinished || preamble.finishedBack || current.pipeline.finishedEnabled;
     // One options object per session, not per event: the spread cost ~2% of service CPU (profile).
-    this.#eventOptions = { now: 0, sendFinished: false, astralFree: false };
+    this.#eventOptions = { now: 0, sendFinished: false, astralFree: false, base: "", baseOffset: 0 };
     if (peerIp) this.#eventOptions.peerIp = peerIp;
     this.#framer = new LineFramer({
       ...(current.eventDelimiter ? { eventDelimiter: current.eventDelimiter } : {}),
-      onEvent: (event, bmp) => this.#onEvent(event, bmp),
+      onEvent: (event, bmp, base, offset) => this.#onEvent(event, bmp, base, offset),
       onLineEnd: () => this.#onLineEnd(),
     });
     socket.on("data", (chunk: Uint8Array) => this.#consume(chunk));
@@ -185,13 +185,15 @@ export class Session {
     this.#closeIfQuiescent();
   }
 
-  #onEvent(event: string, bmp: boolean): void {
+  #onEvent(event: string, bmp: boolean, base: string, baseOffset: number): void {
     const host = this.#host;
     const now = this.#eventStart;
     const current = host.current();
     const options = this.#eventOptions;
     options.now = now;
     options.astralFree = bmp;
+    options.base = base;
+    options.baseOffset = baseOffset;
     const result = processEvent(current.pipeline, current.index, event, options);
     const end = host.now();
     this.#eventStart = end;

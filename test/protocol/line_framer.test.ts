@@ -112,6 +112,26 @@ describe("LineFramer", () => {
     expect(whole.cut).toBeGreaterThan(0);
   });
 
+  test.each([
+    ["no delimiter", undefined],
+    ["EventDelimiter", ";"],
+  ])("names where each event sits in the text it was decoded with (%s)", (_name, eventDelimiter) => {
+    const lines = ["a;b;c", "x".repeat(70_000), "ü;€", "\r", "plain", ";lead;;trail;", "😀 2", ""];
+    const stream = lines.join("\n") + "\nlast";
+    const seen: { event: string; inBase: string; base: string }[] = [];
+    const framer = new LineFramer({
+      ...(eventDelimiter === undefined ? {} : { eventDelimiter }),
+      onEvent: (event, _bmp, base, offset) => seen.push({ event, inBase: base.slice(offset, offset + event.length), base }),
+    });
+    const bytes = enc.encode(stream);
+    for (let i = 0; i < bytes.length; i += 5_000) framer.push(bytes.subarray(i, i + 5_000));
+    framer.end();
+    expect(seen.map((s) => s.inBase)).toEqual(seen.map((s) => s.event));
+    // Whole lines decoded together share one text: fewer texts than events.
+    expect(new Set(seen.map((s) => s.base)).size).toBeLessThan(seen.length);
+    expect(seen.length).toBe(eventDelimiter === undefined ? 8 : 14);
+  });
+
   test("keeps a byte order mark as text", () => {
     expect(frame(["\uFEFFa\n"]).events).toEqual(["\uFEFFa"]);
   });
