@@ -88,13 +88,14 @@ export interface RetroScanStatus {
  */
 const FLUSH_SIZE = 16_384;
 /**
- * The main thread's values (repeats included) after which its record goes to the writer at once
- * (at most half `batch_limit`: the writer's batch takes a record whole, and drops new values past
- * `batch_limit`), values held at most while the writer is busy, and characters of event text
- * after which the record goes at once.
+ * Values (repeats included) after which the main thread's record goes to the writer at once, at
+ * most half `batch_limit`: the writer's batch takes a record whole and drops new values past
+ * `batch_limit`.
  */
 const RAW_FLUSH_VALUES = 65_536;
+/** Values the record holds at most (or `batch_limit`, if larger) while the writer is busy; past it an event's values are dropped and counted. */
 const RAW_MAX_VALUES = 1 << 20;
+/** Characters of event text the record holds after which it goes at once. */
 const RAW_FLUSH_CHARS = 1 << 24;
 /** A batch is written at most this long (ms) after its first value. */
 export const FLUSH_MS = 1000;
@@ -293,18 +294,19 @@ export class RetroScan {
   }
 
   #write(values: EncodedValues, done: () => void): void {
-    this.#request(() => ({ op: "write", ...values }), [], done);
+    this.#request({ op: "write", ...values }, [], done);
   }
 
   /** The main thread's recorded events, folded and written by the writer. */
   #writeRaw(raw: RawValues, done: () => void): void {
-    this.#request(() => ({ op: "raw", ...raw }), transferOf(raw), done);
+    this.#request({ op: "raw", ...raw }, transferOf(raw), done);
   }
 
-  #request(request: () => WriterRequest, transfer: Transferable[], done: () => void): void {
+  /** Sends `request` after the writer's earlier tasks (moving `transfer`), notes its reply, then calls `done`. */
+  #request(request: WriterRequest, transfer: Transferable[], done: () => void): void {
     this.#enqueue(async (writer) => {
       try {
-        const reply = await writer.request(request(), transfer);
+        const reply = await writer.request(request, transfer);
         if (!reply.ok) throw new Error(reply.error);
         this.#store?.countRows(reply.added ?? 0);
         if ((reply.dropped ?? 0) > 0) this.#noteKeysFull(reply.dropped!);

@@ -1,7 +1,9 @@
 /**
- * The hot-path side of RetroScan: the values of each event are folded into a bounded in-memory
- * batch, one entry per distinct (type, value, day), which a flush takes whole, in columns, and
- * hands to the writer thread. Over the limit, new values are dropped and counted, never silently.
+ * RetroScan's batch: the values of each event are folded into a bounded in-memory batch, one
+ * entry per distinct (type, value, day), which a flush takes whole, in columns, for the writer.
+ * It runs on the writer thread for the main thread's events (which records them: `addRaw`) and
+ * on each worker thread for that thread's (`add`). Over the limit, new values are dropped and
+ * counted, never silently.
  */
 import { DAY_MS, dayOf, STORED_TYPES, type StoredColumns, type StoredType, type StoredValue } from "./retro_store.ts";
 import { doubled, KnownValues } from "./_known_values.ts";
@@ -17,7 +19,6 @@ const MAX_KNOWN = 1 << 18;
 
 /** A batch in the writer's form (what {@link ValueBatch.takeEncoded} gives), for the threads that carry it. */
 export type { EncodedValues } from "./_value_codec.ts";
-
 
 /** A typed value the service extracted, and the regex slot that produced it. */
 export interface RetainedValue {
