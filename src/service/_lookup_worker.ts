@@ -264,6 +264,9 @@ async function stop(): Promise<void> {
   // Both are set once the start got as far as listening.
   if (connections !== undefined && server !== undefined) await connections.shutDown(server);
   report();
+  // Nothing is held any more: no connection is left to release.
+  clearInterval(inFlightTimer);
+  inFlightTimer = undefined;
   // Before "stopped": the main thread closes RetroScan's writer once every thread has stopped.
   sendRetro();
   post({ type: "stopped" });
