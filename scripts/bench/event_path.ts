@@ -113,7 +113,7 @@ async function stagesOf(root: string, c: ServiceConfig, idx: IndexReader): Promi
   // The main thread's RetroScan hook: trees since session 10 record values for the writer
   // thread (RawValueLog); earlier ones folded them in their batch on the event thread.
   const raw = await import(join(root, "src/retroscan/_raw_values.ts")).catch(() => undefined);
-  const log = raw === undefined ? undefined : new (raw as typeof import("../../src/retroscan/_raw_values.ts")).RawValueLog({ flushValues: 65_536, maxValues: 1 << 20, flushChars: 1 << 24, onPending: () => {} });
+  const log = raw === undefined ? undefined : new (raw as typeof import("../../src/retroscan/_raw_values.ts")).RawValueLog({ flushValues: 65_536, maxValues: 1 << 20, flushChars: 1 << 24, maxChars: 1 << 26, onPending: () => {} });
   const recording = log === undefined ? retaining : { ...pipeline, retain: log.add };
   const take = log === undefined ? () => batch.takeEncoded().nums.length : () => log.take().values;
   const framedOptions = { now, sendFinished: true, astralFree: true, base: "", baseOffset: 0 };

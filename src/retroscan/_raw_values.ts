@@ -45,6 +45,8 @@ export interface RawValueLogOptions {
   readonly maxValues: number;
   /** Characters of kept texts after which the flush is due at once. */
   readonly flushChars: number;
+  /** Characters of kept texts at most: past it (the writer is behind) an event's values are dropped and counted. */
+  readonly maxChars: number;
   /** Called when the log goes from empty to not (`due` false: schedule a flush) and when the flush is due at once (`due` true). */
   readonly onPending: (due: boolean) => void;
 }
@@ -54,7 +56,7 @@ const NO_NAMES: readonly string[] = [];
 /**
  * @example
  * ```ts
- * const log = new RawValueLog({ flushValues: 50_000, maxValues: 1 << 20, flushChars: 1 << 24, onPending });
+ * const log = new RawValueLog({ flushValues: 50_000, maxValues: 1 << 20, flushChars: 1 << 24, maxChars: 1 << 26, onPending });
  * log.add(values, event, "default", slotNames, "10.0.0.5", Date.now(), event, spans, base, offset);
  * const raw = log.take(); // postMessage(raw, transferOf(raw)), then ValueBatch.addRaw(raw) there
  * ```
@@ -100,9 +102,9 @@ export class RawValueLog {
   readonly add: RetainValues = (values, event, sourceId, slotNames, client, at, text, spans, base, baseOffset) => {
     if (this.#stopped) return;
     const count = values.length;
-    const { maxValues, onPending } = this.#options;
+    const { maxValues, maxChars, onPending } = this.#options;
     const before = this.#values;
-    if (before + count > maxValues) {
+    if (before + count > maxValues || this.#chars > maxChars) {
       this.dropped += count;
       return;
     }

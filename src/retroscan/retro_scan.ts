@@ -95,7 +95,7 @@ const FLUSH_SIZE = 16_384;
 const RAW_FLUSH_VALUES = 65_536;
 /** Values the record holds at most (or `batch_limit`, if larger) while the writer is busy; past it an event's values are dropped and counted. */
 const RAW_MAX_VALUES = 1 << 20;
-/** Characters of event text the record holds after which it goes at once. */
+/** Characters of event text the record holds after which it goes at once; it holds four times as many at most (64 Mi, with the values past it dropped and counted). */
 const RAW_FLUSH_CHARS = 1 << 24;
 /** A batch is written at most this long (ms) after its first value. */
 export const FLUSH_MS = 1000;
@@ -165,6 +165,7 @@ export class RetroScan {
       flushValues: Math.min(RAW_FLUSH_VALUES, Math.max(1, settings.batchLimit >>> 1)),
       maxValues: Math.max(RAW_MAX_VALUES, settings.batchLimit),
       flushChars: RAW_FLUSH_CHARS,
+      maxChars: 4 * RAW_FLUSH_CHARS,
       onPending: (due) => this.#schedule(due),
     });
     // The log itself, not a function around it: one call fewer per event.

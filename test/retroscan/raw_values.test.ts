@@ -13,7 +13,7 @@ const slotNames = sources.slotNames;
 
 /** A log that never asks for a flush, large enough for the test. */
 function log(more: Partial<ConstructorParameters<typeof RawValueLog>[0]> = {}): RawValueLog {
-  return new RawValueLog({ flushValues: 1 << 30, maxValues: 1 << 30, flushChars: 1 << 30, onPending: () => {}, ...more });
+  return new RawValueLog({ flushValues: 1 << 30, maxValues: 1 << 30, flushChars: 1 << 30, maxChars: 1 << 30, onPending: () => {}, ...more });
 }
 
 /** Log lines with repeats, hashes, a late event's day and non-ASCII text around the values. */
@@ -135,5 +135,17 @@ describe("RawValueLog and ValueBatch.addRaw", () => {
     expect(l.take().events).toBe(4);
     l.add(values, "e", "default", slotNames, undefined, day);
     expect({ asks, size: l.size }).toEqual({ asks: [false, true, false], size: 2 });
+  });
+
+  test("past its characters of text it drops whole events, counted, until taken", () => {
+    const asks: boolean[] = [];
+    const l = log({ flushChars: 10, maxChars: 20, onPending: (due) => asks.push(due) });
+    const values = [{ slot: 0, type: "DOMAIN" as const, value: "a.example" }];
+    // Each event its own text of 9 characters (no base): due past 10, full past 20.
+    for (let i = 0; i < 5; i++) l.add(values, "a.example", "default", slotNames, undefined, day);
+    expect({ asks, size: l.size, dropped: l.dropped }).toEqual({ asks: [false, true], size: 3, dropped: 2 });
+    l.take();
+    l.add(values, "a.example", "default", slotNames, undefined, day);
+    expect({ size: l.size, dropped: l.dropped }).toEqual({ size: 1, dropped: 2 });
   });
 });
