@@ -493,8 +493,9 @@ function renderRetro(templates: OutputTemplates, slotNames: readonly string[], r
 }
 
 /**
- * The options of a RetroScan batch for `settings` (without `onPending`): the main thread's, and
- * each worker thread's (Workers above 1), which adds its `producer`.
+ * The options of a RetroScan batch for `settings` (without `onPending`): the writer's, which folds
+ * the main thread's recorded values, and each worker thread's (Workers above 1), which adds its
+ * `producer`.
  */
 export function retroBatchOptions(settings: RetroScanSettings, config: ServiceConfig): Omit<ValueBatchOptions, "onPending"> {
   const rules =
