@@ -1,7 +1,8 @@
 /**
- * The RetroScan writer, run in a worker thread: the flushes of stored values (the one
- * high-volume write, measured at several µs a value) and retention run here, off the thread
- * that serves events. Requests are answered in order, one reply each.
+ * The RetroScan writer, run in a worker thread: the folding of the main thread's recorded values
+ * into their batch (a cache miss per value in the table of the day's values), the flushes of
+ * stored values (the one high-volume write, measured at several µs a value) and retention run
+ * here, off the thread that serves events. Requests are answered in order, one reply each.
  */
 import { RetroStore, dayOf, type PruneResult, type StoredColumns } from "./retro_store.ts";
 import { ValueBatch } from "./value_batch.ts";
