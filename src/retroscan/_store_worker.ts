@@ -85,8 +85,11 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
       main.addRaw(request);
       return { ...write(main.takeColumns()), batchDropped: main.dropped };
     }
-    case "prune":
-      return { ok: true, pruned: opened().prune(dayOf(request.now), request.retentionDays) };
+    case "prune": {
+      const pruned = opened().prune(dayOf(request.now), request.retentionDays);
+      if (pruned.partialDay !== undefined) batch?.forgetDay(pruned.partialDay);
+      return { ok: true, pruned };
+    }
     case "close":
       store?.close();
       store = undefined;

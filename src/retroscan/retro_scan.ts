@@ -154,6 +154,8 @@ export class RetroScan {
   /** Worker threads' values: dropped there (batch full) or here (too many batches queued), since start. */
   #droppedByWorkers = 0;
   #queuedBatches = 0;
+  /** Tells every worker thread's batch that the size cap cut a day (see {@link forgetIn}). */
+  #forgetInWorkers: ((day: number) => void) | undefined;
   /** Asks every worker thread for its pending values (they arrive through {@link accept}). */
   #gather: (() => Promise<void>) | undefined;
 
@@ -289,6 +291,11 @@ export class RetroScan {
     this.#write(values, () => this.#queuedBatches--);
   }
 
+  /** How the worker threads' batches learn that the size cap cut a day (Workers above 1). */
+  forgetIn(forget: (day: number) => void): void {
+    this.#forgetInWorkers = forget;
+  }
+
   /** How a run gets the worker threads' pending values first (Workers above 1). */
   gatherFrom(gather: () => Promise<void>): void {
     this.#gather = gather;
@@ -388,6 +395,8 @@ export class RetroScan {
   }
 
   #notePruned(result: PruneResult): void {
+    // The writer's own batch (the main thread's values) forgot that day already.
+    if (result.partialDay !== undefined) this.#forgetInWorkers?.(result.partialDay);
     if (result.rows > 0) {
       this.#store?.countRows(-result.rows);
       this.#pruned.rows += result.rows;

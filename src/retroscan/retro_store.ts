@@ -76,6 +76,11 @@ export interface StoreStats {
 export interface PruneResult {
   readonly rows: number;
   readonly days: number;
+  /**
+   * The day that lost only some of its rows (the last day left, over the cap alone): the
+   * batches must hand its values over again, since some of their rows are gone.
+   */
+  readonly partialDay?: number;
 }
 
 // What a retro run streams (seen) is kept apart from what only a hit reads (seen_event): a run
@@ -490,6 +495,7 @@ export class RetroStore {
     const db = this.#db;
     let rows = 0;
     let days = 0;
+    let partialDay: number | undefined;
     const cutoff = today - retentionDays + 1;
     const old = db.prepare("SELECT count(DISTINCT day) FROM seen WHERE day < ?").values(cutoff)[0]![0];
     if (Number(old) > 0) {
@@ -512,12 +518,13 @@ export class RetroStore {
         const tenth = Math.max(1, Math.floor(this.#rows / 10));
         const last = db.prepare("SELECT id FROM seen ORDER BY id LIMIT 1 OFFSET ?").values(tenth - 1)[0]?.[0] ?? 0;
         rows += this.#deleteInSteps("id <= ?", Number(last));
+        partialDay = min;
       }
       db.exec("PRAGMA incremental_vacuum");
     }
     this.#rows -= rows;
     for (const day of this.#days.keys()) if (day < cutoff) this.#days.delete(day);
-    return { rows, days };
+    return { rows, days, ...(partialDay === undefined ? {} : { partialDay }) };
   }
 
   stats(): StoreStats {

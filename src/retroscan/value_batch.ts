@@ -270,6 +270,15 @@ export class ValueBatch {
     this.#pendingGrew(true);
   }
 
+  /**
+   * Forgets which values of `day` were handed over, when it is the batch's day: the size cap
+   * removed some of that day's rows, so each value seen again travels with its text once more
+   * (the writer finds the rows that are left by their keys and adds the ones that are gone).
+   */
+  forgetDay(day: number): void {
+    if (day === this.#day) this.#newGeneration(day);
+  }
+
   /** One more event at `at` of the value pending in this batch at `entry`. */
   #again(entry: number, at: number): void {
     const o = entry * NUMS_PER_VALUE;

@@ -54,6 +54,8 @@ export type ToWorker =
   | { readonly type: "holdOutput"; readonly on: boolean }
   /** Send RetroScan's pending values now, answering with `answer` (before a retro run). */
   | { readonly type: "retroFlush"; readonly answer: number }
+  /** The size cap cut `day`: the batch hands its values over again. */
+  | { readonly type: "retroForget"; readonly day: number }
   | { readonly type: "stop" };
 
 /** Counter increments since the last report; connection gauges as they are now. */
@@ -340,6 +342,9 @@ self.onmessage = ({ data: message }: MessageEvent<ToWorker>) => {
       break;
     case "retroFlush":
       sendRetro(message.answer);
+      break;
+    case "retroForget":
+      retroBatch?.forgetDay(message.day);
       break;
     case "stop":
       void stop();

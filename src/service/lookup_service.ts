@@ -258,6 +258,7 @@ export async function startLookupService(config: ServiceConfig, deps: LookupServ
   const { port, address } = front;
   // With worker threads each batches its own values: a retro run asks them for what is pending.
   if (front.flushRetro !== undefined) retro.scan?.gatherFrom(front.flushRetro);
+  if (front.forgetRetroDay !== undefined) retro.scan?.forgetIn(front.forgetRetroDay);
   log("info", `listening on ${address}`, { feeds: live.state.feeds.length, indicators: live.state.feeds.reduce((n, f) => n + f.records, 0), workers });
   alert("KL_ALERT_ServiceStarted");
 
@@ -466,6 +467,8 @@ interface Front {
   stop(drainMs: number): Promise<void>;
   /** Worker threads: has each send RetroScan its pending values (see WorkerPool.flushRetro). */
   readonly flushRetro?: () => Promise<void>;
+  /** Worker threads: has each RetroScan batch forget which values of `day` it handed over (the size cap cut that day). */
+  readonly forgetRetroDay?: (day: number) => void;
   /** Worker threads: values and counts in their RetroScan batches, as they last reported. */
   readonly retroPending?: () => number;
 }
@@ -523,6 +526,7 @@ async function workerFront(config: ServiceConfig, options: Omit<WorkerPoolOption
     gauges: () => pool.gauges,
     workers: () => pool.status(),
     flushRetro: async () => void (await pool.flushRetro()),
+    forgetRetroDay: (day) => pool.forgetRetroDay(day),
     retroPending: () => pool.retroPending(),
     prepare: async (next) => {
       const nextState: WorkerState = { generation: current.generation + 1, config: next.config, snapshot: next.snapshot! };

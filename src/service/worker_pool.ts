@@ -245,6 +245,11 @@ export class WorkerPool {
     return missing;
   }
 
+  /** Has every worker's RetroScan batch forget which values of `day` it handed over (the size cap cut that day). */
+  forgetRetroDay(day: number): void {
+    for (const t of this.#threads) if (!t.dead && !t.stopped) this.#post(t, { type: "retroForget", day });
+  }
+
   /** Resolves true once every worker answered a new heartbeat, false after `waitMs` without. */
   allAnswer(waitMs = PING_WAIT_MS): Promise<boolean> {
     const beat = ++this.#beat;

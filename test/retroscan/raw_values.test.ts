@@ -1,9 +1,14 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { LineFramer } from "../../src/protocol/line_framer.ts";
 import { compileSources, extract } from "../../src/service/extract.ts";
 import { RawValueLog, transferOf, type RawValues } from "../../src/retroscan/_raw_values.ts";
+import { dayOf, RetroStore } from "../../src/retroscan/retro_store.ts";
+import { StoreWriter } from "../../src/retroscan/store_writer.ts";
 import { ValueBatch, type RetainValues, type ValueBatchOptions } from "../../src/retroscan/value_batch.ts";
 
 const DAY = 86_400_000;
@@ -148,4 +153,57 @@ describe("RawValueLog and ValueBatch.addRaw", () => {
     l.add(values, "a.example", "default", slotNames, undefined, day);
     expect({ size: l.size, dropped: l.dropped }).toEqual({ size: 1, dropped: 2 });
   });
+});
+
+describe("the size cap cutting today's rows", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  const hosts = Array.from({ length: 300 }, (_, i) => `host-${i}.example`);
+  const domain = (value: string) => [{ slot: 0, type: "DOMAIN" as const, value }];
+
+  test("makes a batch hand its values of that day over again (forgetDay), as new values with their text", () => {
+    const batch = new ValueBatch({ limit: 100, excerptLength: 4, onPending: () => {} });
+    const at = 20_000 * DAY + 1_000;
+    batch.add(domain("a.example"), "first", "default", slotNames, undefined, at);
+    expect(batch.takeColumns().n).toBe(1);
+    batch.add(domain("a.example"), "again", "default", slotNames, undefined, at + 1);
+    expect(batch.takeColumns()).toMatchObject({ n: 0, counts: new Float64Array([0, 1, at + 1, at + 1]) });
+    batch.forgetDay(19_999);
+    batch.add(domain("a.example"), "other", "default", slotNames, undefined, at + 2);
+    expect(batch.takeColumns().n).toBe(0);
+    batch.forgetDay(20_000);
+    batch.add(domain("a.example"), "after", "default", slotNames, undefined, at + 3);
+    const columns = batch.takeColumns();
+    expect({ n: columns.n, values: columns.values, events: columns.events, forgetBelow: columns.forgetBelow }).toEqual({ n: 1, values: ["a.example"], events: ["default", "", "afte"], forgetBelow: 1 });
+  });
+
+  test("through the writer: every value seen after the cut has a row again", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "retro-cut-"));
+    dirs.push(dir);
+    const path = join(dir, "retro.db");
+    const now = Date.now();
+    // Today's rows, written with no cap; then a writer whose cap they exceed.
+    const first = await RetroStore.open(path, 2 ** 30);
+    first.write(hosts.map((value, i) => ({ type: "DOMAIN", value, day: dayOf(now), count: 1, firstAt: now - 1000 + i, lastAt: now - 1000 + i, sourceId: "default", rule: "RE_DOMAIN", client: "", excerpt: "x".repeat(200) })));
+    first.close();
+    const writer = await StoreWriter.open(path, 64 * 1024, undefined, { limit: 10_000, excerptLength: 8 });
+    const send = async () => {
+      const l = log();
+      for (const host of hosts) l.add(domain(host), `seen ${host}`, "default", slotNames, undefined, now);
+      const raw = l.take();
+      const reply = await writer.request({ op: "raw", ...raw }, transferOf(raw));
+      expect(reply.ok).toBe(true);
+    };
+    await send();
+    const pruned = await writer.request({ op: "prune", now, retentionDays: 30 });
+    expect(pruned).toMatchObject({ ok: true, pruned: { partialDay: dayOf(now) } });
+    await send();
+    await writer.close();
+    const store = await RetroStore.open(path, 2 ** 30);
+    const stored = new Set(Array.from({ length: store.maxId() }, (_, i) => store.row(i + 1)?.value).filter((v) => v !== undefined));
+    store.close();
+    expect(hosts.filter((h) => !stored.has(h))).toEqual([]);
+  }, 30_000);
 });
