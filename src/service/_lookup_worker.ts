@@ -15,7 +15,7 @@ import type { LogLevel } from "./logger.ts";
 import { compilePipeline, type Pipeline } from "./process_event.ts";
 import { ServiceCounters } from "./service_counters.ts";
 import { linesInFlight, OUTPUT_IN_FLIGHT, OUTPUT_POSTED } from "./_output_flow.ts";
-import type { SessionHost } from "./session.ts";
+import { countingHost } from "./session.ts";
 import { SlotPool } from "./slot_pool.ts";
 
 /** What a worker starts with. */
@@ -208,17 +208,11 @@ async function begin(message: WorkerStart): Promise<void> {
   live = viewOf(message.state, message.retain);
   counters = new ServiceCounters(log, message.slowEventMs, () => {});
   pool = new SlotPool(message.scanners);
-  const host: SessionHost = {
-    current: () => live!.view,
-    now: Date.now,
-    toOutput: (line) => {
-      output.push(line);
-      queueFlush();
-    },
-    onEvent: (event, result, ms) => counters!.event(event, result, ms),
-    onError: (error) => counters!.failed(error),
-    onCut: (lines) => (counters!.cut += lines),
-  };
+  // This thread's counters have no EPS meter (the main thread's counts the deltas it is sent).
+  const host = countingHost(counters, () => live!.view, Date.now, (line) => {
+    output.push(line);
+    queueFlush();
+  });
   connections = new Connections({
     now: Date.now,
     log,

@@ -16,7 +16,7 @@ import type { FeedSource } from "../feeds/feed_source.ts";
 import { RemoteFeeds, type RefreshReport } from "../feeds/remote_feeds.ts";
 import { renderAlert } from "../events/render_alert.ts";
 import { compilePipeline, type Pipeline } from "./process_event.ts";
-import type { SessionHost } from "./session.ts";
+import { countingHost, type SessionHost } from "./session.ts";
 import { Connections } from "./connections.ts";
 import { SlotPool } from "./slot_pool.ts";
 import { formatEndpoint } from "../io/endpoint.ts";
@@ -484,14 +484,7 @@ async function inProcessFront(
   toOutput: (line: string) => void,
 ): Promise<Front> {
   const pool = new SlotPool(scanners);
-  const sessionHost: SessionHost = {
-    current,
-    now: deps.now,
-    toOutput,
-    onEvent: (event, result, ms, at) => counters.event(event, result, ms, at),
-    onError: (error) => counters.failed(error),
-    onCut: (lines) => (counters.cut += lines),
-  };
+  const sessionHost = countingHost(counters, current, deps.now, toOutput);
   const connections = new Connections({ now: deps.now, log: deps.log, limits, pool, host: sessionHost, counters, pongLine: deps.pongLine });
   const server: Server = createServer({ noDelay: true }, (socket) => connections.accept(socket));
   const { port, address, socketPath } = await listenServer(server, config.input.connectionString, deps.log);

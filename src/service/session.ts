@@ -9,6 +9,7 @@ import type { IndexReader } from "../matching/types.ts";
 import { LineFramer } from "../protocol/line_framer.ts";
 import type { Preamble } from "../protocol/preamble.ts";
 import { processEvent, type Pipeline, type ProcessResult } from "./process_event.ts";
+import type { ServiceCounters } from "./service_counters.ts";
 
 /** What a session reads from the service on every event: the current state may be swapped by a reload. */
 export interface SessionHost {
@@ -22,6 +23,21 @@ export interface SessionHost {
   onError(error: Error): void;
   /** Lines cut at the 64 KiB limit since the last call. */
   onCut(lines: number): void;
+}
+
+/**
+ * The host of a service's sessions (the main thread's, or a worker thread's): events, failures
+ * and cut lines counted in `counters`, output lines to `toOutput`.
+ */
+export function countingHost(counters: ServiceCounters, current: SessionHost["current"], now: () => number, toOutput: (line: string) => void): SessionHost {
+  return {
+    current,
+    now,
+    toOutput,
+    onEvent: (event, result, ms, at) => counters.event(event, result, ms, at),
+    onError: (error) => counters.failed(error),
+    onCut: (lines) => (counters.cut += lines),
+  };
 }
 
 /**
