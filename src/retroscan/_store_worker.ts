@@ -5,16 +5,12 @@
  * here, off the thread that serves events. Requests are answered in order, one reply each.
  */
 import { RetroStore, dayOf, type PruneResult, type StoredColumns } from "./retro_store.ts";
-import { ValueBatch } from "./value_batch.ts";
+import { ValueBatch, type ValueBatchOptions } from "./value_batch.ts";
 import type { RawValues } from "./_raw_values.ts";
 import { decodeValues, type EncodedValues } from "./_value_codec.ts";
 
-/** What the main thread's values are folded with here (its batch's options, `rules` as a list). */
-export interface WriterBatchOptions {
-  readonly limit: number;
-  readonly excerptLength: number;
-  readonly rules?: readonly string[];
-}
+/** What the main thread's values are folded with here (a batch's options; `rules`, a Set, survives the message). */
+export type WriterBatchOptions = Omit<ValueBatchOptions, "onPending">;
 
 /** What the service asks of the writer. */
 export type WriterRequest =
@@ -70,11 +66,7 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
   switch (request.op) {
     case "open": {
       store = await RetroStore.open(request.path, request.maxBytes, { busyTimeoutMs: 2000, ...(request.maxKeys === undefined ? {} : { maxKeys: request.maxKeys }) });
-      const options = request.batch;
-      if (options !== undefined) {
-        const { rules, ...rest } = options;
-        batch = new ValueBatch({ ...rest, ...(rules === undefined ? {} : { rules: new Set(rules) }), onPending: () => {} });
-      }
+      if (request.batch !== undefined) batch = new ValueBatch({ ...request.batch, onPending: () => {} });
       return { ok: true };
     }
     case "write":

@@ -123,7 +123,6 @@ export class RetroScan {
   readonly #deps: RetroScanDeps;
   /** The main thread's events' values, recorded for the writer thread's batch. */
   readonly #raw: RawValueLog;
-  readonly #batchOptions: Omit<ValueBatchOptions, "onPending">;
   /** Values of the main thread that the writer's batch dropped (full), since start. */
   #droppedByWriter = 0;
   #store: RetroStore | undefined;
@@ -162,7 +161,6 @@ export class RetroScan {
   private constructor(settings: RetroScanSettings, deps: RetroScanDeps, config: ServiceConfig) {
     this.#settings = settings;
     this.#deps = deps;
-    this.#batchOptions = retroBatchOptions(settings, config);
     this.#raw = new RawValueLog({
       flushValues: Math.min(RAW_FLUSH_VALUES, Math.max(1, settings.batchLimit >>> 1)),
       maxValues: Math.max(RAW_MAX_VALUES, settings.batchLimit),
@@ -184,8 +182,7 @@ export class RetroScan {
       const store = await RetroStore.open(settings.database, settings.maxBytes);
       retro.#store = store;
       retro.#baseline = readBaseline(store);
-      const { limit, excerptLength, rules } = retro.#batchOptions;
-      retro.#writer = await StoreWriter.open(settings.database, settings.maxBytes, Math.floor(settings.keyMemoryBytes / KEY_BYTES), { limit, excerptLength, ...(rules === undefined ? {} : { rules: [...rules] }) });
+      retro.#writer = await StoreWriter.open(settings.database, settings.maxBytes, Math.floor(settings.keyMemoryBytes / KEY_BYTES), retroBatchOptions(settings, config));
       retro.#pruneOrFail();
       // Retention also runs while no events come.
       retro.#pruneTimer = setInterval(() => retro.#pruneOrFail(), PRUNE_EVERY_MS);

@@ -179,6 +179,23 @@ describe("the size cap cutting today's rows", () => {
     expect({ n: columns.n, values: columns.values, events: columns.events, forgetBelow: columns.forgetBelow }).toEqual({ n: 1, values: ["a.example"], events: ["default", "", "afte"], forgetBelow: 1 });
   });
 
+  test("through the writer: only the marked regexes' values are stored (the batch's options cross to its thread)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "retro-marked-"));
+    dirs.push(dir);
+    const path = join(dir, "retro.db");
+    const writer = await StoreWriter.open(path, 2 ** 30, undefined, { limit: 100, excerptLength: 8, rules: new Set(["RE_IP"]) });
+    const l = log();
+    const x = extract(sources, "GET http://marked.example/ from 192.0.2.7", undefined);
+    l.add(x.values, x.event, "default", slotNames, undefined, Date.now(), x.event, x.spans);
+    const raw = l.take();
+    expect(await writer.request({ op: "raw", ...raw }, transferOf(raw))).toMatchObject({ ok: true, added: 1 });
+    await writer.close();
+    const store = await RetroStore.open(path, 2 ** 30);
+    const row = store.row(1);
+    store.close();
+    expect({ type: row?.type, value: row?.value, rule: row?.rule }).toEqual({ type: "IP", value: "192.0.2.7", rule: "RE_IP" });
+  }, 30_000);
+
   test("through the writer: every value seen after the cut has a row again", async () => {
     const dir = mkdtempSync(join(tmpdir(), "retro-cut-"));
     dirs.push(dir);
