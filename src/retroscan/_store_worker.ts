@@ -75,7 +75,7 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
       const main = batch;
       if (main === undefined) throw new Error("RetroScan writer: opened without the main thread's batch options");
       main.addRaw(request);
-      return { ...write(main.takeColumns()), batchDropped: main.dropped };
+      return { ...main.drain(write), batchDropped: main.dropped };
     }
     case "prune": {
       const pruned = opened().prune(dayOf(request.now), request.retentionDays);

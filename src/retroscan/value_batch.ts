@@ -156,9 +156,11 @@ export class ValueBatch {
     this.#beginEvent(event, 0, event.length, sourceId, client, at);
     for (let i = 0; i < values.length; i++) {
       const v = values[i]!;
+      const code = TYPE_CODES.get(v.type)!;
+      const rule = slotNames[v.slot] ?? "";
       const start = spans === undefined ? -1 : spans[2 * i]!;
-      if (start >= 0) this.#fold(TYPE_CODES.get(v.type)!, slotNames[v.slot] ?? "", text!, start, spans![2 * i + 1]!);
-      else this.#fold(TYPE_CODES.get(v.type)!, slotNames[v.slot] ?? "", v.value, 0, v.value.length);
+      if (start >= 0) this.#fold(code, rule, text!, start, spans![2 * i + 1]!);
+      else this.#fold(code, rule, v.value, 0, v.value.length);
     }
   };
 
@@ -313,16 +315,24 @@ export class ValueBatch {
 
   /** Everything pending as columns (a copy), leaving the batch empty. */
   takeColumns(): StoredColumns {
-    const columns = this.#columns();
-    this.#reset();
-    return { ...columns, nums: columns.nums.slice(), counts: columns.counts!.slice() };
+    return this.drain((columns) => ({ ...columns, nums: columns.nums.slice(), counts: columns.counts!.slice() }));
   }
 
   /** Everything pending in the writer's form, leaving the batch empty (its arrays are reused). */
   takeEncoded(): EncodedValues {
-    const encoded = encodeValues(this.#columns());
-    this.#reset();
-    return encoded;
+    return this.drain(encodeValues);
+  }
+
+  /**
+   * Everything pending, given to `use`, then the batch is left empty; the columns' arrays are the
+   * batch's own and reused after `use` returns (the writer thread writes them there, no copy).
+   */
+  drain<T>(use: (columns: StoredColumns) => T): T {
+    try {
+      return use(this.#columns());
+    } finally {
+      this.#reset();
+    }
   }
 
   /** Moves the counts of this generation's values to {@link #carried} (handle, count, firstAt, lastAt each). */
