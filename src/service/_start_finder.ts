@@ -1,6 +1,7 @@
 /**
- * Where a match of one of the embedded default regexes can start, found with `indexOf` instead
- * of letting the regex engine try every position. RE_IP, RE_URL and RE_DOMAIN cost 1.3–2.2 µs
+ * Where a match of one of the embedded default regexes can start, found from the event's anchors
+ * (one SIMD pass in WebAssembly for an ASCII event, `indexOf` for others) instead of letting the
+ * regex engine try every position. RE_IP, RE_URL and RE_DOMAIN cost 1.3–2.2 µs
  * per 150-byte line when run over the whole line (docs/performance.md, "Where the time goes"),
  * mostly trying start positions where a lookbehind or the first character class already fails.
  * Every match of these patterns has an anchor near its start — the `.` or `:` after its first
@@ -15,6 +16,7 @@
  * is keyed on the exact pattern text, so an edited regex simply runs the ordinary way; the
  * differential test in test/service/start_finder.test.ts compares both ways on varied lines.
  */
+import { ANCHOR_SCAN_WASM } from "./_anchor_scan_wasm.ts";
 
 /** Writes ascending, distinct candidate start positions into `out`; returns how many, or -1 when `out` is too small. */
 export type StartFinder = (text: string, out: Int32Array) => number;
@@ -67,6 +69,86 @@ for (let c = 0; c < 128; c++) {
   if (/[\w-]/.test(ch)) CLASS[c]! |= LABEL;
   if (/\w/.test(ch)) CLASS[c]! |= WORD;
   if (/[A-Za-z]/.test(ch)) CLASS[c]! |= LETTER;
+}
+
+/**
+ * The start finders' pass over an ASCII event in WebAssembly (anchor_scan.wat): 16 characters at
+ * a time it finds the `.`, `:`, `=` and `/` that the JavaScript below finds with one `indexOf`
+ * call each (a call costs 11–16 ns here, a typed-array loop 0.7 ns a byte), and derives from them
+ * what `scanDots`, `scanColons`, `urlStarts` and `scanHashes` do. Those still serve events with
+ * other characters (positions in bytes would not be positions in the string), longer events, and
+ * runtimes without WebAssembly SIMD; test/service/anchor_scan.test.ts compares the two.
+ */
+const WASM_INPUT_MAX = 131_040;
+const WASM = instantiateAnchorScan();
+const WASM_INPUT = WASM === undefined ? undefined : new Uint8Array(WASM.memory.buffer, 16, WASM_INPUT_MAX + 2);
+const WASM_COUNTS = list(153_600, 16);
+const URL_VALUES = list(147_456, 1024);
+const ENCODER = new TextEncoder();
+let wasmEnabled = WASM !== undefined;
+/** The text the last WebAssembly pass read, and the last one it could not (not ASCII, too long). */
+let asciiText: string | undefined;
+let refusedText: string | undefined;
+let urlValueCount = 0;
+let hasSlash = false;
+
+function instantiateAnchorScan(): { memory: WebAssembly.Memory; scan: (n: number) => void } | undefined {
+  try {
+    const bytes = Uint8Array.from(atob(ANCHOR_SCAN_WASM), (c) => c.charCodeAt(0));
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as { memory: WebAssembly.Memory; scan: (n: number) => void };
+    new Uint8Array(exports.memory.buffer, 154_624, 256).set(CLASS);
+    return exports;
+  } catch {
+    // No WebAssembly, or no SIMD in it: the JavaScript finders do all the work.
+    return undefined;
+  }
+}
+
+/** `length` i32s at `offset` of the WebAssembly memory, or an array of their own without it. */
+function list(offset: number, length: number): Int32Array {
+  return WASM === undefined ? new Int32Array(length) : new Int32Array(WASM.memory.buffer, offset, length);
+}
+
+/**
+ * Runs the WebAssembly pass over `text` when it is ASCII and fits, leaving what every finder needs
+ * in the lists and counts below as the JavaScript scans would; false when it cannot.
+ */
+function scanAscii(text: string): boolean {
+  if (!wasmEnabled || text === refusedText) return false;
+  const n = text.length;
+  if (n > WASM_INPUT_MAX) {
+    refusedText = text;
+    return false;
+  }
+  const input = WASM_INPUT!;
+  const r = ENCODER.encodeInto(text, input);
+  // Any other character takes two bytes or more: as many bytes as characters means ASCII.
+  if (r.read !== n || r.written !== n) {
+    refusedText = text;
+    return false;
+  }
+  input[n] = 0;
+  input[n + 1] = 0;
+  WASM!.scan(n);
+  const counts = WASM_COUNTS;
+  labelCount = counts[0]!;
+  ipv4Count = counts[1]!;
+  dotLetter = counts[2] === 1;
+  colonCount = counts[3]!;
+  schemeCount = counts[4]!;
+  lastDouble = counts[5]!;
+  urlValueCount = counts[6]!;
+  hasSlash = counts[7] === 1;
+  hashCount = counts[8]!;
+  asciiText = dotsText = colonText = hashText = text;
+  return true;
+}
+
+/** Turns the WebAssembly pass off or back on (tests compare it with the JavaScript finders); returns whether it is available. */
+export function useAnchorScan(enabled: boolean): boolean {
+  wasmEnabled = enabled && WASM !== undefined;
+  asciiText = refusedText = dotsText = colonText = hashText = undefined;
+  return WASM !== undefined;
 }
 
 function is(text: string, i: number, flag: number): boolean {
@@ -159,12 +241,12 @@ let labelCount = 0;
 let ipv4Count = 0;
 /** A `.` followed by a letter: every RE_DOMAIN match has one before its TLD (its prefilter before this). */
 let dotLetter = false;
-const LABELS = new Int32Array(1024);
-const IPV4_DOTS = new Int32Array(1024);
+const LABELS = list(131_072, 1024);
+const IPV4_DOTS = list(135_168, 1024);
 
 /** Label starts (see {@link scanDots}), remembered for the last text. */
 function labelStarts(text: string, out: Int32Array): number {
-  if (text !== dotsText) scanDots(text);
+  if (text !== dotsText && !scanAscii(text)) scanDots(text);
   if (labelCount < 0 || labelCount > out.length) return -1;
   for (let k = 0; k < labelCount; k++) out[k] = LABELS[k]!;
   return labelCount;
@@ -191,9 +273,9 @@ function groupsShape(text: string, p: number, groups: number, flag: number, max:
 /** The colons of the current chain, by chain position mod 8. */
 const CHAIN = new Int32Array(8);
 /** The positions of an event's colons. */
-const COLONS = new Int32Array(1024);
+const COLONS = list(139_264, 1024);
 /** The colons of the event that start a `://`. */
-const SCHEME_COLONS = new Int32Array(1024);
+const SCHEME_COLONS = list(143_360, 1024);
 let colonText: string | undefined;
 /** -1: more colons than fit. */
 let colonCount = 0;
@@ -229,7 +311,7 @@ function scanColons(text: string): void {
  * that `:` itself (`::1`), not after `\w`, `.` or `:`, and holds `::` or eight full groups.
  */
 const ipStarts: StartFinder = (text, out) => {
-  if (text !== dotsText) scanDots(text);
+  if (text !== dotsText && !scanAscii(text)) scanDots(text);
   if (ipv4Count < 0 || ipv4Count > out.length) return -1;
   let n = ipv4Count;
   for (let k = 0; k < n; k++) out[k] = IPV4_DOTS[k]!;
@@ -238,7 +320,7 @@ const ipStarts: StartFinder = (text, out) => {
   // A compressed match holds the last `::` of the text or an earlier one, so it starts at or
   // before the last. Found from the colons' positions: `lastIndexOf("::")` alone cost more than
   // this whole pass (0.24 µs a line).
-  if (text !== colonText) scanColons(text);
+  if (text !== colonText && !scanAscii(text)) scanColons(text);
   const colons = colonCount;
   if (colons < 0) return -1;
   // Without `::`, a match is eight full groups: seven colons, each 2–5 characters after the one
@@ -294,27 +376,46 @@ const domainStarts: StartFinder = (text, out) => {
  * holds a `/`: without one only those are looked for (a prefilter regex did this before).
  */
 const urlStarts: StartFinder = (text, out) => {
-  const slash = text.indexOf("/");
-  let n = slash < 0 ? 0 : labelStarts(text, out);
-  if (n < 0) return -1;
-  const hosts = n;
-  if (slash >= 0 && text !== colonText) scanColons(text);
-  if (slash >= 0 && colonCount < 0) return -1;
-  for (let k = 0; slash >= 0 && k < schemeCount; k++) {
-    const d = SCHEME_COLONS[k]!;
-    for (let p = d - 5; p <= d - 3; p++) {
-      if (p < 0) continue;
-      if (n === out.length) return -1;
-      out[n++] = p;
+  if (text !== asciiText && !scanAscii(text)) scanUrlValues(text);
+  let n = 0;
+  let hosts = 0;
+  if (hasSlash) {
+    n = hosts = labelStarts(text, out);
+    if (n < 0) return -1;
+    if (text !== colonText) scanColons(text);
+    if (colonCount < 0) return -1;
+    for (let k = 0; k < schemeCount; k++) {
+      const d = SCHEME_COLONS[k]!;
+      for (let p = d - 5; p <= d - 3; p++) {
+        if (p < 0) continue;
+        if (n === out.length) return -1;
+        out[n++] = p;
+      }
     }
   }
-  for (let d = text.indexOf("="); d >= 0; d = text.indexOf("=", d + 1)) {
-    if (d < 3 || (text.charCodeAt(d - 1) | 32) !== 108 || (text.charCodeAt(d - 2) | 32) !== 114 || (text.charCodeAt(d - 3) | 32) !== 117) continue;
+  if (urlValueCount < 0) return -1;
+  for (let k = 0; k < urlValueCount; k++) {
     if (n === out.length) return -1;
-    out[n++] = d + 1;
+    out[n++] = URL_VALUES[k]!;
   }
+  // Host labels come sorted; schemes and `url=` values join them in any order.
   return n > hosts ? sortDistinct(out, n) : n;
 };
+
+/** Whether the text holds a `/`, and where values after `url=` (any case) start: the WebAssembly pass's part for `urlStarts`. */
+function scanUrlValues(text: string): void {
+  hasSlash = text.indexOf("/") >= 0;
+  let urls = 0;
+  for (let d = text.indexOf("="); d >= 0; d = text.indexOf("=", d + 1)) {
+    if (d < 3 || (text.charCodeAt(d - 1) | 32) !== 108 || (text.charCodeAt(d - 2) | 32) !== 114 || (text.charCodeAt(d - 3) | 32) !== 117) continue;
+    if (urls === URL_VALUES.length) {
+      urls = -1;
+      break;
+    }
+    URL_VALUES[urls++] = d + 1;
+  }
+  urlValueCount = urls;
+}
 
 /**
  * The three default hash regexes in one: a match of any of them is a whole `[\w-]` run of 32, 40
@@ -326,8 +427,8 @@ const ANY_HASH = /(?<![\w.-])[0-9A-Fa-f]{32}(?:[0-9A-Fa-f]{8}(?:[0-9A-Fa-f]{24})
 let hashText: string | undefined;
 /** Start and length of each match of {@link ANY_HASH} in `hashText`; -1: more than fit. */
 let hashCount = 0;
-const HASH_STARTS = new Int32Array(256);
-const HASH_LENGTHS = new Int32Array(256);
+const HASH_STARTS = list(151_552, 256);
+const HASH_LENGTHS = list(152_576, 256);
 
 function scanHashes(text: string): void {
   let n = 0;
@@ -347,7 +448,7 @@ function scanHashes(text: string): void {
 /** A default hash regex of `length` digits: the matches of {@link ANY_HASH} of that length, which are exactly its matches. */
 function hashStarts(length: number): StartFinder {
   return (text, out) => {
-    if (text !== hashText) scanHashes(text);
+    if (text !== hashText && !scanAscii(text)) scanHashes(text);
     if (hashCount < 0) return -1;
     let n = 0;
     for (let k = 0; k < hashCount; k++) {

@@ -1,8 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEFAULT_SERVICE_CONFIG_TEXT } from "../../src/config/embedded_defaults.ts";
 import { parseServiceConfig } from "../../src/config/parse_service_config.ts";
 import { compileSources } from "../../src/service/extract.ts";
-import { DEFAULT_RE_DOMAIN, DEFAULT_RE_IP, DEFAULT_RE_MD5, DEFAULT_RE_SHA1, DEFAULT_RE_SHA256, DEFAULT_RE_URL, knownPrefilter, startFinder } from "../../src/service/_start_finder.ts";
+import { DEFAULT_RE_DOMAIN, DEFAULT_RE_IP, DEFAULT_RE_MD5, DEFAULT_RE_SHA1, DEFAULT_RE_SHA256, DEFAULT_RE_URL, knownPrefilter, startFinder, useAnchorScan } from "../../src/service/_start_finder.ts";
 import { colonChains, corpus, editRules, expectSameExtraction, fuzzStrings } from "./_log_lines.ts";
 
 const { config } = parseServiceConfig(DEFAULT_SERVICE_CONFIG_TEXT, "<embedded>");
@@ -22,7 +22,16 @@ function hexEdges(): string[] {
   return out;
 }
 
-describe("startFinder()", () => {
+// Each finder answers ASCII events from the WebAssembly pass and others from JavaScript scans;
+// the JavaScript alone serves runtimes without WebAssembly SIMD: both ways are checked.
+for (const pass of ["with the WebAssembly pass", "with the JavaScript scans only"]) describe(`startFinder() ${pass}`, () => {
+  beforeAll(() => {
+    useAnchorScan(pass.startsWith("with the WebAssembly"));
+  });
+  afterAll(() => {
+    useAnchorScan(true);
+  });
+
   test("knows the embedded default URL, domain, IP and hash regexes exactly as the default config writes them", () => {
     const defaults = Object.fromEntries(config.input.sources[0]!.regexes.map((r) => [r.name, r.pattern]));
     expect(Object.fromEntries(Object.keys(KNOWN).map((k) => [k, defaults[k]]))).toEqual(KNOWN);
