@@ -79,6 +79,8 @@ for (let c = 0; c < 128; c++) {
  * other characters (positions in bytes would not be positions in the string), longer events, and
  * runtimes without WebAssembly SIMD; test/service/anchor_scan.test.ts compares the two.
  */
+// Addresses below are those of the memory map at the top of anchor_scan.wat.
+/** The longest event the pass takes (its input area). */
 const WASM_INPUT_MAX = 131_040;
 const WASM = instantiateAnchorScan();
 /** Zero bytes after an event in the byte buffers: reads a few past the end see no class, as `charCodeAt`'s NaN did. */
