@@ -166,8 +166,9 @@ export function eventBytes(text: string): Uint8Array {
   const n = text.length;
   let bytes = WASM_INPUT !== undefined && n <= WASM_INPUT_MAX ? WASM_INPUT : ownBytes;
   if (bytes.length < n + PADDING) bytes = ownBytes = new Uint8Array(Math.max(2 * ownBytes.length, n + PADDING));
-  const r = ENCODER.encodeInto(text, bytes);
-  if (r.read !== n || r.written !== n) {
+  // A text the pass refused is not ASCII (or too long for it): encoding it again would fail again.
+  const r = text === refusedText ? undefined : ENCODER.encodeInto(text, bytes);
+  if (r === undefined || r.read !== n || r.written !== n) {
     for (let i = 0; i < n; i++) {
       const c = text.charCodeAt(i);
       bytes[i] = c < 128 ? c : isWideSpace(c) ? 128 : 129;
