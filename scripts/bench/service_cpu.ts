@@ -80,7 +80,6 @@ console.log(`${connections} connection(s), Workers ${workers}, 1,000 lines in fl
 console.log("");
 console.log(`| round | ${trees.map(([n]) => `${n} CPU µs/event (of it kernel) | ${n} events/s`).join(" | ")} |${baseline === undefined ? "" : " ratio |"}`);
 console.log(`|---:|${trees.map(() => "---:|---:").join("|")}|${baseline === undefined ? "" : "---:|"}`);
-const best = new Map<string, number>();
 /** Each tree's CPU per event, round by round. */
 const perRound = new Map<string, number[]>();
 /** Each round's current/baseline ratio: on a loaded machine single rounds swing, the median less. */
@@ -91,7 +90,6 @@ for (let round = 1; round <= rounds; round++) {
   for (const [name] of trees) {
     const r = await measure(services.get(name!)!);
     cpu.push(cpuPerEvent(r));
-    best.set(name!, Math.min(best.get(name!) ?? Number.POSITIVE_INFINITY, cpuPerEvent(r)));
     perRound.set(name!, [...(perRound.get(name!) ?? []), cpuPerEvent(r)]);
     cells.push(`${cpuPerEvent(r).toFixed(2)} (kernel ${((r.serverSystemCpu / r.eventsPerSecond) * 1e6).toFixed(2)}) | ${kilo(r.eventsPerSecond)}`);
   }
@@ -99,6 +97,7 @@ for (let round = 1; round <= rounds; round++) {
   console.log(`| ${round} | ${cells.join(" | ")} |${cpu.length === 2 ? ` ${(cpu[1]! / cpu[0]!).toFixed(2)} |` : ""}`);
 }
 console.log("");
+const best = new Map([...perRound].map(([n, v]) => [n, Math.min(...v)] as const));
 console.log(`best: ${[...best].map(([n, v]) => `${n} ${v.toFixed(2)} µs`).join(", ")}${best.size === 2 ? `, ratio ${(best.get("current")! / best.get("baseline")!).toFixed(2)} (median of the rounds' ratios ${median(ratios).toFixed(2)})` : " (no baseline given: --baseline DIR, a `git archive` of an earlier commit, adds its figures and the ratio)"}`);
 const currentMedian = median(perRound.get("current")!);
 console.log(`median of the rounds: ${[...perRound].map(([n, v]) => `${n} ${median(v).toFixed(2)} µs`).join(", ")}`);
